@@ -1,0 +1,46 @@
+# Lasting — the two commands a newcomer needs are `make demo` and `make test`.
+# Both create .venv/ and install the pinned dependencies themselves.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install lock lint typecheck check clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Set everything up and run the demo clinic on http://127.0.0.1:8000 (web + worker).
+demo: $(STAMP)
+	$(BIN)/lasting demo
+
+## Set everything up and run the whole test suite (SQLite, database task backend).
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+check: $(STAMP)
+	$(BIN)/python -m django check --settings=lasting.settings
+	$(BIN)/python -m django makemigrations --check --dry-run --settings=lasting.settings
+
+## Re-pin every dependency after editing pyproject.toml.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
