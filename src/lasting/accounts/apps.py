@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "lasting.accounts"
+    label = "accounts"
+
+    def ready(self) -> None:
+        from lasting.accounts import signals  # noqa: F401  (connects the audit receivers)

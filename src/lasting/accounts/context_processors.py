@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from lasting.accounts import rules
+
+
+def membership(request: HttpRequest) -> dict[str, object]:
+    current = getattr(request, "membership", None)
+    return {
+        "membership": current,
+        "can_view_patients": rules.can_view_patients(current),
+        "can_review_alerts": rules.can_review_alerts(current),
+    }

@@ -1,0 +1,57 @@
+"""Session limits and the organisation a signed-in person is acting for."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+
+from lasting.accounts.models import Membership
+
+SESSION_LAST_SEEN = "lasting_last_seen"
+SESSION_ORGANIZATION = "lasting_organization_id"
+
+
+class SessionLimitsMiddleware:
+    """Log out after SESSION_IDLE_SECONDS without a request (the absolute limit is the cookie age)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = time.time()
+            last_seen = request.session.get(SESSION_LAST_SEEN)
+            if last_seen is not None and now - float(last_seen) > settings.SESSION_IDLE_SECONDS:
+                logout(request)
+            else:
+                request.session[SESSION_LAST_SEEN] = now
+        return self.get_response(request)
+
+
+class MembershipMiddleware:
+    """Attach `request.membership`: the signed-in user's active role in one organisation."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.membership = find_membership(request)  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+
+def find_membership(request: HttpRequest) -> Membership | None:
+    if not request.user.is_authenticated:
+        return None
+    memberships = Membership.objects.select_related("organization", "user").filter(
+        user=request.user, is_active=True
+    )
+    chosen = request.session.get(SESSION_ORGANIZATION)
+    if chosen is not None:
+        membership = memberships.filter(organization_id=chosen).first()
+        if membership is not None:
+            return membership
+    return memberships.order_by("organization_id").first()

@@ -1,0 +1,39 @@
+"""Who may do what: every access decision in Lasting goes through these functions.
+
+Clinical data is visible to the clinical team of the patient's organisation (clinicians
+and staff). Clinic admins run the clinic (locations, users, policies, aggregate reports)
+and do not read individual charts unless they also hold a clinical role. Nobody sees
+anything from another organisation.
+"""
+
+from __future__ import annotations
+
+from lasting.accounts.models import Membership, Role
+
+
+def can_view_patients(membership: Membership | None) -> bool:
+    return membership is not None and membership.is_active and membership.role in {
+        Role.CLINICIAN,
+        Role.STAFF,
+    }
+
+
+def can_edit_patients(membership: Membership | None) -> bool:
+    return can_view_patients(membership)
+
+
+def can_log_sessions(membership: Membership | None) -> bool:
+    return can_view_patients(membership)
+
+
+def can_issue_checkin_links(membership: Membership | None) -> bool:
+    return can_view_patients(membership)
+
+
+def can_review_alerts(membership: Membership | None) -> bool:
+    """Only clinicians see and acknowledge alerts: it is a clinical judgement."""
+    return membership is not None and membership.is_active and membership.role == Role.CLINICIAN
+
+
+def can_manage_organization(membership: Membership | None) -> bool:
+    return membership is not None and membership.is_active and membership.role == Role.ADMIN

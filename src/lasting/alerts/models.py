@@ -1,0 +1,70 @@
+"""Alerts that need a clinician: safety alerts first (DESIGN section 4)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from lasting.accounts.models import Organization
+from lasting.checkins.models import Response
+from lasting.patients.models import Patient
+
+
+class AlertKind(models.TextChoices):
+    SAFETY = "safety", "Safety"
+    EARLY_WARNING = "early_warning", "Early warning"
+    RELAPSE = "relapse", "Relapse"
+    DISENGAGEMENT = "disengagement", "Disengagement"
+
+
+class Priority(models.TextChoices):
+    URGENT = "urgent", "Urgent"
+    HIGH = "high", "High"
+    REVIEW = "review", "Needs review"
+    INFO = "info", "Info"
+
+
+PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.REVIEW: 2, Priority.INFO: 3}
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Alert(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=16, choices=AlertKind.choices)
+    priority = models.CharField(max_length=8, choices=Priority.choices)
+    status = models.CharField(max_length=16, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    reason = models.CharField(max_length=400)
+    drivers = models.JSONField(default=dict)
+    response = models.ForeignKey(
+        Response, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    opened_at = models.DateTimeField()
+    acknowledge_by = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    resolution_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["organization", "status", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_priority_display()}) {self.get_status_display()}"

@@ -1,0 +1,105 @@
+"""Open, acknowledge and resolve alerts. Safety alerts are never deduplicated or suppressed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from lasting.accounts import rules
+from lasting.accounts.models import Membership
+from lasting.alerts.models import Alert, AlertKind, AlertStatus, Priority
+from lasting.audit.models import Action, Outcome
+from lasting.audit.services import Actor, record_event
+from lasting.checkins.models import CheckIn, Instrument
+from lasting_core.instruments import ScoreFlag
+
+
+def open_safety_alerts(checkin: CheckIn) -> list[Alert]:
+    """Open one safety alert for each PHQ-9 in the check-in whose item 9 needs follow-up.
+
+    Item 9 >= 2 is urgent, item 9 = 1 is high priority, and a missing item 9 is high
+    priority too: it is not evidence of safety (DESIGN section 4).
+    """
+    organization = checkin.patient.organization
+    opened: list[Alert] = []
+    for response in checkin.responses.filter(instrument=Instrument.PHQ9):
+        flags = set(response.flags)
+        if ScoreFlag.ITEM9_POSITIVE in flags:
+            urgent = ScoreFlag.ITEM9_URGENT in flags
+            priority = Priority.URGENT if urgent else Priority.HIGH
+            reason = (
+                f"PHQ-9 item 9 (thoughts of self-harm) answered {response.item9} of 3"
+                f" ({'more than half the days or nearly every day' if urgent else 'several days'})."
+            )
+        elif ScoreFlag.ITEM9_MISSING in flags:
+            priority = Priority.HIGH
+            reason = "PHQ-9 item 9 (thoughts of self-harm) was not answered: follow up."
+        else:
+            continue
+        opened.append(
+            Alert.objects.create(
+                organization=organization,
+                patient=checkin.patient,
+                kind=AlertKind.SAFETY,
+                priority=priority,
+                reason=reason,
+                drivers={"item9": response.item9, "phq9_total": response.total},
+                response=response,
+                assigned_to=checkin.patient.assigned_clinician,
+                opened_at=checkin.submitted_at,
+                acknowledge_by=checkin.submitted_at
+                + timedelta(minutes=organization.alert_ack_sla_minutes),
+            )
+        )
+    return opened
+
+
+@transaction.atomic
+def acknowledge_alert(actor: Actor, membership: Membership | None, alert_id: int) -> Alert:
+    """Record that a clinician has seen the alert and taken responsibility for it."""
+    alert = _locked_alert_for(actor, membership, alert_id, Action.ACKNOWLEDGE)
+    if alert.status == AlertStatus.OPEN:
+        alert.status = AlertStatus.ACKNOWLEDGED
+        alert.acknowledged_at = timezone.now()
+        alert.acknowledged_by_id = actor.user_id
+        alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
+    record_event(actor, Action.ACKNOWLEDGE, patient_id=alert.patient_id,
+                 organization_id=alert.organization_id, obj=alert)
+    return alert
+
+
+@transaction.atomic
+def resolve_alert(actor: Actor, membership: Membership | None, alert_id: int, note: str) -> Alert:
+    """Close an alert with a note; an open alert is acknowledged by the same act."""
+    alert = _locked_alert_for(actor, membership, alert_id, Action.RESOLVE)
+    now = timezone.now()
+    if alert.status != AlertStatus.RESOLVED:
+        if alert.acknowledged_at is None:
+            alert.acknowledged_at, alert.acknowledged_by_id = now, actor.user_id
+        alert.status = AlertStatus.RESOLVED
+        alert.resolved_at, alert.resolved_by_id = now, actor.user_id
+        alert.resolution_note = note
+        alert.save()
+    record_event(actor, Action.RESOLVE, patient_id=alert.patient_id,
+                 organization_id=alert.organization_id, obj=alert)
+    return alert
+
+
+def _locked_alert_for(
+    actor: Actor, membership: Membership | None, alert_id: int, action: Action
+) -> Alert:
+    alert = None
+    if rules.can_review_alerts(membership):
+        assert membership is not None
+        alert = (
+            Alert.objects.select_for_update()
+            .filter(organization_id=membership.organization_id, pk=alert_id)
+            .first()
+        )
+    if alert is None:
+        record_event(actor, action, outcome=Outcome.DENIED)
+        raise PermissionDenied("You cannot act on this alert.")
+    return alert

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from lasting.alerts import views
+
+app_name = "alerts"
+
+urlpatterns = [
+    path("", views.alert_list, name="list"),
+    path("<int:alert_id>/acknowledge/", views.acknowledge, name="acknowledge"),
+]

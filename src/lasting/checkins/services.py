@@ -1,0 +1,203 @@
+"""Issue check-in links and record check-ins: atomic, idempotent, single-use."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from lasting.audit.models import Action
+from lasting.audit.services import Actor, record_event
+from lasting.checkins.models import CheckIn, CheckInLink, Response, Source
+from lasting.patients.models import Patient
+from lasting_core.instruments import InstrumentCode, Score
+
+LINK_SALT = "lasting.checkins.link"
+
+
+class LinkProblem(StrEnum):
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    USED = "used"
+
+
+class LinkError(Exception):
+    def __init__(self, problem: LinkProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+class IdempotencyConflict(Exception):
+    """The idempotency key was used before with a different body."""
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    link: CheckInLink
+    url: str
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_link(
+    actor: Actor,
+    patient: Patient,
+    instruments: Sequence[InstrumentCode],
+    *,
+    valid_days: int | None = None,
+    now: datetime | None = None,
+) -> IssuedLink:
+    """Create a link to a check-in form; the URL is shown once and never stored."""
+    if not instruments:
+        raise ValueError("A check-in link needs at least one instrument.")
+    now = now or timezone.now()
+    days = valid_days or settings.CHECKIN_LINK_DAYS
+    token = secrets.token_urlsafe(24)
+    link = CheckInLink.objects.create(
+        organization_id=patient.organization_id,
+        patient=patient,
+        token_hash=hash_token(token),
+        instruments=[InstrumentCode(code).value for code in instruments],
+        created_by_id=actor.user_id,
+        expires_at=now + timedelta(days=days),
+    )
+    signed = signing.TimestampSigner(salt=LINK_SALT).sign(token)
+    url = settings.SITE_URL + reverse("portal:checkin", args=[signed])
+    record_event(actor, Action.CREATE, patient_id=patient.pk,
+                 organization_id=patient.organization_id, obj=link)
+    return IssuedLink(link=link, url=url)
+
+
+def open_link(signed_token: str, *, now: datetime | None = None, allow_used: bool = False) -> CheckInLink:
+    """Return the link a signed token names, or raise LinkError saying why it cannot be used."""
+    now = now or timezone.now()
+    try:
+        token = signing.TimestampSigner(salt=LINK_SALT).unsign(
+            signed_token, max_age=timedelta(days=settings.CHECKIN_LINK_DAYS + 1)
+        )
+    except signing.SignatureExpired as expired:
+        raise LinkError(LinkProblem.EXPIRED) from expired
+    except signing.BadSignature as bad:
+        raise LinkError(LinkProblem.INVALID) from bad
+    link = (
+        CheckInLink.objects.select_related("patient", "organization")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+    if link is None:
+        raise LinkError(LinkProblem.INVALID)
+    if link.used_at is not None and not allow_used:
+        raise LinkError(LinkProblem.USED)
+    if link.expires_at <= now:
+        raise LinkError(LinkProblem.EXPIRED)
+    return link
+
+
+def fingerprint(scores: Sequence[Score], note: str) -> str:
+    """Hash what was submitted, to tell a retry from a different body under the same key."""
+    body = {
+        "responses": {str(score.instrument): dict(score.answers) for score in scores},
+        "note": note,
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RecordedCheckIn:
+    checkin: CheckIn
+    created: bool
+
+
+def record_checkin(
+    actor: Actor,
+    patient: Patient,
+    scores: Sequence[Score],
+    *,
+    source: Source = Source.LINK,
+    link: CheckInLink | None = None,
+    idempotency_key: str | None = None,
+    note: str = "",
+    submitted_at: datetime | None = None,
+) -> RecordedCheckIn:
+    """Store a check-in and all its scored responses in one transaction.
+
+    1. The same idempotency key with the same body returns the stored check-in (created=False).
+    2. The same key with a different body raises IdempotencyConflict; nothing is stored.
+    3. A used link raises LinkError(USED); the link is marked used in the same transaction.
+    """
+    body_hash = fingerprint(scores, note)
+    try:
+        with transaction.atomic():
+            if idempotency_key:
+                existing = CheckIn.objects.filter(
+                    organization_id=patient.organization_id, idempotency_key=idempotency_key
+                ).first()
+                if existing is not None:
+                    return replay(existing, body_hash)
+            submitted_at = submitted_at or timezone.now()
+            if link is not None:
+                locked = CheckInLink.objects.select_for_update().get(pk=link.pk)
+                if locked.used_at is not None:
+                    raise LinkError(LinkProblem.USED)
+                locked.used_at = submitted_at
+                locked.save(update_fields=["used_at"])
+            checkin = CheckIn.objects.create(
+                organization_id=patient.organization_id,
+                patient=patient,
+                submitted_at=submitted_at,
+                source=source,
+                link=link,
+                idempotency_key=idempotency_key or None,
+                body_hash=body_hash,
+                note=note,
+            )
+            Response.objects.bulk_create(
+                [response_from_score(checkin, score) for score in scores]
+            )
+            record_event(actor, Action.CREATE, patient_id=patient.pk,
+                         organization_id=patient.organization_id, obj=checkin)
+            return RecordedCheckIn(checkin, created=True)
+    except IntegrityError:
+        # A concurrent duplicate won the race on the unique key: answer as a retry.
+        if not idempotency_key:
+            raise
+        existing = CheckIn.objects.get(
+            organization_id=patient.organization_id, idempotency_key=idempotency_key
+        )
+        return replay(existing, body_hash)
+
+
+def replay(existing: CheckIn, body_hash: str) -> RecordedCheckIn:
+    if existing.body_hash != body_hash:
+        raise IdempotencyConflict("This submission key was already used for different answers.")
+    return RecordedCheckIn(existing, created=False)
+
+
+def response_from_score(checkin: CheckIn, score: Score) -> Response:
+    return Response(
+        organization_id=checkin.organization_id,
+        checkin=checkin,
+        patient_id=checkin.patient_id,
+        observed_at=checkin.submitted_at,
+        instrument=str(score.instrument),
+        instrument_version=score.version,
+        answers=dict(score.answers),
+        total=score.total,
+        band=score.band.code if score.band else "",
+        band_label=score.band.label if score.band else "",
+        valid=score.valid,
+        prorated=score.prorated,
+        flags=sorted(str(flag) for flag in score.flags),
+    )

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_POST
+
+from lasting.accounts import rules
+from lasting.audit.services import Actor
+from lasting.checkins.forms import IssueLinkForm
+from lasting.checkins.services import issue_link
+from lasting.patients.queries import get_patient_for
+from lasting_core.instruments import InstrumentCode
+
+
+@login_required
+@require_POST
+def new_link(request: HttpRequest, patient_id: int) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    if not rules.can_issue_checkin_links(membership):
+        raise PermissionDenied("Your role cannot issue check-in links.")
+    patient = get_patient_for(membership, patient_id)
+    form = IssueLinkForm(request.POST)
+    if not form.is_valid():
+        return render(request, "checkins/link_issued.html", {"form": form, "patient": patient},
+                      status=422)
+    issued = issue_link(
+        Actor.from_request(request),
+        patient,
+        [InstrumentCode(code) for code in form.cleaned_data["instruments"]],
+    )
+    return render(request, "checkins/link_issued.html", {"issued": issued, "patient": patient})

@@ -1,0 +1,210 @@
+"""The `lasting` command: demo, serve, worker, audit and Django management."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lasting.settings")
+    import django
+
+    django.setup()
+
+
+def call_django(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+def prepare_site() -> None:
+    """Migrate the database and build the static assets the pages need."""
+    from lasting.clinic.charts import ensure_vega_bundle
+
+    call_django("migrate", "--no-input", "-v", "0")
+    ensure_vega_bundle()
+
+
+def web_command(host: str, port: int, workers: int) -> list[str]:
+    return [
+        sys.executable, "-m", "gunicorn", "lasting.wsgi:application",
+        "--bind", f"{host}:{port}", "--workers", str(workers),
+        "--graceful-timeout", "10",
+    ]
+
+
+def worker_command() -> list[str]:
+    return [sys.executable, "-m", "django", "db_worker", "--settings", "lasting.settings"]
+
+
+def run_processes(commands: Sequence[list[str]]) -> int:
+    """Run processes side by side until one exits or Ctrl-C; stop the others cleanly."""
+    processes = [subprocess.Popen(command) for command in commands]
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    exit_code = 0
+    try:
+        while not stopping:
+            for process in processes:
+                code = process.poll()
+                if code is not None:
+                    exit_code = code
+                    stopping = True
+            if not stopping:
+                time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    return exit_code
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    setup_django()
+    from lasting.demo import DEMO_LOGINS_FILE, seed_demo
+
+    prepare_site()
+    logins_file = Path(os.environ.get("LASTING_VAR_DIR", "var")) / DEMO_LOGINS_FILE
+    seeded = seed_demo(patients=args.patients, seed=args.seed, reset=args.reset,
+                       logins_file=logins_file)
+    print()
+    print(seeded.summary)
+    print()
+    print(f"Lasting demo clinic: http://{args.host}:{args.port}/")
+    print("Sign in as any of these (the check-in link flow needs no login):")
+    for line in seeded.login_lines:
+        print(f"  {line}")
+    print()
+    if args.no_serve:
+        return 0
+    sys.stdout.flush()
+    return run_processes([web_command(args.host, args.port, args.workers), worker_command()])
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    setup_django()
+    prepare_site()
+    commands = [web_command(args.host, args.port, args.workers)]
+    if args.with_worker:
+        commands.append(worker_command())
+    return run_processes(commands)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    setup_django()
+    call_django("migrate", "--no-input", "-v", "0")
+    os.execv(sys.executable, worker_command())
+    return 0  # pragma: no cover  (execv does not return)
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    setup_django()
+    from lasting.audit.models import AuditEvent
+    from lasting.audit.services import verify_chain
+
+    problems = list(verify_chain())
+    total = AuditEvent.objects.count()
+    if problems:
+        for problem in problems:
+            print(f"event {problem.event_id}: {problem.reason}", file=sys.stderr)
+        print(f"audit trail: {len(problems)} problem(s) in {total} events", file=sys.stderr)
+        return 1
+    print(f"audit trail intact: {total} events")
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lasting.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["lasting manage", *args.django_args])
+    return 0
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from error
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def port_number(text: str) -> int:
+    value = positive_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a port is at most 65535, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lasting", description="Lasting: relapse prevention for ketamine-therapy clinics."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add_server_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--host", default=DEFAULT_HOST, help="address to listen on")
+        sub.add_argument("--port", type=port_number, default=DEFAULT_PORT)
+        sub.add_argument("--workers", type=positive_int, default=2, help="web processes")
+
+    demo = commands.add_parser("demo", help="seed a realistic demo clinic and run web + worker")
+    add_server_options(demo)
+    demo.add_argument("--patients", type=positive_int, default=240)
+    demo.add_argument("--seed", type=int, default=7, help="random seed of the simulated clinic")
+    demo.add_argument("--reset", action="store_true", help="delete the demo data and seed again")
+    demo.add_argument("--no-serve", action="store_true", help="seed and print logins, then exit")
+    demo.set_defaults(handler=cmd_demo)
+
+    serve = commands.add_parser("serve", help="run the web server (gunicorn)")
+    add_server_options(serve)
+    serve.add_argument("--with-worker", action="store_true", help="also run the task worker")
+    serve.set_defaults(handler=cmd_serve)
+
+    worker = commands.add_parser("worker", help="run queued background jobs")
+    worker.set_defaults(handler=cmd_worker)
+
+    audit = commands.add_parser("audit", help="audit-trail tools")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    verify = audit_commands.add_parser("verify", help="check the hash chain for tampering")
+    verify.set_defaults(handler=cmd_audit_verify)
+
+    manage = commands.add_parser("manage", help="run a Django management command")
+    manage.add_argument("django_args", nargs=argparse.REMAINDER)
+    manage.set_defaults(handler=cmd_manage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = args.handler
+    return int(handler(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""The caseload: one query for the whole list, sorted by who needs attention."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+
+from lasting.accounts.models import Membership
+from lasting.alerts.models import Alert, AlertKind, AlertStatus, Priority
+from lasting.checkins.models import Instrument, Response
+from lasting.patients.models import Course, Patient, Phase
+from lasting.patients.queries import list_patients_for
+from lasting.treatment.models import SessionKind, TreatmentSession
+from lasting_core.instruments import InstrumentCode, get_instrument
+
+PHASE_ORDER = {
+    Phase.INDUCTION: 0,
+    Phase.MAINTENANCE: 1,
+    Phase.EVALUATION: 2,
+    Phase.DISCONTINUED: 3,
+    Phase.COMPLETED: 4,
+}
+PHQ9_BAND_RANK = {band.code: rank for rank, band in enumerate(get_instrument(InstrumentCode.PHQ9).bands)}
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    patient: Patient
+    urgent_alerts: int
+    open_alerts: int
+    latest_phq9: float | None
+    latest_phq9_band: str
+    latest_phq9_band_label: str
+    latest_phq9_at: datetime | None
+    baseline_phq9: float | None
+    last_session_at: datetime | None
+    phase: str
+
+    @property
+    def change_from_baseline(self) -> float | None:
+        if self.latest_phq9 is None or self.baseline_phq9 is None:
+            return None
+        return self.latest_phq9 - self.baseline_phq9
+
+    def days_since_last_session(self, now: datetime) -> int | None:
+        return None if self.last_session_at is None else (now - self.last_session_at).days
+
+    @property
+    def phase_label(self) -> str:
+        return str(Phase(self.phase).label) if self.phase else "—"
+
+
+def _latest_phq9(field: str) -> Subquery:
+    return Subquery(
+        Response.objects.filter(patient=OuterRef("pk"), instrument=Instrument.PHQ9, valid=True)
+        .order_by("-observed_at")
+        .values(field)[:1]
+    )
+
+
+def list_caseload_for(
+    membership: Membership | None, *, now: datetime, assigned_to_id: int | None = None
+) -> list[CaseloadRow]:
+    """Every visible patient with what the sort needs, most pressing first."""
+    patients = list_patients_for(membership)
+    if assigned_to_id is not None:
+        patients = patients.filter(assigned_clinician_id=assigned_to_id)
+    open_safety = (
+        Alert.objects.filter(patient=OuterRef("pk"), kind=AlertKind.SAFETY, status=AlertStatus.OPEN)
+        .order_by()
+        .values("patient")
+    )
+    first_induction = (
+        TreatmentSession.objects.filter(patient=OuterRef("pk"), kind=SessionKind.INDUCTION)
+        .order_by("started_at")
+        .values("started_at")[:1]
+    )
+    annotated = patients.select_related("assigned_clinician").annotate(
+        urgent_alerts=Coalesce(
+            Subquery(
+                open_safety.filter(priority=Priority.URGENT)
+                .annotate(n=Count("pk"))
+                .values("n"),
+                output_field=IntegerField(),
+            ),
+            0,
+        ),
+        open_alerts=Coalesce(
+            Subquery(open_safety.annotate(n=Count("pk")).values("n"), output_field=IntegerField()),
+            0,
+        ),
+        latest_phq9=_latest_phq9("total"),
+        latest_phq9_band=_latest_phq9("band"),
+        latest_phq9_band_label=_latest_phq9("band_label"),
+        latest_phq9_at=_latest_phq9("observed_at"),
+        first_induction_at=Subquery(first_induction),
+        baseline_phq9=Subquery(
+            Response.objects.filter(
+                patient=OuterRef("pk"),
+                instrument=Instrument.PHQ9,
+                valid=True,
+                observed_at__lt=OuterRef("first_induction_at"),
+            )
+            .order_by("-observed_at")
+            .values("total")[:1]
+        ),
+        last_session_at=Subquery(
+            TreatmentSession.objects.filter(patient=OuterRef("pk"))
+            .order_by("-started_at")
+            .values("started_at")[:1]
+        ),
+        phase=Subquery(
+            Course.objects.filter(patient=OuterRef("pk")).order_by("-number").values("phase")[:1]
+        ),
+    )
+    rows = [
+        CaseloadRow(
+            patient=patient,
+            urgent_alerts=patient.urgent_alerts,
+            open_alerts=patient.open_alerts,
+            latest_phq9=patient.latest_phq9,
+            latest_phq9_band=patient.latest_phq9_band or "",
+            latest_phq9_band_label=patient.latest_phq9_band_label or "",
+            latest_phq9_at=patient.latest_phq9_at,
+            baseline_phq9=patient.baseline_phq9,
+            last_session_at=patient.last_session_at,
+            phase=patient.phase or "",
+        )
+        for patient in annotated
+    ]
+    rows.sort(key=lambda row: need_key(row, now))
+    return rows
+
+
+def need_key(row: CaseloadRow, now: datetime) -> tuple[float, ...]:
+    """Sort key: open safety alerts, then PHQ-9 band, worsening, time since a session, phase."""
+    days = row.days_since_last_session(now)
+    change = row.change_from_baseline
+    return (
+        -row.urgent_alerts,
+        -row.open_alerts,
+        -PHQ9_BAND_RANK.get(row.latest_phq9_band, -1),
+        -(change if change is not None else -99.0),
+        -(days if days is not None else -1),
+        PHASE_ORDER.get(Phase(row.phase), 9) if row.phase else 9,
+    )

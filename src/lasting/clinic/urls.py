@@ -1,0 +1,10 @@
+from django.urls import path
+
+from lasting.clinic import views
+
+app_name = "clinic"
+
+urlpatterns = [
+    path("caseload/", views.caseload, name="caseload"),
+    path("patients/<int:patient_id>/", views.patient, name="patient"),
+]

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from lasting.accounts import rules
+from lasting.alerts.models import AlertStatus
+from lasting.audit.models import Action
+from lasting.audit.services import Actor, record_event
+from lasting.checkins.forms import IssueLinkForm
+from lasting.checkins.models import CheckIn
+from lasting.clinic.charts import BUNDLE_PATH, timeline_spec
+from lasting.clinic.queries import list_caseload_for
+from lasting.patients.queries import find_current_course, get_patient_for
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("clinic:caseload")
+
+
+@login_required
+def caseload(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    if not rules.can_view_patients(membership):
+        raise PermissionDenied("Your role has no caseload.")
+    now = timezone.now()
+    mine = request.GET.get("mine") == "1"
+    rows = list_caseload_for(membership, now=now, assigned_to_id=request.user.pk if mine else None)
+    record_event(Actor.from_request(request), Action.SEARCH,
+                 organization_id=membership.organization_id)
+    return render(
+        request,
+        "clinic/caseload.html",
+        {
+            "rows": [(row, row.days_since_last_session(now)) for row in rows],
+            "mine": mine,
+            "patient_count": len(rows),
+        },
+    )
+
+
+@login_required
+def patient(request: HttpRequest, patient_id: int) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    patient = get_patient_for(membership, patient_id)
+    record_event(Actor.from_request(request), Action.READ, patient_id=patient.pk,
+                 organization_id=patient.organization_id, obj=patient)
+    responses = list(patient.responses.order_by("observed_at"))
+    sessions = list(patient.sessions.prefetch_related("vitals").order_by("started_at"))
+    checkins = list(
+        CheckIn.objects.filter(patient=patient)
+        .prefetch_related("responses")
+        .order_by("-submitted_at")[:60]
+    )
+    alerts = (
+        list(patient.alerts.exclude(status=AlertStatus.RESOLVED).select_related("acknowledged_by"))
+        if rules.can_review_alerts(membership)
+        else []
+    )
+    return render(
+        request,
+        "clinic/patient.html",
+        {
+            "patient": patient,
+            "course": find_current_course(patient),
+            "chart_spec": timeline_spec(responses, sessions),
+            "bundle_path": BUNDLE_PATH,
+            "sessions": list(reversed(sessions)),
+            "checkins": checkins,
+            "alerts": alerts,
+            "link_form": IssueLinkForm(),
+            "can_log_sessions": rules.can_log_sessions(membership),
+            "can_issue_links": rules.can_issue_checkin_links(membership),
+        },
+    )

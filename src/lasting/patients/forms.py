@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from lasting.accounts.models import Location, Membership, Role, User
+from lasting.patients.models import Diagnosis, Patient
+
+
+class PatientForm(forms.ModelForm):
+    diagnoses = forms.MultipleChoiceField(
+        choices=Diagnosis.choices, widget=forms.CheckboxSelectMultiple, required=True
+    )
+
+    class Meta:
+        model = Patient
+        fields = [
+            "record_number", "given_name", "family_name", "date_of_birth", "location",
+            "time_zone", "preferred_language", "email", "phone", "assigned_clinician",
+            "diagnoses", "concurrent_antidepressant", "antidepressant_name", "in_therapy",
+        ]
+        widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.membership = membership
+        organization = membership.organization
+        # Choices only ever come from the member's own organisation.
+        self.fields["location"].queryset = Location.objects.filter(organization=organization)
+        self.fields["assigned_clinician"].queryset = User.objects.filter(
+            memberships__organization=organization,
+            memberships__role=Role.CLINICIAN,
+            memberships__is_active=True,
+        ).order_by("last_name")
+        self.fields["assigned_clinician"].label_from_instance = lambda user: user.display_name
+        self.fields["time_zone"].initial = organization.time_zone
+
+    def clean_record_number(self) -> str:
+        value: str = self.cleaned_data["record_number"].strip()
+        taken = Patient.objects.filter(
+            organization=self.membership.organization, record_number=value
+        )
+        if self.instance.pk:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError("Another patient already has this record number.")
+        return value
+
+    def _post_clean(self) -> None:
+        # The organisation is not a form field; set it before model validation runs.
+        self.instance.organization = self.membership.organization
+        super()._post_clean()

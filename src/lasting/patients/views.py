@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from lasting.accounts import rules
+from lasting.audit.services import Actor
+from lasting.patients.forms import PatientForm
+from lasting.patients.services import create_patient
+
+
+@login_required
+def new_patient(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    if not rules.can_edit_patients(membership):
+        raise PermissionDenied("Your role cannot register patients.")
+    form = PatientForm(request.POST or None, membership=membership)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        patient = create_patient(
+            Actor.from_request(request),
+            membership.organization,
+            started_on=timezone.localdate(),
+            **fields,
+        )
+        return redirect("clinic:patient", patient_id=patient.pk)
+    return render(request, "patients/patient_form.html", {"form": form}, status=422 if form.errors else 200)

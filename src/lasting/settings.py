@@ -1,0 +1,252 @@
+"""Lasting's settings: one file, driven by environment variables.
+
+Every variable is read through a helper that raises on a bad value, so a typo in a
+deployment fails at start-up with a message naming the variable, never later.
+Variables (all optional for the local demo):
+
+    LASTING_DEBUG              "1" for development pages (never in production)
+    LASTING_SECRET_KEY         signing key; if unset, one is created in var/secret_key
+    LASTING_DATABASE_URL       sqlite:///path/to/file.sqlite3 or postgres://user@host:port/name
+    LASTING_ALLOWED_HOSTS      comma-separated host names (default 127.0.0.1,localhost)
+    LASTING_VAR_DIR            where the SQLite file, secret key and built assets live (default ./var)
+    LASTING_SECURE_COOKIES     "1" behind HTTPS: __Host- cookies, HSTS, SSL redirect
+    LASTING_TASK_BACKEND       "database" (default) or "immediate"
+    LASTING_SITE_URL           public base URL used in check-in links (default http://127.0.0.1:8000)
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Read a boolean variable: 1/true/yes or 0/false/no."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be 1 or 0 (true/false), got {raw!r}")
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    """Read a comma-separated list."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def database_from_url(url: str) -> dict[str, object]:
+    """Turn LASTING_DATABASE_URL into a Django DATABASES entry."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        # sqlite:///relative.sqlite3 -> "relative.sqlite3"; sqlite:////abs/x.sqlite3 -> "/abs/x.sqlite3"
+        path = unquote(parts.path)
+        path = path[1:] if path.startswith("/") else path
+        if not path:
+            raise ImproperlyConfigured("LASTING_DATABASE_URL: a sqlite URL needs a file path")
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": path,
+            "OPTIONS": {
+                # Writers queue instead of failing with "database is locked" mid-transaction.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                # WAL lets readers run beside the writer; FULL makes an acknowledged write durable.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+            },
+        }
+    if parts.scheme in {"postgres", "postgresql"}:
+        name = parts.path.lstrip("/")
+        if not name:
+            raise ImproperlyConfigured("LASTING_DATABASE_URL: a postgres URL needs a database name")
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(name),
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+            "CONN_MAX_AGE": 60,
+        }
+    raise ImproperlyConfigured(
+        f"LASTING_DATABASE_URL must start with sqlite:/// or postgres://, got {parts.scheme!r}"
+    )
+
+
+DEBUG = env_bool("LASTING_DEBUG", False)
+VAR_DIR = Path(os.environ.get("LASTING_VAR_DIR") or Path.cwd() / "var").resolve()
+
+
+def read_secret_key() -> str:
+    """Use LASTING_SECRET_KEY, or a key kept in var/secret_key for local installs."""
+    configured = os.environ.get("LASTING_SECRET_KEY")
+    if configured:
+        if len(configured) < 32:
+            raise ImproperlyConfigured("LASTING_SECRET_KEY must be at least 32 characters")
+        return configured
+    key_file = VAR_DIR / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    key_file.touch(mode=0o600)
+    key_file.write_text(key)
+    return key
+
+
+SECRET_KEY = read_secret_key()
+ALLOWED_HOSTS = env_list("LASTING_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+SITE_URL = os.environ.get("LASTING_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
+    "lasting.audit",
+    "lasting.accounts",
+    "lasting.patients",
+    "lasting.treatment",
+    "lasting.checkins",
+    "lasting.alerts",
+    "lasting.clinic",
+    "lasting.portal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "lasting.audit.middleware.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "lasting.accounts.middleware.SessionLimitsMiddleware",
+    "lasting.accounts.middleware.MembershipMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "lasting.audit.middleware.NoStoreMiddleware",
+]
+
+ROOT_URLCONF = "lasting.urls"
+WSGI_APPLICATION = "lasting.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "lasting.accounts.context_processors.membership",
+            ],
+        },
+    }
+]
+
+DATABASES = {
+    "default": database_from_url(
+        os.environ.get("LASTING_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'lasting.sqlite3'}"
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "clinic:caseload"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Argon2id first (DESIGN section 10); the others only verify old hashes.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+# NIST SP 800-63B: length and a common-password check, no composition or rotation rules.
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "lasting.accounts.passwords.MaximumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+]
+
+# Sessions: absolute limit here; the idle limit is enforced by SessionLimitsMiddleware.
+SESSION_COOKIE_AGE = 12 * 60 * 60
+SESSION_IDLE_SECONDS = 15 * 60
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_COOKIES = env_bool("LASTING_SECURE_COOKIES", False)
+if SECURE_COOKIES:
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 63072000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+# Built assets (the offline Vega bundle) are written here by `lasting.clinic.charts`.
+BUILT_ASSETS_DIR = VAR_DIR / "built-assets"
+BUILT_ASSETS_DIR.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATICFILES_DIRS = [BUILT_ASSETS_DIR]
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+_task_backends = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+_task_backend = os.environ.get("LASTING_TASK_BACKEND", "database")
+if _task_backend not in _task_backends:
+    raise ImproperlyConfigured(
+        f"LASTING_TASK_BACKEND must be one of {sorted(_task_backends)}, got {_task_backend!r}"
+    )
+TASKS = {"default": {"BACKEND": _task_backends[_task_backend], "QUEUES": ["default"]}}
+
+CHECKIN_LINK_DAYS = 7
+
+# Logs carry request ids and outcomes, never clinical values or names.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

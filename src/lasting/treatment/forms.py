@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from lasting.accounts.models import Location, Membership
+from lasting.treatment.models import TreatmentSession, VitalPhase, VitalSign
+
+DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class SessionForm(forms.ModelForm):
+    class Meta:
+        model = TreatmentSession
+        fields = [
+            "kind", "route", "location", "dose_mg", "dose_mg_per_kg", "lot_number",
+            "started_at", "ended_at", "sedation", "dissociation", "respiratory_depression",
+            "adverse_events", "serious_adverse_event", "discharge_note",
+        ]
+        widgets = {
+            "started_at": DATETIME_WIDGET,
+            "ended_at": DATETIME_WIDGET,
+            "adverse_events": forms.Textarea(attrs={"rows": 2}),
+            "discharge_note": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {
+            "dose_mg": "Dose (mg)",
+            "dose_mg_per_kg": "Dose (mg/kg)",
+            "sedation": "Sedation (0 awake – 5 unresponsive)",
+            "dissociation": "Dissociation (0 none – 4 severe)",
+        }
+
+    def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = Location.objects.filter(
+            organization_id=membership.organization_id
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        started_at, ended_at = cleaned.get("started_at"), cleaned.get("ended_at")
+        if started_at and ended_at and ended_at < started_at:
+            self.add_error("ended_at", "The session cannot end before it starts.")
+        return cleaned
+
+
+class VitalSignForm(forms.ModelForm):
+    class Meta:
+        model = VitalSign
+        fields = [
+            "phase", "measured_at", "systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm",
+            "spo2_percent",
+        ]
+        widgets = {"measured_at": DATETIME_WIDGET}
+        labels = {
+            "systolic_mmhg": "Systolic (mmHg)",
+            "diastolic_mmhg": "Diastolic (mmHg)",
+            "heart_rate_bpm": "Heart rate (bpm)",
+            "spo2_percent": "SpO₂ (%)",
+        }
+
+
+VitalSignFormSet = forms.formset_factory(VitalSignForm, extra=0, min_num=1, validate_min=True)
+
+INITIAL_VITAL_PHASES = [VitalPhase.BEFORE, VitalPhase.DURING, VitalPhase.AFTER]

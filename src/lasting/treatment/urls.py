@@ -1,0 +1,9 @@
+from django.urls import path
+
+from lasting.treatment import views
+
+app_name = "treatment"
+
+urlpatterns = [
+    path("patients/<int:patient_id>/sessions/new/", views.new_session, name="new_session"),
+]

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from lasting.accounts import rules
+from lasting.audit.services import Actor
+from lasting.patients.queries import get_patient_for
+from lasting.treatment.forms import INITIAL_VITAL_PHASES, SessionForm, VitalSignFormSet
+from lasting.treatment.services import log_session
+
+
+@login_required
+def new_session(request: HttpRequest, patient_id: int) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    if not rules.can_log_sessions(membership):
+        raise PermissionDenied("Your role cannot log treatment sessions.")
+    patient = get_patient_for(membership, patient_id)
+    form = SessionForm(request.POST or None, membership=membership)
+    vitals = VitalSignFormSet(
+        request.POST or None,
+        prefix="vitals",
+        initial=[{"phase": phase} for phase in INITIAL_VITAL_PHASES],
+    )
+    if request.method == "POST" and form.is_valid() and vitals.is_valid():
+        rows = [row for row in vitals.cleaned_data if row]
+        log_session(Actor.from_request(request), patient, form.cleaned_data, rows)
+        return redirect("clinic:patient", patient_id=patient.pk)
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request,
+        "treatment/session_form.html",
+        {"patient": patient, "form": form, "vitals": vitals},
+        status=status,
+    )

@@ -1,0 +1,14 @@
+from django.urls import include, path
+
+from lasting.clinic import views as clinic_views
+
+urlpatterns = [
+    path("", clinic_views.home, name="home"),
+    path("accounts/", include("lasting.accounts.urls")),
+    path("", include("lasting.clinic.urls")),
+    path("patients/", include("lasting.patients.urls")),
+    path("", include("lasting.treatment.urls")),
+    path("", include("lasting.checkins.urls")),
+    path("alerts/", include("lasting.alerts.urls")),
+    path("", include("lasting.portal.urls")),
+]

@@ -1,0 +1,197 @@
+"""Questionnaire answers of a simulated cohort: GAD-7, the daily check and item answers.
+
+Totals come from the latent state; items are then allocated so they always sum to the
+total and follow a plausible profile (each patient has a stable personal item profile).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from lasting_core.simulation.dynamics import (
+    BoolArray,
+    CourseRun,
+    FloatArray,
+    IntArray,
+    PatientDraws,
+    weekly_adherence,
+)
+from lasting_core.simulation.presets import DIAGNOSES, Preset
+
+# Relative endorsement of PHQ-9 items 1-8 in depressed outpatients: sleep (3) and
+# fatigue (4) highest, psychomotor change (8) lowest. Item 9 is drawn separately.
+PHQ9_ITEM_WEIGHTS = (1.0, 1.0, 1.15, 1.25, 0.85, 0.9, 0.9, 0.5)
+# GAD-7: restlessness (5) and feeling afraid (7) are endorsed least.
+GAD7_ITEM_WEIGHTS = (1.1, 1.0, 1.1, 1.0, 0.8, 1.0, 0.8)
+ITEM_PROFILE_LOG_SD = 0.35
+ITEM_MAX = 3
+GAD7_MAX = 21.0
+DAILY_MAX = 10.0
+# Item 9 answers when positive: mostly "several days".
+ITEM9_VALUE_SHARES = (0.85, 0.12, 0.03)
+# Where diagnosis raises anxiety relative to depression (GAD-7 offset, points).
+ANXIOUS_DIAGNOSES = {"gad": 3.0, "ptsd": 2.0, "ocd": 2.0}
+
+
+@dataclass(frozen=True)
+class Answers:
+    """Answered questionnaires on the (patients, days) grid with their item answers."""
+
+    phq9_items: npt.NDArray[np.int8]  # (answered PHQ-9 in row-major order, 9)
+    gad7: npt.NDArray[np.int16]  # (patients, days); -1 where not answered
+    gad7_items: npt.NDArray[np.int8]  # (answered GAD-7 in row-major order, 7)
+    daily: npt.NDArray[np.int8]  # (patients, days, 3) mood, sleep, stress; -1 if missed
+
+
+def allocate_items(
+    totals: IntArray, weights: FloatArray, rng: np.random.Generator
+) -> npt.NDArray[np.int8]:
+    """Split each total into items of 0-3 that sum to it.
+
+    One point at a time goes to an item chosen with probability proportional to its
+    weight among items not yet at 3 (Gumbel-max), vectorised across all rows.
+    """
+    n_rows, n_items = weights.shape
+    if np.any(totals < 0) or np.any(totals > ITEM_MAX * n_items):
+        raise ValueError("a total lies outside what the items can hold")
+    items = np.zeros((n_rows, n_items), dtype=np.int8)
+    remaining = totals.astype(np.int64).copy()
+    log_weights = np.log(weights)
+    while True:
+        open_rows = np.flatnonzero(remaining > 0)
+        if open_rows.size == 0:
+            break
+        keys = log_weights[open_rows] + rng.gumbel(size=(open_rows.size, n_items))
+        keys[items[open_rows] >= ITEM_MAX] = -np.inf
+        chosen = np.argmax(keys, axis=1)
+        items[open_rows, chosen] += 1
+        remaining[open_rows] -= 1
+    return items
+
+
+def _personal_weights(
+    base: tuple[float, ...], n_patients: int, rng: np.random.Generator
+) -> FloatArray:
+    profile: FloatArray = np.asarray(base)[None, :] * np.exp(
+        rng.normal(0.0, ITEM_PROFILE_LOG_SD, (n_patients, len(base)))
+    )
+    return profile
+
+
+def draw_phq9_items(
+    run: CourseRun, preset: Preset, rng: np.random.Generator
+) -> npt.NDArray[np.int8]:
+    """Return the nine item answers of every answered PHQ-9, in row-major grid order."""
+    n_patients = run.phq9.shape[0]
+    profile = _personal_weights(PHQ9_ITEM_WEIGHTS, n_patients, rng)
+    patient, _day = np.nonzero(run.phq9 >= 0)
+    totals = run.phq9[run.phq9 >= 0].astype(np.int64)
+    # Item 9 only at high severity: share rises quadratically from 0 at 14 to the maximum
+    # at 27; and the other eight items hold at most 24 points.
+    severity = np.clip((totals - 14) / 13.0, 0.0, 1.0)
+    positive = rng.random(totals.size) < preset.item9_share_at_max * severity**2
+    value = 1 + np.searchsorted(np.cumsum(ITEM9_VALUE_SHARES), rng.random(totals.size))
+    item9 = np.where(positive, np.minimum(value, ITEM_MAX), 0)
+    item9 = np.maximum(item9, totals - ITEM_MAX * 8)
+    rest = allocate_items(totals - item9, profile[patient], rng)
+    result: npt.NDArray[np.int8] = np.concatenate(
+        [rest, item9[:, None].astype(np.int8)], axis=1
+    )
+    return result
+
+
+def draw_gad7(
+    run: CourseRun, draws: PatientDraws, preset: Preset, rng: np.random.Generator
+) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.int8]]:
+    """Return GAD-7 totals on the grid and their items.
+
+    GAD-7 comes with the PHQ-9 at the first evaluation, at the first and last induction
+    sessions, and every two weeks in maintenance; it tracks the latent PHQ-9.
+    """
+    n_patients, days = run.phq9.shape
+    grid = np.arange(days)[None, :]
+    since = grid - draws.induction_end_day[:, None]
+    scheduled = (
+        (grid == draws.enrolment_day[:, None])
+        | (grid == draws.induction_days[:, :1])
+        | (since == 0)
+        | ((since > 0) & (since % 14 == 0))
+    )
+    answered = scheduled & (run.phq9 >= 0)
+    anxious = np.array(
+        [ANXIOUS_DIAGNOSES.get(DIAGNOSES[code], 0.0) for code in draws.diagnosis.tolist()]
+    )
+    offset = rng.normal(preset.gad7_offset_mean, preset.gad7_offset_sd, n_patients) + anxious
+    noise = rng.normal(0.0, preset.gad7_sd, (n_patients, days))
+    latent = np.nan_to_num(run.latent)
+    value = np.rint(
+        np.clip(preset.gad7_slope * latent + offset[:, None] + noise, 0.0, GAD7_MAX)
+    ).astype(np.int16)
+    gad7 = np.where(answered, value, np.int16(-1)).astype(np.int16)
+    patient, _day = np.nonzero(answered)
+    profile = _personal_weights(GAD7_ITEM_WEIGHTS, n_patients, rng)
+    items = allocate_items(gad7[answered].astype(np.int64), profile[patient], rng)
+    return gad7, items
+
+
+def draw_daily(
+    run: CourseRun, draws: PatientDraws, stress: FloatArray, preset: Preset, rng: np.random.Generator
+) -> npt.NDArray[np.int8]:
+    """Return the daily check (mood, sleep, stress; 0-10) on the grid, -1 where missed.
+
+    Items track the drive of the latent, so they lead the PHQ-9 by about
+    ``latent_lag_days`` when symptoms return; each has AR(1) noise with ``daily_phi``.
+    """
+    n_patients, days = run.phq9.shape
+    grid = np.arange(days)[None, :]
+    enrolled_days = (grid - draws.enrolment_day[:, None]).astype(np.float64)
+    completion = (
+        weekly_adherence(preset, np.maximum(enrolled_days, 0.0), daily=True)
+        + draws.adherence_offset[:, None]
+    )
+    answered: BoolArray = (
+        draws.daily_checkins[:, None]
+        & (enrolled_days >= 0)
+        & (grid < run.discontinued_day[:, None])
+        & (rng.random((n_patients, days)) < completion)
+    )
+    severity = run.drive / 27.0
+    personal = rng.normal(0.0, 0.7, (n_patients, 3))
+    phi = preset.daily_phi
+    innovation_sd = preset.daily_noise_sd * math.sqrt(1.0 - phi**2)
+    innovations = rng.normal(0.0, innovation_sd, (n_patients, days, 3))
+    noise = np.empty((n_patients, days, 3))
+    state = rng.normal(0.0, preset.daily_noise_sd, (n_patients, 3))
+    for t in range(days):
+        state = phi * state + innovations[:, t, :]
+        noise[:, t, :] = state
+    mood = 8.0 - 6.5 * severity
+    sleep = 7.5 - 5.0 * severity
+    stress_item = 2.0 + 5.0 * severity + 3.0 * stress
+    means = np.stack([mood, sleep, stress_item], axis=2) + personal[:, None, :]
+    values = np.rint(np.clip(means + noise, 0.0, DAILY_MAX)).astype(np.int8)
+    daily: npt.NDArray[np.int8] = np.where(answered[:, :, None], values, np.int8(-1)).astype(
+        np.int8
+    )
+    return daily
+
+
+def draw_answers(
+    run: CourseRun,
+    draws: PatientDraws,
+    stress: FloatArray,
+    preset: Preset,
+    rngs: dict[str, np.random.Generator],
+) -> Answers:
+    """Draw every questionnaire answer that the course run implies."""
+    gad7, gad7_items = draw_gad7(run, draws, preset, rngs["gad7"])
+    return Answers(
+        phq9_items=draw_phq9_items(run, preset, rngs["items"]),
+        gad7=gad7,
+        gad7_items=gad7_items,
+        daily=draw_daily(run, draws, stress, preset, rngs["daily"]),
+    )

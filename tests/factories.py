@@ -1,0 +1,104 @@
+"""Typed `make_*` builders with inert defaults: no alerts, no links unless a test asks."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from lasting.accounts.models import Location, Membership, Organization, Role, User
+from lasting.audit.services import Actor
+from lasting.checkins.models import CheckIn, Source
+from lasting.checkins.services import record_checkin
+from lasting.patients.models import Course, Patient, Phase
+from lasting.treatment.models import Route, SessionKind, TreatmentSession
+from lasting_core.instruments import InstrumentCode, score
+
+_numbers = itertools.count(1)
+PASSWORD = "correct horse battery staple"
+SYSTEM = Actor.system("tests")
+
+
+def make_organization(**overrides: Any) -> Organization:
+    n = next(_numbers)
+    fields: dict[str, Any] = {"name": f"Clinic {n}", "slug": f"clinic-{n}"}
+    fields.update(overrides)
+    return Organization.objects.create(**fields)
+
+
+def make_location(organization: Organization, **overrides: Any) -> Location:
+    fields: dict[str, Any] = {"name": f"Office {next(_numbers)}"}
+    fields.update(overrides)
+    return Location.objects.create(organization=organization, **fields)
+
+
+def make_member(
+    organization: Organization, role: Role = Role.CLINICIAN, username: str | None = None,
+    **overrides: Any,
+) -> Membership:
+    username = username or f"user{next(_numbers)}"
+    user = User(username=username, email=f"{username}@example.org",
+                first_name=overrides.pop("first_name", username.title()),
+                last_name=overrides.pop("last_name", "Tester"))
+    user.set_password(PASSWORD)
+    user.save()
+    return Membership.objects.create(user=user, organization=organization, role=role, **overrides)
+
+
+def make_patient(organization: Organization, **overrides: Any) -> Patient:
+    n = next(_numbers)
+    fields: dict[str, Any] = {
+        "record_number": f"R-{n}",
+        "given_name": "Paul",
+        "family_name": f"Patient{n}",
+        "date_of_birth": date(1980, 5, 17),
+        "diagnoses": ["trd_mdd"],
+    }
+    fields.update(overrides)
+    patient = Patient.objects.create(organization=organization, **fields)
+    Course.objects.create(organization=organization, patient=patient, number=1,
+                          phase=Phase.EVALUATION, started_on=date(2026, 1, 5))
+    return patient
+
+
+def make_session(patient: Patient, **overrides: Any) -> TreatmentSession:
+    started_at = overrides.pop("started_at", timezone.now() - timedelta(days=3))
+    fields: dict[str, Any] = {
+        "kind": SessionKind.INDUCTION,
+        "route": Route.IV,
+        "dose_mg": Decimal("40.0"),
+        "started_at": started_at,
+        "ended_at": started_at + timedelta(minutes=90),
+    }
+    fields.update(overrides)
+    return TreatmentSession.objects.create(
+        organization_id=patient.organization_id, patient=patient,
+        course=patient.courses.order_by("-number").first(), **fields,
+    )
+
+
+def phq9_answers(total: int, item9: int = 0) -> dict[str, int | None]:
+    """PHQ-9 answers with item 9 as given and the rest spread to reach `total`."""
+    remaining = total - item9
+    answers: dict[str, int | None] = {}
+    for index in range(1, 9):
+        value = min(3, remaining)
+        answers[f"q{index}"] = value
+        remaining -= value
+    if remaining:
+        raise ValueError("total too high for the given item 9")
+    answers["q9"] = item9
+    return answers
+
+
+def make_phq9(
+    patient: Patient, total: int, *, item9: int = 0, submitted_at: datetime | None = None
+) -> CheckIn:
+    recorded = record_checkin(
+        SYSTEM, patient, [score(InstrumentCode.PHQ9, phq9_answers(total, item9))],
+        source=Source.CLINIC, submitted_at=submitted_at or timezone.now(),
+    )
+    return recorded.checkin

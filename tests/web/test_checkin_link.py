@@ -1,0 +1,148 @@
+"""The patient check-in by link: single use, idempotent, atomic, and safe on item 9.
+
+Personas: dr_ana treats Paul in Clinic A; the link is what Paul opens on his phone.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from lasting.alerts.models import Alert, AlertKind, AlertStatus, Priority
+from lasting.audit.models import AuditEvent
+from lasting.checkins.models import CheckIn, Response
+from lasting.checkins.services import issue_link
+from lasting_core.instruments import InstrumentCode
+from tests.factories import SYSTEM, make_member, make_organization, make_patient, phq9_answers
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def paul():
+    clinic = make_organization(crisis_line_text="Call or text 988 any time.")
+    dr_ana = make_member(clinic, username="dr_ana")
+    return make_patient(clinic, given_name="Paul", assigned_clinician=dr_ana.user)
+
+
+def link_path(paul, instruments=(InstrumentCode.PHQ9,)) -> str:
+    issued = issue_link(SYSTEM, paul, list(instruments))
+    return re.sub(r"^https?://[^/]+", "", issued.url)
+
+
+def form_body(key: str, total: int, item9: int = 0) -> dict[str, str]:
+    body = {"idempotency_key": key}
+    for item, value in phq9_answers(total, item9).items():
+        body[f"phq9__{item}"] = str(value)
+    return body
+
+
+def test_link_opens_a_form_without_login(paul):
+    response = Client().get(link_path(paul))
+    assert response.status_code == 200
+    assert b"Little interest or pleasure in doing things" in response.content
+    assert b"988" in response.content  # crisis resources on every patient page
+    assert response["Cache-Control"].startswith("no-store") or "no-cache" in response["Cache-Control"]
+
+
+def test_item9_of_2_shows_crisis_resources_and_opens_an_urgent_alert(paul):
+    response = Client().post(link_path(paul), form_body("k-urgent", total=18, item9=2))
+    assert response.status_code == 200
+    assert b'id="crisis-now"' in response.content
+    alert = Alert.objects.get(patient=paul)
+    assert alert.kind == AlertKind.SAFETY
+    assert alert.priority == Priority.URGENT
+    assert alert.status == AlertStatus.OPEN
+    assert alert.assigned_to == paul.assigned_clinician
+    assert alert.acknowledge_by == alert.opened_at + timedelta(minutes=240)
+
+
+def test_item9_of_1_opens_a_high_priority_alert(paul):
+    Client().post(link_path(paul), form_body("k-high", total=12, item9=1))
+    assert Alert.objects.get(patient=paul).priority == Priority.HIGH
+
+
+def test_item9_of_0_shows_no_crisis_block_and_opens_no_alert(paul):
+    response = Client().post(link_path(paul), form_body("k-zero", total=12, item9=0))
+    assert response.status_code == 200
+    assert b'id="crisis-now"' not in response.content
+    assert b'id="crisis-footer"' in response.content
+    assert not Alert.objects.filter(patient=paul).exists()
+
+
+def test_every_item_answer_and_the_score_are_stored(paul):
+    Client().post(link_path(paul), form_body("k-store", total=14))
+    stored = Response.objects.get(patient=paul)
+    assert stored.total == 14
+    assert stored.band == "moderate"
+    assert stored.answers["q1"] == 3 and stored.answers["q9"] == 0
+    assert stored.instrument_version
+
+
+def test_a_retry_with_the_same_key_stores_one_checkin_and_answers_the_same(paul):
+    path = link_path(paul)
+    client = Client()
+    first = client.post(path, form_body("k-retry", total=18, item9=2))
+    second = client.post(path, form_body("k-retry", total=18, item9=2))
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content
+    assert CheckIn.objects.filter(patient=paul).count() == 1
+    assert Alert.objects.filter(patient=paul).count() == 1
+
+
+def test_the_same_key_with_different_answers_is_refused(paul):
+    path = link_path(paul)
+    Client().post(path, form_body("k-conflict", total=10))
+    response = Client().post(path, form_body("k-conflict", total=11))
+    assert response.status_code == 422
+    assert CheckIn.objects.filter(patient=paul).count() == 1
+
+
+def test_a_used_link_cannot_be_used_again(paul):
+    path = link_path(paul)
+    Client().post(path, form_body("k-once", total=8))
+    assert Client().get(path).status_code == 410
+    assert Client().post(path, form_body("k-other", total=8)).status_code == 410
+    assert CheckIn.objects.filter(patient=paul).count() == 1
+
+
+def test_missing_answers_get_field_messages_and_store_nothing(paul):
+    body = form_body("k-missing", total=10)
+    del body["phq9__q9"]
+    body["phq9__q2"] = "7"
+    response = Client().post(link_path(paul), body)
+    assert response.status_code == 422
+    assert b"Please answer this question." in response.content
+    assert b"Select a valid choice" in response.content
+    assert not CheckIn.objects.exists()
+    assert not Alert.objects.exists()
+
+
+def test_an_expired_link_is_refused(paul):
+    path = link_path(paul)
+    with time_machine.travel(timezone.now() + timedelta(days=8)):
+        assert Client().get(path).status_code == 410
+
+
+def test_a_tampered_link_is_not_found(paul):
+    path = link_path(paul)
+    assert Client().get(path[:-3] + "abc/").status_code == 404
+
+
+def test_submission_is_audited_without_clinical_values(paul):
+    Client().post(link_path(paul), form_body("k-audit", total=21, item9=3))
+    event = AuditEvent.objects.get(patient_id=paul.pk, object_type="CheckIn")
+    assert (event.action, event.outcome) == ("create", "success")
+    assert event.username.startswith("patient-link:")
+    assert event.request_id
+    # The trail's columns are identifiers and outcomes only: there is nowhere to put a score.
+    columns = {field.name for field in AuditEvent._meta.get_fields()}
+    assert columns == {
+        "id", "at", "user_id", "username", "organization_id", "patient_id", "action",
+        "object_type", "object_id", "outcome", "address", "request_id", "previous_hash", "hash",
+    }
