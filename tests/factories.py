@@ -36,13 +36,18 @@ def make_location(organization: Organization, **overrides: Any) -> Location:
 
 
 def make_member(
-    organization: Organization, role: Role = Role.CLINICIAN, username: str | None = None,
+    organization: Organization,
+    role: Role = Role.CLINICIAN,
+    username: str | None = None,
     **overrides: Any,
 ) -> Membership:
     username = username or f"user{next(_numbers)}"
-    user = User(username=username, email=f"{username}@example.org",
-                first_name=overrides.pop("first_name", username.title()),
-                last_name=overrides.pop("last_name", "Tester"))
+    user = User(
+        username=username,
+        email=f"{username}@example.org",
+        first_name=overrides.pop("first_name", username.title()),
+        last_name=overrides.pop("last_name", "Tester"),
+    )
     user.set_password(PASSWORD)
     user.save()
     return Membership.objects.create(user=user, organization=organization, role=role, **overrides)
@@ -59,8 +64,13 @@ def make_patient(organization: Organization, **overrides: Any) -> Patient:
     }
     fields.update(overrides)
     patient = Patient.objects.create(organization=organization, **fields)
-    Course.objects.create(organization=organization, patient=patient, number=1,
-                          phase=Phase.EVALUATION, started_on=date(2026, 1, 5))
+    Course.objects.create(
+        organization=organization,
+        patient=patient,
+        number=1,
+        phase=Phase.EVALUATION,
+        started_on=date(2026, 1, 5),
+    )
     return patient
 
 
@@ -75,8 +85,10 @@ def make_session(patient: Patient, **overrides: Any) -> TreatmentSession:
     }
     fields.update(overrides)
     return TreatmentSession.objects.create(
-        organization_id=patient.organization_id, patient=patient,
-        course=patient.courses.order_by("-number").first(), **fields,
+        organization_id=patient.organization_id,
+        patient=patient,
+        course=patient.courses.order_by("-number").first(),
+        **fields,
     )
 
 
@@ -98,7 +110,10 @@ def make_phq9(
     patient: Patient, total: int, *, item9: int = 0, submitted_at: datetime | None = None
 ) -> CheckIn:
     recorded = record_checkin(
-        SYSTEM, patient, [score(InstrumentCode.PHQ9, phq9_answers(total, item9))],
-        source=Source.CLINIC, submitted_at=submitted_at or timezone.now(),
+        SYSTEM,
+        patient,
+        [score(InstrumentCode.PHQ9, phq9_answers(total, item9))],
+        source=Source.CLINIC,
+        submitted_at=submitted_at or timezone.now(),
     )
     return recorded.checkin

@@ -38,9 +38,16 @@ def prepare_site() -> None:
 
 def web_command(host: str, port: int, workers: int) -> list[str]:
     return [
-        sys.executable, "-m", "gunicorn", "lasting.wsgi:application",
-        "--bind", f"{host}:{port}", "--workers", str(workers),
-        "--graceful-timeout", "10",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "lasting.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--graceful-timeout",
+        "10",
     ]
 
 
@@ -89,8 +96,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     prepare_site()
     logins_file = Path(os.environ.get("LASTING_VAR_DIR", "var")) / DEMO_LOGINS_FILE
-    seeded = seed_demo(patients=args.patients, seed=args.seed, reset=args.reset,
-                       logins_file=logins_file)
+    seeded = seed_demo(
+        patients=args.patients, seed=args.seed, reset=args.reset, logins_file=logins_file
+    )
     print()
     print(seeded.summary)
     print()

@@ -60,22 +60,137 @@ STAFF = [
     ("admin.jo", "Jo", "Castellanos", Role.ADMIN, "Practice manager"),
 ]
 GIVEN_NAMES = [
-    "Aaron", "Abigail", "Adrian", "Aisha", "Alex", "Alicia", "Amir", "Andrea", "Ben", "Bianca",
-    "Caleb", "Camila", "Carlos", "Chloe", "Connor", "Dana", "Daniel", "Diana", "Elijah", "Emma",
-    "Ethan", "Fatima", "Felix", "Gabriel", "Grace", "Hannah", "Hector", "Imani", "Isaac", "Jade",
-    "Jamal", "Jasmine", "Jordan", "Julia", "Kai", "Keisha", "Leah", "Liam", "Lucia", "Malik",
-    "Maria", "Mason", "Maya", "Mei", "Nadia", "Nathan", "Nora", "Omar", "Paul", "Priya",
-    "Quinn", "Rachel", "Rafael", "Riley", "Rosa", "Ryan", "Samira", "Sean", "Sofia", "Tariq",
-    "Tessa", "Theo", "Valeria", "Victor", "Wes", "Yara", "Yusuf", "Zoe",
+    "Aaron",
+    "Abigail",
+    "Adrian",
+    "Aisha",
+    "Alex",
+    "Alicia",
+    "Amir",
+    "Andrea",
+    "Ben",
+    "Bianca",
+    "Caleb",
+    "Camila",
+    "Carlos",
+    "Chloe",
+    "Connor",
+    "Dana",
+    "Daniel",
+    "Diana",
+    "Elijah",
+    "Emma",
+    "Ethan",
+    "Fatima",
+    "Felix",
+    "Gabriel",
+    "Grace",
+    "Hannah",
+    "Hector",
+    "Imani",
+    "Isaac",
+    "Jade",
+    "Jamal",
+    "Jasmine",
+    "Jordan",
+    "Julia",
+    "Kai",
+    "Keisha",
+    "Leah",
+    "Liam",
+    "Lucia",
+    "Malik",
+    "Maria",
+    "Mason",
+    "Maya",
+    "Mei",
+    "Nadia",
+    "Nathan",
+    "Nora",
+    "Omar",
+    "Paul",
+    "Priya",
+    "Quinn",
+    "Rachel",
+    "Rafael",
+    "Riley",
+    "Rosa",
+    "Ryan",
+    "Samira",
+    "Sean",
+    "Sofia",
+    "Tariq",
+    "Tessa",
+    "Theo",
+    "Valeria",
+    "Victor",
+    "Wes",
+    "Yara",
+    "Yusuf",
+    "Zoe",
 ]
 FAMILY_NAMES = [
-    "Adams", "Alvarez", "Bailey", "Banerjee", "Brooks", "Castillo", "Chen", "Clarke", "Diaz",
-    "Dubois", "Edwards", "Evans", "Fischer", "Flores", "Foster", "Garcia", "Gomez", "Gray",
-    "Hall", "Hayes", "Hughes", "Ivanova", "Jensen", "Kaur", "Kim", "Lambert", "Lee", "Lopez",
-    "Martin", "Mendoza", "Moreno", "Murphy", "Nakamura", "Nguyen", "Novak", "Ortiz", "Park",
-    "Patel", "Perez", "Price", "Quinn", "Ramirez", "Reed", "Rivera", "Rossi", "Sanchez",
-    "Schmidt", "Shah", "Silva", "Singh", "Sullivan", "Tanaka", "Torres", "Turner", "Vargas",
-    "Walker", "Ward", "Watson", "Wong", "Young", "Zhang",
+    "Adams",
+    "Alvarez",
+    "Bailey",
+    "Banerjee",
+    "Brooks",
+    "Castillo",
+    "Chen",
+    "Clarke",
+    "Diaz",
+    "Dubois",
+    "Edwards",
+    "Evans",
+    "Fischer",
+    "Flores",
+    "Foster",
+    "Garcia",
+    "Gomez",
+    "Gray",
+    "Hall",
+    "Hayes",
+    "Hughes",
+    "Ivanova",
+    "Jensen",
+    "Kaur",
+    "Kim",
+    "Lambert",
+    "Lee",
+    "Lopez",
+    "Martin",
+    "Mendoza",
+    "Moreno",
+    "Murphy",
+    "Nakamura",
+    "Nguyen",
+    "Novak",
+    "Ortiz",
+    "Park",
+    "Patel",
+    "Perez",
+    "Price",
+    "Quinn",
+    "Ramirez",
+    "Reed",
+    "Rivera",
+    "Rossi",
+    "Sanchez",
+    "Schmidt",
+    "Shah",
+    "Silva",
+    "Singh",
+    "Sullivan",
+    "Tanaka",
+    "Torres",
+    "Turner",
+    "Vargas",
+    "Walker",
+    "Ward",
+    "Watson",
+    "Wong",
+    "Young",
+    "Zhang",
 ]
 ANTIDEPRESSANTS = ["sertraline", "escitalopram", "bupropion", "venlafaxine", "fluoxetine"]
 
@@ -99,11 +214,16 @@ def seed_demo(*, patients: int, seed: int, reset: bool, logins_file: Path) -> Se
     with transaction.atomic():
         organization, memberships, passwords = create_clinic()
         created = create_patients(organization, memberships, patients=patients, seed=seed)
-        record_event(Actor.system("lasting demo", organization.pk), Action.CREATE,
-                     organization_id=organization.pk, obj=organization)
+        record_event(
+            Actor.system("lasting demo", organization.pk),
+            Action.CREATE,
+            organization_id=organization.pk,
+            obj=organization,
+        )
     login_lines = [
         f"{membership.get_role_display():<12} {membership.user.username:<12} password: "
-        f"{passwords[membership.user.username]}   ({membership.user.display_name}, {membership.title})"
+        f"{passwords[membership.user.username]}   "
+        f"({membership.user.display_name}, {membership.title})"
         for membership in memberships
     ]
     logins_file.parent.mkdir(parents=True, exist_ok=True)
@@ -139,8 +259,12 @@ def create_clinic() -> tuple[Organization, list[Membership], dict[str, str]]:
     passwords: dict[str, str] = {}
     for username, first, last, role, title in STAFF:
         password = "-".join(secrets.token_hex(2) for _ in range(4))
-        user = User(username=username, first_name=first, last_name=last,
-                    email=f"{username}@clearwater.example")
+        user = User(
+            username=username,
+            first_name=first,
+            last_name=last,
+            email=f"{username}@clearwater.example",
+        )
         user.set_password(password)
         user.save()
         memberships.append(
@@ -176,7 +300,11 @@ def create_patients(
         if not simulated.observations and not simulated.sessions:
             continue
         stored = store_patient(
-            organization, simulated, rng, day_zero=day_zero, today=today,
+            organization,
+            simulated,
+            rng,
+            day_zero=day_zero,
+            today=today,
             clinician=clinicians[simulated.index % len(clinicians)],
             nurse=nurses[simulated.index % len(nurses)],
             location=locations[simulated.index % len(locations)],
@@ -204,9 +332,7 @@ def store_patient(
     location: Location,
 ) -> dict[str, int]:
     tz = ZoneInfo(location.time_zone)
-    first_day = min(
-        [o.day for o in simulated.observations] + [s.day for s in simulated.sessions]
-    )
+    first_day = min([o.day for o in simulated.observations] + [s.day for s in simulated.sessions])
     age_years = int(rng.integers(22, 71))
     on_antidepressant = simulated.antidepressant
     patient = Patient.objects.create(
@@ -237,15 +363,21 @@ def store_patient(
         started_on=day_zero + timedelta(days=first_day),
     )
     if course.phase in (Phase.DISCONTINUED, Phase.COMPLETED):
-        last_day = max([o.day for o in simulated.observations] + [s.day for s in simulated.sessions])
+        last_day = max(
+            [o.day for o in simulated.observations] + [s.day for s in simulated.sessions]
+        )
         course.ended_on = day_zero + timedelta(days=last_day)
         course.save(update_fields=["ended_on"])
     session_count = store_sessions(patient, course, simulated, rng, day_zero, tz, nurse, location)
     checkin_count, alert_count = store_observations(
         patient, simulated.observations, rng, day_zero, tz, today
     )
-    return {"patients": 1, "sessions": session_count, "check-ins": checkin_count,
-            "alerts": alert_count}
+    return {
+        "patients": 1,
+        "sessions": session_count,
+        "check-ins": checkin_count,
+        "alerts": alert_count,
+    }
 
 
 def diagnoses_for(primary: str, rng: np.random.Generator) -> list[str]:
@@ -282,9 +414,7 @@ def store_sessions(
     nurse: User,
     location: Location,
 ) -> int:
-    route = rng.choice(
-        [Route.IV, Route.IM, Route.INTRANASAL_ESKETAMINE], p=[0.65, 0.1, 0.25]
-    )
+    route = rng.choice([Route.IV, Route.IM, Route.INTRANASAL_ESKETAMINE], p=[0.65, 0.1, 0.25])
     weight_kg = float(np.clip(rng.normal(80, 15), 48, 140))
     sessions: list[TreatmentSession] = []
     for simulated_session in simulated.sessions:
@@ -292,7 +422,9 @@ def store_sessions(
             day_zero + timedelta(days=simulated_session.day), float(rng.uniform(8, 16)), tz
         )
         if route == Route.INTRANASAL_ESKETAMINE:
-            dose_mg = Decimal(56 if simulated_session.kind == "induction" and rng.random() < 0.4 else 84)
+            dose_mg = Decimal(
+                56 if simulated_session.kind == "induction" and rng.random() < 0.4 else 84
+            )
             per_kg = None
             minutes = 120
         else:
@@ -314,8 +446,19 @@ def store_sessions(
                 ended_at=started_at + timedelta(minutes=minutes),
                 sedation=int(rng.choice([0, 1, 1, 2, 2, 3])),
                 dissociation=int(rng.choice([0, 1, 1, 2, 2, 3])),
-                adverse_events=str(rng.choice(["", "", "", "nausea", "transient dizziness",
-                                               "headache", "elevated BP, resolved by discharge"])),
+                adverse_events=str(
+                    rng.choice(
+                        [
+                            "",
+                            "",
+                            "",
+                            "nausea",
+                            "transient dizziness",
+                            "headache",
+                            "elevated BP, resolved by discharge",
+                        ]
+                    )
+                ),
                 discharge_note="Alert and oriented; discharged with companion.",
                 recorded_by=nurse,
             )
@@ -381,8 +524,11 @@ def store_observations(
             code, answers = answers_for(observation)
             responses.append(response_from_score(checkin, score(code, answers)))
     Response.objects.bulk_create(responses)
-    alerts = [history_alert(patient, response, today) for response in responses
-              if ScoreFlag.ITEM9_POSITIVE in response.flags]
+    alerts = [
+        history_alert(patient, response, today)
+        for response in responses
+        if ScoreFlag.ITEM9_POSITIVE in response.flags
+    ]
     Alert.objects.bulk_create(alerts)
     return len(checkins), len(alerts)
 
@@ -410,5 +556,7 @@ def history_alert(patient: Patient, response: Response, today: date) -> Alert:
         acknowledged_by_id=clinician_id if handled else None,
         resolved_at=opened_at + timedelta(days=1) if handled else None,
         resolved_by_id=clinician_id if handled else None,
-        resolution_note="Called patient; safety plan reviewed; no imminent risk." if handled else "",
+        resolution_note="Called patient; safety plan reviewed; no imminent risk."
+        if handled
+        else "",
     )

@@ -8,7 +8,7 @@ Variables (all optional for the local demo):
     LASTING_SECRET_KEY         signing key; if unset, one is created in var/secret_key
     LASTING_DATABASE_URL       sqlite:///path/to/file.sqlite3 or postgres://user@host:port/name
     LASTING_ALLOWED_HOSTS      comma-separated host names (default 127.0.0.1,localhost)
-    LASTING_VAR_DIR            where the SQLite file, secret key and built assets live (default ./var)
+    LASTING_VAR_DIR            SQLite file, secret key and built assets (default ./var)
     LASTING_SECURE_COOKIES     "1" behind HTTPS: __Host- cookies, HSTS, SSL redirect
     LASTING_TASK_BACKEND       "database" (default) or "immediate"
     LASTING_SITE_URL           public base URL used in check-in links (default http://127.0.0.1:8000)
@@ -51,7 +51,8 @@ def database_from_url(url: str) -> dict[str, object]:
     """Turn LASTING_DATABASE_URL into a Django DATABASES entry."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
-        # sqlite:///relative.sqlite3 -> "relative.sqlite3"; sqlite:////abs/x.sqlite3 -> "/abs/x.sqlite3"
+        # sqlite:///relative.sqlite3 -> "relative.sqlite3";
+        # sqlite:////abs/x.sqlite3 -> "/abs/x.sqlite3"
         path = unquote(parts.path)
         path = path[1:] if path.startswith("/") else path
         if not path:

@@ -47,7 +47,9 @@ def test_link_opens_a_form_without_login(paul):
     assert response.status_code == 200
     assert b"Little interest or pleasure in doing things" in response.content
     assert b"988" in response.content  # crisis resources on every patient page
-    assert response["Cache-Control"].startswith("no-store") or "no-cache" in response["Cache-Control"]
+    assert (
+        response["Cache-Control"].startswith("no-store") or "no-cache" in response["Cache-Control"]
+    )
 
 
 def test_item9_of_2_shows_crisis_resources_and_opens_an_urgent_alert(paul):
@@ -80,7 +82,8 @@ def test_every_item_answer_and_the_score_are_stored(paul):
     stored = Response.objects.get(patient=paul)
     assert stored.total == 14
     assert stored.band == "moderate"
-    assert stored.answers["q1"] == 3 and stored.answers["q9"] == 0
+    assert stored.answers["q1"] == 3
+    assert stored.answers["q9"] == 0
     assert stored.instrument_version
 
 
@@ -143,6 +146,18 @@ def test_submission_is_audited_without_clinical_values(paul):
     # The trail's columns are identifiers and outcomes only: there is nowhere to put a score.
     columns = {field.name for field in AuditEvent._meta.get_fields()}
     assert columns == {
-        "id", "at", "user_id", "username", "organization_id", "patient_id", "action",
-        "object_type", "object_id", "outcome", "address", "request_id", "previous_hash", "hash",
+        "id",
+        "at",
+        "user_id",
+        "username",
+        "organization_id",
+        "patient_id",
+        "action",
+        "object_type",
+        "object_id",
+        "outcome",
+        "address",
+        "request_id",
+        "previous_hash",
+        "hash",
     }

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from lasting.accounts.models import Membership
 
@@ -16,7 +18,10 @@ SESSION_ORGANIZATION = "lasting_organization_id"
 
 
 class SessionLimitsMiddleware:
-    """Log out after SESSION_IDLE_SECONDS without a request (the absolute limit is the cookie age)."""
+    """Log out after SESSION_IDLE_SECONDS without a request.
+
+    The absolute limit is the session cookie age (SESSION_COOKIE_AGE).
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -39,7 +44,13 @@ class MembershipMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.membership = find_membership(request)  # type: ignore[attr-defined]
+        membership = find_membership(request)
+        request.membership = membership  # type: ignore[attr-defined]
+        # Dates and times on clinic pages read and display in the clinic's own time zone.
+        if membership is not None:
+            timezone.activate(ZoneInfo(membership.organization.time_zone))
+        else:
+            timezone.deactivate()
         return self.get_response(request)
 
 

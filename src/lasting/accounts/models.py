@@ -24,7 +24,9 @@ class Organization(models.Model):
     crisis_line_phone = models.CharField(max_length=32, default="988")
     crisis_line_text = models.CharField(
         max_length=400,
-        default="Call or text 988, any time, day or night. If you are in immediate danger, call 911.",
+        default=(
+            "Call or text 988, any time, day or night. If you are in immediate danger, call 911."
+        ),
     )
     # Minutes a safety alert may stay unacknowledged before it escalates (DESIGN section 4).
     alert_ack_sla_minutes = models.PositiveIntegerField(default=240)
@@ -35,7 +37,9 @@ class Organization(models.Model):
 
 
 class Location(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="locations")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="locations"
+    )
     name = models.CharField(max_length=200)
     address = models.CharField(max_length=400, blank=True)
     time_zone = models.CharField(

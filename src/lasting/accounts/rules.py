@@ -12,10 +12,15 @@ from lasting.accounts.models import Membership, Role
 
 
 def can_view_patients(membership: Membership | None) -> bool:
-    return membership is not None and membership.is_active and membership.role in {
-        Role.CLINICIAN,
-        Role.STAFF,
-    }
+    return (
+        membership is not None
+        and membership.is_active
+        and membership.role
+        in {
+            Role.CLINICIAN,
+            Role.STAFF,
+        }
+    )
 
 
 def can_edit_patients(membership: Membership | None) -> bool:

@@ -32,7 +32,5 @@ def add_member(
     membership = Membership.objects.create(
         user=user, organization=organization, role=role, title=title
     )
-    record_event(
-        actor, Action.PRIVILEGE_CHANGE, organization_id=organization.pk, obj=membership
-    )
+    record_event(actor, Action.PRIVILEGE_CHANGE, organization_id=organization.pk, obj=membership)
     return membership

@@ -45,19 +45,28 @@ class Alert(models.Model):
         Response, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
     )
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     opened_at = models.DateTimeField()
     acknowledge_by = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     resolution_note = models.TextField(blank=True)
@@ -67,4 +76,6 @@ class Alert(models.Model):
         indexes = [models.Index(fields=["organization", "status", "kind"])]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} ({self.get_priority_display()}) {self.get_status_display()}"
+        return (
+            f"{self.get_kind_display()} ({self.get_priority_display()}) {self.get_status_display()}"
+        )

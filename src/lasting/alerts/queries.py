@@ -22,8 +22,9 @@ def list_alerts_for(membership: Membership | None, *, open_only: bool = True) ->
         *(When(priority=priority, then=Value(order)) for priority, order in PRIORITY_RANK.items()),
         output_field=IntegerField(),
     )
-    status_rank = Case(When(status=AlertStatus.OPEN, then=Value(0)), default=Value(1),
-                       output_field=IntegerField())
+    status_rank = Case(
+        When(status=AlertStatus.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
     return (
         alerts.select_related("patient", "assigned_to", "acknowledged_by")
         .annotate(status_rank=status_rank, priority_rank=rank)

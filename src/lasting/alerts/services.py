@@ -57,49 +57,62 @@ def open_safety_alerts(checkin: CheckIn) -> list[Alert]:
     return opened
 
 
-@transaction.atomic
 def acknowledge_alert(actor: Actor, membership: Membership | None, alert_id: int) -> Alert:
     """Record that a clinician has seen the alert and taken responsibility for it."""
-    alert = _locked_alert_for(actor, membership, alert_id, Action.ACKNOWLEDGE)
-    if alert.status == AlertStatus.OPEN:
-        alert.status = AlertStatus.ACKNOWLEDGED
-        alert.acknowledged_at = timezone.now()
-        alert.acknowledged_by_id = actor.user_id
-        alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
-    record_event(actor, Action.ACKNOWLEDGE, patient_id=alert.patient_id,
-                 organization_id=alert.organization_id, obj=alert)
+    check_alert_access(actor, membership, alert_id, Action.ACKNOWLEDGE)
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().get(pk=alert_id)
+        if alert.status == AlertStatus.OPEN:
+            alert.status = AlertStatus.ACKNOWLEDGED
+            alert.acknowledged_at = timezone.now()
+            alert.acknowledged_by_id = actor.user_id
+            alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
+        record_event(
+            actor,
+            Action.ACKNOWLEDGE,
+            patient_id=alert.patient_id,
+            organization_id=alert.organization_id,
+            obj=alert,
+        )
     return alert
 
 
-@transaction.atomic
 def resolve_alert(actor: Actor, membership: Membership | None, alert_id: int, note: str) -> Alert:
     """Close an alert with a note; an open alert is acknowledged by the same act."""
-    alert = _locked_alert_for(actor, membership, alert_id, Action.RESOLVE)
-    now = timezone.now()
-    if alert.status != AlertStatus.RESOLVED:
-        if alert.acknowledged_at is None:
-            alert.acknowledged_at, alert.acknowledged_by_id = now, actor.user_id
-        alert.status = AlertStatus.RESOLVED
-        alert.resolved_at, alert.resolved_by_id = now, actor.user_id
-        alert.resolution_note = note
-        alert.save()
-    record_event(actor, Action.RESOLVE, patient_id=alert.patient_id,
-                 organization_id=alert.organization_id, obj=alert)
+    check_alert_access(actor, membership, alert_id, Action.RESOLVE)
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().get(pk=alert_id)
+        now = timezone.now()
+        if alert.status != AlertStatus.RESOLVED:
+            if alert.acknowledged_at is None:
+                alert.acknowledged_at, alert.acknowledged_by_id = now, actor.user_id
+            alert.status = AlertStatus.RESOLVED
+            alert.resolved_at, alert.resolved_by_id = now, actor.user_id
+            alert.resolution_note = note
+            alert.save()
+        record_event(
+            actor,
+            Action.RESOLVE,
+            patient_id=alert.patient_id,
+            organization_id=alert.organization_id,
+            obj=alert,
+        )
     return alert
 
 
-def _locked_alert_for(
+def check_alert_access(
     actor: Actor, membership: Membership | None, alert_id: int, action: Action
-) -> Alert:
-    alert = None
-    if rules.can_review_alerts(membership):
-        assert membership is not None
-        alert = (
-            Alert.objects.select_for_update()
-            .filter(organization_id=membership.organization_id, pk=alert_id)
-            .first()
-        )
-    if alert is None:
+) -> None:
+    """Raise PermissionDenied unless the member reviews alerts in the alert's organisation.
+
+    The denial is audited outside any transaction, so it survives the refusal.
+    """
+    allowed = (
+        rules.can_review_alerts(membership)
+        and Alert.objects.filter(
+            organization_id=membership.organization_id if membership else None, pk=alert_id
+        ).exists()
+    )
+    if not allowed:
         record_event(actor, action, outcome=Outcome.DENIED)
         raise PermissionDenied("You cannot act on this alert.")
-    return alert

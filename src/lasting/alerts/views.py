@@ -24,7 +24,9 @@ def alert_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = acknowledge_alert(
-        Actor.from_request(request), request.membership, alert_id  # type: ignore[attr-defined]
+        Actor.from_request(request),
+        request.membership,
+        alert_id,  # type: ignore[attr-defined]
     )
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "alerts/alert_row.html", {"alert": alert})

@@ -57,9 +57,7 @@ class CheckInForm(forms.Form):
                     error_messages={"required": "Please answer this question."},
                 )
                 names.append(name)
-            self.sections.append(
-                {"code": code.value, "texts": texts, "field_names": names}
-            )
+            self.sections.append({"code": code.value, "texts": texts, "field_names": names})
         if InstrumentCode.DAILY in self.instruments:
             self.fields["note"] = forms.CharField(
                 label="Anything you want your care team to know? (optional)",

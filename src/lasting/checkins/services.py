@@ -75,12 +75,19 @@ def issue_link(
     )
     signed = signing.TimestampSigner(salt=LINK_SALT).sign(token)
     url = settings.SITE_URL + reverse("portal:checkin", args=[signed])
-    record_event(actor, Action.CREATE, patient_id=patient.pk,
-                 organization_id=patient.organization_id, obj=link)
+    record_event(
+        actor,
+        Action.CREATE,
+        patient_id=patient.pk,
+        organization_id=patient.organization_id,
+        obj=link,
+    )
     return IssuedLink(link=link, url=url)
 
 
-def open_link(signed_token: str, *, now: datetime | None = None, allow_used: bool = False) -> CheckInLink:
+def open_link(
+    signed_token: str, *, now: datetime | None = None, allow_used: bool = False
+) -> CheckInLink:
     """Return the link a signed token names, or raise LinkError saying why it cannot be used."""
     now = now or timezone.now()
     try:
@@ -163,11 +170,14 @@ def record_checkin(
                 body_hash=body_hash,
                 note=note,
             )
-            Response.objects.bulk_create(
-                [response_from_score(checkin, score) for score in scores]
+            Response.objects.bulk_create([response_from_score(checkin, score) for score in scores])
+            record_event(
+                actor,
+                Action.CREATE,
+                patient_id=patient.pk,
+                organization_id=patient.organization_id,
+                obj=checkin,
             )
-            record_event(actor, Action.CREATE, patient_id=patient.pk,
-                         organization_id=patient.organization_id, obj=checkin)
             return RecordedCheckIn(checkin, created=True)
     except IntegrityError:
         # A concurrent duplicate won the race on the unique key: answer as a retry.

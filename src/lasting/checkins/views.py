@@ -23,8 +23,9 @@ def new_link(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = get_patient_for(membership, patient_id)
     form = IssueLinkForm(request.POST)
     if not form.is_valid():
-        return render(request, "checkins/link_issued.html", {"form": form, "patient": patient},
-                      status=422)
+        return render(
+            request, "checkins/link_issued.html", {"form": form, "patient": patient}, status=422
+        )
     issued = issue_link(
         Actor.from_request(request),
         patient,

@@ -46,8 +46,12 @@ def timeline_spec(
     """PHQ-9 and GAD-7 over time on PHQ-9 severity bands, with a rule for each session."""
     phq9 = get_instrument(InstrumentCode.PHQ9)
     bands = [
-        {"band": band.label, "code": band.code, "low": band.low - 0.5 if band.low else 0,
-         "high": min(band.high + 0.5, 27)}
+        {
+            "band": band.label,
+            "code": band.code,
+            "low": band.low - 0.5 if band.low else 0,
+            "high": min(band.high + 0.5, 27),
+        }
         for band in phq9.bands
     ]
     points = [

@@ -23,7 +23,9 @@ PHASE_ORDER = {
     Phase.DISCONTINUED: 3,
     Phase.COMPLETED: 4,
 }
-PHQ9_BAND_RANK = {band.code: rank for rank, band in enumerate(get_instrument(InstrumentCode.PHQ9).bands)}
+PHQ9_BAND_RANK = {
+    band.code: rank for rank, band in enumerate(get_instrument(InstrumentCode.PHQ9).bands)
+}
 
 
 @dataclass(frozen=True)
@@ -81,9 +83,7 @@ def list_caseload_for(
     annotated = patients.select_related("assigned_clinician").annotate(
         urgent_alerts=Coalesce(
             Subquery(
-                open_safety.filter(priority=Priority.URGENT)
-                .annotate(n=Count("pk"))
-                .values("n"),
+                open_safety.filter(priority=Priority.URGENT).annotate(n=Count("pk")).values("n"),
                 output_field=IntegerField(),
             ),
             0,

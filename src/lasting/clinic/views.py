@@ -29,8 +29,9 @@ def caseload(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     mine = request.GET.get("mine") == "1"
     rows = list_caseload_for(membership, now=now, assigned_to_id=request.user.pk if mine else None)
-    record_event(Actor.from_request(request), Action.SEARCH,
-                 organization_id=membership.organization_id)
+    record_event(
+        Actor.from_request(request), Action.SEARCH, organization_id=membership.organization_id
+    )
     return render(
         request,
         "clinic/caseload.html",
@@ -46,8 +47,13 @@ def caseload(request: HttpRequest) -> HttpResponse:
 def patient(request: HttpRequest, patient_id: int) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
     patient = get_patient_for(membership, patient_id)
-    record_event(Actor.from_request(request), Action.READ, patient_id=patient.pk,
-                 organization_id=patient.organization_id, obj=patient)
+    record_event(
+        Actor.from_request(request),
+        Action.READ,
+        patient_id=patient.pk,
+        organization_id=patient.organization_id,
+        obj=patient,
+    )
     responses = list(patient.responses.order_by("observed_at"))
     sessions = list(patient.sessions.prefetch_related("vitals").order_by("started_at"))
     checkins = list(

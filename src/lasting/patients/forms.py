@@ -16,9 +16,20 @@ class PatientForm(forms.ModelForm):
     class Meta:
         model = Patient
         fields = [
-            "record_number", "given_name", "family_name", "date_of_birth", "location",
-            "time_zone", "preferred_language", "email", "phone", "assigned_clinician",
-            "diagnoses", "concurrent_antidepressant", "antidepressant_name", "in_therapy",
+            "record_number",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "location",
+            "time_zone",
+            "preferred_language",
+            "email",
+            "phone",
+            "assigned_clinician",
+            "diagnoses",
+            "concurrent_antidepressant",
+            "antidepressant_name",
+            "in_therapy",
         ]
         widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"})}
 

@@ -22,8 +22,10 @@ def list_patients_for(membership: Membership | None) -> QuerySet[Patient]:
 def get_patient_for(membership: Membership | None, patient_id: int) -> Patient:
     """The patient if the member may see them; 404 otherwise (never reveal existence)."""
     try:
-        return list_patients_for(membership).select_related("assigned_clinician", "location").get(
-            pk=patient_id
+        return (
+            list_patients_for(membership)
+            .select_related("assigned_clinician", "location")
+            .get(pk=patient_id)
         )
     except Patient.DoesNotExist as missing:
         raise Http404("No such patient.") from missing

@@ -22,19 +22,25 @@ def create_patient(
     patient.full_clean()
     patient.save()
     Course.objects.create(
-        organization=organization, patient=patient, number=1, phase=Phase.EVALUATION,
+        organization=organization,
+        patient=patient,
+        number=1,
+        phase=Phase.EVALUATION,
         started_on=started_on,
     )
-    record_event(actor, Action.CREATE, patient_id=patient.pk, organization_id=organization.pk,
-                 obj=patient)
+    record_event(
+        actor, Action.CREATE, patient_id=patient.pk, organization_id=organization.pk, obj=patient
+    )
     return patient
 
 
 def advance_course(course: Course, phase: Phase, on: date) -> Course:
     """Move a course forward (evaluation → induction → maintenance); never backwards."""
     order = [Phase.EVALUATION, Phase.INDUCTION, Phase.MAINTENANCE]
-    if course.phase in order and phase in order and order.index(phase) > order.index(
-        Phase(course.phase)
+    if (
+        course.phase in order
+        and phase in order
+        and order.index(phase) > order.index(Phase(course.phase))
     ):
         course.phase = phase
         course.save(update_fields=["phase"])

@@ -27,4 +27,6 @@ def new_patient(request: HttpRequest) -> HttpResponse:
             **fields,
         )
         return redirect("clinic:patient", patient_id=patient.pk)
-    return render(request, "patients/patient_form.html", {"form": form}, status=422 if form.errors else 200)
+    return render(
+        request, "patients/patient_form.html", {"form": form}, status=422 if form.errors else 200
+    )

@@ -48,8 +48,9 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
         )
         return render(request, "portal/checkin_form.html", {**context, "form": form})
 
-    form = CheckInForm(request.POST, instruments=link.instruments,
-                       language=patient.preferred_language)
+    form = CheckInForm(
+        request.POST, instruments=link.instruments, language=patient.preferred_language
+    )
     if not form.is_valid():
         return render(request, "portal/checkin_form.html", {**context, "form": form}, status=422)
     try:
@@ -61,13 +62,21 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
             form.cleaned_data.get("note", ""),
         )
     except IdempotencyConflict:
-        return render(request, "portal/link_problem.html", {**context, "problem": "conflict"},
-                      status=422)
+        return render(
+            request, "portal/link_problem.html", {**context, "problem": "conflict"}, status=422
+        )
     except LinkError as error:
-        return render(request, "portal/link_problem.html", {**context, "problem": error.problem.value},
-                      status=LINK_PROBLEM_STATUS[error.problem])
-    return render(request, "portal/checkin_done.html",
-                  {**context, "needs_crisis_support": needs_crisis_support(recorded.checkin)})
+        return render(
+            request,
+            "portal/link_problem.html",
+            {**context, "problem": error.problem.value},
+            status=LINK_PROBLEM_STATUS[error.problem],
+        )
+    return render(
+        request,
+        "portal/checkin_done.html",
+        {**context, "needs_crisis_support": needs_crisis_support(recorded.checkin)},
+    )
 
 
 def needs_crisis_support(checkin: CheckIn) -> bool:

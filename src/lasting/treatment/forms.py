@@ -14,9 +14,20 @@ class SessionForm(forms.ModelForm):
     class Meta:
         model = TreatmentSession
         fields = [
-            "kind", "route", "location", "dose_mg", "dose_mg_per_kg", "lot_number",
-            "started_at", "ended_at", "sedation", "dissociation", "respiratory_depression",
-            "adverse_events", "serious_adverse_event", "discharge_note",
+            "kind",
+            "route",
+            "location",
+            "dose_mg",
+            "dose_mg_per_kg",
+            "lot_number",
+            "started_at",
+            "ended_at",
+            "sedation",
+            "dissociation",
+            "respiratory_depression",
+            "adverse_events",
+            "serious_adverse_event",
+            "discharge_note",
         ]
         widgets = {
             "started_at": DATETIME_WIDGET,
@@ -49,7 +60,11 @@ class VitalSignForm(forms.ModelForm):
     class Meta:
         model = VitalSign
         fields = [
-            "phase", "measured_at", "systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm",
+            "phase",
+            "measured_at",
+            "systolic_mmhg",
+            "diastolic_mmhg",
+            "heart_rate_bpm",
             "spo2_percent",
         ]
         widgets = {"measured_at": DATETIME_WIDGET}

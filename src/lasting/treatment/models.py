@@ -34,7 +34,10 @@ class TreatmentSession(models.Model):
         max_digits=6, decimal_places=1, validators=[MinValueValidator(0), MaxValueValidator(1000)]
     )
     dose_mg_per_kg = models.DecimalField(
-        max_digits=5, decimal_places=2, null=True, blank=True,
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(10)],
     )
     lot_number = models.CharField(max_length=64, blank=True)

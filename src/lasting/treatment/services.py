@@ -42,6 +42,11 @@ def log_session(
         vital.save()
     target = Phase.INDUCTION if session.kind == SessionKind.INDUCTION else Phase.MAINTENANCE
     advance_course(course, target, session.started_at.date())
-    record_event(actor, Action.CREATE, patient_id=patient.pk,
-                 organization_id=patient.organization_id, obj=session)
+    record_event(
+        actor,
+        Action.CREATE,
+        patient_id=patient.pk,
+        organization_id=patient.organization_id,
+        obj=session,
+    )
     return session

@@ -14,8 +14,9 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
+from lasting_core.simulation import draws as drawing
 from lasting_core.simulation import dynamics
-from lasting_core.simulation.dynamics import IntArray
+from lasting_core.simulation.draws import IntArray
 from lasting_core.simulation.observations import Answers, draw_answers
 from lasting_core.simulation.presets import DIAGNOSES, Preset, get_preset
 
@@ -170,9 +171,11 @@ def simulate_cohort(
     shares = _policy_shares(policy, policy_mix)
 
     children = np.random.SeedSequence(seed).spawn(len(_STREAMS))
-    rngs = {name: np.random.default_rng(child) for name, child in zip(_STREAMS, children)}
-    draws = dynamics.draw_patients(n_patients, days, window, resolved, rngs)
-    drivers = dynamics.draw_daily_drivers(n_patients, days, resolved, rngs)
+    rngs = {
+        name: np.random.default_rng(child) for name, child in zip(_STREAMS, children, strict=True)
+    }
+    draws = drawing.draw_patients(n_patients, days, window, resolved, rngs)
+    drivers = drawing.draw_daily_drivers(n_patients, days, resolved, rngs)
     policies = _assign_policies(n_patients, shares, rngs["policy"])
     run = dynamics.run_course(
         draws,
@@ -222,7 +225,7 @@ def _split_by_patient(patient_of_row: IntArray, n_patients: int) -> list[int]:
 
 
 def _build_patients(
-    draws: dynamics.PatientDraws,
+    draws: drawing.PatientDraws,
     run: dynamics.CourseRun,
     answers: Answers,
     policies: list[MaintenancePolicy],
@@ -257,9 +260,9 @@ def _build_patients(
     ended = induction_end < days
     outcome = draws.outcome
     flags = {
-        "responded": (ended & (outcome <= dynamics.RESPONSE)).tolist(),
-        "remitted": (ended & (outcome == dynamics.REMISSION)).tolist(),
-        "worsened": (ended & (outcome == dynamics.WORSE)).tolist(),
+        "responded": (ended & (outcome <= drawing.RESPONSE)).tolist(),
+        "remitted": (ended & (outcome == drawing.REMISSION)).tolist(),
+        "worsened": (ended & (outcome == drawing.WORSE)).tolist(),
     }
     baseline = np.rint(draws.set_point).astype(np.int64).tolist()
     stopped = draws.stopped_after_first.tolist()

@@ -12,14 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from lasting_core.simulation.dynamics import (
+from lasting_core.simulation.draws import (
     BoolArray,
-    CourseRun,
     FloatArray,
     IntArray,
     PatientDraws,
+    engagement,
     weekly_adherence,
 )
+from lasting_core.simulation.dynamics import CourseRun
 from lasting_core.simulation.presets import DIAGNOSES, Preset
 
 # Relative endorsement of PHQ-9 items 1-8 in depressed outpatients: sleep (3) and
@@ -98,9 +99,7 @@ def draw_phq9_items(
     item9 = np.where(positive, np.minimum(value, ITEM_MAX), 0)
     item9 = np.maximum(item9, totals - ITEM_MAX * 8)
     rest = allocate_items(totals - item9, profile[patient], rng)
-    result: npt.NDArray[np.int8] = np.concatenate(
-        [rest, item9[:, None].astype(np.int8)], axis=1
-    )
+    result: npt.NDArray[np.int8] = np.concatenate([rest, item9[:, None].astype(np.int8)], axis=1)
     return result
 
 
@@ -139,7 +138,11 @@ def draw_gad7(
 
 
 def draw_daily(
-    run: CourseRun, draws: PatientDraws, stress: FloatArray, preset: Preset, rng: np.random.Generator
+    run: CourseRun,
+    draws: PatientDraws,
+    stress: FloatArray,
+    preset: Preset,
+    rng: np.random.Generator,
 ) -> npt.NDArray[np.int8]:
     """Return the daily check (mood, sleep, stress; 0-10) on the grid, -1 where missed.
 
@@ -152,7 +155,7 @@ def draw_daily(
     completion = (
         weekly_adherence(preset, np.maximum(enrolled_days, 0.0), daily=True)
         + draws.adherence_offset[:, None]
-    )
+    ) * engagement(preset, np.nan_to_num(run.latent))
     answered: BoolArray = (
         draws.daily_checkins[:, None]
         & (enrolled_days >= 0)

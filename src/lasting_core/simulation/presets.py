@@ -134,7 +134,7 @@ class Preset:
     # PHQ-9 item 9: positive only at high severity; share positive at a total of 27,
     # falling quadratically to zero at 14 (assumption tuned so a 200-patient year
     # shows a handful of positive answers).
-    item9_share_at_max: float = 0.05
+    item9_share_at_max: float = 0.03
 
     # Adherence: share of scheduled remote check-ins completed, falling from start to
     # floor with this time constant (assumption; DESIGN 7: adherence falls over time).
@@ -143,15 +143,18 @@ class Preset:
     adherence_decay_days: float = 120.0
     adherence_person_sd: float = 0.10
     clinic_visit_adherence: float = 0.98
+    # Severe patients skip more remote check-ins (DESIGN 5: missed check-ins are a
+    # signal): completion is multiplied by 1 - this share at PHQ-9 27, linearly from 10.
+    severity_disengagement: float = 0.4
 
-    # Discontinuation (assumption): a monthly dropout hazard in maintenance, and a share
-    # of non-responders who leave within five weeks of induction.
+    # Discontinuation (assumption): a monthly dropout hazard in maintenance, multiplied
+    # up to this ratio as the latent PHQ-9 rises from 10 to 20, and a share of
+    # non-responders who leave within five weeks of induction.
     dropout_per_month: float = 0.03
-    nonresponder_dropout_share: float = 0.40
+    dropout_severity_ratio: float = 4.0
+    nonresponder_dropout_share: float = 0.60
 
-    diagnosis_shares: tuple[tuple[str, float], ...] = field(
-        default=_DEFAULT_DIAGNOSIS_SHARES
-    )
+    diagnosis_shares: tuple[tuple[str, float], ...] = field(default=_DEFAULT_DIAGNOSIS_SHARES)
 
     def __post_init__(self) -> None:
         for name in (
@@ -168,6 +171,7 @@ class Preset:
             "daily_share",
             "item9_share_at_max",
             "clinic_visit_adherence",
+            "severity_disengagement",
             "dropout_per_month",
             "nonresponder_dropout_share",
         ):
@@ -224,9 +228,7 @@ class Preset:
         if stop >= 1.0:
             return self.response_share, self.remission_share
         response = (self.response_share - stop * self.single_session_response_share) / (1 - stop)
-        remission = (self.remission_share - stop * self.single_session_remission_share) / (
-            1 - stop
-        )
+        remission = (self.remission_share - stop * self.single_session_remission_share) / (1 - stop)
         return response, remission
 
     def weibull_survival(self, days: float) -> float:
@@ -235,7 +237,7 @@ class Preset:
 
     def weibull_median_days(self) -> float:
         """Return the calibrated median time from the end of induction to relapse."""
-        return self.weibull_scale_days * math.log(2.0) ** (1.0 / self.weibull_shape)
+        return self.weibull_scale_days * float(math.log(2.0) ** (1.0 / self.weibull_shape))
 
 
 REAL_WORLD = Preset(name="real-world")

@@ -1,0 +1,113 @@
+"""The caseload: everyone the clinician's team treats, most pressing first, in constant queries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from lasting.alerts.services import open_safety_alerts
+from lasting.clinic.queries import list_caseload_for
+from tests.factories import (
+    PASSWORD,
+    make_member,
+    make_organization,
+    make_patient,
+    make_phq9,
+    make_session,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clinic():
+    return make_organization()
+
+
+@pytest.fixture
+def dr_ana(clinic):
+    return make_member(clinic, username="dr_ana")
+
+
+def test_open_safety_alerts_come_first_then_the_worst_band(clinic, dr_ana):
+    now = timezone.now()
+    severe = make_patient(clinic, family_name="Severe")
+    make_phq9(severe, 23, submitted_at=now - timedelta(days=1))
+    mild = make_patient(clinic, family_name="Mild")
+    make_phq9(mild, 6, submitted_at=now - timedelta(days=1))
+    at_risk = make_patient(clinic, family_name="AtRisk")
+    open_safety_alerts(make_phq9(at_risk, 9, item9=1, submitted_at=now - timedelta(hours=2)))
+    unknown = make_patient(clinic, family_name="NoData")
+
+    rows = list_caseload_for(dr_ana, now=now)
+
+    assert [row.patient.family_name for row in rows] == ["AtRisk", "Severe", "Mild", "NoData"]
+    assert rows[0].open_alerts == 1
+    assert rows[-1].latest_phq9 is None
+    assert rows[-1].patient.pk == unknown.pk
+
+
+def test_change_from_baseline_uses_the_last_phq9_before_the_first_induction(clinic, dr_ana):
+    now = timezone.now()
+    paul = make_patient(clinic)
+    make_phq9(paul, 22, submitted_at=now - timedelta(days=40))
+    make_phq9(paul, 19, submitted_at=now - timedelta(days=31))  # the baseline
+    make_session(paul, started_at=now - timedelta(days=30))
+    make_phq9(paul, 7, submitted_at=now - timedelta(days=2))
+
+    (row,) = list_caseload_for(dr_ana, now=now)
+
+    assert row.baseline_phq9 == 19
+    assert row.latest_phq9 == 7
+    assert row.change_from_baseline == -12
+    assert row.days_since_last_session(now) == 30
+
+
+def test_worsening_since_baseline_ranks_above_improvement_within_a_band(clinic, dr_ana):
+    now = timezone.now()
+    for name, baseline in (("Improved", 20), ("Worsened", 8)):
+        patient = make_patient(clinic, family_name=name)
+        make_phq9(patient, baseline, submitted_at=now - timedelta(days=20))
+        make_session(patient, started_at=now - timedelta(days=19))
+        make_phq9(patient, 12, submitted_at=now - timedelta(days=1))
+    names = [row.patient.family_name for row in list_caseload_for(dr_ana, now=now)]
+    assert names == ["Worsened", "Improved"]
+
+
+def caseload_queries(client: Client) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(reverse("clinic:caseload")).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_the_caseload_page_query_count_does_not_grow_with_patients(clinic, dr_ana):
+    client = Client()
+    client.login(username="dr_ana", password=PASSWORD)
+    for _ in range(3):
+        patient = make_patient(clinic, assigned_clinician=dr_ana.user)
+        make_phq9(patient, 12)
+        make_session(patient)
+    few = caseload_queries(client)
+    for _ in range(12):
+        patient = make_patient(clinic, assigned_clinician=dr_ana.user)
+        make_phq9(patient, 12)
+        make_session(patient)
+    many = caseload_queries(client)
+    assert few == many
+
+
+def test_assigned_to_me_shows_only_my_patients(clinic, dr_ana):
+    dr_ben = make_member(clinic, username="dr_ben")
+    make_patient(clinic, family_name="Mine", assigned_clinician=dr_ana.user)
+    make_patient(clinic, family_name="Bens", assigned_clinician=dr_ben.user)
+    client = Client()
+    client.login(username="dr_ana", password=PASSWORD)
+    content = client.get(reverse("clinic:caseload") + "?mine=1").content.decode()
+    assert "Mine" in content
+    assert "Bens" not in content

@@ -1,0 +1,157 @@
+"""Registering patients and logging sessions: good input is stored, bad input changes nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from lasting.accounts.models import Role
+from lasting.patients.models import Patient, Phase
+from lasting.treatment.models import TreatmentSession, VitalSign
+from tests.factories import (
+    PASSWORD,
+    make_location,
+    make_member,
+    make_organization,
+    make_patient,
+    make_phq9,
+    make_session,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clinic():
+    return make_organization()
+
+
+@pytest.fixture
+def rn_cara(clinic):
+    make_member(clinic, Role.STAFF, "rn_cara")
+    client = Client()
+    client.login(username="rn_cara", password=PASSWORD)
+    return client
+
+
+def patient_body(clinic, **overrides):
+    dr_ana = make_member(clinic, Role.CLINICIAN)
+    body = {
+        "record_number": "A-100",
+        "given_name": "Paul",
+        "family_name": "Moreno",
+        "date_of_birth": "1979-03-02",
+        "location": make_location(clinic).pk,
+        "time_zone": "America/Denver",
+        "preferred_language": "en",
+        "assigned_clinician": dr_ana.user.pk,
+        "diagnoses": ["trd_mdd", "gad"],
+        "in_therapy": "on",
+    }
+    body.update(overrides)
+    return body
+
+
+def test_staff_register_a_patient_with_a_first_course(clinic, rn_cara):
+    response = rn_cara.post(reverse("patients:new"), patient_body(clinic))
+    paul = Patient.objects.get(record_number="A-100")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("clinic:patient", args=[paul.pk])
+    assert paul.organization == clinic
+    assert paul.diagnoses == ["trd_mdd", "gad"]
+    assert paul.courses.get().phase == Phase.EVALUATION
+
+
+def test_a_location_from_another_clinic_is_refused(clinic, rn_cara):
+    foreign = make_location(make_organization())
+    response = rn_cara.post(reverse("patients:new"), patient_body(clinic, location=foreign.pk))
+    assert response.status_code == 422
+    assert b"Select a valid choice" in response.content
+    assert not Patient.objects.exists()
+
+
+def test_a_duplicate_record_number_and_a_bad_time_zone_are_named(clinic, rn_cara):
+    make_patient(clinic, record_number="A-100")
+    response = rn_cara.post(reverse("patients:new"), patient_body(clinic, time_zone="Mars/Olympus"))
+    assert response.status_code == 422
+    assert b"Another patient already has this record number." in response.content
+    assert b"is not a known IANA time zone" in response.content
+    assert Patient.objects.count() == 1
+
+
+def session_body(**overrides):
+    body = {
+        "kind": "induction",
+        "route": "iv",
+        "dose_mg": "40",
+        "dose_mg_per_kg": "0.5",
+        "lot_number": "K123",
+        "started_at": "2026-11-20T09:00",
+        "ended_at": "2026-11-20T10:30",
+        "sedation": "1",
+        "dissociation": "2",
+        "vitals-TOTAL_FORMS": "3",
+        "vitals-INITIAL_FORMS": "3",
+        "vitals-MIN_NUM_FORMS": "1",
+        "vitals-MAX_NUM_FORMS": "1000",
+    }
+    for index, (phase, time) in enumerate(
+        (("before", "08:55"), ("during", "09:20"), ("after", "09:45"))
+    ):
+        body.update(
+            {
+                f"vitals-{index}-phase": phase,
+                f"vitals-{index}-measured_at": f"2026-11-20T{time}",
+                f"vitals-{index}-systolic_mmhg": "128",
+                f"vitals-{index}-diastolic_mmhg": "80",
+                f"vitals-{index}-heart_rate_bpm": "76",
+                f"vitals-{index}-spo2_percent": "98",
+            }
+        )
+    body.update(overrides)
+    return body
+
+
+def test_a_session_is_logged_with_its_vitals_and_starts_induction(clinic, rn_cara):
+    paul = make_patient(clinic)
+    response = rn_cara.post(reverse("treatment:new_session", args=[paul.pk]), session_body())
+    assert response.status_code == 302
+    session = TreatmentSession.objects.get(patient=paul)
+    assert session.vitals.count() == 3
+    assert session.course.phase == Phase.INDUCTION
+
+
+def test_a_session_with_impossible_vitals_stores_nothing(clinic, rn_cara):
+    paul = make_patient(clinic)
+    response = rn_cara.post(
+        reverse("treatment:new_session", args=[paul.pk]),
+        session_body(**{"vitals-1-spo2_percent": "140", "ended_at": "2026-11-20T08:00"}),
+    )
+    assert response.status_code == 422
+    assert b"Ensure this value is less than or equal to 100." in response.content
+    assert b"The session cannot end before it starts." in response.content
+    assert not TreatmentSession.objects.exists()
+    assert not VitalSign.objects.exists()
+
+
+def test_the_timeline_carries_a_vega_lite_spec_with_scores_and_sessions(clinic):
+    dr_ana = make_member(clinic, username="dr_ana")
+    paul = make_patient(clinic, assigned_clinician=dr_ana.user)
+    make_phq9(paul, 18)
+    make_session(paul)
+    client = Client()
+    client.login(username="dr_ana", password=PASSWORD)
+    response = client.get(reverse("clinic:patient", args=[paul.pk]))
+    content = response.content.decode()
+    start = content.index('<script id="timeline-spec" type="application/json">') + len(
+        '<script id="timeline-spec" type="application/json">'
+    )
+    spec = json.loads(content[start : content.index("</script>", start)])
+    assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/v6")
+    values = json.dumps(spec)
+    assert '"score": 18' in values
+    assert '"kind": "Induction"' in values
+    assert "cdn" not in content.lower()
