@@ -38,6 +38,7 @@ from lasting_core.simulation import (
 
 DEMO_SLUG = "clearwater"
 DEMO_LOGINS_FILE = "demo-logins.txt"
+DEMO_EMAIL_DOMAIN = "clearwater.example"
 HISTORY_DAYS = 365
 
 LOCATIONS = [
@@ -209,9 +210,13 @@ def seed_demo(*, patients: int, seed: int, reset: bool, logins_file: Path) -> Se
             summary=f"Demo clinic already present ({count_patients(existing)} patients).",
             login_lines=logins_file.read_text().splitlines(),
         )
-    if existing is not None:
-        delete_demo(existing)
     with transaction.atomic():
+        if existing is not None:
+            delete_demo(existing)
+        # Accounts left without any organisation by an interrupted earlier seed.
+        User.objects.filter(
+            email__endswith=f"@{DEMO_EMAIL_DOMAIN}", memberships__isnull=True
+        ).delete()
         organization, memberships, passwords = create_clinic()
         created = create_patients(organization, memberships, patients=patients, seed=seed)
         record_event(
@@ -242,9 +247,11 @@ def delete_demo(organization: Organization) -> None:
     for model in (Alert, Response, CheckIn, VitalSign, TreatmentSession, Course):
         model.objects.filter(organization=organization).delete()  # type: ignore[attr-defined]
     Patient.objects.filter(organization=organization).delete()
-    users = User.objects.filter(memberships__organization=organization)
+    user_ids = list(
+        Membership.objects.filter(organization=organization).values_list("user_id", flat=True)
+    )
     Membership.objects.filter(organization=organization).delete()
-    users.delete()
+    User.objects.filter(pk__in=user_ids, memberships__isnull=True).delete()
     Location.objects.filter(organization=organization).delete()
     organization.delete()
 
@@ -362,11 +369,8 @@ def store_patient(
         phase=phase_for(simulated, today_index=(today - day_zero).days),
         started_on=day_zero + timedelta(days=first_day),
     )
-    if course.phase in (Phase.DISCONTINUED, Phase.COMPLETED):
-        last_day = max(
-            [o.day for o in simulated.observations] + [s.day for s in simulated.sessions]
-        )
-        course.ended_on = day_zero + timedelta(days=last_day)
+    if course.phase == Phase.DISCONTINUED and simulated.discontinued_day is not None:
+        course.ended_on = day_zero + timedelta(days=simulated.discontinued_day)
         course.save(update_fields=["ended_on"])
     session_count = store_sessions(patient, course, simulated, rng, day_zero, tz, nurse, location)
     checkin_count, alert_count = store_observations(
@@ -390,16 +394,11 @@ def diagnoses_for(primary: str, rng: np.random.Generator) -> list[str]:
 
 
 def phase_for(simulated: SimulatedPatient, *, today_index: int) -> str:
+    if simulated.discontinued_day is not None and simulated.discontinued_day <= today_index:
+        return Phase.DISCONTINUED
     if not simulated.sessions:
         return Phase.EVALUATION
-    if simulated.stopped_after_first:
-        return Phase.DISCONTINUED
-    last_activity = max(
-        [o.day for o in simulated.observations] + [s.day for s in simulated.sessions]
-    )
-    if today_index - last_activity > 45:
-        return Phase.DISCONTINUED
-    if all(s.kind == "induction" for s in simulated.sessions) and today_index - last_activity < 21:
+    if simulated.induction_end_day is None or simulated.induction_end_day > today_index:
         return Phase.INDUCTION
     return Phase.MAINTENANCE
 

@@ -111,3 +111,14 @@ def test_assigned_to_me_shows_only_my_patients(clinic, dr_ana):
     content = client.get(reverse("clinic:caseload") + "?mine=1").content.decode()
     assert "Mine" in content
     assert "Bens" not in content
+
+
+def test_patients_whose_course_ended_sort_below_everyone_in_active_care(clinic, dr_ana):
+    now = timezone.now()
+    left = make_patient(clinic, family_name="LeftLastYear")
+    make_phq9(left, 24, submitted_at=now - timedelta(days=200))
+    left.courses.update(phase="discontinued")
+    active = make_patient(clinic, family_name="Active")
+    make_phq9(active, 6, submitted_at=now - timedelta(days=3))
+    names = [row.patient.family_name for row in list_caseload_for(dr_ana, now=now)]
+    assert names == ["Active", "LeftLastYear"]

@@ -99,6 +99,16 @@ class Response(models.Model):
         return f"{self.get_instrument_display()} {self.total}"
 
     @property
+    def summary(self) -> str:
+        """One line for tables: the total and band, or each answered daily item."""
+        name = self.get_instrument_display()
+        if self.total is not None:
+            band = f" ({self.band_label})" if self.band_label else ""
+            return f"{name} {self.total:g}{band}"
+        answered = [f"{key} {value}" for key, value in self.answers.items() if value is not None]
+        return f"{name}: {', '.join(answered)}" if answered else f"{name}: not scored"
+
+    @property
     def item9(self) -> int | None:
         value = self.answers.get("q9") if self.instrument == Instrument.PHQ9 else None
         return value if isinstance(value, int) else None

@@ -68,7 +68,7 @@ def timeline_spec(
         {"date": session.started_at.date().isoformat(), "kind": session.get_kind_display()}
         for session in sessions
     ]
-    x = alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0))
+    x = alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount="month"))
     band_layer = (
         alt.Chart(alt.Data(values=bands))
         .mark_rect(opacity=0.9)

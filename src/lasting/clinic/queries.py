@@ -136,12 +136,19 @@ def list_caseload_for(
 
 
 def need_key(row: CaseloadRow, now: datetime) -> tuple[float, ...]:
-    """Sort key: open safety alerts, then PHQ-9 band, worsening, time since a session, phase."""
+    """Sort key: open safety alerts, then PHQ-9 band, worsening, time since a session, phase.
+
+    Patients whose course has ended sort below everyone in active care (an open safety
+    alert still lifts them to the top): a severe score from a patient who left months ago
+    is history, not today's work.
+    """
     days = row.days_since_last_session(now)
     change = row.change_from_baseline
+    ended = row.phase in (Phase.DISCONTINUED, Phase.COMPLETED)
     return (
         -row.urgent_alerts,
         -row.open_alerts,
+        1 if ended else 0,
         -PHQ9_BAND_RANK.get(row.latest_phq9_band, -1),
         -(change if change is not None else -99.0),
         -(days if days is not None else -1),

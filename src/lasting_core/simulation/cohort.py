@@ -93,11 +93,12 @@ class SimulatedObservation:
 class SimulatedPatient:
     """One simulated patient: what the clinic saw and the latent truth behind it.
 
-    Outcome flags describe the latent PHQ-9 at the end of induction and are False when
-    induction had not ended by the last simulated day. ``latent_phq9`` is NaN before
-    enrolment. ``relapse_day`` is the first day the latent PHQ-9 of a responder reached
-    the relapse threshold (>= 10 and half of the improvement lost, DESIGN 2);
-    ``relapse_onset_day`` is the day that final rise began.
+    Outcome flags describe the latent PHQ-9 the induction settled at (its nadir):
+    responded = at most half the baseline, remitted = below 5, worsened = above the
+    baseline; all are False when induction had not ended by the last simulated day.
+    ``latent_phq9`` is NaN before enrolment and read-only. ``relapse_day`` is the first
+    day the latent PHQ-9 of a responder reached ``relapse_threshold`` (>= 10 and half of
+    the improvement lost, DESIGN 2); ``relapse_onset_day`` is the day that rise began.
     """
 
     index: int
@@ -129,6 +130,8 @@ class SimulatedPatient:
 
 @dataclass(frozen=True)
 class Cohort:
+    """Simulated patients of one run; ``days`` is the length of the simulated period."""
+
     preset: Preset
     days: int
     seed: int

@@ -5,7 +5,8 @@ a patient, never who the patient is.
 
 Model, per patient:
 
-1. Set point: the baseline PHQ-9 ~ N(17, 4) clipped to 10-27.
+1. Set point: the latent baseline, drawn so the observed baseline PHQ-9 is about
+   N(17, 4) clipped to 10-27 (see ``draws``).
 2. Relief r in [0, 1]: the drive is ``set point - r * (set point - nadir)`` plus a stress
    bump. Induction sessions raise r; after induction, r holds until the *onset* of the
    return, then falls linearly to 0 (back to the set point).
@@ -159,14 +160,16 @@ def run_course(
             & (draws.induction_days[rows, series_index] == t)
         )
         maintained = active & after_induction
+        # Patients who stopped after the first session get no boosters.
+        boostable = maintained & ~draws.stopped_after_first
         since_induction = t - induction_end
         fixed_today = (
-            maintained
+            boostable
             & is_fixed
             & (since_induction > 0)
             & (since_induction % fixed_interval_days == 0)
         )
-        symptom_today = maintained & (pending_booster == t)
+        symptom_today = boostable & (pending_booster == t)
         booster_today = fixed_today | symptom_today
 
         # 3. PHQ-9 check-ins: in the clinic before each session, weekly at home after.
@@ -177,9 +180,10 @@ def run_course(
             | booster_today
         )
         at_home = maintained & (since_induction > 0) & (since_induction % 7 == 0) & ~in_clinic
+        # The intake visit always has its PHQ-9; other clinic visits almost always.
         completion = np.where(
             in_clinic,
-            preset.clinic_visit_adherence,
+            np.where(draws.enrolment_day == t, 1.0, preset.clinic_visit_adherence),
             (
                 weekly_adherence(preset, (t - draws.enrolment_day).astype(np.float64), False)
                 + draws.adherence_offset
@@ -192,7 +196,7 @@ def run_course(
 
         # 4. Symptom policy: book a booster a few days out, keeping the minimum spacing.
         triggered = (
-            maintained
+            boostable
             & is_symptom
             & answered
             & (score >= symptom_threshold)

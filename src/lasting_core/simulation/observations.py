@@ -32,6 +32,12 @@ ITEM_PROFILE_LOG_SD = 0.35
 ITEM_MAX = 3
 GAD7_MAX = 21.0
 DAILY_MAX = 10.0
+# Daily items (mood, sleep, stress) as a line in severity (latent drive / 27), plus a
+# personal offset; stress also jumps with a life event (assumptions, Lasting's own items).
+DAILY_INTERCEPTS = (8.0, 7.5, 2.0)
+DAILY_SEVERITY_SLOPES = (-6.5, -5.0, 5.0)
+DAILY_PERSONAL_SD = 0.7
+DAILY_STRESS_SHOCK = 3.0
 # Item 9 answers when positive: mostly "several days".
 ITEM9_VALUE_SHARES = (0.85, 0.12, 0.03)
 # Where diagnosis raises anxiety relative to depression (GAD-7 offset, points).
@@ -53,24 +59,22 @@ def allocate_items(
 ) -> npt.NDArray[np.int8]:
     """Split each total into items of 0-3 that sum to it.
 
-    One point at a time goes to an item chosen with probability proportional to its
-    weight among items not yet at 3 (Gumbel-max), vectorised across all rows.
+    Points go one at a time to an item chosen with probability proportional to its weight
+    among items not yet at 3. Equivalently (competing exponential clocks), item j's
+    points arrive at the cumulative sums of Exp(1) / w_j, and the first ``total``
+    arrivals of a row are its points: one sort, vectorised across all rows.
     """
     n_rows, n_items = weights.shape
     if np.any(totals < 0) or np.any(totals > ITEM_MAX * n_items):
         raise ValueError("a total lies outside what the items can hold")
-    items = np.zeros((n_rows, n_items), dtype=np.int8)
-    remaining = totals.astype(np.int64).copy()
-    log_weights = np.log(weights)
-    while True:
-        open_rows = np.flatnonzero(remaining > 0)
-        if open_rows.size == 0:
-            break
-        keys = log_weights[open_rows] + rng.gumbel(size=(open_rows.size, n_items))
-        keys[items[open_rows] >= ITEM_MAX] = -np.inf
-        chosen = np.argmax(keys, axis=1)
-        items[open_rows, chosen] += 1
-        remaining[open_rows] -= 1
+    arrivals = np.cumsum(rng.exponential(size=(n_rows, n_items, ITEM_MAX)), axis=2)
+    arrivals /= weights[:, :, None]
+    ordered = np.sort(arrivals.reshape(n_rows, n_items * ITEM_MAX), axis=1)
+    last = np.take_along_axis(ordered, np.maximum(totals - 1, 0)[:, None], axis=1)
+    last = np.where(totals[:, None] > 0, last, -np.inf)
+    items: npt.NDArray[np.int8] = np.count_nonzero(arrivals <= last[:, :, None], axis=2).astype(
+        np.int8
+    )
     return items
 
 
@@ -148,38 +152,39 @@ def draw_daily(
 
     Items track the drive of the latent, so they lead the PHQ-9 by about
     ``latent_lag_days`` when symptoms return; each has AR(1) noise with ``daily_phi``.
+    Only patients who keep the daily check are computed.
     """
     n_patients, days = run.phq9.shape
+    daily = np.full((n_patients, days, 3), -1, dtype=np.int8)
+    keepers = np.flatnonzero(draws.daily_checkins)
+    count = keepers.size
     grid = np.arange(days)[None, :]
-    enrolled_days = (grid - draws.enrolment_day[:, None]).astype(np.float64)
+    enrolled_days = (grid - draws.enrolment_day[keepers, None]).astype(np.float64)
     completion = (
         weekly_adherence(preset, np.maximum(enrolled_days, 0.0), daily=True)
-        + draws.adherence_offset[:, None]
-    ) * engagement(preset, np.nan_to_num(run.latent))
+        + draws.adherence_offset[keepers, None]
+    ) * engagement(preset, np.nan_to_num(run.latent[keepers]))
     answered: BoolArray = (
-        draws.daily_checkins[:, None]
-        & (enrolled_days >= 0)
-        & (grid < run.discontinued_day[:, None])
-        & (rng.random((n_patients, days)) < completion)
+        (enrolled_days >= 0)
+        & (grid < run.discontinued_day[keepers, None])
+        & (rng.random((count, days)) < completion)
     )
-    severity = run.drive / 27.0
-    personal = rng.normal(0.0, 0.7, (n_patients, 3))
+    severity = run.drive[keepers] / 27.0
+    personal = rng.normal(0.0, DAILY_PERSONAL_SD, (count, 1, 3))
     phi = preset.daily_phi
     innovation_sd = preset.daily_noise_sd * math.sqrt(1.0 - phi**2)
-    innovations = rng.normal(0.0, innovation_sd, (n_patients, days, 3))
-    noise = np.empty((n_patients, days, 3))
-    state = rng.normal(0.0, preset.daily_noise_sd, (n_patients, 3))
+    innovations = rng.normal(0.0, innovation_sd, (count, days, 3))
+    noise = np.empty((count, days, 3))
+    state = rng.normal(0.0, preset.daily_noise_sd, (count, 3))
     for t in range(days):
         state = phi * state + innovations[:, t, :]
         noise[:, t, :] = state
-    mood = 8.0 - 6.5 * severity
-    sleep = 7.5 - 5.0 * severity
-    stress_item = 2.0 + 5.0 * severity + 3.0 * stress
-    means = np.stack([mood, sleep, stress_item], axis=2) + personal[:, None, :]
+    intercept = np.asarray(DAILY_INTERCEPTS)
+    slope = np.asarray(DAILY_SEVERITY_SLOPES)
+    means = intercept + slope * severity[:, :, None] + personal
+    means[:, :, 2] += DAILY_STRESS_SHOCK * stress[keepers]
     values = np.rint(np.clip(means + noise, 0.0, DAILY_MAX)).astype(np.int8)
-    daily: npt.NDArray[np.int8] = np.where(answered[:, :, None], values, np.int8(-1)).astype(
-        np.int8
-    )
+    daily[keepers] = np.where(answered[:, :, None], values, np.int8(-1))
     return daily
 
 

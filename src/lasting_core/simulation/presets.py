@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 
 DIAGNOSES: tuple[str, ...] = (
@@ -154,7 +154,7 @@ class Preset:
     dropout_severity_ratio: float = 4.0
     nonresponder_dropout_share: float = 0.60
 
-    diagnosis_shares: tuple[tuple[str, float], ...] = field(default=_DEFAULT_DIAGNOSIS_SHARES)
+    diagnosis_shares: tuple[tuple[str, float], ...] = _DEFAULT_DIAGNOSIS_SHARES
 
     def __post_init__(self) -> None:
         for name in (

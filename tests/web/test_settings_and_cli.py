@@ -1,0 +1,80 @@
+"""Settings parse their variables strictly; the CLI names what is wrong and exits non-zero."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from lasting.settings import database_from_url, env_bool
+
+
+def test_a_sqlite_url_gives_wal_durable_immediate_transactions():
+    database = database_from_url("sqlite:////srv/lasting/db.sqlite3")
+    assert database["NAME"] == "/srv/lasting/db.sqlite3"
+    assert database["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in database["OPTIONS"]["init_command"]
+    assert "synchronous=FULL" in database["OPTIONS"]["init_command"]
+
+
+def test_a_relative_sqlite_url_stays_relative():
+    assert database_from_url("sqlite:///var/db.sqlite3")["NAME"] == "var/db.sqlite3"
+
+
+def test_a_postgres_url_is_split_into_its_parts():
+    database = database_from_url("postgres://lasting:s%40cret@db.internal:6432/clinic")
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["USER"], database["PASSWORD"]) == ("lasting", "s@cret")
+    assert (database["HOST"], database["PORT"], database["NAME"]) == (
+        "db.internal",
+        "6432",
+        "clinic",
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://x/y", "must start with sqlite:/// or postgres://"),
+        ("postgres://host/", "needs a database name"),
+    ],
+)
+def test_a_bad_database_url_is_named(url, message):
+    with pytest.raises(ImproperlyConfigured, match=message):
+        database_from_url(url)
+
+
+def test_a_bad_boolean_names_the_variable(monkeypatch):
+    monkeypatch.setenv("LASTING_DEBUG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="LASTING_DEBUG must be 1 or 0"):
+        env_bool("LASTING_DEBUG", False)
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lasting.cli", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_the_cli_lists_its_commands():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("demo", "serve", "worker", "audit"):
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["demo", "--patients", "-5"], "must be at least 1, got -5"),
+        (["demo", "--patients", "many"], "'many' is not a whole number"),
+        (["serve", "--port", "70000"], "a port is at most 65535"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_bad_cli_arguments_get_a_clear_message_and_exit_2(args, message):
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
