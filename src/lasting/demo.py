@@ -245,7 +245,7 @@ def count_patients(organization: Organization) -> int:
 def delete_demo(organization: Organization) -> None:
     """Remove the demo organisation and everything in it (the audit trail stays)."""
     for model in (Alert, Response, CheckIn, VitalSign, TreatmentSession, Course):
-        model.objects.filter(organization=organization).delete()  # type: ignore[attr-defined]
+        model.objects.filter(organization=organization).delete()
     Patient.objects.filter(organization=organization).delete()
     user_ids = list(
         Membership.objects.filter(organization=organization).values_list("user_id", flat=True)

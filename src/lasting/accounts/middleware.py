@@ -10,8 +10,18 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django_htmx.middleware import HtmxDetails
 
 from lasting.accounts.models import Membership
+
+
+class ClinicRequest(HttpRequest):
+    """A request as Lasting's views see it, after the middleware has run."""
+
+    membership: Membership | None
+    request_id: str
+    htmx: HtmxDetails
+
 
 SESSION_LAST_SEEN = "lasting_last_seen"
 SESSION_ORGANIZATION = "lasting_organization_id"

@@ -4,14 +4,18 @@ Clinical data is visible to the clinical team of the patient's organisation (cli
 and staff). Clinic admins run the clinic (locations, users, policies, aggregate reports)
 and do not read individual charts unless they also hold a clinical role. Nobody sees
 anything from another organisation.
+
+Each check is a TypeGuard: once it passes, the membership is known not to be None.
 """
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from lasting.accounts.models import Membership, Role
 
 
-def can_view_patients(membership: Membership | None) -> bool:
+def can_view_patients(membership: Membership | None) -> TypeGuard[Membership]:
     return (
         membership is not None
         and membership.is_active
@@ -23,22 +27,22 @@ def can_view_patients(membership: Membership | None) -> bool:
     )
 
 
-def can_edit_patients(membership: Membership | None) -> bool:
+def can_edit_patients(membership: Membership | None) -> TypeGuard[Membership]:
     return can_view_patients(membership)
 
 
-def can_log_sessions(membership: Membership | None) -> bool:
+def can_log_sessions(membership: Membership | None) -> TypeGuard[Membership]:
     return can_view_patients(membership)
 
 
-def can_issue_checkin_links(membership: Membership | None) -> bool:
+def can_issue_checkin_links(membership: Membership | None) -> TypeGuard[Membership]:
     return can_view_patients(membership)
 
 
-def can_review_alerts(membership: Membership | None) -> bool:
+def can_review_alerts(membership: Membership | None) -> TypeGuard[Membership]:
     """Only clinicians see and acknowledge alerts: it is a clinical judgement."""
     return membership is not None and membership.is_active and membership.role == Role.CLINICIAN
 
 
-def can_manage_organization(membership: Membership | None) -> bool:
+def can_manage_organization(membership: Membership | None) -> TypeGuard[Membership]:
     return membership is not None and membership.is_active and membership.role == Role.ADMIN

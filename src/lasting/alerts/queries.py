@@ -14,7 +14,6 @@ def list_alerts_for(membership: Membership | None, *, open_only: bool = True) ->
     """Alerts of the member's organisation, most pressing first."""
     if not rules.can_review_alerts(membership):
         raise PermissionDenied("Only clinicians review alerts.")
-    assert membership is not None
     alerts = Alert.objects.filter(organization_id=membership.organization_id)
     if open_only:
         alerts = alerts.exclude(status=AlertStatus.RESOLVED)

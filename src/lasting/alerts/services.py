@@ -108,10 +108,9 @@ def check_alert_access(
     The denial is audited outside any transaction, so it survives the refusal.
     """
     allowed = (
-        rules.can_review_alerts(membership)
-        and Alert.objects.filter(
-            organization_id=membership.organization_id if membership else None, pk=alert_id
-        ).exists()
+        membership is not None
+        and rules.can_review_alerts(membership)
+        and Alert.objects.filter(organization_id=membership.organization_id, pk=alert_id).exists()
     )
     if not allowed:
         record_event(actor, action, outcome=Outcome.DENIED)

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from lasting.accounts import rules
+from lasting.accounts.middleware import ClinicRequest
 from lasting.alerts.queries import list_alerts_for
 from lasting.alerts.services import acknowledge_alert
 from lasting.audit.models import Action
@@ -12,8 +15,10 @@ from lasting.audit.services import Actor, record_event
 
 
 @login_required
-def alert_list(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def alert_list(request: ClinicRequest) -> HttpResponse:
+    membership = request.membership
+    if not rules.can_review_alerts(membership):
+        raise PermissionDenied("Only clinicians review alerts.")
     alerts = list(list_alerts_for(membership)[:500])
     actor = Actor.from_request(request)
     record_event(actor, Action.SEARCH, organization_id=membership.organization_id)
@@ -22,12 +27,12 @@ def alert_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
+def acknowledge(request: ClinicRequest, alert_id: int) -> HttpResponse:
     alert = acknowledge_alert(
         Actor.from_request(request),
         request.membership,
-        alert_id,  # type: ignore[attr-defined]
+        alert_id,
     )
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         return render(request, "alerts/alert_row.html", {"alert": alert})
     return redirect(request.POST.get("next") or "alerts:list")

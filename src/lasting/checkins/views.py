@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from lasting.accounts import rules
+from lasting.accounts.middleware import ClinicRequest
 from lasting.audit.services import Actor
 from lasting.checkins.forms import IssueLinkForm
 from lasting.checkins.services import issue_link
@@ -16,8 +17,8 @@ from lasting_core.instruments import InstrumentCode
 
 @login_required
 @require_POST
-def new_link(request: HttpRequest, patient_id: int) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def new_link(request: ClinicRequest, patient_id: int) -> HttpResponse:
+    membership = request.membership
     if not rules.can_issue_checkin_links(membership):
         raise PermissionDenied("Your role cannot issue check-in links.")
     patient = get_patient_for(membership, patient_id)

@@ -23,7 +23,7 @@ PHASE_ORDER = {
     Phase.DISCONTINUED: 3,
     Phase.COMPLETED: 4,
 }
-PHQ9_BAND_RANK = {
+PHQ9_BAND_RANK: dict[str, int] = {
     band.code: rank for rank, band in enumerate(get_instrument(InstrumentCode.PHQ9).bands)
 }
 

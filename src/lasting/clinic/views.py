@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from lasting.accounts import rules
+from lasting.accounts.middleware import ClinicRequest
 from lasting.alerts.models import AlertStatus
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
@@ -17,13 +18,13 @@ from lasting.clinic.queries import list_caseload_for
 from lasting.patients.queries import find_current_course, get_patient_for
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: ClinicRequest) -> HttpResponse:
     return redirect("clinic:caseload")
 
 
 @login_required
-def caseload(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def caseload(request: ClinicRequest) -> HttpResponse:
+    membership = request.membership
     if not rules.can_view_patients(membership):
         raise PermissionDenied("Your role has no caseload.")
     now = timezone.now()
@@ -44,8 +45,8 @@ def caseload(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def patient(request: HttpRequest, patient_id: int) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
+    membership = request.membership
     patient = get_patient_for(membership, patient_id)
     record_event(
         Actor.from_request(request),

@@ -8,7 +8,13 @@ from lasting.accounts.models import Location, Membership, Role, User
 from lasting.patients.models import Diagnosis, Patient
 
 
-class PatientForm(forms.ModelForm):
+class ClinicianChoiceField(forms.ModelChoiceField[User]):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.display_name
+
+
+class PatientForm(forms.ModelForm[Patient]):
+    assigned_clinician = ClinicianChoiceField(queryset=User.objects.none(), required=False)
     diagnoses = forms.MultipleChoiceField(
         choices=Diagnosis.choices, widget=forms.CheckboxSelectMultiple, required=True
     )
@@ -34,17 +40,22 @@ class PatientForm(forms.ModelForm):
         widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"})}
 
     def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
+        # The organisation is not a form field: it is set on the instance before validation.
+        kwargs.setdefault("instance", Patient(organization=membership.organization))
         super().__init__(*args, **kwargs)
         self.membership = membership
         organization = membership.organization
         # Choices only ever come from the member's own organisation.
-        self.fields["location"].queryset = Location.objects.filter(organization=organization)
-        self.fields["assigned_clinician"].queryset = User.objects.filter(
+        location = self.fields["location"]
+        clinician = self.fields["assigned_clinician"]
+        assert isinstance(location, forms.ModelChoiceField)
+        assert isinstance(clinician, forms.ModelChoiceField)
+        location.queryset = Location.objects.filter(organization=organization)
+        clinician.queryset = User.objects.filter(
             memberships__organization=organization,
             memberships__role=Role.CLINICIAN,
             memberships__is_active=True,
         ).order_by("last_name")
-        self.fields["assigned_clinician"].label_from_instance = lambda user: user.display_name
         self.fields["time_zone"].initial = organization.time_zone
 
     def clean_record_number(self) -> str:
@@ -57,8 +68,3 @@ class PatientForm(forms.ModelForm):
         if taken.exists():
             raise forms.ValidationError("Another patient already has this record number.")
         return value
-
-    def _post_clean(self) -> None:
-        # The organisation is not a form field; set it before model validation runs.
-        self.instance.organization = self.membership.organization
-        super()._post_clean()

@@ -15,7 +15,6 @@ def list_patients_for(membership: Membership | None) -> QuerySet[Patient]:
     """Every patient the member's role may see; empty for anyone else."""
     if not rules.can_view_patients(membership):
         raise PermissionDenied("Your role cannot view patient records.")
-    assert membership is not None
     return Patient.objects.filter(organization_id=membership.organization_id)
 
 

@@ -2,19 +2,20 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from lasting.accounts import rules
+from lasting.accounts.middleware import ClinicRequest
 from lasting.audit.services import Actor
 from lasting.patients.forms import PatientForm
 from lasting.patients.services import create_patient
 
 
 @login_required
-def new_patient(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def new_patient(request: ClinicRequest) -> HttpResponse:
+    membership = request.membership
     if not rules.can_edit_patients(membership):
         raise PermissionDenied("Your role cannot register patients.")
     form = PatientForm(request.POST or None, membership=membership)

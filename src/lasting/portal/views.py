@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from lasting.accounts.middleware import ClinicRequest
 from lasting.audit.services import Actor
 from lasting.checkins.forms import CheckInForm
 from lasting.checkins.models import CheckIn, CheckInLink, Instrument
@@ -17,7 +18,7 @@ from lasting.portal.services import submit_checkin_by_link
 LINK_PROBLEM_STATUS = {LinkProblem.INVALID: 404, LinkProblem.EXPIRED: 410, LinkProblem.USED: 410}
 
 
-def patient_actor(request: HttpRequest, link: CheckInLink) -> Actor:
+def patient_actor(request: ClinicRequest, link: CheckInLink) -> Actor:
     return Actor(
         user_id=None,
         username=f"patient-link:{link.pk}",
@@ -28,7 +29,7 @@ def patient_actor(request: HttpRequest, link: CheckInLink) -> Actor:
 
 
 @never_cache
-def checkin(request: HttpRequest, token: str) -> HttpResponse:
+def checkin(request: ClinicRequest, token: str) -> HttpResponse:
     try:
         link = open_link(token, allow_used=request.method == "POST")
     except LinkError as error:

@@ -10,7 +10,7 @@ from lasting.treatment.models import TreatmentSession, VitalPhase, VitalSign
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class SessionForm(forms.ModelForm):
+class SessionForm(forms.ModelForm[TreatmentSession]):
     class Meta:
         model = TreatmentSession
         fields = [
@@ -44,9 +44,9 @@ class SessionForm(forms.ModelForm):
 
     def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["location"].queryset = Location.objects.filter(
-            organization_id=membership.organization_id
-        )
+        location = self.fields["location"]
+        assert isinstance(location, forms.ModelChoiceField)
+        location.queryset = Location.objects.filter(organization_id=membership.organization_id)
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
@@ -56,7 +56,7 @@ class SessionForm(forms.ModelForm):
         return cleaned
 
 
-class VitalSignForm(forms.ModelForm):
+class VitalSignForm(forms.ModelForm[VitalSign]):
     class Meta:
         model = VitalSign
         fields = [

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from lasting.accounts import rules
+from lasting.accounts.middleware import ClinicRequest
 from lasting.audit.services import Actor
 from lasting.patients.queries import get_patient_for
 from lasting.treatment.forms import INITIAL_VITAL_PHASES, SessionForm, VitalSignFormSet
@@ -13,8 +14,8 @@ from lasting.treatment.services import log_session
 
 
 @login_required
-def new_session(request: HttpRequest, patient_id: int) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def new_session(request: ClinicRequest, patient_id: int) -> HttpResponse:
+    membership = request.membership
     if not rules.can_log_sessions(membership):
         raise PermissionDenied("Your role cannot log treatment sessions.")
     patient = get_patient_for(membership, patient_id)
