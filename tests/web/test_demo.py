@@ -1,0 +1,81 @@
+"""The demo clinic looks like a real clinic: every role, every phase, a year of history."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from lasting.accounts.models import Location, Membership, Organization, Role
+from lasting.alerts.models import Alert
+from lasting.checkins.models import Response
+from lasting.demo import DEMO_SLUG, seed_demo
+from lasting.patients.models import Course, Patient, Phase
+from lasting.treatment.models import TreatmentSession, VitalSign
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seeded(tmp_path):
+    logins = tmp_path / "logins.txt"
+    return seed_demo(patients=60, seed=11, reset=False, logins_file=logins), logins
+
+
+def test_the_demo_has_four_locations_ten_staff_and_every_role(seeded):
+    clinic = Organization.objects.get(slug=DEMO_SLUG)
+    assert Location.objects.filter(organization=clinic).count() == 4
+    roles = list(Membership.objects.filter(organization=clinic).values_list("role", flat=True))
+    assert len(roles) == 10
+    assert set(roles) == {Role.ADMIN, Role.CLINICIAN, Role.STAFF}
+
+
+def test_the_demo_holds_a_year_of_history_in_every_phase(seeded):
+    assert Patient.objects.count() >= 55
+    phases = set(Course.objects.values_list("phase", flat=True))
+    assert {Phase.EVALUATION, Phase.INDUCTION, Phase.MAINTENANCE, Phase.DISCONTINUED} <= phases
+    oldest = Response.objects.order_by("observed_at").first().observed_at
+    assert timezone.now() - oldest > timedelta(days=300)
+    kinds = set(TreatmentSession.objects.values_list("kind", flat=True))
+    assert {"induction"} < kinds
+    assert VitalSign.objects.count() == 3 * TreatmentSession.objects.count()
+
+
+def test_demo_scores_come_from_the_core_scoring(seeded):
+    for response in Response.objects.filter(instrument="phq9")[:200]:
+        assert response.total == sum(value for value in response.answers.values() if value)
+        assert response.band
+
+
+def test_every_positive_item9_in_history_has_a_safety_alert(seeded):
+    positive = Response.objects.filter(instrument="phq9", answers__q9__gte=1).count()
+    assert Alert.objects.filter(kind="safety").count() == positive
+
+
+def test_the_printed_logins_work(seeded):
+    result, logins = seeded
+    line = next(line for line in result.login_lines if line.lstrip().startswith("Clinician"))
+    username, password = line.split()[1], line.split("password:")[1].split()[0]
+    client = Client()
+    assert client.login(username=username, password=password)
+    assert client.get(reverse("clinic:caseload")).status_code == 200
+    assert logins.read_text().splitlines() == result.login_lines
+
+
+def test_running_the_demo_again_reuses_the_clinic(seeded, tmp_path):
+    result, logins = seeded
+    again = seed_demo(patients=60, seed=11, reset=False, logins_file=logins)
+    assert "already present" in again.summary
+    assert again.login_lines == result.login_lines
+    assert Organization.objects.filter(slug=DEMO_SLUG).count() == 1
+
+
+def test_reset_seeds_a_fresh_clinic_with_new_passwords(seeded):
+    result, logins = seeded
+    fresh = seed_demo(patients=20, seed=5, reset=True, logins_file=logins)
+    assert Organization.objects.filter(slug=DEMO_SLUG).count() == 1
+    assert Patient.objects.count() <= 20
+    assert fresh.login_lines != result.login_lines
