@@ -12,6 +12,8 @@ Variables (all optional for the local demo):
     LASTING_SECURE_COOKIES     "1" behind HTTPS: __Host- cookies, HSTS, SSL redirect
     LASTING_TASK_BACKEND       "database" (default) or "immediate"
     LASTING_SITE_URL           public base URL used in check-in links (default http://127.0.0.1:8000)
+    LASTING_SMTP_URL           smtp://user:password@host:port for e-mail (default: print to console)
+    LASTING_FROM_EMAIL         sender address of Lasting's e-mails
 """
 
 from __future__ import annotations
@@ -126,6 +128,7 @@ INSTALLED_APPS = [
     "lasting.treatment",
     "lasting.checkins",
     "lasting.alerts",
+    "lasting.plans",
     "lasting.clinic",
     "lasting.portal",
 ]
@@ -241,6 +244,37 @@ if _task_backend not in _task_backends:
 TASKS = {"default": {"BACKEND": _task_backends[_task_backend], "QUEUES": ["default"]}}
 
 CHECKIN_LINK_DAYS = 7
+
+
+def email_settings(url: str) -> dict[str, object]:
+    """Turn LASTING_SMTP_URL (smtp:// or smtps://user:password@host:port) into settings."""
+    if not url:
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    parts = urlsplit(url)
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"LASTING_SMTP_URL must look like smtp://user:password@host:port, got {parts.scheme!r}"
+        )
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": parts.port or (465 if parts.scheme == "smtps" else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+        "EMAIL_TIMEOUT": 20,
+    }
+
+
+_email = email_settings(os.environ.get("LASTING_SMTP_URL", ""))
+EMAIL_BACKEND = str(_email["EMAIL_BACKEND"])
+EMAIL_HOST = str(_email.get("EMAIL_HOST", "localhost"))
+EMAIL_PORT = int(str(_email.get("EMAIL_PORT", 25)))
+EMAIL_HOST_USER = str(_email.get("EMAIL_HOST_USER", ""))
+EMAIL_HOST_PASSWORD = str(_email.get("EMAIL_HOST_PASSWORD", ""))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL", False))
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("LASTING_FROM_EMAIL", "Lasting <lasting@localhost>")
 
 # Logs carry request ids and outcomes, never clinical values or names.
 LOGGING = {

@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("lasting.treatment.urls")),
     path("", include("lasting.checkins.urls")),
     path("alerts/", include("lasting.alerts.urls")),
+    path("", include("lasting.plans.urls")),
     path("", include("lasting.portal.urls")),
 ]

@@ -16,6 +16,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 
+from lasting_core.daynumbers import day_number
+
 
 class CsvFormatError(ValueError):
     """A CSV file does not follow its format; `line` is 1-based, counting the header."""
@@ -104,18 +106,6 @@ class AlertRow:
 OBSERVATION_COLUMNS = ("patient_id", "observed_on", "instrument", "score")
 SESSION_COLUMNS = ("patient_id", "session_on", "kind")
 ALERT_COLUMNS = ("patient_id", "alerted_on", "kind", "p_relapse_28d", "reason")
-
-
-def day_number(moment: datetime | date) -> float:
-    """Days since 0001-01-01 (proleptic ordinal) with the time of day as a fraction."""
-    if isinstance(moment, datetime):
-        seconds = moment.hour * 3600 + moment.minute * 60 + moment.second
-        return moment.toordinal() + seconds / 86400
-    return float(moment.toordinal())
-
-
-def date_of_day(day: float) -> date:
-    return date.fromordinal(math.floor(day))
 
 
 def parse_moment(text: str) -> datetime | date:

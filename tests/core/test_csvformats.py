@@ -12,11 +12,11 @@ from lasting_core.csvformats import (
     AlertRow,
     CsvFormatError,
     ObservationKind,
-    day_number,
     read_observations,
     read_sessions,
     write_alerts,
 )
+from lasting_core.daynumbers import date_of_day, day_number
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -152,3 +152,7 @@ def test_alerts_are_written_with_the_documented_columns(tmp_path):
 def test_day_numbers_keep_the_time_of_day():
     noon = datetime(2026, 1, 1, 12, tzinfo=UTC)
     assert day_number(noon) - day_number(date(2026, 1, 1)) == 0.5
+
+
+def test_a_day_number_maps_back_to_its_date():
+    assert date_of_day(day_number(datetime(2026, 3, 9, 23, 59, tzinfo=UTC))) == date(2026, 3, 9)

@@ -30,6 +30,11 @@ class Organization(models.Model):
     )
     # Minutes a safety alert may stay unacknowledged before it escalates (DESIGN section 4).
     alert_ack_sla_minutes = models.PositiveIntegerField(default=240)
+    # Who is told when an urgent alert is not acknowledged in time; if empty, every
+    # other active clinician of the organisation.
+    escalation_contact = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

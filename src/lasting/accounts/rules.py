@@ -46,3 +46,8 @@ def can_review_alerts(membership: Membership | None) -> TypeGuard[Membership]:
 
 def can_manage_organization(membership: Membership | None) -> TypeGuard[Membership]:
     return membership is not None and membership.is_active and membership.role == Role.ADMIN
+
+
+def can_decide_boosters(membership: Membership | None) -> TypeGuard[Membership]:
+    """Accepting, moving or declining a booster is a clinical decision."""
+    return can_review_alerts(membership)

@@ -70,6 +70,14 @@ class Alert(models.Model):
         related_name="+",
     )
     resolution_note = models.TextField(blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-opened_at"]
@@ -79,3 +87,42 @@ class Alert(models.Model):
         return (
             f"{self.get_kind_display()} ({self.get_priority_display()}) {self.get_status_display()}"
         )
+
+
+class RelapseState(models.TextChoices):
+    """Mirrors lasting_core.definitions.RelapseState."""
+
+    NO_BASELINE = "no_baseline", "No baseline yet"
+    NOT_RESPONDED = "not_responded", "Not responded"
+    RESPONDING = "responding", "Responding"
+    REMISSION = "remission", "In remission"
+    AT_RISK = "at_risk", "First relapse-level score"
+    RELAPSED = "relapsed", "Relapsed"
+
+
+class RiskAssessment(models.Model):
+    """The engine's view of one patient on one day: level, slope, relapse probabilities."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="assessments")
+    assessed_on = models.DateField()
+    computed_at = models.DateTimeField()
+    level = models.FloatField(null=True)
+    level_sd = models.FloatField(null=True)
+    slope_per_week = models.FloatField(null=True)
+    p_relapse_14d = models.FloatField(null=True)
+    p_relapse_28d = models.FloatField(null=True)
+    crossing_on = models.DateField(null=True)
+    crossing_earliest_on = models.DateField(null=True)
+    crossing_latest_on = models.DateField(null=True)
+    relapse_state = models.CharField(max_length=32, blank=True)
+    explanation = models.TextField(blank=True)
+    signals = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["assessed_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "assessed_on"], name="one_assessment_per_patient_day"
+            )
+        ]

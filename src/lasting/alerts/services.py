@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from lasting.accounts import rules
-from lasting.accounts.models import Membership
+from lasting.accounts.models import Membership, Role, User
 from lasting.alerts.models import Alert, AlertKind, AlertStatus, Priority
 from lasting.audit.models import Action, Outcome
 from lasting.audit.services import Actor, record_event
@@ -115,3 +118,73 @@ def check_alert_access(
     if not allowed:
         record_event(actor, action, outcome=Outcome.DENIED)
         raise PermissionDenied("You cannot act on this alert.")
+
+
+def escalation_contacts(alert: Alert) -> list[User]:
+    """The organisation's escalation contact, or every other active clinician."""
+    organization = alert.organization
+    if organization.escalation_contact_id and organization.escalation_contact:
+        return [organization.escalation_contact]
+    clinicians = User.objects.filter(
+        memberships__organization_id=alert.organization_id,
+        memberships__role=Role.CLINICIAN,
+        memberships__is_active=True,
+    )
+    if alert.assigned_to_id is not None:
+        clinicians = clinicians.exclude(pk=alert.assigned_to_id)
+    return list(clinicians.order_by("pk"))
+
+
+def escalate_overdue_alerts(now: datetime | None = None) -> list[Alert]:
+    """Escalate every safety alert not acknowledged within its organisation's service level.
+
+    Each alert escalates once. The e-mail names no patient and no clinical value: it
+    says an alert is waiting and links to the alert list. The mark and the audit event
+    are committed together with the send; a crash after sending and before the commit
+    sends again on the next run, which for a safety alert is the safe side to err on.
+    """
+    now = now or timezone.now()
+    escalated: list[Alert] = []
+    overdue_ids = list(
+        Alert.objects.filter(
+            kind=AlertKind.SAFETY,
+            status=AlertStatus.OPEN,
+            escalated_at__isnull=True,
+            acknowledge_by__lte=now,
+        ).values_list("pk", flat=True)
+    )
+    for alert_id in overdue_ids:
+        with transaction.atomic():
+            alert = (
+                Alert.objects.select_for_update()
+                .select_related("organization", "organization__escalation_contact")
+                .get(pk=alert_id)
+            )
+            if alert.status != AlertStatus.OPEN or alert.escalated_at is not None:
+                continue
+            contacts = escalation_contacts(alert)
+            alert.escalated_at = now
+            alert.escalated_to = contacts[0] if contacts else None
+            alert.save(update_fields=["escalated_at", "escalated_to"])
+            record_event(
+                Actor.system("escalation", alert.organization_id),
+                Action.ESCALATE,
+                patient_id=alert.patient_id,
+                organization_id=alert.organization_id,
+                obj=alert,
+            )
+            recipients = [user.email for user in contacts if user.email]
+            if recipients:
+                send_mail(
+                    subject="Lasting: a safety alert is waiting for acknowledgement",
+                    message=(
+                        f"A safety alert at {alert.organization.name} has not been acknowledged "
+                        f"within {alert.organization.alert_ack_sla_minutes} minutes.\n\n"
+                        f"Please sign in to Lasting and review it: "
+                        f"{django_settings.SITE_URL}{reverse('alerts:list')}\n"
+                    ),
+                    from_email=None,
+                    recipient_list=recipients,
+                )
+            escalated.append(alert)
+    return escalated

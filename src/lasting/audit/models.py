@@ -20,6 +20,7 @@ class Action(models.TextChoices):
     PRINT = "print", "Print"
     ACKNOWLEDGE = "acknowledge", "Acknowledge"
     RESOLVE = "resolve", "Resolve"
+    ESCALATE = "escalate", "Escalate"
     LOGIN = "login", "Log in"
     LOGIN_FAILED = "login_failed", "Failed log-in"
     LOGOUT = "logout", "Log out"

@@ -7,4 +7,5 @@ app_name = "clinic"
 urlpatterns = [
     path("caseload/", views.caseload, name="caseload"),
     path("patients/<int:patient_id>/", views.patient, name="patient"),
+    path("review/", views.review, name="review"),
 ]

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from lasting.accounts import rules
 from lasting.accounts.middleware import ClinicRequest
-from lasting.alerts.models import AlertStatus
+from lasting.alerts.models import AlertKind, AlertStatus
+from lasting.alerts.queries import list_alerts_for
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.checkins.forms import IssueLinkForm
@@ -16,6 +17,7 @@ from lasting.checkins.models import CheckIn
 from lasting.clinic.charts import BUNDLE_PATH, timeline_spec
 from lasting.clinic.queries import list_caseload_for
 from lasting.patients.queries import find_current_course, get_patient_for
+from lasting.plans.models import BoosterProposal, ProposalStatus
 
 
 def home(request: ClinicRequest) -> HttpResponse:
@@ -83,3 +85,23 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
             "can_issue_links": rules.can_issue_checkin_links(membership),
         },
     )
+
+
+@login_required
+def review(request: ClinicRequest) -> HttpResponse:
+    """The needs-review queue: engine alerts and booster proposals awaiting a decision."""
+    membership = request.membership
+    if not rules.can_review_alerts(membership):
+        raise PermissionDenied("Only clinicians review alerts and proposals.")
+    alerts = list(list_alerts_for(membership).exclude(kind=AlertKind.SAFETY)[:300])
+    proposals = list(
+        BoosterProposal.objects.filter(
+            organization_id=membership.organization_id, status=ProposalStatus.OPEN
+        )
+        .select_related("patient")
+        .order_by("latest_on")[:300]
+    )
+    record_event(
+        Actor.from_request(request), Action.SEARCH, organization_id=membership.organization_id
+    )
+    return render(request, "clinic/review.html", {"alerts": alerts, "proposals": proposals})

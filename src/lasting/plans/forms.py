@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from lasting.accounts.models import Location, Membership
+from lasting.plans.models import MaintenancePlan
+
+
+class AcceptProposalForm(forms.Form):
+    starts_at = forms.DateTimeField(
+        label="Booster on",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    location = forms.ModelChoiceField(queryset=Location.objects.none(), required=False)
+    note = forms.CharField(required=False, max_length=500)
+
+    def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        location = self.fields["location"]
+        assert isinstance(location, forms.ModelChoiceField)
+        location.queryset = Location.objects.filter(organization_id=membership.organization_id)
+
+
+class MoveProposalForm(forms.Form):
+    earliest_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    latest_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(required=False, max_length=500)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        earliest, latest = cleaned.get("earliest_on"), cleaned.get("latest_on")
+        if earliest and latest and latest < earliest:
+            self.add_error("latest_on", "The window cannot end before it starts.")
+        return cleaned
+
+
+class DeclineProposalForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        error_messages={"required": "Say why the booster is declined."},
+    )
+
+
+class MaintenancePlanForm(forms.ModelForm[MaintenancePlan]):
+    class Meta:
+        model = MaintenancePlan
+        fields = [
+            "policy",
+            "probability_threshold",
+            "min_spacing_days",
+            "symptom_threshold",
+            "fixed_interval_days",
+        ]
+        labels = {
+            "probability_threshold": "Forecast: propose at this probability of relapse in 3 weeks",
+            "min_spacing_days": "Minimum days between a session and a proposal",
+            "symptom_threshold": "Symptom: PHQ-9 threshold",
+            "fixed_interval_days": "Fixed: days between boosters",
+        }

@@ -1,0 +1,89 @@
+"""Maintenance plans and the booster proposals they produce (DESIGN section 6)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from lasting.accounts.models import Organization
+from lasting.patients.models import Patient
+from lasting.treatment.models import Appointment
+from lasting_core.policies import Policy, PolicySettings
+
+DEFAULTS = PolicySettings()
+
+
+class PolicyChoice(models.TextChoices):
+    FORECAST = Policy.FORECAST.value, "Forecast: propose before the predicted relapse"
+    SYMPTOM = Policy.SYMPTOM.value, "Symptom: propose when PHQ-9 reaches a threshold"
+    FIXED = Policy.FIXED.value, "Fixed: every N days"
+    AS_NEEDED = Policy.AS_NEEDED.value, "As needed: the patient asks"
+
+
+class MaintenancePlan(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="plan")
+    policy = models.CharField(
+        max_length=16, choices=PolicyChoice.choices, default=PolicyChoice.FORECAST
+    )
+    probability_threshold = models.FloatField(
+        default=DEFAULTS.probability_threshold,
+        validators=[MinValueValidator(0.05), MaxValueValidator(0.95)],
+    )
+    min_spacing_days = models.PositiveSmallIntegerField(default=int(DEFAULTS.min_spacing_days))
+    symptom_threshold = models.PositiveSmallIntegerField(
+        default=int(DEFAULTS.symptom_threshold), validators=[MaxValueValidator(27)]
+    )
+    fixed_interval_days = models.PositiveSmallIntegerField(
+        default=int(DEFAULTS.fixed_interval_days),
+        validators=[MinValueValidator(7), MaxValueValidator(180)],
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def policy_settings(self) -> PolicySettings:
+        return PolicySettings(
+            policy=Policy(self.policy),
+            probability_threshold=self.probability_threshold,
+            min_spacing_days=float(self.min_spacing_days),
+            symptom_threshold=float(self.symptom_threshold),
+            fixed_interval_days=float(self.fixed_interval_days),
+        )
+
+
+class ProposalStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACCEPTED = "accepted", "Accepted"
+    MOVED = "moved", "Moved"
+    DECLINED = "declined", "Declined"
+    EXPIRED = "expired", "Expired"
+
+
+class BoosterProposal(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="proposals")
+    policy = models.CharField(max_length=16, choices=PolicyChoice.choices)
+    created_at = models.DateTimeField()
+    earliest_on = models.DateField()
+    latest_on = models.DateField()
+    reason = models.CharField(max_length=500)
+    drivers = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=16, choices=ProposalStatus.choices, default=ProposalStatus.OPEN
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decision_note = models.TextField(blank=True)
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="proposal"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organization", "status"])]

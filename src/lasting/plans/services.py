@@ -1,0 +1,160 @@
+"""Maintenance plans and booster proposals: create, accept, move, decline, expire."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from lasting.accounts import rules
+from lasting.accounts.models import Location, Membership
+from lasting.audit.models import Action, Outcome
+from lasting.audit.services import Actor, record_event
+from lasting.patients.models import Patient
+from lasting.plans.models import BoosterProposal, MaintenancePlan, ProposalStatus
+from lasting.treatment.models import Appointment, SessionKind
+from lasting_core.daynumbers import date_of_day
+from lasting_core.policies import Proposal
+
+
+def get_or_create_plan(patient: Patient) -> MaintenancePlan:
+    plan, _ = MaintenancePlan.objects.get_or_create(
+        patient=patient, defaults={"organization_id": patient.organization_id}
+    )
+    return plan
+
+
+def open_proposal(
+    patient: Patient, plan: MaintenancePlan, proposal: Proposal, *, today: date, now: datetime
+) -> BoosterProposal | None:
+    """Store a proposal unless one is already open for the patient (one open at a time)."""
+    if BoosterProposal.objects.filter(patient=patient, status=ProposalStatus.OPEN).exists():
+        return None
+    earliest_on = max(today, date_of_day(proposal.earliest_day))
+    latest_on = max(earliest_on + timedelta(days=1), date_of_day(proposal.latest_day))
+    return BoosterProposal.objects.create(
+        organization_id=patient.organization_id,
+        patient=patient,
+        policy=plan.policy,
+        created_at=now,
+        earliest_on=earliest_on,
+        latest_on=latest_on,
+        reason="; ".join(proposal.reasons)[:500],
+        drivers=dict(proposal.drivers),
+    )
+
+
+def _proposal_for(actor: Actor, membership: Membership | None, proposal_id: int) -> BoosterProposal:
+    proposal = None
+    if rules.can_decide_boosters(membership):
+        proposal = (
+            BoosterProposal.objects.select_for_update()
+            .select_related("patient")
+            .filter(organization_id=membership.organization_id, pk=proposal_id)
+            .first()
+        )
+    if proposal is None:
+        record_event(actor, Action.UPDATE, outcome=Outcome.DENIED)
+        raise PermissionDenied("You cannot decide on this proposal.")
+    if proposal.status != ProposalStatus.OPEN:
+        raise ValidationError(f"This proposal was already {proposal.get_status_display().lower()}.")
+    return proposal
+
+
+def _decide(actor: Actor, proposal: BoosterProposal, status: ProposalStatus, note: str) -> None:
+    proposal.status = status
+    proposal.decided_at = timezone.now()
+    proposal.decided_by_id = actor.user_id
+    proposal.decision_note = note
+    proposal.save()
+    record_event(
+        actor,
+        Action.UPDATE,
+        patient_id=proposal.patient_id,
+        organization_id=proposal.organization_id,
+        obj=proposal,
+    )
+
+
+def accept_proposal(
+    actor: Actor,
+    membership: Membership | None,
+    proposal_id: int,
+    *,
+    starts_at: datetime,
+    location: Location | None,
+    note: str = "",
+) -> Appointment:
+    """Accept a proposal by booking the booster; the appointment is created in the same step."""
+    with transaction.atomic():
+        proposal = _proposal_for(actor, membership, proposal_id)
+        if location is not None and location.organization_id != proposal.organization_id:
+            raise PermissionDenied("That location belongs to another organisation.")
+        appointment = Appointment.objects.create(
+            organization_id=proposal.organization_id,
+            patient=proposal.patient,
+            location=location,
+            clinician_id=proposal.patient.assigned_clinician_id,
+            kind=SessionKind.BOOSTER,
+            starts_at=starts_at,
+            created_by_id=actor.user_id,
+        )
+        proposal.appointment = appointment
+        _decide(actor, proposal, ProposalStatus.ACCEPTED, note)
+        record_event(
+            actor,
+            Action.CREATE,
+            patient_id=proposal.patient_id,
+            organization_id=proposal.organization_id,
+            obj=appointment,
+        )
+    return appointment
+
+
+def move_proposal(
+    actor: Actor,
+    membership: Membership | None,
+    proposal_id: int,
+    *,
+    earliest_on: date,
+    latest_on: date,
+    note: str,
+) -> BoosterProposal:
+    """Keep the proposal open but in a new window (recorded as a decision, then reopened)."""
+    if latest_on < earliest_on:
+        raise ValidationError("The window cannot end before it starts.")
+    with transaction.atomic():
+        proposal = _proposal_for(actor, membership, proposal_id)
+        _decide(actor, proposal, ProposalStatus.MOVED, note)
+        moved = BoosterProposal.objects.create(
+            organization_id=proposal.organization_id,
+            patient=proposal.patient,
+            policy=proposal.policy,
+            created_at=timezone.now(),
+            earliest_on=earliest_on,
+            latest_on=latest_on,
+            reason=proposal.reason,
+            drivers={**proposal.drivers, "moved_from": proposal.pk},
+        )
+    return moved
+
+
+def decline_proposal(
+    actor: Actor, membership: Membership | None, proposal_id: int, *, reason: str
+) -> BoosterProposal:
+    """Decline with a reason; the reason feeds calibration reports."""
+    if not reason.strip():
+        raise ValidationError("Say why the booster is declined.")
+    with transaction.atomic():
+        proposal = _proposal_for(actor, membership, proposal_id)
+        _decide(actor, proposal, ProposalStatus.DECLINED, reason.strip())
+    return proposal
+
+
+def expire_proposals(today: date) -> int:
+    """Close open proposals whose window has passed without a decision."""
+    return BoosterProposal.objects.filter(status=ProposalStatus.OPEN, latest_on__lt=today).update(
+        status=ProposalStatus.EXPIRED
+    )

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from lasting.accounts import rules
+from lasting.accounts.middleware import ClinicRequest
+from lasting.audit.models import Action
+from lasting.audit.services import Actor, record_event
+from lasting.patients.queries import get_patient_for
+from lasting.plans.forms import (
+    AcceptProposalForm,
+    DeclineProposalForm,
+    MaintenancePlanForm,
+    MoveProposalForm,
+)
+from lasting.plans.models import BoosterProposal
+from lasting.plans.services import (
+    accept_proposal,
+    decline_proposal,
+    get_or_create_plan,
+    move_proposal,
+)
+
+
+def back(request: ClinicRequest) -> HttpResponse:
+    return redirect(request.POST.get("next") or "clinic:review")
+
+
+def invalid(request: ClinicRequest, form: object, proposal_id: int) -> HttpResponse:
+    """Show what was wrong with a decision; nothing was changed."""
+    membership = request.membership
+    if not rules.can_decide_boosters(membership):
+        raise PermissionDenied("Only clinicians decide on boosters.")
+    proposal = (
+        BoosterProposal.objects.filter(organization_id=membership.organization_id, pk=proposal_id)
+        .select_related("patient")
+        .first()
+    )
+    if proposal is None:
+        raise PermissionDenied("You cannot decide on this proposal.")
+    return render(
+        request, "plans/proposal_errors.html", {"form": form, "proposal": proposal}, status=422
+    )
+
+
+@login_required
+@require_POST
+def accept(request: ClinicRequest, proposal_id: int) -> HttpResponse:
+    if not rules.can_decide_boosters(request.membership):
+        raise PermissionDenied("Only clinicians decide on boosters.")
+    form = AcceptProposalForm(request.POST, membership=request.membership)
+    if not form.is_valid():
+        return invalid(request, form, proposal_id)
+    try:
+        accept_proposal(
+            Actor.from_request(request),
+            request.membership,
+            proposal_id,
+            starts_at=form.cleaned_data["starts_at"],
+            location=form.cleaned_data["location"],
+            note=form.cleaned_data["note"],
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return invalid(request, form, proposal_id)
+    return back(request)
+
+
+@login_required
+@require_POST
+def move(request: ClinicRequest, proposal_id: int) -> HttpResponse:
+    form = MoveProposalForm(request.POST)
+    if not form.is_valid():
+        return invalid(request, form, proposal_id)
+    try:
+        move_proposal(
+            Actor.from_request(request),
+            request.membership,
+            proposal_id,
+            earliest_on=form.cleaned_data["earliest_on"],
+            latest_on=form.cleaned_data["latest_on"],
+            note=form.cleaned_data["note"],
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return invalid(request, form, proposal_id)
+    return back(request)
+
+
+@login_required
+@require_POST
+def decline(request: ClinicRequest, proposal_id: int) -> HttpResponse:
+    form = DeclineProposalForm(request.POST)
+    if not form.is_valid():
+        return invalid(request, form, proposal_id)
+    try:
+        decline_proposal(
+            Actor.from_request(request),
+            request.membership,
+            proposal_id,
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return invalid(request, form, proposal_id)
+    return back(request)
+
+
+@login_required
+def edit_plan(request: ClinicRequest, patient_id: int) -> HttpResponse:
+    membership = request.membership
+    if not rules.can_decide_boosters(membership):
+        raise PermissionDenied("Only clinicians change maintenance plans.")
+    patient = get_patient_for(membership, patient_id)
+    plan = get_or_create_plan(patient)
+    form = MaintenancePlanForm(request.POST or None, instance=plan)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        record_event(
+            Actor.from_request(request),
+            Action.UPDATE,
+            patient_id=patient.pk,
+            organization_id=patient.organization_id,
+            obj=plan,
+        )
+        return redirect("clinic:patient", patient_id=patient.pk)
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request, "plans/plan_form.html", {"form": form, "patient": patient}, status=status
+    )

@@ -1,0 +1,171 @@
+"""Booster policies: when to propose a booster session, and in which window (DESIGN section 6).
+
+A policy reads a snapshot of the patient's risk and history and returns either nothing
+or a proposal with a recommended window and the reasons. Clinicians decide; a proposal
+only asks. Every default is a field of `PolicySettings`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Policy(StrEnum):
+    FORECAST = "forecast"
+    SYMPTOM = "symptom"
+    FIXED = "fixed"
+    AS_NEEDED = "as_needed"
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    """A maintenance plan's policy and its parameters (defaults from DESIGN section 6)."""
+
+    policy: Policy = Policy.FORECAST
+    # forecast: propose when P(relapse criteria met within 21 days) reaches this.
+    probability_threshold: float = 0.5
+    # forecast and symptom: no proposal sooner than this after a session or a proposal.
+    min_spacing_days: float = 7.0
+    # symptom: propose at this PHQ-9, or on reliable worsening from the nadir (IAPT: 6 points).
+    symptom_threshold: float = 10.0
+    reliable_worsening_points: float = 6.0
+    # fixed: a booster every N days (common practice: 4–6 weeks).
+    fixed_interval_days: float = 42.0
+    # Width of the recommended window, days (a choice: a week is schedulable for most).
+    window_days: float = 7.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.probability_threshold < 1:
+            raise ValueError("probability_threshold must be between 0 and 1")
+        if self.fixed_interval_days < 1 or self.min_spacing_days < 0 or self.window_days < 1:
+            raise ValueError("intervals must be positive")
+
+
+@dataclass(frozen=True)
+class RiskSnapshot:
+    """What a policy needs to know about one patient on one day (engine day numbers)."""
+
+    as_of_day: float
+    p_relapse_14d: float | None = None
+    p_relapse_28d: float | None = None
+    crossing_day: float | None = None
+    latest_phq9: float | None = None
+    nadir_phq9: float | None = None
+    early_warning: bool = False
+    last_session_day: float | None = None
+    last_proposal_day: float | None = None
+    in_maintenance: bool = True
+
+
+@dataclass(frozen=True)
+class Proposal:
+    earliest_day: float
+    latest_day: float
+    reasons: tuple[str, ...]
+    drivers: dict[str, float | str | None] = field(default_factory=dict)
+
+
+def probability_within_21_days(p14: float, p28: float) -> float:
+    """Interpolate P(event within 21 days) between the 14- and 28-day values.
+
+    Survival is interpolated geometrically (constant hazard between 14 and 28 days):
+    S(21) = sqrt(S(14) · S(28)).
+    """
+    survive = math.sqrt(max(0.0, 1 - p14) * max(0.0, 1 - p28))
+    return 1 - survive
+
+
+def propose(settings: PolicySettings, risk: RiskSnapshot) -> Proposal | None:
+    """Return a booster proposal when the plan's policy calls for one, else None."""
+    if settings.policy == Policy.AS_NEEDED or not risk.in_maintenance:
+        return None
+    today = risk.as_of_day
+    if settings.policy == Policy.FIXED:
+        return _fixed(settings, risk)
+    recent = [day for day in (risk.last_session_day, risk.last_proposal_day) if day is not None]
+    if recent and today - max(recent) < settings.min_spacing_days:
+        return None
+    if settings.policy == Policy.SYMPTOM:
+        return _symptom(settings, risk)
+    return _forecast(settings, risk)
+
+
+def _window(
+    settings: PolicySettings, start: float, latest: float | None = None
+) -> tuple[float, float]:
+    """A window from `start`, `window_days` wide, cut short by `latest` (at least a day)."""
+    end = start + settings.window_days
+    if latest is not None:
+        end = min(end, max(start + 1, latest))
+    return start, end
+
+
+def _forecast(settings: PolicySettings, risk: RiskSnapshot) -> Proposal | None:
+    reasons: list[str] = []
+    drivers: dict[str, float | str | None] = {"policy": Policy.FORECAST.value}
+    if risk.p_relapse_14d is not None and risk.p_relapse_28d is not None:
+        p21 = probability_within_21_days(risk.p_relapse_14d, risk.p_relapse_28d)
+        drivers["p_relapse_21d"] = round(p21, 3)
+        if p21 >= settings.probability_threshold:
+            reasons.append(
+                f"forecast: {p21:.0%} chance of relapse within 3 weeks "
+                f"(threshold {settings.probability_threshold:.0%})"
+            )
+    if risk.early_warning:
+        reasons.append("a confirmed early warning is open")
+    if not reasons:
+        return None
+    latest = None
+    if risk.crossing_day is not None:
+        # Aim to treat before the forecast crossing, with a day's margin.
+        latest = risk.crossing_day - 1
+        drivers["crossing_day"] = risk.crossing_day
+    earliest, last = _window(settings, risk.as_of_day, latest)
+    return Proposal(earliest, last, tuple(reasons), drivers)
+
+
+def _symptom(settings: PolicySettings, risk: RiskSnapshot) -> Proposal | None:
+    reasons: list[str] = []
+    latest = risk.latest_phq9
+    if latest is None:
+        return None
+    if latest >= settings.symptom_threshold:
+        reasons.append(f"PHQ-9 {latest:g} is at or above {settings.symptom_threshold:g}")
+    if (
+        risk.nadir_phq9 is not None
+        and latest - risk.nadir_phq9 >= settings.reliable_worsening_points
+    ):
+        reasons.append(
+            f"PHQ-9 rose {latest - risk.nadir_phq9:g} points from its lowest ({risk.nadir_phq9:g})"
+        )
+    if not reasons:
+        return None
+    earliest, last = _window(settings, risk.as_of_day)
+    drivers: dict[str, float | str | None] = {
+        "policy": Policy.SYMPTOM.value,
+        "latest_phq9": latest,
+        "nadir_phq9": risk.nadir_phq9,
+    }
+    return Proposal(earliest, last, tuple(reasons), drivers)
+
+
+def _fixed(settings: PolicySettings, risk: RiskSnapshot) -> Proposal | None:
+    if risk.last_session_day is None:
+        return None
+    due = risk.last_session_day + settings.fixed_interval_days
+    already_proposed = (
+        risk.last_proposal_day is not None and risk.last_proposal_day > risk.last_session_day
+    )
+    # Propose once, a week before the booster falls due.
+    if already_proposed or risk.as_of_day < due - settings.window_days:
+        return None
+    half = settings.window_days / 2
+    earliest = max(risk.as_of_day, due - half)
+    return Proposal(
+        earliest,
+        max(earliest + 1, due + half),
+        (f"fixed schedule: a booster every {settings.fixed_interval_days:g} days",),
+        {"policy": Policy.FIXED.value, "due_day": due},
+    )

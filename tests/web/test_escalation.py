@@ -1,0 +1,75 @@
+"""Unacknowledged safety alerts escalate once, after the organisation's service level."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from lasting.accounts.models import Role
+from lasting.alerts.models import AlertStatus
+from lasting.alerts.services import escalate_overdue_alerts, open_safety_alerts
+from lasting.audit.models import AuditEvent
+from tests.factories import make_member, make_organization, make_patient, make_phq9
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clinic():
+    clinic = make_organization(alert_ack_sla_minutes=240)
+    dr_ana = make_member(clinic, Role.CLINICIAN, "dr_ana")
+    make_member(clinic, Role.CLINICIAN, "dr_ben")
+    make_member(clinic, Role.STAFF, "rn_cara")
+    paul = make_patient(clinic, family_name="Moreno", assigned_clinician=dr_ana.user)
+    alert = open_safety_alerts(make_phq9(paul, 20, item9=2))[0]
+    return {"clinic": clinic, "alert": alert}
+
+
+def test_nothing_escalates_within_the_service_level(clinic):
+    assert escalate_overdue_alerts(timezone.now() + timedelta(minutes=239)) == []
+    assert mail.outbox == []
+
+
+def test_an_overdue_alert_escalates_to_the_other_clinicians(clinic):
+    escalated = escalate_overdue_alerts(timezone.now() + timedelta(minutes=241))
+    assert [alert.pk for alert in escalated] == [clinic["alert"].pk]
+    (message,) = mail.outbox
+    assert message.to == ["dr_ben@example.org"]
+    assert (
+        AuditEvent.objects.filter(action="escalate", patient_id=clinic["alert"].patient_id).count()
+        == 1
+    )
+
+
+def test_the_escalation_email_carries_no_patient_data(clinic):
+    escalate_overdue_alerts(timezone.now() + timedelta(hours=5))
+    (message,) = mail.outbox
+    text = message.subject + message.body
+    assert "Moreno" not in text
+    assert "item 9" not in text.lower()
+    assert "/alerts/" in message.body
+
+
+def test_running_escalation_twice_sends_one_email(clinic):
+    later = timezone.now() + timedelta(hours=5)
+    escalate_overdue_alerts(later)
+    assert escalate_overdue_alerts(later + timedelta(minutes=1)) == []
+    assert len(mail.outbox) == 1
+
+
+def test_an_acknowledged_alert_does_not_escalate(clinic):
+    alert = clinic["alert"]
+    alert.status = AlertStatus.ACKNOWLEDGED
+    alert.save()
+    assert escalate_overdue_alerts(timezone.now() + timedelta(hours=5)) == []
+
+
+def test_the_named_escalation_contact_is_used(clinic):
+    medical_director = make_member(clinic["clinic"], Role.CLINICIAN, "dr_dir")
+    clinic["clinic"].escalation_contact = medical_director.user
+    clinic["clinic"].save()
+    escalate_overdue_alerts(timezone.now() + timedelta(hours=5))
+    assert mail.outbox[0].to == ["dr_dir@example.org"]
