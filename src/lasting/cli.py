@@ -51,8 +51,12 @@ def web_command(host: str, port: int, workers: int) -> list[str]:
     ]
 
 
-def worker_command() -> list[str]:
-    return [sys.executable, "-m", "django", "db_worker", "--settings", "lasting.settings"]
+def worker_commands() -> list[list[str]]:
+    """The task runner and the scheduler that enqueues periodic jobs for it."""
+    return [
+        [sys.executable, "-m", "django", "db_worker", "--settings", "lasting.settings"],
+        [sys.executable, "-m", "lasting.cli", "scheduler"],
+    ]
 
 
 def run_processes(commands: Sequence[list[str]]) -> int:
@@ -110,7 +114,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.no_serve:
         return 0
     sys.stdout.flush()
-    return run_processes([web_command(args.host, args.port, args.workers), worker_command()])
+    return run_processes([web_command(args.host, args.port, args.workers), *worker_commands()])
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -118,15 +122,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     prepare_site()
     commands = [web_command(args.host, args.port, args.workers)]
     if args.with_worker:
-        commands.append(worker_command())
+        commands.extend(worker_commands())
     return run_processes(commands)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     setup_django()
     call_django("migrate", "--no-input", "-v", "0")
-    os.execv(sys.executable, worker_command())
-    return 0  # pragma: no cover  (execv does not return)
+    return run_processes(worker_commands())
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    setup_django()
+    from lasting.periodic import run_scheduler
+
+    run_scheduler(once=args.once)
+    return 0
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
@@ -194,8 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--with-worker", action="store_true", help="also run the task worker")
     serve.set_defaults(handler=cmd_serve)
 
-    worker = commands.add_parser("worker", help="run queued background jobs")
+    worker = commands.add_parser("worker", help="run background jobs and the periodic schedule")
     worker.set_defaults(handler=cmd_worker)
+
+    scheduler = commands.add_parser("scheduler", help="only enqueue periodic jobs (run by worker)")
+    scheduler.add_argument("--once", action="store_true", help="one pass, then exit")
+    scheduler.set_defaults(handler=cmd_scheduler)
 
     audit = commands.add_parser("audit", help="audit-trail tools")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")

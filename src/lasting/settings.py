@@ -244,6 +244,10 @@ if _task_backend not in _task_backends:
 TASKS = {"default": {"BACKEND": _task_backends[_task_backend], "QUEUES": ["default"]}}
 
 CHECKIN_LINK_DAYS = 7
+# How often the worker looks for safety alerts past their acknowledgement deadline.
+ESCALATION_CHECK_SECONDS = 60
+# How often the worker recomputes every patient's risk (the engine's batch sweep).
+RISK_SWEEP_MINUTES = int(os.environ.get("LASTING_RISK_SWEEP_MINUTES", "60"))
 
 
 def email_settings(url: str) -> dict[str, object]:

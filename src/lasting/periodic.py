@@ -1,0 +1,55 @@
+"""Enqueue Lasting's periodic jobs on a schedule (run by `lasting worker`).
+
+Every job is idempotent (escalation marks each alert once under a row lock; a sweep
+overwrites the day's assessment), so two schedulers running side by side cost CPU,
+never correctness.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from lasting.alerts.tasks import escalate_overdue_alerts_task
+
+log = logging.getLogger("lasting.periodic")
+
+
+@dataclass
+class PeriodicJob:
+    name: str
+    every_seconds: float
+    enqueue: Callable[[], object]
+    last_enqueued: float | None = None
+
+    def due(self, now: float) -> bool:
+        return self.last_enqueued is None or now - self.last_enqueued >= self.every_seconds
+
+
+def periodic_jobs() -> list[PeriodicJob]:
+    return [
+        PeriodicJob(
+            "escalate overdue safety alerts",
+            settings.ESCALATION_CHECK_SECONDS,
+            lambda: escalate_overdue_alerts_task.enqueue(),
+        ),
+    ]
+
+
+def run_scheduler(*, once: bool = False, tick_seconds: float = 5.0) -> None:
+    """Enqueue each job whenever it falls due; with `once`, one pass and return."""
+    jobs = periodic_jobs()
+    while True:
+        now = time.monotonic()
+        for job in jobs:
+            if job.due(now):
+                job.enqueue()
+                job.last_enqueued = now
+                log.info("enqueued: %s", job.name)
+        if once:
+            return
+        time.sleep(tick_seconds)

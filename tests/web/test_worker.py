@@ -1,0 +1,38 @@
+"""Periodic jobs go through the database task queue and the worker runs them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from lasting.accounts.models import Role
+from lasting.alerts.models import Alert
+from lasting.alerts.services import open_safety_alerts
+from lasting.periodic import run_scheduler
+from tests.factories import make_member, make_organization, make_patient, make_phq9
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_the_scheduler_enqueues_escalation_and_the_worker_runs_it():
+    clinic = make_organization(alert_ack_sla_minutes=0)
+    dr_ana = make_member(clinic, Role.CLINICIAN, "dr_ana")
+    make_member(clinic, Role.CLINICIAN, "dr_ben")
+    paul = make_patient(clinic, assigned_clinician=dr_ana.user)
+    (alert,) = open_safety_alerts(
+        make_phq9(paul, 20, item9=2, submitted_at=timezone.now() - timedelta(minutes=1))
+    )
+
+    run_scheduler(once=True)
+    assert DBTaskResult.objects.filter(status="READY").count() == 1
+
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+    assert Alert.objects.get(pk=alert.pk).escalated_at is not None
+    assert len(mail.outbox) == 1
