@@ -10,9 +10,9 @@ from typing import Any
 from django.utils import timezone
 
 from lasting.accounts.models import Location, Membership, Organization, Role, User
+from lasting.alerts.services import submit_checkin
 from lasting.audit.services import Actor
 from lasting.checkins.models import CheckIn, Source
-from lasting.checkins.services import record_checkin
 from lasting.patients.models import Course, Patient, Phase
 from lasting.treatment.models import Route, SessionKind, TreatmentSession
 from lasting_core.instruments import InstrumentCode, score
@@ -109,7 +109,7 @@ def phq9_answers(total: int, item9: int = 0) -> dict[str, int | None]:
 def make_phq9(
     patient: Patient, total: int, *, item9: int = 0, submitted_at: datetime | None = None
 ) -> CheckIn:
-    recorded = record_checkin(
+    recorded = submit_checkin(
         SYSTEM,
         patient,
         [score(InstrumentCode.PHQ9, phq9_answers(total, item9))],

@@ -16,7 +16,6 @@ from django.urls import reverse
 
 from lasting.accounts.models import Role
 from lasting.alerts.models import Alert, AlertStatus
-from lasting.alerts.services import open_safety_alerts
 from lasting.audit.models import AuditEvent, Outcome
 from lasting.checkins.models import CheckInLink
 from lasting.treatment.models import TreatmentSession
@@ -44,7 +43,7 @@ def world():
     }
     paul = make_patient(clinic_a, assigned_clinician=people["dr_ana"].user)
     checkin = make_phq9(paul, 20, item9=2)
-    alert = open_safety_alerts(checkin)[0]
+    alert = Alert.objects.get(response__checkin=checkin)
     return {"people": people, "paul": paul, "alert": alert, "clinic_a": clinic_a}
 
 

@@ -11,7 +11,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from lasting.alerts.services import open_safety_alerts
 from lasting.clinic.queries import list_caseload_for
 from tests.factories import (
     PASSWORD,
@@ -42,7 +41,7 @@ def test_open_safety_alerts_come_first_then_the_worst_band(clinic, dr_ana):
     mild = make_patient(clinic, family_name="Mild")
     make_phq9(mild, 6, submitted_at=now - timedelta(days=1))
     at_risk = make_patient(clinic, family_name="AtRisk")
-    open_safety_alerts(make_phq9(at_risk, 9, item9=1, submitted_at=now - timedelta(hours=2)))
+    make_phq9(at_risk, 9, item9=1, submitted_at=now - timedelta(hours=2))
     unknown = make_patient(clinic, family_name="NoData")
 
     rows = list_caseload_for(dr_ana, now=now)

@@ -114,16 +114,73 @@ def test_a_used_link_cannot_be_used_again(paul):
     assert CheckIn.objects.filter(patient=paul).count() == 1
 
 
-def test_missing_answers_get_field_messages_and_store_nothing(paul):
-    body = form_body("k-missing", total=10)
-    del body["phq9__q9"]
+def test_an_impossible_answer_gets_a_field_message_and_stores_nothing(paul):
+    body = form_body("k-bad", total=10)
     body["phq9__q2"] = "7"
     response = Client().post(link_path(paul), body)
     assert response.status_code == 422
-    assert b"Please answer this question." in response.content
     assert b"Select a valid choice" in response.content
     assert not CheckIn.objects.exists()
     assert not Alert.objects.exists()
+
+
+def test_a_skipped_item9_is_stored_prorated_and_opens_a_follow_up_alert(paul):
+    body = form_body("k-skip", total=12)
+    del body["phq9__q9"]
+    response = Client().post(link_path(paul), body)
+    assert response.status_code == 200
+    stored = Response.objects.get(patient=paul)
+    assert stored.prorated
+    assert stored.total == 14  # 12 over 8 answered items, times 9, rounded half up
+    alert = Alert.objects.get(patient=paul)
+    assert alert.priority == Priority.HIGH
+    assert "not answered" in alert.reason
+
+
+def test_item9_on_a_form_with_errors_still_opens_an_alert_and_shows_crisis_help(paul):
+    body = form_body("k-err", total=18, item9=3)
+    body["phq9__q2"] = "7"
+    response = Client().post(link_path(paul), body)
+    assert response.status_code == 422
+    assert b'id="crisis-now"' in response.content
+    assert not CheckIn.objects.exists()
+    alert = Alert.objects.get(patient=paul)
+    assert alert.priority == Priority.URGENT
+    assert alert.drivers["stored"] is False
+
+
+def test_item9_on_an_already_used_link_still_opens_an_alert(paul):
+    path = link_path(paul)
+    Client().post(path, form_body("k-first", total=5))
+    response = Client().post(path, form_body("k-second-tab", total=19, item9=2))
+    assert response.status_code == 410
+    assert b'id="crisis-now"' in response.content
+    assert CheckIn.objects.filter(patient=paul).count() == 1
+    assert Alert.objects.get(patient=paul).priority == Priority.URGENT
+
+
+def test_item9_in_a_changed_resubmission_still_opens_an_alert(paul):
+    path = link_path(paul)
+    Client().post(path, form_body("k-change", total=5))
+    response = Client().post(path, form_body("k-change", total=16, item9=1))
+    assert response.status_code == 422
+    assert b'id="crisis-now"' in response.content
+    assert Alert.objects.get(patient=paul).priority == Priority.HIGH
+
+
+def test_the_same_key_from_two_patients_stores_two_checkins(paul):
+    other = make_patient(paul.organization, given_name="Rosa")
+    Client().post(link_path(paul), form_body("shared-key", total=8))
+    response = Client().post(link_path(other), form_body("shared-key", total=8))
+    assert response.status_code == 200
+    assert b"Thank you, Rosa" in response.content
+    assert CheckIn.objects.count() == 2
+
+
+def test_the_form_needs_no_csrf_cookie_because_the_link_is_the_credential(paul):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(link_path(paul), form_body("k-csrf", total=8))
+    assert response.status_code == 200
 
 
 def test_an_expired_link_is_refused(paul):

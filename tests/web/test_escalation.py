@@ -9,8 +9,8 @@ from django.core import mail
 from django.utils import timezone
 
 from lasting.accounts.models import Role
-from lasting.alerts.models import AlertStatus
-from lasting.alerts.services import escalate_overdue_alerts, open_safety_alerts
+from lasting.alerts.models import Alert, AlertStatus
+from lasting.alerts.services import escalate_overdue_alerts
 from lasting.audit.models import AuditEvent
 from tests.factories import make_member, make_organization, make_patient, make_phq9
 
@@ -24,7 +24,8 @@ def clinic():
     make_member(clinic, Role.CLINICIAN, "dr_ben")
     make_member(clinic, Role.STAFF, "rn_cara")
     paul = make_patient(clinic, family_name="Moreno", assigned_clinician=dr_ana.user)
-    alert = open_safety_alerts(make_phq9(paul, 20, item9=2))[0]
+    make_phq9(paul, 20, item9=2)
+    alert = Alert.objects.get(patient=paul)
     return {"clinic": clinic, "alert": alert}
 
 

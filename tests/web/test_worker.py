@@ -12,7 +12,6 @@ from django_tasks_db.models import DBTaskResult
 
 from lasting.accounts.models import Role
 from lasting.alerts.models import Alert
-from lasting.alerts.services import open_safety_alerts
 from lasting.periodic import run_scheduler
 from tests.factories import make_member, make_organization, make_patient, make_phq9
 
@@ -24,15 +23,23 @@ def test_the_scheduler_enqueues_escalation_and_the_worker_runs_it():
     dr_ana = make_member(clinic, Role.CLINICIAN, "dr_ana")
     make_member(clinic, Role.CLINICIAN, "dr_ben")
     paul = make_patient(clinic, assigned_clinician=dr_ana.user)
-    (alert,) = open_safety_alerts(
-        make_phq9(paul, 20, item9=2, submitted_at=timezone.now() - timedelta(minutes=1))
-    )
+    make_phq9(paul, 20, item9=2, submitted_at=timezone.now() - timedelta(minutes=1))
+    alert = Alert.objects.get(patient=paul)
 
-    run_scheduler(once=True)
+    # Opening the alert queued its notification; the scheduler queues the escalation.
     assert DBTaskResult.objects.filter(status="READY").count() == 1
+    run_scheduler(once=True)
+    assert DBTaskResult.objects.filter(status="READY").count() == 2
 
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
 
-    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
-    assert Alert.objects.get(pk=alert.pk).escalated_at is not None
-    assert len(mail.outbox) == 1
+    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
+    alert.refresh_from_db()
+    assert alert.notified_at is not None
+    assert alert.escalated_at is not None
+    assert alert.escalation_notified_at is not None
+    subjects = sorted(message.subject for message in mail.outbox)
+    assert subjects == [
+        "Lasting: a new safety alert",
+        "Lasting: a safety alert is waiting for acknowledgement",
+    ]

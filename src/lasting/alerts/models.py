@@ -70,7 +70,9 @@ class Alert(models.Model):
         related_name="+",
     )
     resolution_note = models.TextField(blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    escalation_notified_at = models.DateTimeField(null=True, blank=True)
     escalated_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -1,13 +1,23 @@
-"""Open, acknowledge and resolve alerts. Safety alerts are never deduplicated or suppressed."""
+"""Open, notify, acknowledge, resolve and escalate alerts.
+
+Safety alerts (DESIGN section 4) are never deduplicated or suppressed: every positive or
+missing PHQ-9 item 9 opens its own alert, in the same transaction that stores the
+answers. E-mails name no patient and no clinical value; they are sent after the commit
+and marked sent only once the mail server accepted them, so a failed send is retried by
+the next run (at least once, never silently dropped).
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,8 +26,55 @@ from lasting.accounts.models import Membership, Role, User
 from lasting.alerts.models import Alert, AlertKind, AlertStatus, Priority
 from lasting.audit.models import Action, Outcome
 from lasting.audit.services import Actor, record_event
-from lasting.checkins.models import CheckIn, Instrument
-from lasting_core.instruments import ScoreFlag
+from lasting.checkins.models import CheckIn, CheckInLink, Instrument, Source
+from lasting.checkins.services import RecordedCheckIn, record_checkin
+from lasting.patients.models import Patient
+from lasting_core.instruments import Score, ScoreFlag
+
+log = logging.getLogger("lasting.alerts")
+
+ITEM9_WORDS = {1: "several days", 2: "more than half the days", 3: "nearly every day"}
+
+
+def submit_checkin(
+    actor: Actor,
+    patient: Patient,
+    scores: Sequence[Score],
+    *,
+    source: Source,
+    link: CheckInLink | None = None,
+    idempotency_key: str | None = None,
+    note: str = "",
+    submitted_at: datetime | None = None,
+) -> RecordedCheckIn:
+    """Store a check-in and open its safety alerts together: the one way check-ins enter.
+
+    A retry (same key, same answers) opens nothing new; the first submission did.
+    """
+    with transaction.atomic():
+        recorded = record_checkin(
+            actor,
+            patient,
+            scores,
+            source=source,
+            link=link,
+            idempotency_key=idempotency_key,
+            note=note,
+            submitted_at=submitted_at,
+        )
+        if recorded.created:
+            for alert in open_safety_alerts(recorded.checkin):
+                schedule_notification(alert)
+    return recorded
+
+
+def safety_priority(item9: int | None) -> tuple[Priority, str]:
+    """Priority and reason for an item-9 answer (None: not answered)."""
+    if item9 is None:
+        return Priority.HIGH, "PHQ-9 item 9 (thoughts of self-harm) was not answered: follow up."
+    priority = Priority.URGENT if item9 >= 2 else Priority.HIGH
+    words = ITEM9_WORDS.get(item9, "")
+    return priority, f"PHQ-9 item 9 (thoughts of self-harm) answered {item9} of 3 ({words})."
 
 
 def open_safety_alerts(checkin: CheckIn) -> list[Alert]:
@@ -26,38 +83,74 @@ def open_safety_alerts(checkin: CheckIn) -> list[Alert]:
     Item 9 >= 2 is urgent, item 9 = 1 is high priority, and a missing item 9 is high
     priority too: it is not evidence of safety (DESIGN section 4).
     """
-    organization = checkin.patient.organization
     opened: list[Alert] = []
     for response in checkin.responses.filter(instrument=Instrument.PHQ9):
         flags = set(response.flags)
-        if ScoreFlag.ITEM9_POSITIVE in flags:
-            urgent = ScoreFlag.ITEM9_URGENT in flags
-            priority = Priority.URGENT if urgent else Priority.HIGH
-            reason = (
-                f"PHQ-9 item 9 (thoughts of self-harm) answered {response.item9} of 3"
-                f" ({'more than half the days or nearly every day' if urgent else 'several days'})."
-            )
-        elif ScoreFlag.ITEM9_MISSING in flags:
-            priority = Priority.HIGH
-            reason = "PHQ-9 item 9 (thoughts of self-harm) was not answered: follow up."
-        else:
+        if not flags & {ScoreFlag.ITEM9_POSITIVE, ScoreFlag.ITEM9_MISSING}:
             continue
+        priority, reason = safety_priority(response.item9)
         opened.append(
-            Alert.objects.create(
-                organization=organization,
-                patient=checkin.patient,
-                kind=AlertKind.SAFETY,
-                priority=priority,
-                reason=reason,
+            create_safety_alert(
+                checkin.patient,
+                priority,
+                reason,
                 drivers={"item9": response.item9, "phq9_total": response.total},
-                response=response,
-                assigned_to=checkin.patient.assigned_clinician,
                 opened_at=checkin.submitted_at,
-                acknowledge_by=checkin.submitted_at
-                + timedelta(minutes=organization.alert_ack_sla_minutes),
+                response_id=response.pk,
             )
         )
     return opened
+
+
+def open_alert_for_unstored_answer(patient: Patient, item9: int, situation: str) -> Alert:
+    """Open a safety alert for an item-9 answer whose check-in could not be stored.
+
+    Used when a patient reports self-harm thoughts on a form that was refused (a used
+    link, a changed resubmission, an incomplete form): the answers are not stored, but
+    the safety signal never goes missing.
+    """
+    priority, reason = safety_priority(item9)
+    alert = create_safety_alert(
+        patient,
+        priority,
+        f"{reason} Reported on a check-in that was not stored ({situation}).",
+        drivers={"item9": item9, "stored": False, "situation": situation},
+        opened_at=timezone.now(),
+        response_id=None,
+    )
+    transaction.on_commit(lambda: schedule_notification(alert))
+    return alert
+
+
+def create_safety_alert(
+    patient: Patient,
+    priority: Priority,
+    reason: str,
+    *,
+    drivers: dict[str, object],
+    opened_at: datetime,
+    response_id: int | None,
+) -> Alert:
+    organization = patient.organization
+    return Alert.objects.create(
+        organization=organization,
+        patient=patient,
+        kind=AlertKind.SAFETY,
+        priority=priority,
+        reason=reason,
+        drivers=drivers,
+        response_id=response_id,
+        assigned_to_id=patient.assigned_clinician_id,
+        opened_at=opened_at,
+        acknowledge_by=opened_at + timedelta(minutes=organization.alert_ack_sla_minutes),
+    )
+
+
+def schedule_notification(alert: Alert) -> None:
+    """After the commit, queue the e-mail that tells the clinicians an alert opened."""
+    from lasting.alerts.tasks import notify_alert_task
+
+    transaction.on_commit(lambda: notify_alert_task.enqueue(alert.pk))
 
 
 def acknowledge_alert(actor: Actor, membership: Membership | None, alert_id: int) -> Alert:
@@ -116,32 +209,113 @@ def check_alert_access(
         and Alert.objects.filter(organization_id=membership.organization_id, pk=alert_id).exists()
     )
     if not allowed:
-        record_event(actor, action, outcome=Outcome.DENIED)
+        record_event(actor, action, outcome=Outcome.DENIED, object_ref=("Alert", alert_id))
         raise PermissionDenied("You cannot act on this alert.")
 
 
-def escalation_contacts(alert: Alert) -> list[User]:
-    """The organisation's escalation contact, or every other active clinician."""
-    organization = alert.organization
-    if organization.escalation_contact_id and organization.escalation_contact:
-        return [organization.escalation_contact]
-    clinicians = User.objects.filter(
-        memberships__organization_id=alert.organization_id,
-        memberships__role=Role.CLINICIAN,
-        memberships__is_active=True,
+def active_clinicians(organization_id: int) -> list[User]:
+    return list(
+        User.objects.filter(
+            memberships__organization_id=organization_id,
+            memberships__role=Role.CLINICIAN,
+            memberships__is_active=True,
+            is_active=True,
+        ).order_by("pk")
     )
-    if alert.assigned_to_id is not None:
-        clinicians = clinicians.exclude(pk=alert.assigned_to_id)
-    return list(clinicians.order_by("pk"))
+
+
+def organization_admins(organization_id: int) -> list[User]:
+    return list(
+        User.objects.filter(
+            memberships__organization_id=organization_id,
+            memberships__role=Role.ADMIN,
+            memberships__is_active=True,
+            is_active=True,
+        ).order_by("pk")
+    )
+
+
+def notification_recipients(alert: Alert) -> list[User]:
+    """The assigned clinician if still active here, else every active clinician."""
+    clinicians = active_clinicians(alert.organization_id)
+    assigned = [user for user in clinicians if user.pk == alert.assigned_to_id]
+    return assigned or clinicians or organization_admins(alert.organization_id)
+
+
+def escalation_contacts(alert: Alert) -> list[User]:
+    """Who hears of an overdue alert: the named contact if an active clinician here,
+    else every active clinician but the assigned one, else the clinic's admins."""
+    clinicians = active_clinicians(alert.organization_id)
+    contact_id = alert.organization.escalation_contact_id
+    named = [user for user in clinicians if user.pk == contact_id]
+    if named:
+        return named
+    others = [user for user in clinicians if user.pk != alert.assigned_to_id]
+    return others or organization_admins(alert.organization_id)
+
+
+def alert_email(alert: Alert, overdue: bool) -> tuple[str, str]:
+    """Subject and body with no patient name and no clinical value."""
+    link = f"{django_settings.SITE_URL}{reverse('alerts:list')}"
+    if overdue:
+        return (
+            "Lasting: a safety alert is waiting for acknowledgement",
+            f"A safety alert at {alert.organization.name} has not been acknowledged within "
+            f"{alert.organization.alert_ack_sla_minutes} minutes.\n\n"
+            f"Please sign in to Lasting and review it: {link}\n",
+        )
+    return (
+        "Lasting: a new safety alert",
+        f"A new safety alert ({alert.get_priority_display().lower()} priority) is open at "
+        f"{alert.organization.name}.\n\nPlease sign in to Lasting and review it: {link}\n",
+    )
+
+
+def send_alert_email(alert: Alert, recipients: Sequence[User], *, overdue: bool) -> bool:
+    """Send one alert e-mail; return False (and log, without patient data) on failure."""
+    addresses = [user.email for user in recipients if user.email]
+    if not addresses:
+        log.error("alert %s: nobody to notify in organisation %s", alert.pk, alert.organization_id)
+        return False
+    subject, body = alert_email(alert, overdue)
+    try:
+        send_mail(subject, body, None, addresses)
+    except Exception:  # any transport failure: retried by the next run
+        log.exception("alert %s: e-mail not sent", alert.pk)
+        return False
+    return True
+
+
+def notify_alert(alert_id: int) -> bool:
+    """E-mail the clinicians that an alert opened, once; True when it has been sent."""
+    alert = Alert.objects.select_related("organization").get(pk=alert_id)
+    if alert.notified_at is not None:
+        return True
+    if not send_alert_email(alert, notification_recipients(alert), overdue=False):
+        return False
+    Alert.objects.filter(pk=alert.pk, notified_at__isnull=True).update(notified_at=timezone.now())
+    return True
+
+
+def notify_pending_alerts(now: datetime | None = None) -> int:
+    """Send the opening e-mail of safety alerts whose first attempt failed; return sent."""
+    cutoff = (now or timezone.now()) - timedelta(minutes=1)
+    pending = Alert.objects.filter(
+        kind=AlertKind.SAFETY,
+        status=AlertStatus.OPEN,
+        notified_at__isnull=True,
+        opened_at__lte=cutoff,
+    ).values_list("pk", flat=True)
+    return sum(1 for alert_id in list(pending) if notify_alert(alert_id))
 
 
 def escalate_overdue_alerts(now: datetime | None = None) -> list[Alert]:
     """Escalate every safety alert not acknowledged within its organisation's service level.
 
-    Each alert escalates once. The e-mail names no patient and no clinical value: it
-    says an alert is waiting and links to the alert list. The mark and the audit event
-    are committed together with the send; a crash after sending and before the commit
-    sends again on the next run, which for a safety alert is the safe side to err on.
+    1. Mark the alert escalated and audit it, under a row lock (each alert escalates once).
+    2. After the commit, e-mail the escalation contacts; mark the e-mail sent on success.
+    3. Alerts escalated earlier whose e-mail failed are sent again on every run until the
+       mail server accepts them or the alert is acknowledged.
     """
     now = now or timezone.now()
     escalated: list[Alert] = []
@@ -149,20 +323,29 @@ def escalate_overdue_alerts(now: datetime | None = None) -> list[Alert]:
         Alert.objects.filter(
             kind=AlertKind.SAFETY,
             status=AlertStatus.OPEN,
-            escalated_at__isnull=True,
             acknowledge_by__lte=now,
-        ).values_list("pk", flat=True)
+        )
+        .filter(Q(escalated_at__isnull=True) | Q(escalation_notified_at__isnull=True))
+        .values_list("pk", flat=True)
     )
     for alert_id in overdue_ids:
-        with transaction.atomic():
-            alert = (
-                Alert.objects.select_for_update()
-                .select_related("organization", "organization__escalation_contact")
-                .get(pk=alert_id)
-            )
-            if alert.status != AlertStatus.OPEN or alert.escalated_at is not None:
-                continue
-            contacts = escalation_contacts(alert)
+        try:
+            alert = escalate_one(alert_id, now)
+        except Exception:  # one broken alert must not stop the others
+            log.exception("alert %s: escalation failed", alert_id)
+            continue
+        if alert is not None:
+            escalated.append(alert)
+    return escalated
+
+
+def escalate_one(alert_id: int, now: datetime) -> Alert | None:
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().select_related("organization").get(pk=alert_id)
+        if alert.status != AlertStatus.OPEN or alert.escalation_notified_at is not None:
+            return None
+        contacts = escalation_contacts(alert)
+        if alert.escalated_at is None:
             alert.escalated_at = now
             alert.escalated_to = contacts[0] if contacts else None
             alert.save(update_fields=["escalated_at", "escalated_to"])
@@ -173,18 +356,6 @@ def escalate_overdue_alerts(now: datetime | None = None) -> list[Alert]:
                 organization_id=alert.organization_id,
                 obj=alert,
             )
-            recipients = [user.email for user in contacts if user.email]
-            if recipients:
-                send_mail(
-                    subject="Lasting: a safety alert is waiting for acknowledgement",
-                    message=(
-                        f"A safety alert at {alert.organization.name} has not been acknowledged "
-                        f"within {alert.organization.alert_ack_sla_minutes} minutes.\n\n"
-                        f"Please sign in to Lasting and review it: "
-                        f"{django_settings.SITE_URL}{reverse('alerts:list')}\n"
-                    ),
-                    from_email=None,
-                    recipient_list=recipients,
-                )
-            escalated.append(alert)
-    return escalated
+    if send_alert_email(alert, contacts, overdue=True):
+        Alert.objects.filter(pk=alert.pk).update(escalation_notified_at=timezone.now())
+    return alert

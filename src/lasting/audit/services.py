@@ -76,9 +76,19 @@ def record_event(
     patient_id: int | None = None,
     organization_id: int | None = None,
     obj: object | None = None,
+    object_ref: tuple[str, object] | None = None,
     outcome: Outcome = Outcome.SUCCESS,
 ) -> AuditEvent:
-    """Append one event to the chain (inside the caller's transaction, if any)."""
+    """Append one event to the chain (inside the caller's transaction, if any).
+
+    `obj` names a stored row; `object_ref` (type name, id) names one that was asked for
+    but not shown, as on a denied request.
+    """
+    object_type, object_id = "", ""
+    if obj is not None:
+        object_type, object_id = type(obj).__name__, str(getattr(obj, "pk", "") or "")
+    elif object_ref is not None:
+        object_type, object_id = object_ref[0], str(object_ref[1])[:64]
     with transaction.atomic():
         head, _ = ChainHead.objects.select_for_update().get_or_create(
             pk=1, defaults={"last_hash": GENESIS_HASH}
@@ -90,8 +100,8 @@ def record_event(
             organization_id=organization_id or actor.organization_id,
             patient_id=patient_id,
             action=action,
-            object_type=type(obj).__name__ if obj is not None else "",
-            object_id=str(getattr(obj, "pk", "") or "") if obj is not None else "",
+            object_type=object_type,
+            object_id=object_id,
             outcome=outcome,
             address=actor.address,
             request_id=actor.request_id,

@@ -31,7 +31,12 @@ def field_name(instrument: str, item: str) -> str:
 
 
 class CheckInForm(forms.Form):
-    """One radio group per item; required items must be answered, so item 9 is never skipped."""
+    """One radio group per item.
+
+    Questionnaire items may be skipped: the core prorates a PHQ-9 with up to two missing
+    answers and flags a skipped item 9 for follow-up, which is better than refusing the
+    whole check-in. Only the daily check's core items are required.
+    """
 
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
@@ -52,7 +57,7 @@ class CheckInForm(forms.Form):
                     label=texts.items[item.key],
                     choices=choices,
                     coerce=int,
-                    required=not item.optional,
+                    required=code == InstrumentCode.DAILY and not item.optional,
                     widget=forms.RadioSelect,
                     error_messages={"required": "Please answer this question."},
                 )

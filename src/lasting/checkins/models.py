@@ -63,7 +63,7 @@ class CheckIn(models.Model):
         ordering = ["submitted_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["organization", "idempotency_key"], name="checkin_idempotency_key_unique"
+                fields=["patient", "idempotency_key"], name="checkin_idempotency_key_unique"
             )
         ]
         indexes = [models.Index(fields=["patient", "submitted_at"])]

@@ -91,11 +91,9 @@ def open_link(
     """Return the link a signed token names, or raise LinkError saying why it cannot be used."""
     now = now or timezone.now()
     try:
-        token = signing.TimestampSigner(salt=LINK_SALT).unsign(
-            signed_token, max_age=timedelta(days=settings.CHECKIN_LINK_DAYS + 1)
-        )
-    except signing.SignatureExpired as expired:
-        raise LinkError(LinkProblem.EXPIRED) from expired
+        # The signature proves the token came from Lasting; expiry is the link's own
+        # expires_at, so a link issued with a longer life is not cut short here.
+        token = signing.TimestampSigner(salt=LINK_SALT).unsign(signed_token)
     except signing.BadSignature as bad:
         raise LinkError(LinkProblem.INVALID) from bad
     link = (
@@ -112,9 +110,10 @@ def open_link(
     return link
 
 
-def fingerprint(scores: Sequence[Score], note: str) -> str:
-    """Hash what was submitted, to tell a retry from a different body under the same key."""
+def fingerprint(patient: Patient, scores: Sequence[Score], note: str) -> str:
+    """Hash who submitted what, to tell a retry from a different body under the same key."""
     body = {
+        "patient": patient.pk,
         "responses": {str(score.instrument): dict(score.answers) for score in scores},
         "note": note,
     }
@@ -144,18 +143,23 @@ def record_checkin(
     2. The same key with a different body raises IdempotencyConflict; nothing is stored.
     3. A used link raises LinkError(USED); the link is marked used in the same transaction.
     """
-    body_hash = fingerprint(scores, note)
+    body_hash = fingerprint(patient, scores, note)
     try:
         with transaction.atomic():
+            # Lock the link first: a concurrent duplicate waits here, then finds the key.
+            locked = (
+                CheckInLink.objects.select_for_update().get(pk=link.pk)
+                if link is not None
+                else None
+            )
             if idempotency_key:
                 existing = CheckIn.objects.filter(
-                    organization_id=patient.organization_id, idempotency_key=idempotency_key
+                    patient=patient, idempotency_key=idempotency_key
                 ).first()
                 if existing is not None:
                     return replay(existing, body_hash)
             submitted_at = submitted_at or timezone.now()
-            if link is not None:
-                locked = CheckInLink.objects.select_for_update().get(pk=link.pk)
+            if locked is not None:
                 if locked.used_at is not None:
                     raise LinkError(LinkProblem.USED)
                 locked.used_at = submitted_at
@@ -183,9 +187,7 @@ def record_checkin(
         # A concurrent duplicate won the race on the unique key: answer as a retry.
         if not idempotency_key:
             raise
-        existing = CheckIn.objects.get(
-            organization_id=patient.organization_id, idempotency_key=idempotency_key
-        )
+        existing = CheckIn.objects.get(patient=patient, idempotency_key=idempotency_key)
         return replay(existing, body_hash)
 
 

@@ -1,24 +1,31 @@
-"""Pages a patient opens from a check-in link, without a password."""
+"""Pages a patient opens from a check-in link, without a password.
+
+Whatever happens to a submission, a reported thought of self-harm is never lost: if
+the check-in cannot be stored (a used link, a changed resubmission, a form with an
+error), a safety alert still opens and the crisis resources are shown at once.
+"""
 
 from __future__ import annotations
 
 import uuid
 
-from django.http import HttpResponse
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 
-from lasting.accounts.middleware import ClinicRequest
+from lasting.alerts.services import open_alert_for_unstored_answer, submit_checkin
 from lasting.audit.services import Actor
-from lasting.checkins.forms import CheckInForm
-from lasting.checkins.models import CheckIn, CheckInLink, Instrument
+from lasting.checkins.forms import CheckInForm, field_name
+from lasting.checkins.models import CheckIn, CheckInLink, Instrument, Source
 from lasting.checkins.services import IdempotencyConflict, LinkError, LinkProblem, open_link
-from lasting.portal.services import submit_checkin_by_link
+from lasting_core.instruments import InstrumentCode, ScoreFlag
 
 LINK_PROBLEM_STATUS = {LinkProblem.INVALID: 404, LinkProblem.EXPIRED: 410, LinkProblem.USED: 410}
 
 
-def patient_actor(request: ClinicRequest, link: CheckInLink) -> Actor:
+def patient_actor(request: HttpRequest, link: CheckInLink) -> Actor:
     return Actor(
         user_id=None,
         username=f"patient-link:{link.pk}",
@@ -28,20 +35,37 @@ def patient_actor(request: ClinicRequest, link: CheckInLink) -> Actor:
     )
 
 
+def posted_item9(request: HttpRequest) -> int | None:
+    """The PHQ-9 item-9 answer in a POST, if it is a valid positive answer."""
+    raw = request.POST.get(field_name(InstrumentCode.PHQ9.value, "q9"), "")
+    return int(raw) if raw in {"1", "2", "3"} else None
+
+
+def safety_net(request: HttpRequest, link: CheckInLink | None, situation: str) -> bool:
+    """Open a safety alert for a positive item 9 in a submission that was not stored."""
+    item9 = posted_item9(request)
+    if item9 is None:
+        return False
+    if link is not None:
+        with transaction.atomic():
+            open_alert_for_unstored_answer(link.patient, item9, situation)
+    return True
+
+
+# The link's secret token is the credential, not a cookie: there is no ambient
+# authority for a cross-site request to borrow, and a CSRF failure must never be the
+# reason a patient's answers (item 9 among them) are thrown away.
+@csrf_exempt
 @never_cache
-def checkin(request: ClinicRequest, token: str) -> HttpResponse:
+def checkin(request: HttpRequest, token: str) -> HttpResponse:
+    is_post = request.method == "POST"
     try:
-        link = open_link(token, allow_used=request.method == "POST")
+        link = open_link(token, allow_used=is_post)
     except LinkError as error:
-        return render(
-            request,
-            "portal/link_problem.html",
-            {"problem": error.problem.value},
-            status=LINK_PROBLEM_STATUS[error.problem],
-        )
+        return link_problem(request, error.problem, link=None)
     patient = link.patient
     context: dict[str, object] = {"organization": link.organization, "patient": patient}
-    if request.method != "POST":
+    if not is_post:
         form = CheckInForm(
             instruments=link.instruments,
             language=patient.preferred_language,
@@ -53,26 +77,27 @@ def checkin(request: ClinicRequest, token: str) -> HttpResponse:
         request.POST, instruments=link.instruments, language=patient.preferred_language
     )
     if not form.is_valid():
-        return render(request, "portal/checkin_form.html", {**context, "form": form}, status=422)
-    try:
-        recorded = submit_checkin_by_link(
-            patient_actor(request, link),
-            link,
-            form.cleaned_data["scores"],
-            form.cleaned_data["idempotency_key"],
-            form.cleaned_data.get("note", ""),
-        )
-    except IdempotencyConflict:
-        return render(
-            request, "portal/link_problem.html", {**context, "problem": "conflict"}, status=422
-        )
-    except LinkError as error:
+        crisis = safety_net(request, link, "the form had errors")
         return render(
             request,
-            "portal/link_problem.html",
-            {**context, "problem": error.problem.value},
-            status=LINK_PROBLEM_STATUS[error.problem],
+            "portal/checkin_form.html",
+            {**context, "form": form, "needs_crisis_support": crisis},
+            status=422,
         )
+    try:
+        recorded = submit_checkin(
+            patient_actor(request, link),
+            patient,
+            form.cleaned_data["scores"],
+            source=Source.LINK,
+            link=link,
+            idempotency_key=form.cleaned_data["idempotency_key"],
+            note=form.cleaned_data.get("note", ""),
+        )
+    except IdempotencyConflict:
+        return link_problem(request, "conflict", link=link, status=422)
+    except LinkError as error:
+        return link_problem(request, error.problem, link=link)
     return render(
         request,
         "portal/checkin_done.html",
@@ -80,9 +105,30 @@ def checkin(request: ClinicRequest, token: str) -> HttpResponse:
     )
 
 
+def link_problem(
+    request: HttpRequest,
+    problem: LinkProblem | str,
+    *,
+    link: CheckInLink | None,
+    status: int | None = None,
+) -> HttpResponse:
+    """Explain why the link cannot take this check-in; keep any item-9 answer safe."""
+    crisis = False
+    if request.method == "POST":
+        crisis = safety_net(request, link, f"link {problem}")
+    code = status or LINK_PROBLEM_STATUS.get(LinkProblem(problem), 422)
+    context = {
+        "problem": str(problem),
+        "needs_crisis_support": crisis,
+        "organization": link.organization if link else None,
+        "patient": link.patient if link else None,
+    }
+    return render(request, "portal/link_problem.html", context, status=code)
+
+
 def needs_crisis_support(checkin: CheckIn) -> bool:
     """Show crisis resources first when PHQ-9 item 9 was answered above 0."""
     return any(
-        (response.item9 or 0) >= 1
+        ScoreFlag.ITEM9_POSITIVE in response.flags
         for response in checkin.responses.filter(instrument=Instrument.PHQ9)
     )
