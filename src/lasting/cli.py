@@ -121,7 +121,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     setup_django()
     prepare_site()
     commands = [web_command(args.host, args.port, args.workers)]
-    if args.with_worker:
+    if args.no_worker:
+        print(
+            "Warning: no worker: safety alerts will not be e-mailed or escalated until "
+            "`lasting worker` runs somewhere.",
+            file=sys.stderr,
+        )
+    else:
         commands.extend(worker_commands())
     return run_processes(commands)
 
@@ -200,9 +206,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-serve", action="store_true", help="seed and print logins, then exit")
     demo.set_defaults(handler=cmd_demo)
 
-    serve = commands.add_parser("serve", help="run the web server (gunicorn)")
+    serve = commands.add_parser("serve", help="run the web server (gunicorn) and the worker")
     add_server_options(serve)
-    serve.add_argument("--with-worker", action="store_true", help="also run the task worker")
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not start the worker here (run `lasting worker` elsewhere)",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     worker = commands.add_parser("worker", help="run background jobs and the periodic schedule")

@@ -47,7 +47,11 @@ def run_scheduler(*, once: bool = False, tick_seconds: float = 5.0) -> None:
         now = time.monotonic()
         for job in jobs:
             if job.due(now):
-                job.enqueue()
+                try:
+                    job.enqueue()
+                except Exception:  # a busy database must not stop the schedule
+                    log.exception("could not enqueue %s; trying again next tick", job.name)
+                    continue
                 job.last_enqueued = now
                 log.info("enqueued: %s", job.name)
         if once:

@@ -11,6 +11,8 @@ Variables (all optional for the local demo):
     LASTING_VAR_DIR            SQLite file, secret key and built assets (default ./var)
     LASTING_SECURE_COOKIES     "1" behind HTTPS: __Host- cookies, HSTS, SSL redirect
     LASTING_TASK_BACKEND       "database" (default) or "immediate"
+    LASTING_TRUST_REQUEST_ID   "1" behind a proxy that sets X-Request-ID
+    LASTING_RISK_SWEEP_MINUTES minutes between the engine's sweeps of every patient (default 60)
     LASTING_SITE_URL           public base URL used in check-in links (default http://127.0.0.1:8000)
     LASTING_SMTP_URL           smtp://user:password@host:port for e-mail (default: print to console)
     LASTING_FROM_EMAIL         sender address of Lasting's e-mails
@@ -39,6 +41,20 @@ def env_bool(name: str, default: bool) -> bool:
     if value in {"0", "false", "no", "off"}:
         return False
     raise ImproperlyConfigured(f"{name} must be 1 or 0 (true/false), got {raw!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    """Read a whole number of at least `minimum`."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
+    return value
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -112,6 +128,7 @@ def read_secret_key() -> str:
 SECRET_KEY = read_secret_key()
 ALLOWED_HOSTS = env_list("LASTING_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 SITE_URL = os.environ.get("LASTING_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+TRUST_REQUEST_ID = env_bool("LASTING_TRUST_REQUEST_ID", False)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -146,6 +163,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "lasting.accounts.middleware.HtmxLoginRedirectMiddleware",
     "lasting.audit.middleware.NoStoreMiddleware",
 ]
 
@@ -177,7 +195,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "clinic:caseload"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Argon2id first (DESIGN section 10); the others only verify old hashes.
@@ -247,7 +265,7 @@ CHECKIN_LINK_DAYS = 7
 # How often the worker looks for safety alerts past their acknowledgement deadline.
 ESCALATION_CHECK_SECONDS = 60
 # How often the worker recomputes every patient's risk (the engine's batch sweep).
-RISK_SWEEP_MINUTES = int(os.environ.get("LASTING_RISK_SWEEP_MINUTES", "60"))
+RISK_SWEEP_MINUTES = env_int("LASTING_RISK_SWEEP_MINUTES", 60, minimum=1)
 
 
 def email_settings(url: str) -> dict[str, object]:
@@ -285,7 +303,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact": {"()": "lasting.audit.redaction.RedactingFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+    },
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
 from django.utils import timezone
 from django_htmx.middleware import HtmxDetails
 
@@ -24,14 +25,14 @@ class ClinicRequest(HttpRequest):
 
 
 SESSION_LAST_SEEN = "lasting_last_seen"
+SESSION_LOGGED_IN_AT = "lasting_logged_in_at"
 SESSION_ORGANIZATION = "lasting_organization_id"
 
 
 class SessionLimitsMiddleware:
-    """Log out after SESSION_IDLE_SECONDS without a request.
-
-    The absolute limit is the session cookie age (SESSION_COOKIE_AGE).
-    """
+    """Log out after SESSION_IDLE_SECONDS without a request, and SESSION_COOKIE_AGE after
+    signing in however active the session (the cookie is re-issued on every request, so
+    its own age cannot be the absolute limit)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -40,11 +41,36 @@ class SessionLimitsMiddleware:
         if request.user.is_authenticated:
             now = time.time()
             last_seen = request.session.get(SESSION_LAST_SEEN)
-            if last_seen is not None and now - float(last_seen) > settings.SESSION_IDLE_SECONDS:
+            logged_in_at = request.session.get(SESSION_LOGGED_IN_AT)
+            idle = last_seen is not None and now - float(last_seen) > settings.SESSION_IDLE_SECONDS
+            too_old = (
+                logged_in_at is None or now - float(logged_in_at) > settings.SESSION_COOKIE_AGE
+            )
+            if idle or too_old:
                 logout(request)
             else:
                 request.session[SESSION_LAST_SEEN] = now
         return self.get_response(request)
+
+
+class HtmxLoginRedirectMiddleware:
+    """Turn a redirect to the login page into HX-Redirect for HTMX requests, so an expired
+    session sends the whole page to the login form instead of swapping it into a row."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        location = response.get("Location", "")
+        to_login = response.status_code == 302 and location.startswith(
+            resolve_url(settings.LOGIN_URL)
+        )
+        if to_login and request.headers.get("HX-Request"):
+            redirect = HttpResponse(status=204)
+            redirect["HX-Redirect"] = location
+            return redirect
+        return response
 
 
 class MembershipMiddleware:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from lasting.accounts.middleware import SESSION_LOGGED_IN_AT
 from lasting.audit.models import Action, Outcome
 from lasting.audit.services import Actor, record_event
 
@@ -24,6 +26,8 @@ def actor_for(request: HttpRequest | None, user: Any) -> Actor:
 
 @receiver(user_logged_in)
 def audit_login(sender: object, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if request is not None and hasattr(request, "session"):
+        request.session[SESSION_LOGGED_IN_AT] = time.time()
     record_event(actor_for(request, user), Action.LOGIN)
 
 

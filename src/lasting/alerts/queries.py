@@ -35,7 +35,7 @@ def list_alerts_for(membership: Membership | None, *, open_only: bool = True) ->
         When(status=AlertStatus.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()
     )
     return (
-        alerts.select_related("patient", "assigned_to", "acknowledged_by")
+        alerts.select_related("patient", "assigned_to", "acknowledged_by", "resolved_by")
         .annotate(status_rank=status_rank, priority_rank=rank)
         .order_by("status_rank", "priority_rank", "-opened_at")
     )

@@ -7,4 +7,5 @@ app_name = "alerts"
 urlpatterns = [
     path("", views.alert_list, name="list"),
     path("<int:alert_id>/acknowledge/", views.acknowledge, name="acknowledge"),
+    path("<int:alert_id>/resolve/", views.resolve, name="resolve"),
 ]

@@ -132,5 +132,7 @@ def verify_chain() -> Iterator[ChainProblem]:
         previous = event.hash
         last_hash = event.hash
     head = ChainHead.objects.filter(pk=1).first()
-    if head is not None and head.last_hash != last_hash:
+    if head is None and last_hash != GENESIS_HASH:
+        yield ChainProblem(0, "the chain head is missing")
+    elif head is not None and head.last_hash != last_hash:
         yield ChainProblem(0, "the newest events are missing (chain head does not match)")

@@ -21,7 +21,7 @@ def new_link(request: ClinicRequest, patient_id: int) -> HttpResponse:
     membership = request.membership
     if not rules.can_issue_checkin_links(membership):
         raise PermissionDenied("Your role cannot issue check-in links.")
-    patient = get_patient_for(membership, patient_id)
+    patient = get_patient_for(membership, patient_id, actor=Actor.from_request(request))
     form = IssueLinkForm(request.POST)
     if not form.is_valid():
         return render(
@@ -32,4 +32,5 @@ def new_link(request: ClinicRequest, patient_id: int) -> HttpResponse:
         patient,
         [InstrumentCode(code) for code in form.cleaned_data["instruments"]],
     )
-    return render(request, "checkins/link_issued.html", {"issued": issued, "patient": patient})
+    template = "checkins/link_issued.html" if request.htmx else "checkins/link_page.html"
+    return render(request, template, {"issued": issued, "patient": patient})

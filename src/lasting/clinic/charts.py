@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import altair as alt
 from django.conf import settings
@@ -44,7 +45,7 @@ def ensure_vega_bundle() -> Path:
 
 
 def timeline_spec(
-    responses: Iterable[Response], sessions: Iterable[TreatmentSession]
+    responses: Iterable[Response], sessions: Iterable[TreatmentSession], zone: ZoneInfo
 ) -> dict[str, Any]:
     """PHQ-9 and GAD-7 over time on PHQ-9 severity bands, with a rule for each session."""
     phq9 = get_instrument(InstrumentCode.PHQ9)
@@ -59,7 +60,7 @@ def timeline_spec(
     ]
     points = [
         {
-            "date": response.observed_at.date().isoformat(),
+            "date": response.observed_at.astimezone(zone).date().isoformat(),
             "score": response.total,
             "instrument": Instrument(response.instrument).label,
             "band": response.band_label,
@@ -68,7 +69,10 @@ def timeline_spec(
         if response.instrument in (Instrument.PHQ9, Instrument.GAD7) and response.total is not None
     ]
     session_rows = [
-        {"date": session.started_at.date().isoformat(), "kind": session.get_kind_display()}
+        {
+            "date": session.started_at.astimezone(zone).date().isoformat(),
+            "kind": session.get_kind_display(),
+        }
         for session in sessions
     ]
     x = alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount="month"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, Expression, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from lasting.accounts.models import Membership
@@ -64,9 +64,17 @@ def _latest_phq9(field: str) -> Subquery:
 
 
 def list_caseload_for(
-    membership: Membership | None, *, now: datetime, assigned_to_id: int | None = None
+    membership: Membership | None,
+    *,
+    now: datetime,
+    assigned_to_id: int | None = None,
+    include_alerts: bool = True,
 ) -> list[CaseloadRow]:
-    """Every visible patient with what the sort needs, most pressing first."""
+    """Every visible patient with what the sort needs, most pressing first.
+
+    Without `include_alerts` (roles that do not review alerts) safety alerts neither show
+    nor shape the order, so the order cannot reveal them either.
+    """
     patients = list_patients_for(membership)
     if assigned_to_id is not None:
         patients = patients.filter(assigned_clinician_id=assigned_to_id)
@@ -75,23 +83,42 @@ def list_caseload_for(
         .order_by()
         .values("patient")
     )
+    current_course = Subquery(
+        Course.objects.filter(patient=OuterRef(OuterRef("pk"))).order_by("-number").values("pk")[:1]
+    )
+    # Baseline is per course: the last PHQ-9 before the current course's first induction.
     first_induction = (
-        TreatmentSession.objects.filter(patient=OuterRef("pk"), kind=SessionKind.INDUCTION)
+        TreatmentSession.objects.filter(
+            patient=OuterRef("pk"), kind=SessionKind.INDUCTION, course_id=current_course
+        )
         .order_by("started_at")
         .values("started_at")[:1]
     )
-    annotated = patients.select_related("assigned_clinician").annotate(
-        urgent_alerts=Coalesce(
-            Subquery(
-                open_safety.filter(priority=Priority.URGENT).annotate(n=Count("pk")).values("n"),
-                output_field=IntegerField(),
+    alert_counts: dict[str, Expression | Subquery] = {
+        "urgent_alerts": Value(0, output_field=IntegerField()),
+        "open_alerts": Value(0, output_field=IntegerField()),
+    }
+    if include_alerts:
+        alert_counts = {
+            "urgent_alerts": Coalesce(
+                Subquery(
+                    open_safety.filter(priority=Priority.URGENT)
+                    .annotate(n=Count("pk"))
+                    .values("n"),
+                    output_field=IntegerField(),
+                ),
+                0,
             ),
-            0,
-        ),
-        open_alerts=Coalesce(
-            Subquery(open_safety.annotate(n=Count("pk")).values("n"), output_field=IntegerField()),
-            0,
-        ),
+            "open_alerts": Coalesce(
+                Subquery(
+                    open_safety.annotate(n=Count("pk")).values("n"), output_field=IntegerField()
+                ),
+                0,
+            ),
+        }
+    annotated = patients.select_related("assigned_clinician").annotate(
+        urgent_alerts=alert_counts["urgent_alerts"],
+        open_alerts=alert_counts["open_alerts"],
         latest_phq9=_latest_phq9("total"),
         latest_phq9_band=_latest_phq9("band"),
         latest_phq9_band_label=_latest_phq9("band_label"),

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -21,6 +23,11 @@ from lasting.plans.models import BoosterProposal, ProposalStatus
 
 
 def home(request: ClinicRequest) -> HttpResponse:
+    """Send each person to the page their role works from."""
+    if rules.can_manage_organization(request.membership) and not rules.can_view_patients(
+        request.membership
+    ):
+        return redirect("accounts:organization")
     return redirect("clinic:caseload")
 
 
@@ -31,7 +38,12 @@ def caseload(request: ClinicRequest) -> HttpResponse:
         raise PermissionDenied("Your role has no caseload.")
     now = timezone.now()
     mine = request.GET.get("mine") == "1"
-    rows = list_caseload_for(membership, now=now, assigned_to_id=request.user.pk if mine else None)
+    rows = list_caseload_for(
+        membership,
+        now=now,
+        assigned_to_id=request.user.pk if mine else None,
+        include_alerts=rules.can_review_alerts(membership),
+    )
     record_event(
         Actor.from_request(request), Action.SEARCH, organization_id=membership.organization_id
     )
@@ -49,7 +61,7 @@ def caseload(request: ClinicRequest) -> HttpResponse:
 @login_required
 def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
     membership = request.membership
-    patient = get_patient_for(membership, patient_id)
+    patient = get_patient_for(membership, patient_id, actor=Actor.from_request(request))
     record_event(
         Actor.from_request(request),
         Action.READ,
@@ -75,7 +87,7 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
         {
             "patient": patient,
             "course": find_current_course(patient),
-            "chart_spec": timeline_spec(responses, sessions),
+            "chart_spec": timeline_spec(responses, sessions, ZoneInfo(patient.time_zone)),
             "bundle_path": BUNDLE_PATH,
             "sessions": list(reversed(sessions)),
             "checkins": checkins,

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from lasting.accounts.models import Location, Membership, Role, User
 from lasting.patients.models import Diagnosis, Patient
@@ -57,6 +59,14 @@ class PatientForm(forms.ModelForm[Patient]):
             memberships__is_active=True,
         ).order_by("last_name")
         self.fields["time_zone"].initial = organization.time_zone
+
+    def clean_date_of_birth(self) -> date:
+        born: date = self.cleaned_data["date_of_birth"]
+        if born > timezone.localdate():
+            raise forms.ValidationError("The date of birth cannot be in the future.")
+        if born.year < 1900:
+            raise forms.ValidationError("Check the year of birth.")
+        return born
 
     def clean_record_number(self) -> str:
         value: str = self.cleaned_data["record_number"].strip()

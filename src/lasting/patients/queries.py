@@ -8,6 +8,8 @@ from django.http import Http404
 
 from lasting.accounts import rules
 from lasting.accounts.models import Membership
+from lasting.audit.models import Action, Outcome
+from lasting.audit.services import Actor, record_event
 from lasting.patients.models import Course, Patient
 
 
@@ -18,16 +20,27 @@ def list_patients_for(membership: Membership | None) -> QuerySet[Patient]:
     return Patient.objects.filter(organization_id=membership.organization_id)
 
 
-def get_patient_for(membership: Membership | None, patient_id: int) -> Patient:
-    """The patient if the member may see them; 404 otherwise (never reveal existence)."""
+def get_patient_for(
+    membership: Membership | None, patient_id: int, *, actor: Actor | None = None
+) -> Patient:
+    """The patient if the member may see them; 404 otherwise (never reveal existence).
+
+    With an `actor`, a refusal is audited with the id that was asked for.
+    """
     try:
         return (
             list_patients_for(membership)
             .select_related("assigned_clinician", "location")
             .get(pk=patient_id)
         )
-    except Patient.DoesNotExist as missing:
-        raise Http404("No such patient.") from missing
+    except (Patient.DoesNotExist, PermissionDenied) as refused:
+        if actor is not None:
+            record_event(
+                actor, Action.READ, outcome=Outcome.DENIED, object_ref=("Patient", patient_id)
+            )
+        if isinstance(refused, PermissionDenied):
+            raise
+        raise Http404("No such patient.") from refused
 
 
 def find_current_course(patient: Patient) -> Course | None:

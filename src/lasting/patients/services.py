@@ -49,3 +49,24 @@ def advance_course(course: Course, phase: Phase, on: date) -> Course:
         course.ended_on = on
         course.save(update_fields=["phase", "ended_on"])
     return course
+
+
+def open_next_course(
+    actor: Actor, patient: Patient, previous: Course | None, started_on: date
+) -> Course:
+    """Start course n + 1 (after a relapse or a return); the previous one stays as it was."""
+    course = Course.objects.create(
+        organization_id=patient.organization_id,
+        patient=patient,
+        number=(previous.number + 1) if previous else 1,
+        phase=Phase.EVALUATION,
+        started_on=started_on,
+    )
+    record_event(
+        actor,
+        Action.CREATE,
+        patient_id=patient.pk,
+        organization_id=patient.organization_id,
+        obj=course,
+    )
+    return course

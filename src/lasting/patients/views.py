@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,13 +22,18 @@ def new_patient(request: ClinicRequest) -> HttpResponse:
     form = PatientForm(request.POST or None, membership=membership)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
-        patient = create_patient(
-            Actor.from_request(request),
-            membership.organization,
-            started_on=timezone.localdate(),
-            **fields,
-        )
-        return redirect("clinic:patient", patient_id=patient.pk)
+        try:
+            patient = create_patient(
+                Actor.from_request(request),
+                membership.organization,
+                started_on=timezone.localdate(),
+                **fields,
+            )
+        except IntegrityError:
+            # Two people registered the same record number at the same moment.
+            form.add_error("record_number", "Another patient already has this record number.")
+        else:
+            return redirect("clinic:patient", patient_id=patient.pk)
     return render(
         request, "patients/patient_form.html", {"form": form}, status=422 if form.errors else 200
     )

@@ -31,7 +31,9 @@ class MaintenancePlan(models.Model):
         default=DEFAULTS.probability_threshold,
         validators=[MinValueValidator(0.05), MaxValueValidator(0.95)],
     )
-    min_spacing_days = models.PositiveSmallIntegerField(default=int(DEFAULTS.min_spacing_days))
+    min_spacing_days = models.PositiveSmallIntegerField(
+        default=int(DEFAULTS.min_spacing_days), validators=[MaxValueValidator(90)]
+    )
     symptom_threshold = models.PositiveSmallIntegerField(
         default=int(DEFAULTS.symptom_threshold), validators=[MaxValueValidator(27)]
     )

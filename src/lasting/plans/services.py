@@ -19,6 +19,12 @@ from lasting_core.daynumbers import date_of_day
 from lasting_core.policies import Proposal
 
 
+def find_plan(patient: Patient) -> MaintenancePlan:
+    """The patient's plan, or an unsaved default one (saved when a clinician saves it)."""
+    plan = MaintenancePlan.objects.filter(patient=patient).first()
+    return plan or MaintenancePlan(patient=patient, organization_id=patient.organization_id)
+
+
 def get_or_create_plan(patient: Patient) -> MaintenancePlan:
     plan, _ = MaintenancePlan.objects.get_or_create(
         patient=patient, defaults={"organization_id": patient.organization_id}
@@ -88,6 +94,8 @@ def accept_proposal(
     note: str = "",
 ) -> Appointment:
     """Accept a proposal by booking the booster; the appointment is created in the same step."""
+    if starts_at < timezone.now():
+        raise ValidationError("The booster time is in the past: choose a time from now on.")
     with transaction.atomic():
         proposal = _proposal_for(actor, membership, proposal_id)
         if location is not None and location.organization_id != proposal.organization_id:
@@ -125,6 +133,8 @@ def move_proposal(
     """Keep the proposal open but in a new window (recorded as a decision, then reopened)."""
     if latest_on < earliest_on:
         raise ValidationError("The window cannot end before it starts.")
+    if latest_on < timezone.localdate():
+        raise ValidationError("The new window has already passed.")
     with transaction.atomic():
         proposal = _proposal_for(actor, membership, proposal_id)
         _decide(actor, proposal, ProposalStatus.MOVED, note)

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from lasting.accounts import rules
 from lasting.accounts.middleware import ClinicRequest
+from lasting.accounts.navigation import redirect_back
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.patients.queries import get_patient_for
@@ -21,13 +22,13 @@ from lasting.plans.models import BoosterProposal
 from lasting.plans.services import (
     accept_proposal,
     decline_proposal,
-    get_or_create_plan,
+    find_plan,
     move_proposal,
 )
 
 
 def back(request: ClinicRequest) -> HttpResponse:
-    return redirect(request.POST.get("next") or "clinic:review")
+    return redirect_back(request, "clinic:review")
 
 
 def invalid(request: ClinicRequest, form: object, proposal_id: int) -> HttpResponse:
@@ -115,8 +116,8 @@ def edit_plan(request: ClinicRequest, patient_id: int) -> HttpResponse:
     membership = request.membership
     if not rules.can_decide_boosters(membership):
         raise PermissionDenied("Only clinicians change maintenance plans.")
-    patient = get_patient_for(membership, patient_id)
-    plan = get_or_create_plan(patient)
+    patient = get_patient_for(membership, patient_id, actor=Actor.from_request(request))
+    plan = find_plan(patient)
     form = MaintenancePlanForm(request.POST or None, instance=plan)
     if request.method == "POST" and form.is_valid():
         form.save()

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.utils import timezone
 
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.patients.models import Patient, Phase
 from lasting.patients.queries import find_current_course
-from lasting.patients.services import advance_course
+from lasting.patients.services import advance_course, open_next_course
 from lasting.treatment.models import SessionKind, TreatmentSession, VitalSign
 
 
@@ -25,8 +27,11 @@ def log_session(
 ) -> TreatmentSession:
     """Store a session and its vital signs together; move the course into the right phase."""
     course = find_current_course(patient)
-    if course is None:
-        raise ValueError("This patient has no treatment course.")
+    if course is None or (
+        course.ended_on is not None and fields.get("kind") == SessionKind.INDUCTION
+    ):
+        # A patient returning after an ended course starts a new one with this induction.
+        course = open_next_course(actor, patient, course, fields["started_at"].date())
     session = TreatmentSession(
         organization_id=patient.organization_id,
         patient=patient,
@@ -41,7 +46,9 @@ def log_session(
         vital.full_clean()
         vital.save()
     target = Phase.INDUCTION if session.kind == SessionKind.INDUCTION else Phase.MAINTENANCE
-    advance_course(course, target, session.started_at.date())
+    advance_course(
+        course, target, timezone.localtime(session.started_at, ZoneInfo(patient.time_zone)).date()
+    )
     record_event(
         actor,
         Action.CREATE,

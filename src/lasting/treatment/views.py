@@ -18,7 +18,7 @@ def new_session(request: ClinicRequest, patient_id: int) -> HttpResponse:
     membership = request.membership
     if not rules.can_log_sessions(membership):
         raise PermissionDenied("Your role cannot log treatment sessions.")
-    patient = get_patient_for(membership, patient_id)
+    patient = get_patient_for(membership, patient_id, actor=Actor.from_request(request))
     form = SessionForm(request.POST or None, membership=membership)
     vitals = VitalSignFormSet(
         request.POST or None,

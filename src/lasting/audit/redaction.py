@@ -1,0 +1,37 @@
+"""Keep check-in link tokens and exception messages out of the logs.
+
+Exception messages can carry values from the data (a database error quoting a record
+number, a validation message with a name), so a logged traceback keeps its frames and
+the exception's type, and withholds its message. URLs of check-in links carry the link's
+secret token, so paths under /c/ are shortened to /c/<redacted>/.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import traceback
+
+TOKEN_PATH = re.compile(r"/c/[^/\s\"']+/?")
+
+
+def redact_text(text: str) -> str:
+    return TOKEN_PATH.sub("/c/<redacted>/", text)
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact_text(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                redact_text(arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        if record.exc_info and record.exc_info[0] is not None:
+            kind, _, trace = record.exc_info
+            frames = "".join(traceback.format_tb(trace))
+            record.exc_text = (
+                f"Traceback (most recent call last):\n{frames}{kind.__name__}: <message withheld>"
+            )
+            record.exc_info = None
+        return True

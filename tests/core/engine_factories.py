@@ -1,0 +1,63 @@
+"""Typed builders of engine inputs for the core tests (inert unless a test asks)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lasting_core.engine import PatientHistory
+
+INDUCTION_DAYS = (10.0, 13.0, 16.0, 19.0, 22.0, 24.0)
+
+
+def make_responder(
+    *,
+    weekly: list[float] | None = None,
+    first_checkin: float = 31.0,
+    boosters: tuple[float, ...] = (),
+    daily: tuple[tuple[float, float | None, float | None, float | None], ...] = (),
+    baseline: float = 20.0,
+) -> PatientHistory:
+    """Return a patient with baseline 20, induction on days 10-24 and weekly PHQ-9 after."""
+    scores = weekly if weekly is not None else [4.0, 5.0, 4.0, 3.0]
+    phq9 = ((5.0, baseline),) + tuple(
+        (first_checkin + 7.0 * i, score) for i, score in enumerate(scores)
+    )
+    sessions = tuple((day, "induction") for day in INDUCTION_DAYS)
+    sessions += tuple((day, "booster") for day in boosters)
+    return PatientHistory(phq9=phq9, sessions=sessions, daily=daily)
+
+
+def make_random_history(rng: np.random.Generator, days: float = 200.0) -> PatientHistory:
+    """Return a random, irregular history: check-ins, sessions, daily items with gaps."""
+    start = float(rng.uniform(0.0, 30.0))
+    baseline = float(rng.integers(10, 27))
+    first = start + float(rng.uniform(5.0, 15.0))
+    sessions = [(first + 3.0 * i + float(rng.uniform(0, 1)), "induction") for i in range(6)]
+    t = first + 20.0
+    while t < days:
+        t += float(rng.uniform(10.0, 60.0))
+        if t < days:
+            sessions.append((t, str(rng.choice(["booster", "maintenance"]))))
+    phq9 = [(start, baseline)]
+    level = float(rng.uniform(2.0, baseline))
+    t = first + 18.0
+    while t < days:
+        t += float(rng.choice([1.0, 3.5, 7.0, 7.0, 7.0, 14.0, 21.0])) + float(rng.uniform(0, 0.5))
+        level = float(np.clip(level + rng.normal(0.4, 1.5), 0.0, 27.0))
+        phq9.append((t, float(np.clip(round(level + rng.normal(0, 2.2)), 0, 27))))
+    daily: list[tuple[float, float | None, float | None, float | None]] = []
+    if rng.random() < 0.6:
+        for d in np.arange(first, days, 1.0):
+            if rng.random() < 0.7:
+                items = [float(np.clip(round(v), 0, 10)) for v in rng.normal([7, 6, 3], 1.2)]
+                maybe = [None if rng.random() < 0.05 else v for v in items]
+                daily.append((float(d) + float(rng.uniform(0, 0.9)), maybe[0], maybe[1], maybe[2]))
+                if rng.random() < 0.1:  # a second entry the same day
+                    daily.append((float(d) + 0.95, items[0], items[1], items[2]))
+    events = [(float(rng.uniform(first, days)), "hospitalisation")] if rng.random() < 0.1 else []
+    return PatientHistory(
+        phq9=tuple(phq9),
+        sessions=tuple(sessions),
+        daily=tuple(daily),
+        events=tuple(events),
+    )

@@ -1,0 +1,188 @@
+"""Clinical definitions of DESIGN section 2: response, remission, reliable change, relapse."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lasting_core.definitions import (
+    ChangeKind,
+    DefinitionSettings,
+    RelapseArrays,
+    RelapseCourse,
+    RelapseState,
+    is_remission,
+    is_response,
+    observe_phq9,
+    observe_session,
+    relapse_bar,
+    reliable_change,
+    track_relapse,
+)
+
+# Paul: baseline 20 before induction on days 10-24, responds (PHQ-9 4 at day 31).
+INDUCTION = tuple((float(day), "induction") for day in (10, 13, 16, 19, 22, 24))
+RESPONSE = ((5.0, 20.0), (31.0, 4.0), (38.0, 5.0))
+
+
+def course_with(
+    *later: tuple[float, float], events: tuple[tuple[float, str], ...] = ()
+) -> RelapseCourse:
+    return track_relapse(RESPONSE + later, INDUCTION, events)
+
+
+class TestResponseAndRemission:
+    def test_a_fall_of_half_the_baseline_is_a_response(self) -> None:
+        assert is_response(20, 10)
+        assert not is_response(20, 11)
+
+    def test_remission_is_below_five(self) -> None:
+        assert is_remission(4)
+        assert not is_remission(5)
+
+    def test_baseline_is_the_last_phq9_before_the_first_induction_session(self) -> None:
+        course = track_relapse(((1.0, 18.0), (8.0, 21.0), (12.0, 9.0)), INDUCTION)
+        assert course.baseline == 21.0
+        assert course.baseline_day == 8.0
+
+    def test_a_phq9_on_the_day_of_the_first_session_counts_as_before_it(self) -> None:
+        course = track_relapse(((1.0, 18.0), (10.0, 22.0), (30.0, 20.0)), INDUCTION)
+        assert course.baseline == 22.0
+
+    def test_no_phq9_before_induction_means_no_baseline(self) -> None:
+        course = track_relapse(((12.0, 5.0),), INDUCTION)
+        assert course.state == RelapseState.NO_BASELINE
+        assert course.baseline is None
+
+    def test_response_is_recorded_with_its_day(self) -> None:
+        course = track_relapse(RESPONSE, INDUCTION)
+        assert course.state == RelapseState.RESPONDING
+        assert course.response_day == 31.0
+
+    def test_before_induction_the_course_has_not_started(self) -> None:
+        assert track_relapse(((1.0, 20.0),), ()).state == RelapseState.NOT_STARTED
+
+
+class TestReliableChange:
+    @pytest.mark.parametrize(
+        ("instrument", "before", "after", "expected"),
+        [
+            ("phq9", 4, 10, ChangeKind.WORSENED),
+            ("phq9", 4, 9, ChangeKind.UNCHANGED),
+            ("phq9", 16, 10, ChangeKind.IMPROVED),
+            ("gad7", 10, 6, ChangeKind.IMPROVED),
+            ("gad7", 10, 7, ChangeKind.UNCHANGED),
+            ("pcl5", 40, 50, ChangeKind.WORSENED),
+            ("pain_nrs", 8, 6, ChangeKind.IMPROVED),
+            ("pain_nrs", 3, 2, ChangeKind.IMPROVED),  # 33 % of 3 (IMMPACT)
+            ("pain_nrs", 8, 7, ChangeKind.UNCHANGED),
+        ],
+    )
+    def test_thresholds_follow_design(
+        self, instrument: str, before: float, after: float, expected: ChangeKind
+    ) -> None:
+        assert reliable_change(instrument, before, after) == expected
+
+    def test_unknown_instruments_are_refused(self) -> None:
+        with pytest.raises(ValueError, match="phq9"):
+            reliable_change("qids", 1, 2)
+
+
+class TestRelapse:
+    def test_the_bar_is_ten_or_half_the_improvement_lost(self) -> None:
+        assert relapse_bar(20, 4) == 12.0
+        assert relapse_bar(14, 4) == 10.0
+
+    def test_two_check_ins_a_week_apart_confirm_relapse_on_the_second(self) -> None:
+        course = course_with((45.0, 13.0), (52.0, 14.0))
+        assert course.state == RelapseState.RELAPSED
+        assert course.relapse_days == (52.0,)
+        assert course.relapse_anchor_days == (45.0,)
+
+    def test_one_check_in_over_the_bar_is_pending(self) -> None:
+        course = course_with((45.0, 13.0))
+        assert course.state == RelapseState.PENDING
+        assert course.pending_since == 45.0
+
+    def test_a_check_in_back_under_the_bar_cancels_the_pending_relapse(self) -> None:
+        course = course_with((45.0, 13.0), (52.0, 8.0), (59.0, 13.0))
+        assert course.state == RelapseState.PENDING
+        assert course.relapse_days == ()
+
+    @pytest.mark.parametrize(
+        ("gap", "confirmed"),
+        [(4.9, False), (5.0, True), (10.0, True), (15.0, True), (15.1, False)],
+    )
+    def test_confirmation_needs_five_to_fifteen_days(self, gap: float, confirmed: bool) -> None:
+        course = course_with((45.0, 13.0), (45.0 + gap, 14.0))
+        assert (course.state == RelapseState.RELAPSED) is confirmed
+
+    def test_a_too_early_check_in_neither_confirms_nor_cancels(self) -> None:
+        course = course_with((45.0, 13.0), (47.0, 14.0), (51.0, 15.0))
+        assert course.relapse_days == (51.0,)
+        assert course.relapse_anchor_days == (45.0,)
+
+    def test_a_check_in_after_fifteen_days_starts_a_new_confirmation(self) -> None:
+        course = course_with((45.0, 13.0), (61.0, 14.0))
+        assert course.state == RelapseState.PENDING
+        assert course.pending_since == 61.0
+        assert course_with((45.0, 13.0), (61.0, 14.0), (68.0, 14.0)).relapse_days == (68.0,)
+
+    def test_ten_points_are_not_enough_when_half_the_improvement_is_kept(self) -> None:
+        # Baseline 20, best 4: the bar is 12.
+        course = course_with((45.0, 11.0), (52.0, 11.0))
+        assert course.state == RelapseState.RESPONDING
+        assert course.relapse_bar == 12.0
+
+    def test_a_clinician_entered_event_is_a_relapse_at_once(self) -> None:
+        course = course_with(events=((40.0, "hospitalisation"),))
+        assert course.state == RelapseState.RELAPSED
+        assert course.relapse_days == (40.0,)
+        assert course_with(events=((40.0, "suicide_related"),)).relapse_days == (40.0,)
+
+    def test_a_non_responder_never_relapses(self) -> None:
+        scores = ((5.0, 20.0), (31.0, 14.0), (38.0, 22.0), (45.0, 24.0), (52.0, 25.0))
+        course = track_relapse(scores, INDUCTION, ((50.0, "hospitalisation"),))
+        assert course.state == RelapseState.NOT_RESPONDED
+        assert course.relapse_days == ()
+
+    def test_a_new_response_after_relapse_can_relapse_again(self) -> None:
+        course = course_with(
+            (45.0, 13.0), (52.0, 14.0), (60.0, 3.0), (67.0, 12.0), (74.0, 13.0)
+        )
+        assert course.relapse_days == (52.0, 74.0)
+
+    def test_a_failed_booster_does_not_raise_the_bar(self) -> None:
+        sessions = (*INDUCTION, (48.0, "booster"))
+        course = track_relapse(RESPONSE + ((45.0, 14.0), (52.0, 14.0)), sessions)
+        assert course.relapse_days == (52.0,)
+
+    def test_the_nadir_is_the_lowest_since_the_latest_session(self) -> None:
+        sessions = (*INDUCTION, (40.0, "booster"))
+        course = track_relapse(RESPONSE + ((47.0, 7.0), (54.0, 6.0)), sessions)
+        assert course.nadir == 6.0
+        assert course.nadir_day == 54.0
+
+    def test_a_re_induction_after_a_long_gap_starts_a_new_course(self) -> None:
+        later = tuple((float(day), "induction") for day in (200, 203))
+        course = track_relapse(RESPONSE + ((190.0, 18.0), (210.0, 8.0)), INDUCTION + later)
+        assert course.baseline == 18.0
+        assert course.response_day == 210.0
+
+
+def test_the_state_machine_runs_many_patients_at_once() -> None:
+    """Rows are independent: each patient follows its own records."""
+    m = RelapseArrays.empty(3)
+    settings = DefinitionSettings()
+    everyone = np.ones(3, dtype=bool)
+    observe_phq9(m, everyone, np.full(3, 1.0), np.array([20.0, 20.0, 14.0]), settings)
+    observe_session(m, everyone, np.full(3, 2.0), everyone, settings)
+    observe_phq9(m, everyone, np.full(3, 9.0), np.array([4.0, 15.0, 6.0]), settings)
+    assert [RelapseState(s) for s in ("responding", "not_responded", "responding")] == [
+        list(RelapseState)[int(code)] for code in m.state
+    ]
+
+
+def test_settings_refuse_an_inverted_confirmation_window() -> None:
+    with pytest.raises(ValueError, match="confirmation"):
+        DefinitionSettings(confirmation_min_days=16.0)
