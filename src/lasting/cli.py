@@ -94,7 +94,13 @@ def run_processes(commands: Sequence[list[str]]) -> int:
     return exit_code
 
 
+def use_site_url(host: str, port: int) -> None:
+    """Check-in links point at this server unless LASTING_SITE_URL says otherwise."""
+    os.environ.setdefault("LASTING_SITE_URL", f"http://{host}:{port}")
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
+    use_site_url(args.host, args.port)
     setup_django()
     from lasting.demo import DEMO_LOGINS_FILE, seed_demo
 
@@ -118,6 +124,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    use_site_url(args.host, args.port)
     setup_django()
     prepare_site()
     commands = [web_command(args.host, args.port, args.workers)]

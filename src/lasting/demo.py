@@ -300,7 +300,7 @@ def create_patients(
     clinicians = [m.user for m in memberships if m.role == Role.CLINICIAN]
     nurses = [m.user for m in memberships if m.role == Role.STAFF]
     locations = list(Location.objects.filter(organization=organization))
-    today = timezone.localdate()
+    today = timezone.localdate(timezone=ZoneInfo(organization.time_zone))
     day_zero = today - timedelta(days=HISTORY_DAYS - 1)
     counts = {"patients": 0, "sessions": 0, "check-ins": 0, "alerts": 0}
     for simulated in cohort.patients:
@@ -322,9 +322,10 @@ def create_patients(
 
 
 def at_local(day: date, hour: float, tz: ZoneInfo) -> datetime:
+    """A moment on a simulated day, never later than now (history ends at the present)."""
     minutes = int(hour * 60)
     local = datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=tz)
-    return local.astimezone(UTC)
+    return min(local.astimezone(UTC), timezone.now() - timedelta(minutes=5))
 
 
 def store_patient(

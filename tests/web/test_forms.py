@@ -155,3 +155,53 @@ def test_the_timeline_carries_a_vega_lite_spec_with_scores_and_sessions(clinic):
     assert '"score": 18' in values
     assert '"kind": "Induction"' in values
     assert "cdn" not in content.lower()
+
+
+def test_empty_vital_rows_are_skipped(clinic, rn_cara):
+    paul = make_patient(clinic)
+    body = session_body()
+    for field in (
+        "measured_at",
+        "systolic_mmhg",
+        "diastolic_mmhg",
+        "heart_rate_bpm",
+        "spo2_percent",
+    ):
+        body[f"vitals-1-{field}"] = ""
+    response = rn_cara.post(reverse("treatment:new_session", args=[paul.pk]), body)
+    assert response.status_code == 302
+    assert TreatmentSession.objects.get().vitals.count() == 2
+
+
+def test_a_session_needs_a_reading_before_the_dose(clinic, rn_cara):
+    paul = make_patient(clinic)
+    body = session_body(**{"vitals-0-phase": "during"})
+    response = rn_cara.post(reverse("treatment:new_session", args=[paul.pk]), body)
+    assert response.status_code == 422
+    assert b"Record vital signs before the dose." in response.content
+    assert not TreatmentSession.objects.exists()
+
+
+def test_a_reading_far_from_the_session_is_refused(clinic, rn_cara):
+    paul = make_patient(clinic)
+    body = session_body(**{"vitals-0-measured_at": "2026-11-13T08:55"})
+    response = rn_cara.post(reverse("treatment:new_session", args=[paul.pk]), body)
+    assert response.status_code == 422
+    assert b"is outside the session" in response.content
+
+
+def test_esketamine_needs_blood_pressure_40_minutes_after_the_dose(clinic, rn_cara):
+    paul = make_patient(clinic)
+    too_early = {"vitals-2-measured_at": "2026-11-20T09:30"}
+    response = rn_cara.post(
+        reverse("treatment:new_session", args=[paul.pk]),
+        session_body(route="intranasal_esketamine", **too_early),
+    )
+    assert response.status_code == 422
+    assert b"at least 40 minutes after the dose" in response.content
+    on_time = {"vitals-2-measured_at": "2026-11-20T09:41"}
+    response = rn_cara.post(
+        reverse("treatment:new_session", args=[paul.pk]),
+        session_body(route="intranasal_esketamine", **on_time),
+    )
+    assert response.status_code == 302

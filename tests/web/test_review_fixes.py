@@ -129,6 +129,16 @@ def test_a_returning_patient_starts_a_new_course_with_its_own_baseline(clinic):
             "dose_mg": 40,
             "started_at": now - timedelta(days=19),
         },
+        [
+            {
+                "phase": "before",
+                "measured_at": now - timedelta(days=19, minutes=10),
+                "systolic_mmhg": 120,
+                "diastolic_mmhg": 80,
+                "heart_rate_bpm": 70,
+                "spo2_percent": 98,
+            }
+        ],
     )
     assert session.course.number == 2
     assert session.course.phase == Phase.INDUCTION

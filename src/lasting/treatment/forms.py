@@ -76,6 +76,17 @@ class VitalSignForm(forms.ModelForm[VitalSign]):
         }
 
 
-VitalSignFormSet = forms.formset_factory(VitalSignForm, extra=0, min_num=1, validate_min=True)
+class BaseVitalSignFormSet(forms.BaseFormSet[VitalSignForm]):
+    """Rows are offered for before, during and after the dose; a row left empty is skipped."""
+
+    def initial_form_count(self) -> int:
+        # Every row is optional (the session's own rules say which are needed), so none
+        # counts as an "initial" row that would have to be filled in.
+        return 0
+
+
+VitalSignFormSet = forms.formset_factory(
+    VitalSignForm, formset=BaseVitalSignFormSet, extra=3, max_num=12
+)
 
 INITIAL_VITAL_PHASES = [VitalPhase.BEFORE, VitalPhase.DURING, VitalPhase.AFTER]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
@@ -27,8 +27,12 @@ def new_session(request: ClinicRequest, patient_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid() and vitals.is_valid():
         rows = [row for row in vitals.cleaned_data if row]
-        log_session(Actor.from_request(request), patient, form.cleaned_data, rows)
-        return redirect("clinic:patient", patient_id=patient.pk)
+        try:
+            log_session(Actor.from_request(request), patient, form.cleaned_data, rows)
+        except ValidationError as problems:
+            form.add_error(None, problems)
+        else:
+            return redirect("clinic:patient", patient_id=patient.pk)
     status = 422 if request.method == "POST" else 200
     return render(
         request,

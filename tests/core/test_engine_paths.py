@@ -1,0 +1,147 @@
+"""One maths, two paths: the batch sweep and the one-patient path agree (DESIGN 5)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lasting_core.engine import (
+    Assessment,
+    EngineState,
+    PatientHistory,
+    assess_cohort,
+    assess_patient,
+)
+from tests.core.engine_factories import make_random_history, make_responder
+
+NUMBERS = (
+    "level",
+    "level_sd",
+    "slope_per_week",
+    "slope_sd",
+    "p_relapse_14d",
+    "p_relapse_28d",
+    "crossing_day",
+    "baseline",
+    "nadir",
+    "relapse_bar",
+    "days_since_session",
+    "usual_interval_days",
+)
+
+
+def assert_same(batch: Assessment, one: Assessment, tolerance: float = 1e-9) -> None:
+    for name in NUMBERS:
+        a, b = getattr(batch, name), getattr(one, name)
+        if a is None or b is None:
+            assert a is None and b is None, name
+        else:
+            assert abs(a - b) <= tolerance * max(1.0, abs(a)), (name, a, b)
+    assert batch.relapse_state == one.relapse_state
+    assert batch.missed_checkins == one.missed_checkins
+    assert [s.kind for s in batch.signals] == [s.kind for s in one.signals]
+    assert batch.explanation == one.explanation
+
+
+@pytest.fixture(scope="module")
+def random_cohort() -> list[PatientHistory]:
+    rng = np.random.default_rng(2024)
+    return [make_random_history(rng) for _ in range(40)]
+
+
+@pytest.mark.parametrize("as_of", [60.0, 121.5, 200.0])
+def test_batch_and_one_patient_paths_agree_on_a_random_cohort(
+    random_cohort: list[PatientHistory], as_of: float
+) -> None:
+    batch = assess_cohort(random_cohort, as_of)
+    for history, assessment in zip(random_cohort, batch, strict=True):
+        assert_same(assessment, assess_patient(history, as_of))
+
+
+def test_resuming_from_a_stored_state_gives_the_same_assessment(
+    random_cohort: list[PatientHistory],
+) -> None:
+    """The app stores the state as JSON and folds in each new record with one step."""
+    for history in random_cohort[:5]:
+        days = sorted(
+            {d for d, _ in history.phq9}
+            | {d for d, *_ in history.daily}
+            | {d for d, _ in history.sessions}
+        )
+        state: EngineState | None = None
+        for day in days[::12] + [days[-1]]:
+            step = assess_patient(history, day, state=state)
+            assert step.state is not None
+            state = EngineState.from_json(step.state.to_json())
+            assert_same(assess_patient(history, day), step, tolerance=0.0)
+
+
+def test_a_stale_state_is_ignored_when_records_were_back_filled() -> None:
+    history = make_responder(weekly=[4, 5, 6, 9, 12])
+    first = assess_patient(history, 70.0)
+    back_filled = PatientHistory(
+        phq9=(*history.phq9, (40.0, 15.0)), sessions=history.sessions
+    )
+    resumed = assess_patient(back_filled, 70.0, state=first.state)
+    assert_same(assess_patient(back_filled, 70.0), resumed, tolerance=0.0)
+
+
+def test_records_after_the_assessment_day_are_ignored() -> None:
+    history = make_responder(weekly=[4, 5, 6, 9, 12, 14, 15])
+    cut = PatientHistory(phq9=tuple(r for r in history.phq9 if r[0] <= 50.0), sessions=history.sessions)
+    assert_same(assess_patient(cut, 50.0), assess_patient(history, 50.0), tolerance=0.0)
+
+
+def test_the_state_is_plain_json() -> None:
+    state = assess_patient(make_responder(), 60.0).state
+    assert state is not None
+    text = state.to_json()
+    assert "NaN" not in text
+    assert EngineState.from_json(text).to_json() == text
+
+
+days_strategy = st.floats(min_value=0.0, max_value=150.0, allow_nan=False)
+history_strategy = st.builds(
+    PatientHistory,
+    phq9=st.lists(st.tuples(days_strategy, st.integers(0, 27).map(float)), max_size=12).map(
+        tuple
+    ),
+    sessions=st.lists(
+        st.tuples(days_strategy, st.sampled_from(["induction", "booster", "maintenance"])),
+        max_size=8,
+    ).map(tuple),
+    daily=st.lists(
+        st.tuples(
+            days_strategy,
+            st.one_of(st.none(), st.integers(0, 10).map(float)),
+            st.one_of(st.none(), st.integers(0, 10).map(float)),
+            st.one_of(st.none(), st.integers(0, 10).map(float)),
+        ),
+        max_size=25,
+    ).map(tuple),
+    events=st.lists(st.tuples(days_strategy, st.just("hospitalisation")), max_size=1).map(tuple),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(alice=history_strategy, bob=history_strategy, other_bob=history_strategy)
+def test_one_patients_result_never_depends_on_another_patients_data(
+    alice: PatientHistory, bob: PatientHistory, other_bob: PatientHistory
+) -> None:
+    """Alice's assessment is the same whoever shares the sweep with her (exactly)."""
+    with_bob = assess_cohort([alice, bob], 150.0)[0]
+    with_other = assess_cohort([other_bob, alice], 150.0)[1]
+    alone = assess_cohort([alice], 150.0)[0]
+    assert with_bob == with_other == alone
+
+
+def test_an_empty_history_has_no_numbers() -> None:
+    assessment = assess_patient(PatientHistory(), 10.0)
+    assert assessment.level is None
+    assert assessment.p_relapse_28d is None
+    assert assessment.explanation == "No PHQ-9 yet."
+    assert not math.isnan(assessment.as_of_day)
