@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from lasting.accounts.models import Organization
 from lasting.alerts.tasks import escalate_overdue_alerts_task
+from lasting.plans.tasks import sweep_organization_task
 
 log = logging.getLogger("lasting.periodic")
 
@@ -30,12 +32,23 @@ class PeriodicJob:
         return self.last_enqueued is None or now - self.last_enqueued >= self.every_seconds
 
 
+def enqueue_sweeps() -> None:
+    """One sweep job per organisation, so a network of clinics spreads over workers."""
+    for organization_id in Organization.objects.values_list("pk", flat=True):
+        sweep_organization_task.enqueue(organization_id)
+
+
 def periodic_jobs() -> list[PeriodicJob]:
     return [
         PeriodicJob(
             "escalate overdue safety alerts",
             settings.ESCALATION_CHECK_SECONDS,
             lambda: escalate_overdue_alerts_task.enqueue(),
+        ),
+        PeriodicJob(
+            "sweep every patient's risk",
+            settings.RISK_SWEEP_MINUTES * 60,
+            enqueue_sweeps,
         ),
     ]
 

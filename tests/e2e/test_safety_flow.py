@@ -62,7 +62,7 @@ def test_item9_through_a_link_reaches_the_top_of_the_caseload(live_server, brows
     assert "988" in crisis.inner_text()
     patient_page.screenshot(path=str(artifacts / "checkin-crisis.png"), full_page=True)
 
-    alert = Alert.objects.get(patient=paul)
+    alert = Alert.objects.get(patient=paul, kind="safety")
     assert alert.priority == Priority.URGENT
 
     page.goto(f"{live_server.url}/caseload/")

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from lasting.accounts.models import Role
-from lasting.alerts.models import Alert
+from lasting.alerts.models import Alert, RiskAssessment
 from lasting.periodic import run_scheduler
 from tests.factories import make_member, make_organization, make_patient, make_phq9
 
@@ -29,7 +29,12 @@ def test_the_scheduler_enqueues_escalation_and_the_worker_runs_it():
     # Opening the alert queued its notification; the scheduler queues the escalation.
     assert DBTaskResult.objects.filter(status="READY").count() == 1
     run_scheduler(once=True)
-    assert DBTaskResult.objects.filter(status="READY").count() == 2
+    queued = sorted(DBTaskResult.objects.values_list("task_path", flat=True))
+    assert queued == [
+        "lasting.alerts.tasks.escalate_overdue_alerts_task",
+        "lasting.alerts.tasks.notify_alert_task",
+        "lasting.plans.tasks.sweep_organization_task",
+    ]
 
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
 
@@ -38,6 +43,7 @@ def test_the_scheduler_enqueues_escalation_and_the_worker_runs_it():
     assert alert.notified_at is not None
     assert alert.escalated_at is not None
     assert alert.escalation_notified_at is not None
+    assert RiskAssessment.objects.filter(patient=paul).exists()  # the sweep ran
     subjects = sorted(message.subject for message in mail.outbox)
     assert subjects == [
         "Lasting: a new safety alert",

@@ -128,3 +128,13 @@ class RiskAssessment(models.Model):
                 fields=["patient", "assessed_on"], name="one_assessment_per_patient_day"
             )
         ]
+
+
+class ClinicPrior(models.Model):
+    """The engine's clinic-level prior for the personal rate of return, refit by the sweep."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="engine_prior"
+    )
+    fitted_at = models.DateTimeField()
+    parameters = models.JSONField()

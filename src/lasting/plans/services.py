@@ -3,26 +3,91 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from lasting.accounts import rules
 from lasting.accounts.models import Location, Membership
+from lasting.alerts.queries import local_day
+from lasting.alerts.risk import assess_many, assess_one
 from lasting.audit.models import Action, Outcome
 from lasting.audit.services import Actor, record_event
-from lasting.patients.models import Patient
+from lasting.patients.models import Course, Patient, Phase
+from lasting.patients.queries import find_current_course
 from lasting.plans.models import BoosterProposal, MaintenancePlan, ProposalStatus
 from lasting.treatment.models import Appointment, SessionKind
 from lasting_core.daynumbers import date_of_day
-from lasting_core.policies import Proposal
+from lasting_core.engine import Assessment, SignalKind
+from lasting_core.policies import Proposal, RiskSnapshot, propose
 
 
 def find_plan(patient: Patient) -> MaintenancePlan:
     """The patient's plan, or an unsaved default one (saved when a clinician saves it)."""
     plan = MaintenancePlan.objects.filter(patient=patient).first()
     return plan or MaintenancePlan(patient=patient, organization_id=patient.organization_id)
+
+
+def snapshot_for(
+    patient: Patient, assessment: Assessment, plan: MaintenancePlan, now: datetime
+) -> RiskSnapshot:
+    """What the plan's policy needs, from the engine's assessment and the patient's rows."""
+    zone = ZoneInfo(patient.time_zone)
+    last_proposal = BoosterProposal.objects.filter(patient=patient).order_by("-created_at").first()
+    course = find_current_course(patient)
+    since = assessment.days_since_session
+    return RiskSnapshot(
+        as_of_day=assessment.as_of_day,
+        p_relapse_14d=assessment.p_relapse_14d,
+        p_relapse_28d=assessment.p_relapse_28d,
+        crossing_day=assessment.crossing_day,
+        latest_phq9=assessment.latest_phq9,
+        nadir_phq9=assessment.nadir,
+        early_warning=any(s.kind == SignalKind.EARLY_WARNING for s in assessment.signals),
+        last_session_day=None if since is None else assessment.as_of_day - since,
+        last_proposal_day=local_day(last_proposal.created_at, zone) if last_proposal else None,
+        in_maintenance=course is not None and course.phase == Phase.MAINTENANCE,
+    )
+
+
+def propose_booster(
+    patient: Patient, assessment: Assessment, now: datetime
+) -> BoosterProposal | None:
+    """Ask the patient's plan whether a booster is due; store the proposal if so."""
+    plan = find_plan(patient)
+    proposal = propose(plan.policy_settings(), snapshot_for(patient, assessment, plan, now))
+    if proposal is None:
+        return None
+    today = date_of_day(assessment.as_of_day)
+    return open_proposal(patient, plan, proposal, today=today, now=now)
+
+
+def refresh_patient(patient: Patient, now: datetime | None = None) -> BoosterProposal | None:
+    """Re-assess one patient after new data (incremental path) and apply their plan."""
+    now = now or timezone.now()
+    assessment = assess_one(patient, now)
+    return propose_booster(patient, assessment, now)
+
+
+def sweep_organization(organization_id: int, now: datetime | None = None) -> int:
+    """Re-assess every patient in active care (batch path); return how many were assessed."""
+    now = now or timezone.now()
+    expire_proposals(timezone.localdate(now))
+    current_phase = Subquery(
+        Course.objects.filter(patient=OuterRef("pk")).order_by("-number").values("phase")[:1]
+    )
+    patients = list(
+        Patient.objects.filter(organization_id=organization_id)
+        .annotate(current_phase=current_phase)
+        .exclude(current_phase__in=[Phase.DISCONTINUED, Phase.COMPLETED])
+    )
+    assessments = assess_many(patients, now)
+    for patient in patients:
+        propose_booster(patient, assessments[patient.pk], now)
+    return len(assessments)
 
 
 def get_or_create_plan(patient: Patient) -> MaintenancePlan:

@@ -7,6 +7,7 @@ error), a safety alert still opens and the crisis resources are shown at once.
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from django.db import transaction
@@ -20,7 +21,11 @@ from lasting.audit.services import Actor
 from lasting.checkins.forms import CheckInForm, field_name
 from lasting.checkins.models import CheckIn, CheckInLink, Instrument, Source
 from lasting.checkins.services import IdempotencyConflict, LinkError, LinkProblem, open_link
+from lasting.patients.models import Patient
+from lasting.plans.services import refresh_patient
 from lasting_core.instruments import InstrumentCode, ScoreFlag
+
+log = logging.getLogger("lasting.portal")
 
 LINK_PROBLEM_STATUS = {LinkProblem.INVALID: 404, LinkProblem.EXPIRED: 410, LinkProblem.USED: 410}
 
@@ -98,11 +103,21 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
         return link_problem(request, "conflict", link=link, status=422)
     except LinkError as error:
         return link_problem(request, error.problem, link=link)
+    if recorded.created:
+        reassess(patient)
     return render(
         request,
         "portal/checkin_done.html",
         {**context, "needs_crisis_support": needs_crisis_support(recorded.checkin)},
     )
+
+
+def reassess(patient: Patient) -> None:
+    """Update the patient's risk within this request (the check-in itself is committed)."""
+    try:
+        refresh_patient(patient)
+    except Exception:  # never fail the patient's submission; the next sweep re-assesses
+        log.exception("patient %s: re-assessment after a check-in failed", patient.pk)
 
 
 def link_problem(

@@ -17,6 +17,7 @@ from lasting.patients.models import Patient, Phase
 from lasting.patients.queries import find_current_course
 from lasting.patients.services import advance_course, open_next_course
 from lasting.treatment.models import Route, SessionKind, TreatmentSession, VitalPhase, VitalSign
+from lasting.treatment.signals import session_logged
 
 VITALS_BEFORE_LEEWAY = timedelta(hours=2)
 VITALS_AFTER_LEEWAY = timedelta(hours=1)
@@ -86,6 +87,9 @@ def log_session(
     target = Phase.INDUCTION if session.kind == SessionKind.INDUCTION else Phase.MAINTENANCE
     advance_course(
         course, target, timezone.localtime(session.started_at, ZoneInfo(patient.time_zone)).date()
+    )
+    transaction.on_commit(
+        lambda: session_logged.send(sender=TreatmentSession, patient=patient, session=session)
     )
     record_event(
         actor,

@@ -1,0 +1,13 @@
+"""Background jobs for plans: the engine's periodic sweep, one organisation per job."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from lasting.plans.services import sweep_organization
+
+
+@task()
+def sweep_organization_task(organization_id: int) -> int:
+    """Re-assess an organisation's patients and apply their plans; safe to run twice."""
+    return sweep_organization(organization_id)
