@@ -18,16 +18,34 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from lasting.accounts.models import Location, Membership, Organization, Role, User
-from lasting.alerts.models import Alert, AlertKind, AlertStatus, Priority
+from lasting.alerts.models import (
+    Alert,
+    AlertKind,
+    AlertStatus,
+    ClinicPrior,
+    Priority,
+    RiskAssessment,
+)
+from lasting.alerts.risk import assess_many, assess_one
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.checkins.models import CheckIn, Response, Source
 from lasting.checkins.services import response_from_score
 from lasting.patients.models import Course, Diagnosis, Patient, Phase
-from lasting.treatment.models import Route, SessionKind, TreatmentSession, VitalPhase, VitalSign
+from lasting.plans.models import BoosterProposal, MaintenancePlan, PolicyChoice
+from lasting.plans.services import propose_booster
+from lasting.treatment.models import (
+    Appointment,
+    Route,
+    SessionKind,
+    TreatmentSession,
+    VitalPhase,
+    VitalSign,
+)
 from lasting_core.instruments import InstrumentCode, ScoreFlag, score
 from lasting_core.simulation import (
     MaintenancePolicy,
@@ -219,6 +237,7 @@ def seed_demo(*, patients: int, seed: int, reset: bool, logins_file: Path) -> Se
         ).delete()
         organization, memberships, passwords = create_clinic()
         created = create_patients(organization, memberships, patients=patients, seed=seed)
+        created += ", " + seed_risk_history(organization)
         record_event(
             Actor.system("lasting demo", organization.pk),
             Action.CREATE,
@@ -237,6 +256,60 @@ def seed_demo(*, patients: int, seed: int, reset: bool, logins_file: Path) -> Se
     return SeededDemo(summary=f"Seeded the demo clinic: {created}.", login_lines=login_lines)
 
 
+PLAN_FOR_POLICY = {
+    MaintenancePolicy.FIXED: PolicyChoice.FIXED,
+    MaintenancePolicy.SYMPTOM: PolicyChoice.FORECAST,
+    MaintenancePolicy.NONE: PolicyChoice.AS_NEEDED,
+}
+RISK_HISTORY_WEEKS = 12
+
+
+def seed_risk_history(organization: Organization) -> str:
+    """Run the engine as the clinic would have: weekly sweeps over the last 12 weeks.
+
+    Each sweep sees only the data recorded by its own date (no look-ahead); the clinic
+    prior is fitted once on today's history. Engine alerts older than a week are marked
+    reviewed, as a clinic's weekly case review would have done; today's booster proposals
+    come from each patient's plan.
+    """
+    now = timezone.now()
+    active = list(
+        Patient.objects.filter(organization=organization)
+        .annotate(
+            current_phase=Subquery(
+                Course.objects.filter(patient=OuterRef("pk"))
+                .order_by("-number")
+                .values("phase")[:1]
+            )
+        )
+        .exclude(current_phase__in=[Phase.DISCONTINUED, Phase.COMPLETED])
+    )
+    for weeks_ago in range(RISK_HISTORY_WEEKS, -1, -1):
+        assess_many(active, now - timedelta(weeks=weeks_ago), refit_prior=weeks_ago == 0)
+    reviewer = organization.memberships.filter(role=Role.CLINICIAN).first()
+    reviewed = (
+        Alert.objects.filter(organization=organization, opened_at__lt=now - timedelta(days=7))
+        .exclude(kind=AlertKind.SAFETY)
+        .update(
+            status=AlertStatus.RESOLVED,
+            acknowledged_at=F("opened_at") + timedelta(days=1),
+            acknowledged_by_id=reviewer.user_id if reviewer else None,
+            resolved_at=F("opened_at") + timedelta(days=2),
+            resolved_by_id=reviewer.user_id if reviewer else None,
+            resolution_note="Reviewed at the weekly case review.",
+        )
+    )
+    proposals = 0
+    for patient in active:
+        assessment = assess_one(patient, now)
+        if propose_booster(patient, assessment, now) is not None:
+            proposals += 1
+    return (
+        f"{RISK_HISTORY_WEEKS + 1} weekly risk sweeps ({reviewed} engine alerts reviewed), "
+        f"{proposals} open booster proposals"
+    )
+
+
 def count_patients(organization: Organization) -> int:
     return Patient.objects.filter(organization=organization).count()
 
@@ -244,7 +317,19 @@ def count_patients(organization: Organization) -> int:
 @transaction.atomic
 def delete_demo(organization: Organization) -> None:
     """Remove the demo organisation and everything in it (the audit trail stays)."""
-    for model in (Alert, Response, CheckIn, VitalSign, TreatmentSession, Course):
+    for model in (
+        BoosterProposal,
+        MaintenancePlan,
+        RiskAssessment,
+        ClinicPrior,
+        Alert,
+        Response,
+        CheckIn,
+        VitalSign,
+        TreatmentSession,
+        Appointment,
+        Course,
+    ):
         model.objects.filter(organization=organization).delete()
     Patient.objects.filter(organization=organization).delete()
     user_ids = list(
@@ -373,6 +458,9 @@ def store_patient(
     if course.phase == Phase.DISCONTINUED and simulated.discontinued_day is not None:
         course.ended_on = day_zero + timedelta(days=simulated.discontinued_day)
         course.save(update_fields=["ended_on"])
+    MaintenancePlan.objects.create(
+        organization=organization, patient=patient, policy=PLAN_FOR_POLICY[simulated.policy]
+    )
     session_count = store_sessions(patient, course, simulated, rng, day_zero, tz, nurse, location)
     checkin_count, alert_count = store_observations(
         patient, simulated.observations, rng, day_zero, tz, today

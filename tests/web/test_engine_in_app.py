@@ -76,16 +76,26 @@ def test_assessing_twice_a_day_keeps_one_row_and_one_alert_per_episode(relapsing
     assert len(kinds) == len(set(kinds))
 
 
-def test_a_resolved_engine_alert_lets_a_new_episode_open(relapsing):
+def test_resolving_an_engine_alert_does_not_reopen_the_same_episode(relapsing):
     assess_one(relapsing["paul"], relapsing["now"])
     engine_alerts = Alert.objects.exclude(kind=AlertKind.SAFETY)
     if not engine_alerts.exists():
         pytest.fail("the relapsing history raised no engine alert")
-    first = engine_alerts.first()
-    first.status = AlertStatus.RESOLVED
-    first.save()
+    count = engine_alerts.count()
+    engine_alerts.update(status=AlertStatus.RESOLVED)
     assess_one(relapsing["paul"], relapsing["now"] + timedelta(days=1))
-    assert Alert.objects.filter(kind=first.kind).count() == 2
+    assert Alert.objects.exclude(kind=AlertKind.SAFETY).count() == count
+
+
+def test_an_early_warning_after_a_booster_is_a_new_episode(relapsing):
+    paul, now = relapsing["paul"], relapsing["now"]
+    assess_one(paul, now)
+    assert Alert.objects.filter(kind=AlertKind.EARLY_WARNING).count() == 1
+    make_session(paul, kind=SessionKind.BOOSTER, started_at=now + timedelta(days=1))
+    for day, total in ((8, 4), (15, 8), (22, 11), (29, 14)):
+        make_phq9(paul, total, submitted_at=now + timedelta(days=day))
+    assess_one(paul, now + timedelta(days=29, hours=1))
+    assert Alert.objects.filter(kind=AlertKind.EARLY_WARNING).count() == 2
 
 
 def test_a_checkin_by_link_updates_the_risk_within_the_request(relapsing):

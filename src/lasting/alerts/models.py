@@ -8,6 +8,7 @@ from django.db import models
 from lasting.accounts.models import Organization
 from lasting.checkins.models import Response
 from lasting.patients.models import Patient
+from lasting_core.definitions import RelapseState as CoreRelapseState
 
 
 class AlertKind(models.TextChoices):
@@ -41,6 +42,8 @@ class Alert(models.Model):
     status = models.CharField(max_length=16, choices=AlertStatus.choices, default=AlertStatus.OPEN)
     reason = models.CharField(max_length=400)
     drivers = models.JSONField(default=dict)
+    # Engine alerts: the engine day number naming the episode (one alert per episode).
+    episode_day = models.IntegerField(null=True, blank=True)
     response = models.ForeignKey(
         Response, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
     )
@@ -83,7 +86,10 @@ class Alert(models.Model):
 
     class Meta:
         ordering = ["-opened_at"]
-        indexes = [models.Index(fields=["organization", "status", "kind"])]
+        indexes = [
+            models.Index(fields=["organization", "status", "kind"]),
+            models.Index(fields=["patient", "kind", "episode_day"]),
+        ]
 
     def __str__(self) -> str:
         return (
@@ -92,14 +98,14 @@ class Alert(models.Model):
 
 
 class RelapseState(models.TextChoices):
-    """Mirrors lasting_core.definitions.RelapseState."""
+    """Labels for lasting_core.definitions.RelapseState (the values are the core's)."""
 
-    NO_BASELINE = "no_baseline", "No baseline yet"
-    NOT_RESPONDED = "not_responded", "Not responded"
-    RESPONDING = "responding", "Responding"
-    REMISSION = "remission", "In remission"
-    AT_RISK = "at_risk", "First relapse-level score"
-    RELAPSED = "relapsed", "Relapsed"
+    NOT_STARTED = CoreRelapseState.NOT_STARTED.value, "Before induction"
+    NO_BASELINE = CoreRelapseState.NO_BASELINE.value, "No baseline PHQ-9"
+    NOT_RESPONDED = CoreRelapseState.NOT_RESPONDED.value, "Not responded (yet)"
+    RESPONDING = CoreRelapseState.RESPONDING.value, "Responding"
+    PENDING = CoreRelapseState.PENDING.value, "Relapse-level score, awaiting confirmation"
+    RELAPSED = CoreRelapseState.RELAPSED.value, "Relapsed"
 
 
 class RiskAssessment(models.Model):
@@ -117,7 +123,10 @@ class RiskAssessment(models.Model):
     crossing_on = models.DateField(null=True)
     crossing_earliest_on = models.DateField(null=True)
     crossing_latest_on = models.DateField(null=True)
-    relapse_state = models.CharField(max_length=32, blank=True)
+    # The PHQ-9 this patient must reach for the relapse definition (>= 10 and half the
+    # improvement lost, DESIGN section 2).
+    relapse_bar = models.FloatField(null=True)
+    relapse_state = models.CharField(max_length=32, blank=True, choices=RelapseState.choices)
     explanation = models.TextField(blank=True)
     signals = models.JSONField(default=list)
 

@@ -9,6 +9,7 @@ sweep of a whole clinic (the batch path, vectorised across patients). Both end i
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -19,7 +20,6 @@ from django.utils import timezone
 from lasting.alerts.models import (
     Alert,
     AlertKind,
-    AlertStatus,
     ClinicPrior,
     Priority,
     RiskAssessment,
@@ -131,6 +131,7 @@ def store_assessment(patient: Patient, assessment: Assessment, now: datetime) ->
             "crossing_earliest_on": date_of_day(interval[0]) if interval else None,
             "crossing_latest_on": date_of_day(interval[1]) if interval else None,
             "relapse_state": str(assessment.relapse_state),
+            "relapse_bar": rounded(assessment.relapse_bar, 2),
             "explanation": assessment.explanation,
             "signals": [
                 {
@@ -146,21 +147,32 @@ def store_assessment(patient: Patient, assessment: Assessment, now: datetime) ->
     return stored
 
 
-def open_engine_alerts(patient: Patient, assessment: Assessment, now: datetime) -> list[Alert]:
-    """Open a needs-review alert for each alert-worthy signal, one per episode.
+def episode_anchor(assessment: Assessment, kind: SignalKind, signal_day: float) -> int:
+    """The day that names the episode a signal belongs to (mirrors the engine's replay).
 
-    An episode lasts while an alert of that kind is unresolved: a clinician resolving it
-    closes the episode, and the next signal of that kind opens a new one.
+    A relapse is one episode per confirmation day; a disengagement one per silence (its
+    due day); an early warning one per relief period, i.e. since the last session.
+    """
+    if kind == SignalKind.EARLY_WARNING:
+        since = assessment.days_since_session
+        return math.floor(assessment.as_of_day - since) if since is not None else 0
+    return math.floor(signal_day)
+
+
+def open_engine_alerts(patient: Patient, assessment: Assessment, now: datetime) -> list[Alert]:
+    """Open a needs-review alert for each alert-worthy signal, once per episode.
+
+    Resolving an alert does not reopen its episode: a relapse confirmed on one day, a
+    silence that started on one day, or an early warning since the last session raises
+    one alert, however many assessments see it again.
     """
     opened: list[Alert] = []
     for signal in assessment.signals:
         if signal.kind not in ALERT_KINDS:
             continue
         kind = SIGNAL_ALERTS[signal.kind]
-        ongoing = Alert.objects.filter(patient=patient, kind=kind).exclude(
-            status=AlertStatus.RESOLVED
-        )
-        if ongoing.exists():
+        anchor = episode_anchor(assessment, signal.kind, signal.day)
+        if Alert.objects.filter(patient=patient, kind=kind, episode_day=anchor).exists():
             continue
         opened.append(
             Alert.objects.create(
@@ -170,6 +182,7 @@ def open_engine_alerts(patient: Patient, assessment: Assessment, now: datetime) 
                 priority=Priority.REVIEW,
                 reason=signal.sentence[:400],
                 drivers={**dict(signal.drivers), "p_relapse_28d": assessment.p_relapse_28d},
+                episode_day=anchor,
                 assigned_to_id=patient.assigned_clinician_id,
                 opened_at=now,
             )

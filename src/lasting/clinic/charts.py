@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,7 +12,9 @@ from zoneinfo import ZoneInfo
 import altair as alt
 from django.conf import settings
 
+from lasting.alerts.models import Alert, RiskAssessment
 from lasting.checkins.models import Instrument, Response
+from lasting.plans.models import BoosterProposal
 from lasting.treatment.models import TreatmentSession
 from lasting_core.instruments import InstrumentCode, get_instrument
 
@@ -25,6 +29,8 @@ BAND_COLOURS = {
     "moderately_severe": "#fce6dc",
     "severe": "#f9d9d9",
 }
+# The PHQ-9 threshold of the relapse definition (DESIGN section 2).
+RELAPSE_BAR = 10.0
 SESSION_COLOURS = {"induction": "#5b6b8c", "booster": "#1f7a6d", "maintenance": "#8a6bb0"}
 
 
@@ -44,10 +50,24 @@ def ensure_vega_bundle() -> Path:
     return target
 
 
-def timeline_spec(
-    responses: Iterable[Response], sessions: Iterable[TreatmentSession], zone: ZoneInfo
-) -> dict[str, Any]:
-    """PHQ-9 and GAD-7 over time on PHQ-9 severity bands, with a rule for each session."""
+@dataclass(frozen=True)
+class Timeline:
+    """Everything the patient chart draws, already read and access-checked."""
+
+    zone: ZoneInfo
+    responses: Sequence[Response]
+    sessions: Sequence[TreatmentSession]
+    assessments: Sequence[RiskAssessment] = ()
+    alerts: Sequence[Alert] = ()
+    proposals: Sequence[BoosterProposal] = ()
+
+    def local_date(self, moment: datetime) -> str:
+        return moment.astimezone(self.zone).date().isoformat()
+
+
+def timeline_spec(timeline: Timeline) -> dict[str, Any]:
+    """PHQ-9 and GAD-7 over time on PHQ-9 severity bands, with sessions, booster windows,
+    alerts and the engine's forecast of when the relapse bar will be crossed."""
     phq9 = get_instrument(InstrumentCode.PHQ9)
     bands = [
         {
@@ -60,20 +80,17 @@ def timeline_spec(
     ]
     points = [
         {
-            "date": response.observed_at.astimezone(zone).date().isoformat(),
+            "date": timeline.local_date(response.observed_at),
             "score": response.total,
             "instrument": Instrument(response.instrument).label,
             "band": response.band_label,
         }
-        for response in responses
+        for response in timeline.responses
         if response.instrument in (Instrument.PHQ9, Instrument.GAD7) and response.total is not None
     ]
     session_rows = [
-        {
-            "date": session.started_at.astimezone(zone).date().isoformat(),
-            "kind": session.get_kind_display(),
-        }
-        for session in sessions
+        {"date": timeline.local_date(session.started_at), "kind": session.get_kind_display()}
+        for session in timeline.sessions
     ]
     x = alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount="month"))
     band_layer = (
@@ -90,7 +107,8 @@ def timeline_spec(
             tooltip=[alt.Tooltip("band:N", title="PHQ-9 band")],
         )
     )
-    session_layer = (
+    layers = [band_layer, *proposal_layers(timeline, x)]
+    layers.append(
         alt.Chart({"values": session_rows})
         .mark_rule(strokeDash=[3, 3], opacity=0.7)
         .encode(
@@ -106,7 +124,8 @@ def timeline_spec(
             tooltip=[alt.Tooltip("date:T", title="Session"), alt.Tooltip("kind:N", title="Kind")],
         )
     )
-    score_layer = (
+    layers.extend(forecast_layers(timeline, x))
+    layers.append(
         alt.Chart({"values": points})
         .mark_line(point=True, strokeWidth=2)
         .encode(
@@ -124,10 +143,151 @@ def timeline_spec(
             ],
         )
     )
+    layers.extend(alert_layers(timeline, x))
     chart = (
-        alt.layer(band_layer, session_layer, score_layer)
-        .resolve_scale(color="independent", stroke="independent")
+        alt.layer(*layers)
+        .resolve_scale(color="independent", stroke="independent", shape="independent")
         .properties(width="container", height=280)
+        .configure_view(stroke=None)
+    )
+    spec: dict[str, Any] = chart.to_dict()
+    return spec
+
+
+def proposal_layers(timeline: Timeline, x: alt.X) -> list[alt.Chart]:
+    rows = [
+        {
+            "date": proposal.earliest_on.isoformat(),
+            "end": proposal.latest_on.isoformat(),
+            "status": proposal.get_status_display(),
+            "reason": proposal.reason,
+        }
+        for proposal in timeline.proposals
+    ]
+    if not rows:
+        return []
+    return [
+        alt.Chart({"values": rows})
+        .mark_rect(opacity=0.18, color=SESSION_COLOURS["booster"])
+        .encode(
+            x=x,
+            x2="end:T",
+            tooltip=[
+                alt.Tooltip("date:T", title="Booster window from"),
+                alt.Tooltip("end:T", title="to"),
+                alt.Tooltip("status:N", title="Proposal"),
+                alt.Tooltip("reason:N", title="Why"),
+            ],
+        )
+    ]
+
+
+def forecast_layers(timeline: Timeline, x: alt.X) -> list[alt.Chart]:
+    """A dashed line from today's level to the forecast crossing, and its 80 % interval."""
+    latest = timeline.assessments[-1] if timeline.assessments else None
+    if latest is None or latest.level is None or latest.crossing_on is None:
+        return []
+    bar = latest.relapse_bar if latest.relapse_bar is not None else RELAPSE_BAR
+    path = [
+        {"date": latest.assessed_on.isoformat(), "score": latest.level, "what": "Now"},
+        {"date": latest.crossing_on.isoformat(), "score": bar, "what": "Forecast crossing"},
+    ]
+    layers = [
+        alt.Chart({"values": path})
+        .mark_line(strokeDash=[6, 4], color="#b3261e", strokeWidth=2)
+        .encode(
+            x=x,
+            y="score:Q",
+            tooltip=[alt.Tooltip("what:N", title=""), alt.Tooltip("date:T", title="Date")],
+        )
+    ]
+    if latest.crossing_earliest_on and latest.crossing_latest_on:
+        interval = [
+            {
+                "date": latest.crossing_earliest_on.isoformat(),
+                "end": latest.crossing_latest_on.isoformat(),
+                "score": bar,
+            }
+        ]
+        layers.append(
+            alt.Chart({"values": interval})
+            .mark_rule(color="#b3261e", strokeWidth=6, opacity=0.35)
+            .encode(
+                x=x,
+                x2="end:T",
+                y="score:Q",
+                tooltip=[
+                    alt.Tooltip("date:T", title="80 % interval from"),
+                    alt.Tooltip("end:T", title="to"),
+                ],
+            )
+        )
+    return layers
+
+
+def alert_layers(timeline: Timeline, x: alt.X) -> list[alt.Chart]:
+    rows = [
+        {
+            "date": timeline.local_date(alert.opened_at),
+            "kind": alert.get_kind_display(),
+            "reason": alert.reason,
+            "y": 26.3,
+        }
+        for alert in timeline.alerts
+    ]
+    if not rows:
+        return []
+    return [
+        alt.Chart({"values": rows})
+        .mark_point(shape="triangle-down", size=90, filled=True)
+        .encode(
+            x=x,
+            y="y:Q",
+            color=alt.Color(
+                "kind:N",
+                scale=alt.Scale(
+                    domain=["Safety", "Early warning", "Relapse", "Disengagement"],
+                    range=["#b3261e", "#c25e00", "#7a1f5c", "#5f6b7a"],
+                ),
+                legend=alt.Legend(title="Alert", orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("date:T", title="Alert"),
+                alt.Tooltip("kind:N", title="Kind"),
+                alt.Tooltip("reason:N", title="Why"),
+            ],
+        )
+    ]
+
+
+def risk_spec(timeline: Timeline) -> dict[str, Any] | None:
+    """The engine's P(relapse criteria met within 28 days) over time, as a band."""
+    rows = [
+        {"date": assessment.assessed_on.isoformat(), "p": assessment.p_relapse_28d}
+        for assessment in timeline.assessments
+        if assessment.p_relapse_28d is not None
+    ]
+    if not rows:
+        return None
+    chart = (
+        alt.Chart({"values": rows})
+        .mark_area(
+            line={"color": "#b3261e"}, color="#f3c0c0", opacity=0.8, interpolate="step-after"
+        )
+        .encode(
+            x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0)),
+            y=alt.Y(
+                "p:Q",
+                title="Relapse risk, 28 days",
+                scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%", tickCount=3),
+            ),
+            tooltip=[
+                alt.Tooltip("date:T", title="Assessed"),
+                alt.Tooltip("p:Q", title="P(relapse within 28 days)", format=".0%"),
+            ],
+        )
+        .properties(width="container", height=90)
         .configure_view(stroke=None)
     )
     spec: dict[str, Any] = chart.to_dict()

@@ -16,10 +16,11 @@ from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.checkins.forms import IssueLinkForm
 from lasting.checkins.models import CheckIn
-from lasting.clinic.charts import BUNDLE_PATH, timeline_spec
+from lasting.clinic.charts import BUNDLE_PATH, Timeline, risk_spec, timeline_spec
 from lasting.clinic.queries import list_caseload_for
 from lasting.patients.queries import find_current_course, get_patient_for
 from lasting.plans.models import BoosterProposal, ProposalStatus
+from lasting.plans.services import find_plan
 
 
 def home(request: ClinicRequest) -> HttpResponse:
@@ -71,6 +72,16 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
     )
     responses = list(patient.responses.order_by("observed_at"))
     sessions = list(patient.sessions.prefetch_related("vitals").order_by("started_at"))
+    reviewer = rules.can_review_alerts(membership)
+    timeline = Timeline(
+        zone=ZoneInfo(patient.time_zone),
+        responses=responses,
+        sessions=sessions,
+        assessments=list(patient.assessments.order_by("assessed_on")),
+        alerts=list(patient.alerts.order_by("opened_at")) if reviewer else [],
+        proposals=list(patient.proposals.order_by("created_at")) if reviewer else [],
+    )
+    assessment = timeline.assessments[-1] if timeline.assessments else None
     checkins = list(
         CheckIn.objects.filter(patient=patient)
         .prefetch_related("responses")
@@ -87,7 +98,11 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
         {
             "patient": patient,
             "course": find_current_course(patient),
-            "chart_spec": timeline_spec(responses, sessions, ZoneInfo(patient.time_zone)),
+            "chart_spec": timeline_spec(timeline),
+            "risk_spec": risk_spec(timeline),
+            "assessment": assessment,
+            "plan": find_plan(patient) if reviewer else None,
+            "open_proposals": [p for p in timeline.proposals if p.status == ProposalStatus.OPEN],
             "bundle_path": BUNDLE_PATH,
             "sessions": list(reversed(sessions)),
             "checkins": checkins,

@@ -15,10 +15,10 @@ DEFAULTS = PolicySettings()
 
 
 class PolicyChoice(models.TextChoices):
-    FORECAST = Policy.FORECAST.value, "Forecast: propose before the predicted relapse"
-    SYMPTOM = Policy.SYMPTOM.value, "Symptom: propose when PHQ-9 reaches a threshold"
-    FIXED = Policy.FIXED.value, "Fixed: every N days"
-    AS_NEEDED = Policy.AS_NEEDED.value, "As needed: the patient asks"
+    FORECAST = Policy.FORECAST.value, "Forecast (before the predicted relapse)"
+    SYMPTOM = Policy.SYMPTOM.value, "Symptom-triggered"
+    FIXED = Policy.FIXED.value, "Fixed interval"
+    AS_NEEDED = Policy.AS_NEEDED.value, "As needed (the patient asks)"
 
 
 class MaintenancePlan(models.Model):
