@@ -169,6 +169,32 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Replay the engine over CSV history; no database, no Django."""
+    from lasting_core.csvformats import CsvFormatError, write_alerts
+    from lasting_core.replayfiles import replay_files
+
+    for path in (args.observations, args.sessions):
+        if not path.is_file():
+            print(f"lasting replay: {path}: no such file", file=sys.stderr)
+            return 1
+    if not args.out.parent.is_dir():
+        print(f"lasting replay: {args.out.parent}: no such directory", file=sys.stderr)
+        return 1
+    try:
+        rows = replay_files(args.observations, args.sessions, fit_prior=args.fit_prior)
+    except CsvFormatError as error:
+        print(f"lasting replay: {error}", file=sys.stderr)
+        return 1
+    try:
+        count = write_alerts(args.out, rows)
+    except OSError as error:
+        print(f"lasting replay: cannot write {args.out}: {error.strerror}", file=sys.stderr)
+        return 1
+    print(f"{count} alerts written to {args.out}")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lasting.settings")
     from django.core.management import execute_from_command_line
@@ -233,6 +259,19 @@ def build_parser() -> argparse.ArgumentParser:
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     verify = audit_commands.add_parser("verify", help="check the hash chain for tampering")
     verify.set_defaults(handler=cmd_audit_verify)
+
+    replay = commands.add_parser(
+        "replay", help="backtest the early-warning engine on CSV history (docs/formats.md)"
+    )
+    replay.add_argument("--observations", type=Path, required=True, help="observations.csv")
+    replay.add_argument("--sessions", type=Path, required=True, help="sessions.csv")
+    replay.add_argument("--out", type=Path, required=True, help="where to write alerts.csv")
+    replay.add_argument(
+        "--fit-prior",
+        action="store_true",
+        help="fit the clinic prior on these files (looks ahead; default: published prior)",
+    )
+    replay.set_defaults(handler=cmd_replay)
 
     manage = commands.add_parser("manage", help="run a Django management command")
     manage.add_argument("django_args", nargs=argparse.REMAINDER)
