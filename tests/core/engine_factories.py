@@ -19,9 +19,8 @@ def make_responder(
 ) -> PatientHistory:
     """Return a patient with baseline 20, induction on days 10-24 and weekly PHQ-9 after."""
     scores = weekly if weekly is not None else [4.0, 5.0, 4.0, 3.0]
-    phq9 = ((5.0, baseline),) + tuple(
-        (first_checkin + 7.0 * i, score) for i, score in enumerate(scores)
-    )
+    weekly_checkins = tuple((first_checkin + 7.0 * i, s) for i, s in enumerate(scores))
+    phq9 = ((5.0, baseline), *weekly_checkins)
     sessions = tuple((day, "induction") for day in INDUCTION_DAYS)
     sessions += tuple((day, "booster") for day in boosters)
     return PatientHistory(phq9=phq9, sessions=sessions, daily=daily)

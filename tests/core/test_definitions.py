@@ -147,25 +147,23 @@ class TestRelapse:
         assert course.relapse_days == ()
 
     def test_a_new_response_after_relapse_can_relapse_again(self) -> None:
-        course = course_with(
-            (45.0, 13.0), (52.0, 14.0), (60.0, 3.0), (67.0, 12.0), (74.0, 13.0)
-        )
+        course = course_with((45.0, 13.0), (52.0, 14.0), (60.0, 3.0), (67.0, 12.0), (74.0, 13.0))
         assert course.relapse_days == (52.0, 74.0)
 
     def test_a_failed_booster_does_not_raise_the_bar(self) -> None:
         sessions = (*INDUCTION, (48.0, "booster"))
-        course = track_relapse(RESPONSE + ((45.0, 14.0), (52.0, 14.0)), sessions)
+        course = track_relapse((*RESPONSE, (45.0, 14.0), (52.0, 14.0)), sessions)
         assert course.relapse_days == (52.0,)
 
     def test_the_nadir_is_the_lowest_since_the_latest_session(self) -> None:
         sessions = (*INDUCTION, (40.0, "booster"))
-        course = track_relapse(RESPONSE + ((47.0, 7.0), (54.0, 6.0)), sessions)
+        course = track_relapse((*RESPONSE, (47.0, 7.0), (54.0, 6.0)), sessions)
         assert course.nadir == 6.0
         assert course.nadir_day == 54.0
 
     def test_a_re_induction_after_a_long_gap_starts_a_new_course(self) -> None:
         later = tuple((float(day), "induction") for day in (200, 203))
-        course = track_relapse(RESPONSE + ((190.0, 18.0), (210.0, 8.0)), INDUCTION + later)
+        course = track_relapse((*RESPONSE, (190.0, 18.0), (210.0, 8.0)), INDUCTION + later)
         assert course.baseline == 18.0
         assert course.response_day == 210.0
 

@@ -66,25 +66,25 @@ def daily_series(
     rng: np.random.Generator, n: int, days: int, drop_from: int | None, drop: float
 ) -> np.ndarray:
     """Mood, sleep, stress with AR(1) noise (phi 0.4, SD 1); mood falls from ``drop_from``."""
-    noise = np.zeros((days, n, 3))
-    state = rng.standard_normal((n, 3))
+    noise = np.zeros((days, 3, n))
+    state = rng.standard_normal((3, n))
     for t in range(days):
-        state = 0.4 * state + math.sqrt(1 - 0.16) * rng.standard_normal((n, 3))
+        state = 0.4 * state + math.sqrt(1 - 0.16) * rng.standard_normal((3, n))
         noise[t] = state
-    values = np.array([7.0, 6.0, 3.0]) + noise
+    values = np.array([[7.0], [6.0], [3.0]]) + noise
     if drop_from is not None:
-        values[drop_from:, :, 0] -= drop
+        values[drop_from:, 0, :] -= drop
     return np.round(np.clip(values, 0, 10)).astype(np.float32)
 
 
 def run_daily(values: np.ndarray) -> tuple[DailyArrays, np.ndarray]:
-    days, n, _ = values.shape
+    days, _, n = values.shape
     d = DailyArrays.empty(n)
     constants = DailyConstants.of(SETTINGS)
     flagged_mood = np.zeros((days, n), dtype=bool)
     for t in range(days):
         step_daily(d, np.full(n, float(t)), values[t], constants)
-        flagged_mood[t] = ~np.isnan(d.flag_since[:, 0])
+        flagged_mood[t] = d.flagged()[0]
     return d, flagged_mood
 
 
@@ -97,9 +97,10 @@ class TestDailyItems:
         assert np.median(first) <= 5
 
     def test_stable_items_are_rarely_flagged(self) -> None:
+        """Mood alone: about 1 patient in 20 over two months (a nudge, not an alert)."""
         rng = np.random.default_rng(8)
-        _, flagged = run_daily(daily_series(rng, 200, 60, drop_from=None, drop=0.0))
-        assert np.mean(flagged.any(axis=0)) < 0.10
+        _, flagged = run_daily(daily_series(rng, 400, 60, drop_from=None, drop=0.0))
+        assert np.mean(flagged.any(axis=0)) < 0.08
 
     def test_better_mood_is_not_a_decline(self) -> None:
         rng = np.random.default_rng(9)
@@ -109,9 +110,9 @@ class TestDailyItems:
     def test_missing_days_and_items_change_nothing(self) -> None:
         d = DailyArrays.empty(1)
         constants = DailyConstants.of(SETTINGS)
-        step_daily(d, np.array([1.0]), np.array([[7.0, 6.0, 3.0]], dtype=np.float32), constants)
+        step_daily(d, np.array([1.0]), np.array([[7.0], [6.0], [3.0]], dtype=np.float32), constants)
         before = {name: getattr(d, name).copy() for name in ("fast", "ref_mean", "ref_var")}
-        step_daily(d, np.array([np.nan]), np.full((1, 3), np.nan, dtype=np.float32), constants)
+        step_daily(d, np.array([np.nan]), np.full((3, 1), np.nan, dtype=np.float32), constants)
         for name, array in before.items():
             np.testing.assert_array_equal(getattr(d, name), array)
 
@@ -126,7 +127,7 @@ class TestDailyItems:
         assert decline[0].drivers["item"] == "mood"
         assert decline[0].drivers["for_days"] == 6
         points = decline[0].drivers["points_from_usual"]
-        assert f"Mood {points} points below usual for 6 days" in decline[0].sentence
+        assert f"Daily mood {points} points below usual for 6 days" in decline[0].sentence
 
 
 class TestDisengagement:

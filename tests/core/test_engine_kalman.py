@@ -14,7 +14,9 @@ from lasting_core.engine.kalman import KalmanArrays, intervene, predict, transit
 SETTINGS = EngineSettings()
 
 
-def run(days: list[float], scores: list[float], settings: EngineSettings = SETTINGS) -> KalmanArrays:
+def run(
+    days: list[float], scores: list[float], settings: EngineSettings = SETTINGS
+) -> KalmanArrays:
     k = KalmanArrays.empty(1, settings)
     for day, score in zip(days, scores, strict=True):
         predict(k, np.array([day]), settings)

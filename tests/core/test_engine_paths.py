@@ -38,7 +38,8 @@ def assert_same(batch: Assessment, one: Assessment, tolerance: float = 1e-9) -> 
     for name in NUMBERS:
         a, b = getattr(batch, name), getattr(one, name)
         if a is None or b is None:
-            assert a is None and b is None, name
+            assert a is None, name
+            assert b is None, name
         else:
             assert abs(a - b) <= tolerance * max(1.0, abs(a)), (name, a, b)
     assert batch.relapse_state == one.relapse_state
@@ -73,7 +74,7 @@ def test_resuming_from_a_stored_state_gives_the_same_assessment(
             | {d for d, _ in history.sessions}
         )
         state: EngineState | None = None
-        for day in days[::12] + [days[-1]]:
+        for day in [*days[::12], days[-1]]:
             step = assess_patient(history, day, state=state)
             assert step.state is not None
             state = EngineState.from_json(step.state.to_json())
@@ -83,16 +84,16 @@ def test_resuming_from_a_stored_state_gives_the_same_assessment(
 def test_a_stale_state_is_ignored_when_records_were_back_filled() -> None:
     history = make_responder(weekly=[4, 5, 6, 9, 12])
     first = assess_patient(history, 70.0)
-    back_filled = PatientHistory(
-        phq9=(*history.phq9, (40.0, 15.0)), sessions=history.sessions
-    )
+    back_filled = PatientHistory(phq9=(*history.phq9, (40.0, 15.0)), sessions=history.sessions)
     resumed = assess_patient(back_filled, 70.0, state=first.state)
     assert_same(assess_patient(back_filled, 70.0), resumed, tolerance=0.0)
 
 
 def test_records_after_the_assessment_day_are_ignored() -> None:
     history = make_responder(weekly=[4, 5, 6, 9, 12, 14, 15])
-    cut = PatientHistory(phq9=tuple(r for r in history.phq9 if r[0] <= 50.0), sessions=history.sessions)
+    cut = PatientHistory(
+        phq9=tuple(r for r in history.phq9 if r[0] <= 50.0), sessions=history.sessions
+    )
     assert_same(assess_patient(cut, 50.0), assess_patient(history, 50.0), tolerance=0.0)
 
 
@@ -107,9 +108,7 @@ def test_the_state_is_plain_json() -> None:
 days_strategy = st.floats(min_value=0.0, max_value=150.0, allow_nan=False)
 history_strategy = st.builds(
     PatientHistory,
-    phq9=st.lists(st.tuples(days_strategy, st.integers(0, 27).map(float)), max_size=12).map(
-        tuple
-    ),
+    phq9=st.lists(st.tuples(days_strategy, st.integers(0, 27).map(float)), max_size=12).map(tuple),
     sessions=st.lists(
         st.tuples(days_strategy, st.sampled_from(["induction", "booster", "maintenance"])),
         max_size=8,

@@ -51,9 +51,7 @@ def test_relapse_alerts_fall_on_the_days_the_criteria_were_met(
     clinic: dict[str, PatientHistory], full_replay: list[ReplayAlert]
 ) -> None:
     cohort = simulate_cohort(60, 180, seed=3, policy_mix=MIX, enrolment_days=60)
-    expected = sorted(
-        (f"p{p.index}", day) for p in cohort.patients for day in observed_relapses(p)
-    )
+    expected = sorted((f"p{p.index}", day) for p in cohort.patients for day in observed_relapses(p))
     found = sorted((a.patient_id, a.alerted_day) for a in full_replay if a.kind == "relapse")
     assert found == expected
 

@@ -1,0 +1,55 @@
+"""Early-warning and forecasting engine (DESIGN section 5): pure, vectorised, explainable.
+
+Modules: ``kalman`` (continuous-time local level + damped trend: level, slope and the
+innovations), ``drift`` (CUSUM on innovations, daily-item EWMA), ``durability`` (personal
+rate of return, empirical Bayes), ``returns`` (two-regime filter: stable or returning,
+switching with the personal hazard), ``forecast`` (crossing date), ``sweep`` (the loop over
+time steps, vectorised across patients), ``assess`` (numbers at a point in time, P(relapse
+criteria met within 14 / 28 days)), ``signals`` (named signals, drivers and sentences),
+``patients`` (the batch and one-patient paths), ``replay`` (day-by-day backtest with
+deduplicated episodes).
+"""
+
+from lasting_core.definitions import RelapseState
+from lasting_core.engine.durability import PopulationPrior, fit_population_prior
+from lasting_core.engine.history import CohortArrays, PatientHistory, pack_histories
+from lasting_core.engine.patients import (
+    Assessment,
+    EngineState,
+    assess_cohort,
+    assess_packed,
+    assess_patient,
+)
+from lasting_core.engine.replay import (
+    ReplayAlert,
+    ReplayEpisode,
+    ReplayResult,
+    replay,
+    run_replay,
+)
+from lasting_core.engine.settings import EngineSettings, WarningRule
+from lasting_core.engine.signals import ALERT_KINDS, Signal, SignalKind
+
+__all__ = [
+    "ALERT_KINDS",
+    "Assessment",
+    "CohortArrays",
+    "EngineSettings",
+    "EngineState",
+    "PatientHistory",
+    "PopulationPrior",
+    "RelapseState",
+    "ReplayAlert",
+    "ReplayEpisode",
+    "ReplayResult",
+    "Signal",
+    "SignalKind",
+    "WarningRule",
+    "assess_cohort",
+    "assess_packed",
+    "assess_patient",
+    "fit_population_prior",
+    "pack_histories",
+    "replay",
+    "run_replay",
+]

@@ -1,0 +1,233 @@
+"""Assessment at a point in time, vectorised across patients (DESIGN 5).
+
+``assess_arrays`` turns the swept state of n patients into every number an assessment
+reports: level and slope with uncertainty, the relapse forecast, the crossing date, and
+each signal's condition and drivers. The batch path, the one-patient path and the replay
+all call it, so they report the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from lasting_core.definitions import PENDING, RELAPSED, RESPONDING
+from lasting_core.engine.drift import WORSE_DIRECTION, DailyArrays
+from lasting_core.engine.durability import PopulationPrior
+from lasting_core.engine.forecast import crossing_quantiles
+from lasting_core.engine.kalman import KalmanArrays, predict
+from lasting_core.engine.returns import Hazard, ReturnArrays, predict_returns
+from lasting_core.engine.returns import crossing as returns_crossing
+from lasting_core.engine.settings import EngineSettings, WarningRule
+from lasting_core.engine.sweep import StreamState, hazard
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class AssessmentArrays:
+    """Per-patient numbers of an assessment; NaN where a number does not apply."""
+
+    as_of: FloatArray
+    level: FloatArray
+    level_sd: FloatArray
+    slope_per_week: FloatArray
+    slope_sd_per_week: FloatArray
+    state: FloatArray  # RelapseState code
+    baseline: FloatArray
+    nadir: FloatArray
+    nadir_day: FloatArray
+    latest: FloatArray
+    latest_day: FloatArray
+    bar: FloatArray  # relapse bar of the current or latest response; NaN before any
+    p14: FloatArray
+    p28: FloatArray
+    crossing: FloatArray  # (3, n): days to the 10th, 50th and 90th percentile (80 %)
+    last_session: FloatArray
+    last_session_kind: FloatArray
+    usual_interval: FloatArray  # personal posterior median relief, days
+    past_intervals: FloatArray
+    last_contact: FloatArray  # the latest check-in or session
+    missed: FloatArray  # check-ins missed since the latest contact; NaN before any check-in
+    cusum: FloatArray
+    cusum_since: FloatArray
+    cusum_run: FloatArray
+    daily_item: FloatArray  # index of the most declined item; NaN if none flagged
+    daily_deviation: FloatArray  # its EWMA minus its usual level, points
+    daily_since: FloatArray  # day its flag began
+    relapse_day: FloatArray
+    relapse_count: FloatArray
+    early_warning: BoolArray
+    relapsed: BoolArray
+    disengaged: BoolArray
+    drift: BoolArray
+    daily_decline: BoolArray
+    reliable_worsening: BoolArray
+
+
+def _copy_kalman(k: KalmanArrays) -> KalmanArrays:
+    return KalmanArrays(
+        level=k.level.copy(),
+        slope=k.slope.copy(),
+        p11=k.p11.copy(),
+        p12=k.p12.copy(),
+        p22=k.p22.copy(),
+        day=k.day.copy(),
+    )
+
+
+def assess_arrays(
+    a: StreamState,
+    d: DailyArrays,
+    as_of: FloatArray,
+    settings: EngineSettings,
+    prior: PopulationPrior,
+    *,
+    crossing: bool = True,
+) -> AssessmentArrays:
+    """Return the assessment of every patient at ``as_of`` (the states are not changed)."""
+    kalman = _copy_kalman(a.kalman)
+    has_checkin = ~np.isnan(a.relapse.latest_day)
+    predict(kalman, np.where(has_checkin, as_of, np.nan), settings)
+    r = a.relapse
+    state = r.state
+    in_response = (state == RESPONDING) | (state == PENDING)
+    bar = r.bar(settings.definitions())
+
+    u = a.durability
+    forecast_bar = np.where(in_response, bar, np.nan)
+    h = hazard(a, as_of, settings, prior)
+    moved = predict_returns(a.returns, as_of, h, settings)
+    p14 = criteria_probability(moved, forecast_bar, state, 14.0, h, settings)
+    p28 = criteria_probability(moved, forecast_bar, state, 28.0, h, settings)
+    p28 = np.fmax(p28, p14)  # "within 28 days" includes "within 14 days"
+    if crossing:
+        tail = (1.0 - settings.crossing_interval) / 2.0
+        quantiles = (tail, 0.5, 1.0 - tail)
+        rows = np.flatnonzero(~np.isnan(forecast_bar))
+        tiled = moved.take(rows, len(quantiles))
+        tiled_bar = np.tile(forecast_bar[rows], len(quantiles))
+        tiled_hazard = h.take(rows, len(quantiles))
+
+        def probability(tau: FloatArray) -> FloatArray:
+            return returns_crossing(tiled, tiled_bar, tau, tiled_hazard, settings)
+
+        days = crossing_quantiles(probability, rows, as_of.size, quantiles, settings)
+    else:
+        days = np.full((3, as_of.size), np.nan)
+
+    a_post = h.gamma_shape
+    usual = (h.gamma_rate * (2.0 ** (1.0 / a_post) - 1.0)) ** (1.0 / prior.shape)
+
+    # A session is contact too: only silence after both counts as missed check-ins.
+    last_contact = np.fmax(r.latest_day, a.last_session)
+    late = as_of - last_contact - settings.checkin_grace_days
+    missed = np.floor(np.maximum(late, 0.0) / settings.expected_checkin_interval_days)
+    in_care = ~np.isnan(r.course_start)
+    disengaged = in_care & (missed >= settings.missed_checkins)
+
+    # A check-in at the same time as a session was taken before it (history ordering).
+    checked_since_session = ~(r.latest_day <= a.last_session)
+    if settings.early_warning_rule == WarningRule.FORECAST:
+        warning_condition = p28 >= settings.early_warning_probability
+    else:
+        warning_condition = r.latest_score >= settings.relapse_threshold
+    # Silence is disengagement, not an early warning: a forecast that rests on no recent
+    # check-in is uncertain, not a sign that symptoms return (DESIGN 5.5).
+    current = missed < settings.missed_checkins
+    early_warning = in_response & checked_since_session & current & warning_condition
+
+    drift = in_response & (a.cusum.value >= settings.cusum_h)
+    worsened = r.latest_score - r.nadir
+    reliable_worsening = in_care & (worsened >= settings.reliable_worsening_phq9)
+
+    item, deviation, since, decline = _daily_decline(d, as_of, settings)
+    return AssessmentArrays(
+        as_of=as_of,
+        level=kalman.level,
+        level_sd=np.sqrt(kalman.p11),
+        slope_per_week=kalman.slope * 7.0,
+        slope_sd_per_week=np.sqrt(kalman.p22) * 7.0,
+        state=state.copy(),
+        baseline=r.baseline.copy(),
+        nadir=r.nadir.copy(),
+        nadir_day=r.nadir_day.copy(),
+        latest=r.latest_score.copy(),
+        latest_day=r.latest_day.copy(),
+        bar=bar,
+        p14=p14,
+        p28=p28,
+        crossing=days,
+        last_session=a.last_session.copy(),
+        last_session_kind=a.last_session_kind.copy(),
+        usual_interval=usual,
+        past_intervals=u.closed.copy(),
+        last_contact=last_contact,
+        missed=np.where(np.isnan(last_contact), np.nan, missed),
+        cusum=a.cusum.value.copy(),
+        cusum_since=a.cusum.since.copy(),
+        cusum_run=a.cusum.run.copy(),
+        daily_item=item,
+        daily_deviation=deviation,
+        daily_since=since,
+        relapse_day=r.relapse_day.copy(),
+        relapse_count=r.relapse_count.copy(),
+        early_warning=early_warning,
+        relapsed=state == RELAPSED,
+        disengaged=disengaged,
+        drift=drift,
+        daily_decline=decline,
+        reliable_worsening=reliable_worsening,
+    )
+
+
+def criteria_probability(
+    moved: ReturnArrays,
+    bar: FloatArray,
+    state: FloatArray,
+    horizon: float,
+    h: Hazard,
+    settings: EngineSettings,
+) -> FloatArray:
+    """Return P(relapse criteria met within ``horizon`` days): two check-ins over the bar.
+
+    The criteria need a check-in at or above the bar and the next one, about a check-in
+    interval g later, too. Approximation: the check-ins at horizon - g and at the horizon
+    both over the bar, taken as independent given the forecast (this under-counts a
+    little: the two share the latent level). Once one check-in has met the criteria
+    (pending), only the next one is needed.
+    """
+    g = settings.expected_checkin_interval_days
+    first = returns_crossing(
+        moved, bar, np.full(bar.size, max(horizon - g, 0.0)), h, settings, reading=True
+    )
+    second = returns_crossing(moved, bar, np.full(bar.size, horizon), h, settings, reading=True)
+    next_one = returns_crossing(moved, bar, np.full(bar.size, g), h, settings, reading=True)
+    result: FloatArray = np.where(state == PENDING, next_one, first * second)
+    return result
+
+
+def _daily_decline(
+    d: DailyArrays, as_of: FloatArray, settings: EngineSettings
+) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray]:
+    """Return the most declined flagged item, its deviation, flag start and the signal.
+
+    A flag counts only while the daily check is current (a cell within
+    ``daily_stale_days``); a stopped daily check is disengagement, not a decline.
+    """
+    flagged: BoolArray = d.flagged()
+    current = (as_of - d.day) <= settings.daily_stale_days
+    flagged &= current[None, :]
+    deviation = (d.fast - d.ref_mean).astype(np.float64)
+    spread = np.sqrt(np.maximum(d.ref_var, settings.reference_min_sd**2)).astype(np.float64)
+    badness = np.where(flagged, deviation * WORSE_DIRECTION / spread, -np.inf)
+    worst = np.argmax(badness, axis=0)
+    rows = np.arange(as_of.size)
+    decline: BoolArray = np.any(flagged, axis=0)
+    item = np.where(decline, worst.astype(np.float64), np.nan)
+    dev = np.where(decline, deviation[worst, rows], np.nan)
+    since = np.where(decline, d.first_day + d.flag_since[worst, rows].astype(np.float64), np.nan)
+    return item, dev, since, decline

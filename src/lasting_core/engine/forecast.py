@@ -1,0 +1,56 @@
+"""Forecast of the relapse criteria and the expected crossing date (DESIGN 5.2).
+
+F(tau) is the probability that the latent PHQ-9 reaches the patient's relapse bar
+(PHQ-9 >= 10 and half the improvement lost) within tau days, from the two-regime filter
+of ``returns``: a return already under way is projected along its trend; a stable patient
+may wander up, or start a return early enough (the personal durability hazard) to reach
+the bar in time. The criteria need a second check-in to confirm, so P(relapse criteria met
+within h) is F(h - g), g the expected check-in interval (g = 0 once the first check-in has
+met them). Expected crossing: the median of F with its 80 % interval (by bisection).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from lasting_core.engine.normal import normal_cdf
+from lasting_core.engine.settings import EngineSettings
+
+FloatArray = npt.NDArray[np.float64]
+
+__all__ = ["crossing_quantiles", "normal_cdf"]
+
+_BISECTION_STEPS = 11  # 180 days / 2^11: about 0.1 days (shown rounded to days)
+
+
+def crossing_quantiles(
+    probability: Callable[[FloatArray], FloatArray],
+    rows: npt.NDArray[np.int64],
+    n: int,
+    quantiles: tuple[float, ...],
+    settings: EngineSettings,
+) -> FloatArray:
+    """Return, per quantile and patient, the days until F reaches it (NaN if beyond range).
+
+    ``probability(tau)`` evaluates F for the patients ``rows`` (of n) repeated once per
+    quantile, end to end. Bisection on [0, forecast_max_days], all quantiles at once; F
+    is treated as increasing in tau.
+    """
+    result: FloatArray = np.full((len(quantiles), n), np.nan)
+    if rows.size == 0:
+        return result
+    times = len(quantiles)
+    q = np.repeat(np.asarray(quantiles, dtype=np.float64), rows.size)
+    low = np.zeros(q.size)
+    high = np.full(q.size, settings.forecast_max_days)
+    at_high = probability(high)
+    for _ in range(_BISECTION_STEPS):
+        middle = 0.5 * (low + high)
+        reached = probability(middle) >= q
+        high = np.where(reached, middle, high)
+        low = np.where(reached, low, middle)
+    result[:, rows] = np.where(at_high >= q, high, np.nan).reshape(times, rows.size)
+    return result

@@ -1,0 +1,251 @@
+"""Is a return under way? A two-regime filter driven by the personal durability.
+
+After a response, a patient is either *stable* (the level wanders, no trend) or
+*returning* (symptoms climb back towards baseline at a rate of about (bar - best) / D
+points a day, D the clinic's rise time). The switch from stable to returning has the hazard
+of the patient's own relief interval (``durability``: Gamma-Weibull shrunk towards the
+clinic), so the filter expects returns when this patient's relief usually fades. This is
+an interacting-multiple-model (IMM) filter with two Kalman filters:
+
+- M0, stable: local level, slope held at 0;
+- M1, returning: local linear trend whose slope starts at the expected return rate
+  (SD ``return_rate_sd_share`` of it) when the patient switches in.
+
+Per check-in: 1. mix (the probability of switching during the gap comes from the
+hazard); 2. predict both models over the gap; 3. update both with the check-in; 4. weigh
+the models by how well each predicted it. A session restarts the stable regime.
+The forecast (``crossing``) mixes the two: under M1 the trend's projection; under M0 the
+wandering level and the chance that a return starts soon enough to reach the bar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from lasting_core.engine.durability import conditional_survival
+from lasting_core.engine.normal import normal_cdf
+from lasting_core.engine.settings import EngineSettings
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+_LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+@dataclass
+class ReturnArrays:
+    """Two-regime filter of n patients (mutated in place); NaN day before any check-in."""
+
+    level0: FloatArray  # M0: level and its variance
+    var0: FloatArray
+    level1: FloatArray  # M1: level, slope (points/day) and covariance
+    slope1: FloatArray
+    p11: FloatArray
+    p12: FloatArray
+    p22: FloatArray
+    returning: FloatArray  # probability of M1
+    day: FloatArray
+
+    @classmethod
+    def empty(cls, n: int, settings: EngineSettings) -> ReturnArrays:
+        var = settings.initial_level_sd**2
+        return cls(
+            level0=np.full(n, settings.initial_level),
+            var0=np.full(n, var),
+            level1=np.full(n, settings.initial_level),
+            slope1=np.zeros(n),
+            p11=np.full(n, var),
+            p12=np.zeros(n),
+            p22=np.zeros(n),
+            returning=np.zeros(n),
+            day=np.full(n, np.nan),
+        )
+
+    def copy(self) -> ReturnArrays:
+        return self.take(slice(None))
+
+    def take(self, rows: slice | npt.NDArray[np.int64], times: int = 1) -> ReturnArrays:
+        """Return a copy of some patients, repeated ``times`` times end to end."""
+        return ReturnArrays(**{name: np.tile(getattr(self, name)[rows], times) for name in _FIELDS})
+
+
+@dataclass(frozen=True)
+class Hazard:
+    """What the switching hazard needs per patient (NaN rate: no return is possible)."""
+
+    rate: FloatArray  # expected return slope, points/day; NaN outside a response
+    elapsed: FloatArray  # days since the session that opened the relief interval
+    gamma_shape: FloatArray
+    gamma_rate: FloatArray
+    weibull_shape: float
+    rise_days: float
+
+    def take(self, rows: slice | npt.NDArray[np.int64], times: int = 1) -> Hazard:
+        return Hazard(
+            rate=np.tile(self.rate[rows], times),
+            elapsed=np.tile(self.elapsed[rows], times),
+            gamma_shape=np.tile(self.gamma_shape[rows], times),
+            gamma_rate=np.tile(self.gamma_rate[rows], times),
+            weibull_shape=self.weibull_shape,
+            rise_days=self.rise_days,
+        )
+
+
+_FIELDS = ("level0", "var0", "level1", "slope1", "p11", "p12", "p22", "returning", "day")
+
+
+def onset_probability(h: Hazard, since: FloatArray, until: FloatArray) -> FloatArray:
+    """Return P(a return starts in (since, until] | none by since), times from the session.
+
+    A return started at o reaches the relapse bar about rise_days later, so onsets are
+    the relief intervals shifted back by rise_days.
+    """
+    survive = conditional_survival(
+        h.gamma_shape, h.gamma_rate, h.weibull_shape, since + h.rise_days, until + h.rise_days
+    )
+    result: FloatArray = np.where(np.isnan(survive) | np.isnan(h.rate), 0.0, 1.0 - survive)
+    return result
+
+
+def _mix_and_predict(r: ReturnArrays, dt: FloatArray, h: Hazard, settings: EngineSettings) -> None:
+    """Switch (stable -> returning) with the hazard over the gap, then predict both models."""
+    switch = onset_probability(h, h.elapsed - dt, h.elapsed)
+    stay = 1.0 - r.returning
+    into = stay * switch
+    total = r.returning + into
+    share_new = np.where(total > 0.0, into / np.maximum(total, 1e-300), 0.0)
+    share_old = 1.0 - share_new
+    rate = np.where(np.isnan(h.rate), 0.0, h.rate)
+    rate_var = (settings.return_rate_sd_share * rate) ** 2
+
+    # Mixed M1: the returning mass keeps its state; the new mass starts from M0's level
+    # with the expected return rate (a jump in the slope).
+    level = share_old * r.level1 + share_new * r.level0
+    slope = share_old * r.slope1 + share_new * rate
+    d_level_old, d_slope_old = r.level1 - level, r.slope1 - slope
+    d_level_new, d_slope_new = r.level0 - level, rate - slope
+    p11 = share_old * (r.p11 + d_level_old**2) + share_new * (r.var0 + d_level_new**2)
+    p12 = share_old * (r.p12 + d_level_old * d_slope_old) + share_new * (d_level_new * d_slope_new)
+    p22 = share_old * (r.p22 + d_slope_old**2) + share_new * (rate_var + d_slope_new**2)
+    r.returning[...] = total
+
+    # Predict: M0 a random walk; M1 a local linear trend with a slowly wandering slope.
+    q_level = settings.level_sd_per_sqrt_day**2 * dt
+    q_slope = settings.return_slope_sd_per_day**2 * dt
+    r.var0 += q_level
+    r.level1[...] = level + slope * dt
+    r.slope1[...] = slope
+    r.p11[...] = p11 + 2.0 * dt * p12 + dt * dt * p22 + q_level + q_slope * dt * dt / 3.0
+    r.p12[...] = p12 + dt * p22 + q_slope * dt / 2.0
+    r.p22[...] = p22 + q_slope
+
+
+def step_returns(
+    r: ReturnArrays,
+    observed: BoolArray,
+    day: FloatArray,
+    score: FloatArray,
+    h: Hazard,
+    settings: EngineSettings,
+) -> None:
+    """Fold in the check-ins of ``observed`` rows (the others are unchanged)."""
+    if not observed.any():
+        return
+    # Computed for every row and committed where observed: on dense steps this is faster
+    # than gathering the observed rows.
+    sub = r.copy()
+    sub_h = h
+    dt = np.where(observed & ~np.isnan(sub.day), np.maximum(day - sub.day, 0.0), 0.0)
+    _mix_and_predict(sub, dt, sub_h, settings)
+    y = np.where(observed, score, sub.level0)
+    obs_var = settings.obs_sd**2
+
+    s0 = sub.var0 + obs_var
+    v0 = y - sub.level0
+    s1 = sub.p11 + obs_var
+    v1 = y - sub.level1
+    log_like0 = -0.5 * (_LOG_2PI + np.log(s0) + v0 * v0 / s0)
+    log_like1 = -0.5 * (_LOG_2PI + np.log(s1) + v1 * v1 / s1)
+    gain0 = sub.var0 / s0
+    sub.level0 += gain0 * v0
+    sub.var0 *= 1.0 - gain0
+    k1, k2 = sub.p11 / s1, sub.p12 / s1
+    sub.level1 += k1 * v1
+    sub.slope1 += k2 * v1
+    sub.p22 -= k2 * sub.p12
+    sub.p12 -= k1 * sub.p12
+    sub.p11 -= k1 * sub.p11
+
+    # Bayes over the regimes: prior returning share times each model's likelihood.
+    odds = np.log(np.maximum(sub.returning, 1e-300)) - np.log(
+        np.maximum(1.0 - sub.returning, 1e-300)
+    )
+    odds += log_like1 - log_like0
+    sub.returning[...] = np.where(sub.returning > 0.0, 1.0 / (1.0 + np.exp(-odds)), 0.0)
+    sub.day[...] = day
+    for name in _FIELDS:
+        np.copyto(getattr(r, name), getattr(sub, name), where=observed)
+
+
+def restart(r: ReturnArrays, session: BoolArray, settings: EngineSettings) -> None:
+    """A session: back to the stable regime, with the level loosened as in the main filter."""
+    if not session.any():
+        return
+    r.var0 += session * settings.session_level_sd**2
+    np.copyto(r.returning, 0.0, where=session)
+    np.copyto(r.level1, r.level0, where=session)
+    np.copyto(r.p11, r.var0, where=session)
+    np.copyto(r.slope1, 0.0, where=session)
+    np.copyto(r.p12, 0.0, where=session)
+    np.copyto(r.p22, 0.0, where=session)
+
+
+def predict_returns(
+    r: ReturnArrays, as_of: FloatArray, h: Hazard, settings: EngineSettings
+) -> ReturnArrays:
+    """Return a copy moved forward to ``as_of`` (switching over the gap included)."""
+    moved = r.copy()
+    dt = np.where(np.isnan(r.day), 0.0, np.maximum(as_of - r.day, 0.0))
+    _mix_and_predict(moved, dt, h, settings)
+    moved.day[...] = np.where(np.isnan(r.day), r.day, as_of)
+    return moved
+
+
+def crossing(
+    r: ReturnArrays,
+    bar: FloatArray,
+    tau: FloatArray,
+    h: Hazard,
+    settings: EngineSettings,
+    *,
+    reading: bool = False,
+) -> FloatArray:
+    """Return P(latent PHQ-9 reaches the bar within tau days) from the moved-forward state.
+
+    Returning: the trend's projection, Normal(level + slope tau, var(tau)). Stable: the
+    wandering level, or a return that starts soon enough to climb to the bar in time.
+    With ``reading``, return instead P(a check-in tau days ahead is at or above the bar):
+    the measurement noise is added and "already above" does not count by itself.
+    """
+    c = np.ceil(bar - 1e-9) - 0.5  # totals are whole points
+    noise = settings.obs_sd**2 if reading else 0.0
+    q_level = settings.level_sd_per_sqrt_day**2 * tau
+    q_slope = settings.return_slope_sd_per_day**2 * tau
+    mean1 = r.level1 + r.slope1 * tau
+    var1 = r.p11 + 2.0 * tau * r.p12 + tau * tau * r.p22 + q_level + q_slope * tau * tau / 3.0
+    returning = normal_cdf((mean1 - c) / np.sqrt(var1 + noise))
+    if not reading:
+        returning = np.maximum(returning, normal_cdf((r.level1 - c) / np.sqrt(r.p11)))
+
+    stable = normal_cdf((r.level0 - c) / np.sqrt(r.var0 + q_level + noise))
+    climb = np.maximum(c - r.level0, 0.0) / np.where(h.rate > 0.0, h.rate, np.inf)
+    window = np.maximum(tau - climb, 0.0)
+    starts = onset_probability(h, h.elapsed, h.elapsed + window)
+    stable = 1.0 - (1.0 - stable) * (1.0 - starts)
+
+    result: FloatArray = r.returning * returning + (1.0 - r.returning) * stable
+    result[np.isnan(bar) | np.isnan(h.rate)] = np.nan
+    return result

@@ -1,0 +1,150 @@
+"""Every default of the early-warning engine, with its source or marked as a choice."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+from lasting_core.definitions import DefinitionSettings
+
+
+class WarningRule(StrEnum):
+    """What raises an early warning (a clinic can backtest either on its own history)."""
+
+    FORECAST = "forecast"  # P(relapse criteria met within 28 days) >= early_warning_probability
+    PHQ9_THRESHOLD = "phq9_threshold"  # today's common practice: a PHQ-9 >= relapse_threshold
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Defaults of the engine (DESIGN sections 2 and 5). Days are engine day numbers."""
+
+    # --- Clinical definitions (DESIGN 2) ---
+    relapse_threshold: float = 10.0  # PHQ-9 >= 10 (SUSTAIN-1 logic)
+    response_fall_share: float = 0.5  # McInnes 2022: response is a fall >= 50 %
+    relapse_improvement_lost_share: float = 0.5  # half of the improvement lost
+    confirmation_min_days: float = 5.0  # second check-in 5-15 days after the first
+    confirmation_max_days: float = 15.0
+    new_course_gap_days: float = 30.0  # choice: re-induction after this gap is a new course
+    reliable_worsening_phq9: float = 6.0  # IAPT reliable change on PHQ-9
+
+    # --- Trajectory model (DESIGN 5.2): continuous-time local level + damped trend ---
+    # Psychometrics: PHQ-9 measurement SD about 2.2 points (DESIGN 5), fixed, not fitted.
+    obs_sd: float = 2.2
+    # Choice: the true score wanders about 0.5 points a week when nothing happens.
+    level_sd_per_sqrt_day: float = 0.2
+    # Choice: a trend persists for weeks (returns take 2-4 weeks, DESIGN 10), so the
+    # slope decays with a 3-week time constant and has a stationary SD of about 1 point a
+    # week.
+    slope_damping_days: float = 21.0
+    slope_sd_per_day: float = 0.15
+    # Choice: before any check-in, the level is a clinic intake (DESIGN 7: PHQ-9 about
+    # N(17, 4)) held loosely.
+    initial_level: float = 17.0
+    initial_level_sd: float = 8.0
+    # Choice: a session moves the level by several points (DESIGN 7: most of the drop
+    # comes with the first infusion); inflating the level SD by 6 points lets the next
+    # check-in set the post-session level. The trend restarts from zero.
+    session_level_sd: float = 6.0
+
+    # --- Returns (the two-regime forecast, engine/returns.py) ---
+    # Choice: a return climbs at (bar - best) / rise_days points a day, give or take half.
+    return_rate_sd_share: float = 0.5
+    # Choice: the slope of a return wanders slowly (0.02 points/day per sqrt(day)).
+    return_slope_sd_per_day: float = 0.02
+
+    # --- Drift guard (DESIGN 5.3): one-sided CUSUM on standardised innovations ---
+    cusum_k: float = 0.5
+    cusum_h: float = 4.0
+
+    # --- Daily items (DESIGN 5.4): day means, EWMA against the stable-period reference ---
+    ewma_lambda: float = 0.25  # DESIGN 5: lambda 0.2-0.3
+    # Choice: the stable-period reference forgets with a 4-week time constant and is not
+    # updated while an item is flagged, so a decline does not become "usual".
+    reference_lambda: float = 1.0 / 28.0
+    reference_min_days: int = 14  # choice: two weeks of daily checks before any flag
+    reference_min_sd: float = 0.5  # choice: items are whole points; floor the spread
+    # Choice: errors beyond 1.5 spreads are clipped when the reference learns (Huber's
+    # usual constant), so the first days of a decline do not widen the usual spread.
+    reference_clip_sd: float = 1.5
+    # Choice: flag at 3.5 EWMA standard deviations, the EWMA SD allowing for AR(1) noise
+    # with the autocorrelation below (DESIGN 7: phi 0.3-0.5 for daily items). Wider than
+    # the textbook 3 because the reference is estimated from a few weeks of whole-point
+    # answers (at 3, one stable patient in 10 was flagged within two months in tests).
+    daily_limit_sd: float = 3.5
+    daily_autocorrelation: float = 0.4
+    # Choice: a flag counts while the latest daily check is at most 3 days old.
+    daily_stale_days: float = 3.0
+
+    # --- Disengagement (DESIGN 5.5) ---
+    missed_checkins: int = 2  # DESIGN 5: two missed check-ins in a row
+    expected_checkin_interval_days: float = 7.0  # weekly PHQ-9 in maintenance (DESIGN 7)
+    checkin_grace_days: float = 2.0  # choice: a check-in two days late is not missed
+
+    # --- Forecast and early warning (DESIGN 5.2) ---
+    early_warning_rule: WarningRule = WarningRule.FORECAST
+    # Choice: warn when relapse within 4 weeks is more likely than not (the forecast
+    # booster policy of DESIGN 6 uses the same 0.5 on a 3-week horizon).
+    early_warning_probability: float = 0.5
+    forecast_max_days: float = 180.0  # choice: no crossing date beyond six months
+    crossing_interval: float = 0.8  # DESIGN 5 example: an 80 % interval
+
+    # --- Replay episodes ---
+    # Choice: an early warning episode ends with the relapse, with a session, or after
+    # three weeks in which the warning no longer holds; only then can a new one open.
+    episode_quiet_days: float = 21.0
+
+    def __post_init__(self) -> None:
+        for name in (
+            "obs_sd",
+            "level_sd_per_sqrt_day",
+            "slope_damping_days",
+            "slope_sd_per_day",
+            "initial_level_sd",
+            "session_level_sd",
+            "expected_checkin_interval_days",
+            "forecast_max_days",
+        ):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive")
+        for name in ("ewma_lambda", "reference_lambda", "early_warning_probability"):
+            if not 0 < getattr(self, name) < 1:
+                raise ValueError(f"{name} must lie in (0, 1)")
+        if not 0 < self.crossing_interval < 1:
+            raise ValueError("crossing_interval must lie in (0, 1)")
+        if not 0 <= self.daily_autocorrelation < 1:
+            raise ValueError("daily_autocorrelation must lie in [0, 1)")
+        if self.missed_checkins < 1:
+            raise ValueError("missed_checkins must be at least 1")
+        WarningRule(self.early_warning_rule)
+        self.definitions()
+
+    def definitions(self) -> DefinitionSettings:
+        """Return the clinical definitions these settings imply."""
+        return DefinitionSettings(
+            response_fall_share=self.response_fall_share,
+            relapse_threshold=self.relapse_threshold,
+            relapse_improvement_lost_share=self.relapse_improvement_lost_share,
+            confirmation_min_days=self.confirmation_min_days,
+            confirmation_max_days=self.confirmation_max_days,
+            new_course_gap_days=self.new_course_gap_days,
+            reliable_change_phq9=self.reliable_worsening_phq9,
+        )
+
+    @property
+    def slope_damping_rate(self) -> float:
+        """Return theta, the slope's decay rate per day."""
+        return 1.0 / self.slope_damping_days
+
+    @property
+    def slope_diffusion_variance(self) -> float:
+        """Return the slope's diffusion variance per day that gives its stationary SD."""
+        return self.slope_sd_per_day**2 * 2.0 * self.slope_damping_rate
+
+    @property
+    def ewma_sd_factor(self) -> float:
+        """Return the EWMA's SD as a share of the item's SD (AR(1) noise, DESIGN 5.4)."""
+        lam, phi = self.ewma_lambda, self.daily_autocorrelation
+        rho = phi * (1.0 - lam)
+        return math.sqrt(lam / (2.0 - lam) * (1.0 + rho) / (1.0 - rho))

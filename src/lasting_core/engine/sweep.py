@@ -1,0 +1,302 @@
+"""The engine's sweep: one loop over time steps, vectorised across patients.
+
+Stream A (PHQ-9 check-ins, sessions, clinician events) drives the Kalman filter, the CUSUM,
+the relapse state machine and the relief intervals; stream D (daily cells) drives the
+daily-item monitor. The streams are independent until the assessment, so each runs its
+own loop. Both the batch path (a clinic) and the one-patient path (n = 1) call these
+functions; the one-patient path may start from a stored state and run only new records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from lasting_core.definitions import (
+    PENDING,
+    RESPONDING,
+    DefinitionSettings,
+    RelapseArrays,
+    observe_clinical_event,
+    observe_phq9,
+    observe_session,
+)
+from lasting_core.engine.drift import (
+    CusumArrays,
+    DailyArrays,
+    DailyConstants,
+    step_cusum,
+    step_daily,
+)
+from lasting_core.engine.durability import (
+    DurabilityArrays,
+    PopulationPrior,
+    close_intervals,
+    open_intervals,
+)
+from lasting_core.engine.history import (
+    BOOSTER,
+    EVENT,
+    INDUCTION,
+    PAD,
+    PHQ9,
+    CohortArrays,
+)
+from lasting_core.engine.kalman import KalmanArrays, intervene, predict, update
+from lasting_core.engine.returns import Hazard, ReturnArrays, restart, step_returns
+from lasting_core.engine.settings import EngineSettings
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass
+class StreamState:
+    """Stream A state of n patients."""
+
+    kalman: KalmanArrays
+    cusum: CusumArrays
+    relapse: RelapseArrays
+    durability: DurabilityArrays
+    returns: ReturnArrays
+    last_session: FloatArray
+    last_session_kind: FloatArray  # stream A kind code; NaN before any session
+
+    @classmethod
+    def empty(cls, n: int, settings: EngineSettings) -> StreamState:
+        return cls(
+            kalman=KalmanArrays.empty(n, settings),
+            cusum=CusumArrays.empty(n),
+            relapse=RelapseArrays.empty(n),
+            durability=DurabilityArrays.empty(n),
+            returns=ReturnArrays.empty(n, settings),
+            last_session=np.full(n, np.nan),
+            last_session_kind=np.full(n, np.nan),
+        )
+
+
+_PARTS = ("kalman", "cusum", "relapse", "durability", "returns")
+
+
+def flatten(state: StreamState) -> dict[str, FloatArray]:
+    """Return every (n,) array of the state under a dotted name (shared, not copied)."""
+    columns: dict[str, FloatArray] = {}
+    for part_name in _PARTS:
+        part = getattr(state, part_name)
+        for f in fields(part):
+            columns[f"{part_name}.{f.name}"] = getattr(part, f.name)
+    columns["last_session"] = state.last_session
+    columns["last_session_kind"] = state.last_session_kind
+    return columns
+
+
+def unflatten(columns: dict[str, FloatArray]) -> StreamState:
+    """Rebuild a state from ``flatten``'s columns (the arrays are used, not copied)."""
+    parts: dict[str, Any] = {}
+    for part_name, part_type in zip(
+        _PARTS,
+        (KalmanArrays, CusumArrays, RelapseArrays, DurabilityArrays, ReturnArrays),
+        strict=True,
+    ):
+        parts[part_name] = part_type(
+            **{f.name: columns[f"{part_name}.{f.name}"] for f in fields(part_type)}
+        )
+    return StreamState(
+        last_session=columns["last_session"],
+        last_session_kind=columns["last_session_kind"],
+        **parts,
+    )
+
+
+def copy_state(state: StreamState) -> StreamState:
+    return unflatten({name: array.copy() for name, array in flatten(state).items()})
+
+
+def hazard(
+    state: StreamState, day: FloatArray, settings: EngineSettings, prior: PopulationPrior
+) -> Hazard:
+    """Return the switching hazard of each patient at ``day`` (see ``returns``).
+
+    The expected return rate is (bar - best) / rise_days while in response, else NaN.
+    """
+    r = state.relapse
+    in_response = (r.state == RESPONDING) | (r.state == PENDING)
+    gap = np.maximum(r.bar(settings.definitions()) - r.best, 1.0)
+    u = state.durability
+    return Hazard(
+        rate=np.where(in_response, gap / max(prior.rise_days, 1.0), np.nan),
+        elapsed=day - u.start,
+        gamma_shape=prior.gamma_shape + u.events,
+        gamma_rate=prior.gamma_rate + u.exposure,
+        weibull_shape=prior.shape,
+        rise_days=prior.rise_days,
+    )
+
+
+def step_a(
+    state: StreamState,
+    day: FloatArray,
+    kind: npt.NDArray[np.int8],
+    value: FloatArray,
+    settings: EngineSettings,
+    definitions: DefinitionSettings,
+    prior: PopulationPrior,
+) -> None:
+    """Apply each patient's next stream A record (PAD rows stay exactly as they were)."""
+    weibull_shape = prior.shape
+    is_phq9 = kind == PHQ9
+    is_session = kind >= INDUCTION
+    predict(state.kalman, np.where(kind != PAD, day, np.nan), settings)
+    z = update(state.kalman, is_phq9, value, settings)
+    step_cusum(state.cusum, is_phq9, z, day, is_session, settings)
+    step_returns(state.returns, is_phq9, day, value, hazard(state, day, settings, prior), settings)
+
+    relapsed = observe_phq9(state.relapse, is_phq9, day, value, definitions)
+    is_event = kind == EVENT
+    if is_event.any():
+        relapsed |= observe_clinical_event(state.relapse, is_event, day)
+    if relapsed.any():
+        close_intervals(
+            state.durability, relapsed, state.relapse.relapse_anchor, relapsed, weibull_shape
+        )
+    if is_session.any():
+        induction = kind == INDUCTION
+        in_response = (state.relapse.state == RESPONDING) | (state.relapse.state == PENDING)
+        intervene(state.kalman, is_session, settings)
+        restart(state.returns, is_session, settings)
+        close_intervals(
+            state.durability,
+            is_session & ~induction,
+            day,
+            kind == BOOSTER,
+            weibull_shape,
+            counted=in_response,
+        )
+        observe_session(state.relapse, is_session, day, induction, definitions)
+        open_intervals(state.durability, is_session, day)
+        np.copyto(state.last_session, day, where=is_session)
+        np.copyto(state.last_session_kind, kind.astype(np.float64), where=is_session)
+
+
+# Patients per chunk when not recording: a chunk's state stays in the CPU cache across the
+# loop over time steps (a performance setting only; results are identical for any size).
+CHUNK_PATIENTS = 8192
+
+
+def _chunks(n: int, size: int) -> list[tuple[int, int]]:
+    return [(start, min(start + size, n)) for start in range(0, n, size)] or [(0, 0)]
+
+
+def _run_chunks(jobs: list[Callable[[], None]], workers: int) -> None:
+    """Run independent chunk jobs, on ``workers`` threads (numpy releases the GIL)."""
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            job()
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in [pool.submit(job) for job in jobs]:
+            future.result()
+
+
+def run_stream_a(
+    arrays: CohortArrays,
+    settings: EngineSettings,
+    prior: PopulationPrior,
+    state: StreamState | None = None,
+    *,
+    record: bool = False,
+    workers: int = 1,
+) -> tuple[StreamState, dict[str, FloatArray] | None]:
+    """Run stream A over every step; optionally record the state after each step.
+
+    The record holds, per column, an array (steps + 1, n): row j is the state after j steps.
+    """
+    n = arrays.n_patients
+    current = state if state is not None else StreamState.empty(n, settings)
+    definitions = settings.definitions()
+    steps = arrays.a_day.shape[0]
+    if record:
+        records = {name: np.empty((steps + 1, n)) for name in flatten(current)}
+        _snapshot(records, current, 0)
+        for j in range(steps):
+            step_a(
+                current,
+                arrays.a_day[j],
+                arrays.a_kind[j],
+                arrays.a_value[j],
+                settings,
+                definitions,
+                prior,
+            )
+            _snapshot(records, current, j + 1)
+        return current, records
+
+    columns = flatten(current)
+
+    def job(start: int, stop: int) -> Callable[[], None]:
+        def run() -> None:
+            chunk = unflatten({name: array[start:stop] for name, array in columns.items()})
+            day = arrays.a_day[:, start:stop]
+            kind = arrays.a_kind[:, start:stop]
+            value = arrays.a_value[:, start:stop]
+            for j in range(steps):
+                step_a(chunk, day[j], kind[j], value[j], settings, definitions, prior)
+
+        return run
+
+    _run_chunks([job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)], workers)
+    return current, None
+
+
+def _snapshot(records: dict[str, FloatArray], state: StreamState, row: int) -> None:
+    for name, array in flatten(state).items():
+        records[name][row] = array
+
+
+def daily_columns(d: DailyArrays) -> dict[str, npt.NDArray[Any]]:
+    return {f.name: getattr(d, f.name) for f in fields(DailyArrays)}
+
+
+def run_stream_d(
+    arrays: CohortArrays,
+    settings: EngineSettings,
+    state: DailyArrays | None = None,
+    *,
+    record: bool = False,
+    workers: int = 1,
+) -> tuple[DailyArrays, dict[str, npt.NDArray[Any]] | None]:
+    """Run the daily monitor over every cell; optionally record the state after each."""
+    n = arrays.n_patients
+    current = state if state is not None else DailyArrays.empty(n)
+    constants = DailyConstants.of(settings)
+    steps = arrays.d_day.shape[0]
+    if record:
+        records = {
+            name: np.empty((steps + 1, *array.shape), dtype=array.dtype)
+            for name, array in daily_columns(current).items()
+        }
+        for name, array in daily_columns(current).items():
+            records[name][0] = array
+        for j in range(steps):
+            step_daily(current, arrays.d_day[j], arrays.d_value[j], constants)
+            for name, array in daily_columns(current).items():
+                records[name][j + 1] = array
+        return current, records
+
+    def job(start: int, stop: int) -> Callable[[], None]:
+        def run() -> None:
+            chunk = current.rows(start, stop)
+            day = arrays.d_day[:, start:stop]
+            value = arrays.d_value[:, :, start:stop]
+            for j in range(steps):
+                step_daily(chunk, day[j], value[j], constants)
+
+        return run
+
+    _run_chunks([job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)], workers)
+    return current, None

@@ -1,0 +1,76 @@
+"""What the engine's evaluation needs from the simulator (DESIGN sections 7 and 10).
+
+- ``history_of``: a simulated patient as the engine sees them (the observed records only);
+- ``observed_relapses``: ground-truth relapse dates under the observed-data definition of
+  DESIGN 2 (the second of two confirming check-ins), which is what an early warning must
+  precede;
+- held-out presets with other dynamics than the two calibrated ones, so the engine is
+  not judged on the simulator it was designed with.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from lasting_core.definitions import track_relapse
+from lasting_core.engine.history import PatientHistory
+from lasting_core.simulation.cohort import SimulatedPatient
+from lasting_core.simulation.presets import LAB, REAL_WORLD, Preset
+
+
+def history_of(patient: SimulatedPatient) -> PatientHistory:
+    """Return the patient's observed records (PHQ-9, sessions, daily check) for the engine."""
+    phq9 = tuple(
+        (float(o.day), float(o.total))
+        for o in patient.observations
+        if o.instrument == "phq9" and o.total is not None
+    )
+    daily = tuple(
+        (float(o.day), float(o.items[0]), float(o.items[1]), float(o.items[2]))
+        for o in patient.observations
+        if o.instrument == "daily"
+    )
+    sessions = tuple((float(s.day), str(s.kind)) for s in patient.sessions)
+    return PatientHistory(phq9=phq9, sessions=sessions, daily=daily)
+
+
+def observed_relapses(patient: SimulatedPatient) -> tuple[float, ...]:
+    """Return the days the relapse criteria were met on the observed data (DESIGN 2)."""
+    history = history_of(patient)
+    return track_relapse(history.phq9, history.sessions, history.events).relapse_days
+
+
+# Held-out dynamics: parameters the engine's defaults were not chosen with.
+# Faster-fading relief with a more regular timing (Weibull shape 2): where forecasting from
+# each patient's own durability should matter most.
+REGULAR_FADE = dataclasses.replace(
+    REAL_WORLD,
+    name="held-out-regular",
+    weibull_shape=2.0,
+    weibull_scale_days=60.0,
+    rise_days_median=14.0,
+    rise_days_range=(7.0, 24.0),
+    durability_correlation=0.85,
+)
+# Noisier answers than the engine assumes (SD 3 instead of 2.2), sparser check-ins, fewer
+# daily checks and slower returns.
+NOISY_SPARSE = dataclasses.replace(
+    REAL_WORLD,
+    name="held-out-noisy",
+    observation_sd=3.0,
+    weekly_adherence=(0.85, 0.45),
+    daily_share=0.2,
+    rise_days_median=26.0,
+    rise_days_range=(14.0, 28.0),
+)
+
+EVALUATION_PRESETS: Mapping[str, Preset] = MappingProxyType(
+    {
+        REAL_WORLD.name: REAL_WORLD,
+        LAB.name: LAB,
+        REGULAR_FADE.name: REGULAR_FADE,
+        NOISY_SPARSE.name: NOISY_SPARSE,
+    }
+)

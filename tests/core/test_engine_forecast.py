@@ -1,0 +1,173 @@
+"""Forecast, personal durability (empirical Bayes) and the explanation (DESIGN 5.2)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from lasting_core.engine import (
+    PatientHistory,
+    PopulationPrior,
+    SignalKind,
+    assess_patient,
+    fit_population_prior,
+)
+from lasting_core.engine.durability import conditional_survival, relief_intervals
+from lasting_core.engine.forecast import normal_cdf
+from tests.core.engine_factories import INDUCTION_DAYS, make_responder
+
+
+def test_the_normal_cdf_matches_erf() -> None:
+    x = np.linspace(-6.0, 6.0, 49)
+    expected = np.array([0.5 * (1 + math.erf(v / math.sqrt(2))) for v in x])
+    np.testing.assert_allclose(normal_cdf(x), expected, rtol=2e-7, atol=1e-12)
+
+
+class TestPrior:
+    def test_the_default_prior_reproduces_mcinnes(self) -> None:
+        prior = PopulationPrior.default()
+        a, b, k = (np.array([v]) for v in (prior.gamma_shape, prior.gamma_rate, 0.0))
+        s28 = conditional_survival(a, b, prior.shape, np.zeros(1), np.array([28.0]))
+        s56 = conditional_survival(a, b, prior.shape, np.zeros(1), np.array([56.0]))
+        assert float(s28[0]) == pytest.approx(0.80, abs=1e-9)
+        assert float(s56[0]) == pytest.approx(0.60, abs=1e-9)
+        del k
+
+    def test_conditional_survival_chains(self) -> None:
+        """P(T > 60 | T > 20) = P(T > 40 | T > 20) P(T > 60 | T > 40)."""
+        a, b = np.array([2.0]), np.array([500.0])
+        whole = conditional_survival(a, b, 1.3, np.array([20.0]), np.array([60.0]))
+        parts = conditional_survival(a, b, 1.3, np.array([20.0]), np.array([40.0]))
+        parts *= conditional_survival(a, b, 1.3, np.array([40.0]), np.array([60.0]))
+        assert float(whole[0]) == pytest.approx(float(parts[0]), rel=1e-12)
+
+
+def patient_with_intervals(lengths: list[float], rng_day: float = 0.0) -> PatientHistory:
+    """A responder given a booster each time relief faded after ``lengths`` days."""
+    phq9 = [(5.0 + rng_day, 20.0), (31.0 + rng_day, 4.0)]
+    sessions = [(d + rng_day, "induction") for d in INDUCTION_DAYS]
+    day = INDUCTION_DAYS[-1] + rng_day
+    for length in lengths:
+        day += length
+        phq9.append((day - 0.5, 6.0))
+        sessions.append((day, "booster"))
+        phq9.append((day + 3.0, 4.0))
+    return PatientHistory(phq9=tuple(phq9), sessions=tuple(sessions))
+
+
+class TestDurability:
+    def test_intervals_end_at_boosters_and_are_censored_by_maintenance(self) -> None:
+        history = patient_with_intervals([30.0, 40.0])
+        history = PatientHistory(
+            phq9=(*history.phq9, (130.0, 4.0)),
+            sessions=(*history.sessions, (125.0, "maintenance")),
+        )
+        assert relief_intervals(history, censor_at=140.0) == [
+            (30.0, True),
+            (40.0, True),
+            (31.0, False),
+            (15.0, False),
+        ]
+
+    def test_a_patient_whose_relief_is_short_gets_a_shorter_usual_interval(self) -> None:
+        short = assess_patient(patient_with_intervals([15.0, 16.0, 14.0]), 80.0)
+        long = assess_patient(patient_with_intervals([110.0, 120.0, 115.0]), 380.0)
+        clinic = PopulationPrior.default().median_days()
+        assert short.usual_interval_days is not None
+        assert long.usual_interval_days is not None
+        # Shrunk towards the clinic: between the patient's own intervals and the clinic's.
+        assert 15.0 < short.usual_interval_days < clinic < long.usual_interval_days
+
+    def test_fitting_recovers_a_known_population(self) -> None:
+        rng = np.random.default_rng(12)
+        shape, a, median = 1.5, 3.0, 40.0
+        b = median**shape / (2 ** (1 / a) - 1)
+        histories = []
+        for _ in range(250):
+            rate = rng.gamma(a, 1.0 / b)
+            lengths = (rng.exponential(size=3) / rate) ** (1 / shape)
+            histories.append(patient_with_intervals([max(float(x), 2.0) for x in lengths]))
+        prior = fit_population_prior(histories)
+        assert prior.shape == pytest.approx(shape, rel=0.2)
+        assert prior.median_days() == pytest.approx(median, rel=0.15)
+        assert prior.events == 750
+
+    def test_too_little_history_keeps_the_default(self) -> None:
+        assert fit_population_prior([patient_with_intervals([30.0])]) == PopulationPrior.default()
+
+
+class TestForecast:
+    def test_a_rising_patient_is_more_at_risk_than_a_stable_one(self) -> None:
+        stable = assess_patient(make_responder(weekly=[4, 4, 5, 4, 4, 4]), 66.0)
+        rising = assess_patient(make_responder(weekly=[4, 4, 5, 7, 9, 10]), 66.0)
+        assert stable.p_relapse_28d is not None
+        assert rising.p_relapse_28d is not None
+        assert stable.p_relapse_28d < 0.3 < rising.p_relapse_28d
+        assert rising.slope_per_week is not None
+        assert rising.slope_per_week > 0.5
+
+    def test_relief_that_usually_fades_soon_raises_the_forecast(self) -> None:
+        """Same readings, same days since the booster: only the personal durability differs."""
+
+        def at_usual_time(lengths: list[float]) -> float:
+            history = patient_with_intervals(lengths)
+            last_booster = max(day for day, kind in history.sessions if kind == "booster")
+            calm = tuple((last_booster + 3.0 + 3.5 * i, 4.0) for i in range(4))
+            history = PatientHistory(phq9=history.phq9 + calm, sessions=history.sessions)
+            p = assess_patient(history, last_booster + 14.0).p_relapse_28d
+            assert p is not None
+            return p
+
+        assert at_usual_time([15.0, 16.0, 14.0]) > 2 * at_usual_time([110.0, 120.0, 115.0])
+
+    def test_within_28_days_is_at_least_within_14_days(self) -> None:
+        for weekly in ([4, 4, 5, 4], [4, 6, 9, 12], [12, 11, 10, 9], [4, 13]):
+            a = assess_patient(make_responder(weekly=[float(w) for w in weekly]), 60.0)
+            assert a.p_relapse_14d is not None
+            assert a.p_relapse_28d is not None
+            assert a.p_relapse_14d <= a.p_relapse_28d
+
+    def test_the_crossing_interval_brackets_the_crossing_day(self) -> None:
+        a = assess_patient(make_responder(weekly=[3, 4, 6, 8, 9]), 60.0)
+        assert a.crossing_day is not None
+        assert a.crossing_interval is not None
+        low, high = a.crossing_interval
+        assert 60.0 <= low <= a.crossing_day <= high
+
+    def test_there_is_no_relapse_forecast_before_a_response(self) -> None:
+        a = assess_patient(make_responder(weekly=[14, 15, 16]), 60.0)
+        assert a.relapse_state == "not_responded"
+        assert a.p_relapse_28d is None
+        assert a.crossing_day is None
+
+
+class TestExplanation:
+    def test_an_early_warning_names_its_numbers(self) -> None:
+        weekly = [3.0, 4.0, 3.0, 4.0, 8.0, 11.0]
+        daily = tuple((float(d) + 0.5, 7.0 if d < 62 else 4.0, 6.0, 3.0) for d in range(24, 67))
+        a = assess_patient(make_responder(weekly=weekly, daily=daily), 66.9)
+        kinds = {s.kind for s in a.signals}
+        assert SignalKind.EARLY_WARNING in kinds
+        assert SignalKind.DAILY_DECLINE in kinds
+        for signal in a.signals:
+            for name, value in signal.drivers.items():
+                if value is not None:
+                    assert str(value) in signal.sentence, (name, value, signal.sentence)
+        assert "PHQ-9 rose from 3 to 11 over 3 weeks" in a.explanation
+        assert "last session 42 days ago" in a.explanation
+        assert "below usual" in a.explanation
+
+    def test_a_relapse_is_a_signal_dated_on_the_confirmation(self) -> None:
+        a = assess_patient(make_responder(weekly=[3.0, 4.0, 13.0, 14.0]), 60.0)
+        relapse = next(s for s in a.signals if s.kind == SignalKind.RELAPSE)
+        assert relapse.day == 52.0
+        assert a.relapse_state == "relapsed"
+        assert a.p_relapse_28d is None
+
+    def test_reliable_worsening_is_six_points_above_the_nadir(self) -> None:
+        a = assess_patient(make_responder(weekly=[3.0, 4.0, 9.0]), 46.0)
+        assert SignalKind.RELIABLE_WORSENING in {s.kind for s in a.signals}
+        b = assess_patient(make_responder(weekly=[3.0, 4.0, 8.0]), 46.0)
+        assert SignalKind.RELIABLE_WORSENING not in {s.kind for s in b.signals}
