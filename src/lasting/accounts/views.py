@@ -1,13 +1,52 @@
 from __future__ import annotations
 
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from lasting.accounts import rules
 from lasting.accounts.middleware import ClinicRequest
 from lasting.accounts.models import Location, Membership
+from lasting.accounts.throttle import find_lockout
+from lasting.audit.models import Action, Outcome
+from lasting.audit.services import Actor, record_event
+
+
+class LoginView(auth_views.LoginView):
+    """Django's sign-in, refusing throttled attempts before the password is hashed."""
+
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        username = request.POST.get("username", "")
+        lockout = find_lockout(username, request.META.get("REMOTE_ADDR"))
+        if lockout is None:
+            return super().post(request, *args, **kwargs)
+        record_event(
+            Actor(
+                None,
+                username[:150],
+                None,
+                request.META.get("REMOTE_ADDR"),
+                getattr(request, "request_id", ""),
+            ),
+            Action.LOGIN_FAILED,
+            outcome=Outcome.DENIED,
+        )
+        form = self.get_form()
+        form.errors.clear()
+        form.add_error(
+            None,
+            f"Too many failed sign-ins. Try again in {lockout.minutes} minute"
+            f"{'s' if lockout.minutes != 1 else ''}, or ask your clinic's administrator.",
+        )
+        response = self.form_invalid(form)
+        response.status_code = 429
+        response["Retry-After"] = str(int(lockout.retry_after.total_seconds()) + 1)
+        return response
 
 
 @login_required
