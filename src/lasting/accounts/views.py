@@ -36,14 +36,15 @@ class LoginView(auth_views.LoginView):
             Action.LOGIN_FAILED,
             outcome=Outcome.DENIED,
         )
-        form = self.get_form()
-        form.errors.clear()
-        form.add_error(
-            None,
+        # An unbound form: binding it would validate it, and validating authenticates.
+        form = self.get_form_class()(request, initial={"username": username})
+        message = (
             f"Too many failed sign-ins. Try again in {lockout.minutes} minute"
-            f"{'s' if lockout.minutes != 1 else ''}, or ask your clinic's administrator.",
+            f"{'s' if lockout.minutes != 1 else ''}, or ask your clinic's administrator."
         )
-        response = self.form_invalid(form)
+        response = self.render_to_response(
+            self.get_context_data(form=form, throttle_message=message)
+        )
         response.status_code = 429
         response["Retry-After"] = str(int(lockout.retry_after.total_seconds()) + 1)
         return response
