@@ -121,3 +121,20 @@ def test_patients_whose_course_ended_sort_below_everyone_in_active_care(clinic, 
     make_phq9(active, 6, submitted_at=now - timedelta(days=3))
     names = [row.patient.family_name for row in list_caseload_for(dr_ana, now=now)]
     assert names == ["Active", "LeftLastYear"]
+
+
+def test_the_caseload_is_sorted_whole_and_shown_a_page_at_a_time(clinic, dr_ana):
+    now = timezone.now()
+    for index in range(105):
+        patient = make_patient(clinic, family_name=f"P{index:03d}")
+        make_phq9(patient, index % 25, submitted_at=now - timedelta(days=1))
+    client = Client()
+    client.login(username="dr_ana", password=PASSWORD)
+    first = client.get(reverse("clinic:caseload")).content.decode()
+    second = client.get(reverse("clinic:caseload") + "?page=2").content.decode()
+    assert first.count('data-patient-id="') == 100
+    assert second.count('data-patient-id="') == 5
+    assert "Showing 1–100 of 105" in first
+    assert "24 · Severe" in first
+    assert "24 · Severe" not in second  # the most severe are all on the first page
+    assert client.get(reverse("clinic:caseload") + "?page=x").status_code == 200

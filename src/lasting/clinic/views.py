@@ -23,6 +23,9 @@ from lasting.plans.models import BoosterProposal, ProposalStatus
 from lasting.plans.services import find_plan
 
 
+CASELOAD_PAGE_SIZE = 100
+
+
 def home(request: ClinicRequest) -> HttpResponse:
     """Send each person to the page their role works from."""
     if rules.can_manage_organization(request.membership) and not rules.can_view_patients(
@@ -48,13 +51,25 @@ def caseload(request: ClinicRequest) -> HttpResponse:
     record_event(
         Actor.from_request(request), Action.SEARCH, organization_id=membership.organization_id
     )
+    # The whole caseload is sorted; one page of the most pressing is drawn at a time.
+    pages = max(1, -(-len(rows) // CASELOAD_PAGE_SIZE))
+    try:
+        page = min(max(1, int(request.GET.get("page", "1"))), pages)
+    except ValueError:
+        page = 1
+    first = (page - 1) * CASELOAD_PAGE_SIZE
+    shown = rows[first : first + CASELOAD_PAGE_SIZE]
     return render(
         request,
         "clinic/caseload.html",
         {
-            "rows": [(row, row.days_since_last_session(now)) for row in rows],
+            "rows": [(row, row.days_since_last_session(now)) for row in shown],
             "mine": mine,
             "patient_count": len(rows),
+            "page": page,
+            "pages": pages,
+            "first_shown": first + 1 if shown else 0,
+            "last_shown": first + len(shown),
         },
     )
 
