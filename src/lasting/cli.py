@@ -1,8 +1,9 @@
-"""The `lasting` command: demo, serve, worker, audit and Django management."""
+"""The `lasting` command: demo, serve, worker, audit, replay, simulate and Django management."""
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import subprocess
@@ -195,6 +196,77 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+DEFAULT_ARENA_POLICIES = (
+    "fixed:14,fixed:28,fixed:42,fixed:56,symptom,forecast:0.3,forecast:0.5,forecast:0.7,oracle"
+)
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Run the policy arena on a simulated cohort; no database, no Django."""
+    from rich.console import Console
+
+    from lasting.arena_report import (
+        progress_bar,
+        results_table,
+        verdict_lines,
+        write_csv,
+        write_frontier,
+    )
+    from lasting_core.simulation import PRESETS
+    from lasting_core.simulation.arena import judge_forecasts, parse_policy, run_arena
+
+    def fail(message: str) -> int:
+        print(f"lasting simulate: {message}", file=sys.stderr)
+        return 2
+
+    try:
+        policies = [parse_policy(text) for text in args.policies.split(",") if text.strip()]
+    except ValueError as error:
+        return fail(str(error))
+    if not policies:
+        return fail("give at least one policy with --policies")
+    if args.preset not in PRESETS:
+        return fail(f"unknown preset {args.preset!r} (known: {', '.join(PRESETS)})")
+    if args.patients < 1 or args.days < 1:
+        return fail("--patients and --days must be at least 1")
+    if not math.isfinite(args.price_per_session) or args.price_per_session < 0:
+        return fail("--price-per-session must be a non-negative number")
+    out: Path = args.out
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        return fail(f"cannot create {out}: {error.strerror}")
+    if not out.is_dir() or not os.access(out, os.W_OK | os.X_OK):
+        return fail(f"cannot write to {out}")
+
+    console = Console(stderr=True)
+    with progress_bar(console, len(policies), args.days) as advance:
+        result = run_arena(
+            policies,
+            args.patients,
+            args.days,
+            preset=args.preset,
+            seed=args.seed,
+            price_per_session=args.price_per_session,
+            progress=advance,
+        )
+    try:
+        write_csv(out / "arena.csv", result)
+        write_frontier(out, result)
+    except OSError as error:
+        return fail(f"cannot write to {out}: {error.strerror}")
+    # Wide enough for the column names when the output is a file or a narrow terminal.
+    stdout = Console(width=max(Console().width, 120))
+    stdout.print(results_table(result))
+    for line in verdict_lines(judge_forecasts(result)):
+        stdout.print(line, highlight=False)
+    stdout.print(
+        f"{result.seconds:.1f} s; wrote {out / 'arena.csv'}, frontier.svg and frontier.png",
+        highlight=False,
+    )
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lasting.settings")
     from django.core.management import execute_from_command_line
@@ -210,6 +282,16 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from error
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_price(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from error
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative amount, got {text}")
     return value
 
 
@@ -272,6 +354,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="fit the clinic prior on these files (looks ahead; default: published prior)",
     )
     replay.set_defaults(handler=cmd_replay)
+
+    simulate = commands.add_parser(
+        "simulate", help="compare booster policies on simulated patients (the policy arena)"
+    )
+    simulate.add_argument("--preset", default="real-world", help="real-world (default) or lab")
+    simulate.add_argument("--patients", type=positive_int, default=10_000)
+    simulate.add_argument("--days", type=positive_int, default=365)
+    simulate.add_argument("--seed", type=int, default=0, help="random seed of the cohort")
+    simulate.add_argument(
+        "--policies",
+        default=DEFAULT_ARENA_POLICIES,
+        help="comma-separated: fixed:N, symptom, forecast:P, oracle",
+    )
+    simulate.add_argument(
+        "--price-per-session",
+        type=non_negative_price,
+        default=500.0,
+        help="price of one booster, USD (default 500: a typical US self-pay IV ketamine infusion)",
+    )
+    simulate.add_argument(
+        "--out", type=Path, required=True, help="directory for arena.csv and frontier.svg/png"
+    )
+    simulate.set_defaults(handler=cmd_simulate)
 
     manage = commands.add_parser("manage", help="run a Django management command")
     manage.add_argument("django_args", nargs=argparse.REMAINDER)

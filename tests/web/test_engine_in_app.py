@@ -154,3 +154,25 @@ def test_the_sweep_and_the_incremental_path_store_the_same_numbers(relapsing):
     # events it falls back to the default prior, so both paths use the same one.
     assert stored.level == pytest.approx(one.level, abs=0.01)
     assert stored.p_relapse_28d == pytest.approx(one.p_relapse_28d, abs=0.001)
+
+
+def test_the_engine_state_is_stored_and_reused_with_the_same_result(relapsing):
+    paul, now = relapsing["paul"], relapsing["now"]
+    first = assess_one(paul, now)
+    assert RiskAssessment.objects.get(patient=paul).engine_state
+    make_phq9(paul, 14, submitted_at=now + timedelta(days=1))
+    later = now + timedelta(days=1, hours=1)
+    incremental = assess_one(paul, later)
+    RiskAssessment.objects.update(engine_state="")
+    from_scratch = assess_one(paul, later)
+    assert incremental.level == pytest.approx(from_scratch.level, abs=1e-9)
+    assert incremental.p_relapse_28d == pytest.approx(from_scratch.p_relapse_28d, abs=1e-9)
+    assert first.level != incremental.level
+
+
+def test_an_unreadable_engine_state_falls_back_to_the_full_history(relapsing):
+    paul, now = relapsing["paul"], relapsing["now"]
+    reference = assess_one(paul, now)
+    RiskAssessment.objects.update(engine_state='{"version": -1}')
+    again = assess_one(paul, now)
+    assert again.level == pytest.approx(reference.level, abs=1e-9)

@@ -129,6 +129,9 @@ class RiskAssessment(models.Model):
     relapse_state = models.CharField(max_length=32, blank=True, choices=RelapseState.choices)
     explanation = models.TextField(blank=True)
     signals = models.JSONField(default=list)
+    # The engine's state after this assessment (JSON), so the next check-in folds in only
+    # the new records; the engine sweeps from the start if anything earlier changed.
+    engine_state = models.TextField(blank=True)
 
     class Meta:
         ordering = ["assessed_on"]

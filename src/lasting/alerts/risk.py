@@ -30,6 +30,7 @@ from lasting_core.daynumbers import date_of_day
 from lasting_core.engine import (
     ALERT_KINDS,
     Assessment,
+    EngineState,
     PatientHistory,
     PopulationPrior,
     SignalKind,
@@ -68,9 +69,31 @@ def assess_one(patient: Patient, now: datetime | None = None) -> Assessment:
     now = now or timezone.now()
     rows = list_history_rows([patient])[patient.pk]
     as_of = local_day(now, ZoneInfo(patient.time_zone))
-    assessment = assess_patient(history_of(rows), as_of, prior=find_prior(patient.organization_id))
+    assessment = assess_patient(
+        history_of(rows),
+        as_of,
+        prior=find_prior(patient.organization_id),
+        state=find_engine_state(patient),
+    )
     store_assessment(patient, assessment, now)
     return assessment
+
+
+def find_engine_state(patient: Patient) -> EngineState | None:
+    """The state stored with the patient's latest assessment, if it can still be read."""
+    stored = (
+        RiskAssessment.objects.filter(patient=patient)
+        .exclude(engine_state="")
+        .order_by("-assessed_on")
+        .values_list("engine_state", flat=True)
+        .first()
+    )
+    if not stored:
+        return None
+    try:
+        return EngineState.from_json(stored)
+    except (ValueError, KeyError, TypeError):
+        return None  # another engine version: the engine sweeps the history again
 
 
 def assess_many(
@@ -133,6 +156,7 @@ def store_assessment(patient: Patient, assessment: Assessment, now: datetime) ->
             "relapse_state": str(assessment.relapse_state),
             "relapse_bar": rounded(assessment.relapse_bar, 2),
             "explanation": assessment.explanation,
+            "engine_state": assessment.state.to_json() if assessment.state else "",
             "signals": [
                 {
                     "kind": str(signal.kind),

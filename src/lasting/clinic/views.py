@@ -22,7 +22,6 @@ from lasting.patients.queries import find_current_course, get_patient_for
 from lasting.plans.models import BoosterProposal, ProposalStatus
 from lasting.plans.services import find_plan
 
-
 CASELOAD_PAGE_SIZE = 100
 
 
