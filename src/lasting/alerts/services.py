@@ -25,7 +25,7 @@ from lasting.accounts import rules
 from lasting.accounts.models import Membership, Role, User
 from lasting.alerts.models import Alert, AlertKind, AlertStatus, Priority
 from lasting.audit.models import Action, Outcome
-from lasting.audit.services import Actor, record_event
+from lasting.audit.services import Actor, record_about, record_event
 from lasting.checkins.models import CheckIn, CheckInLink, Instrument, Source
 from lasting.checkins.services import RecordedCheckIn, record_checkin
 from lasting.patients.models import Patient
@@ -163,13 +163,7 @@ def acknowledge_alert(actor: Actor, membership: Membership | None, alert_id: int
             alert.acknowledged_at = timezone.now()
             alert.acknowledged_by_id = actor.user_id
             alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
-        record_event(
-            actor,
-            Action.ACKNOWLEDGE,
-            patient_id=alert.patient_id,
-            organization_id=alert.organization_id,
-            obj=alert,
-        )
+        record_about(actor, Action.ACKNOWLEDGE, alert)
     return alert
 
 
@@ -186,13 +180,7 @@ def resolve_alert(actor: Actor, membership: Membership | None, alert_id: int, no
             alert.resolved_at, alert.resolved_by_id = now, actor.user_id
             alert.resolution_note = note
             alert.save()
-        record_event(
-            actor,
-            Action.RESOLVE,
-            patient_id=alert.patient_id,
-            organization_id=alert.organization_id,
-            obj=alert,
-        )
+        record_about(actor, Action.RESOLVE, alert)
     return alert
 
 
@@ -213,22 +201,12 @@ def check_alert_access(
         raise PermissionDenied("You cannot act on this alert.")
 
 
-def active_clinicians(organization_id: int) -> list[User]:
+def active_members(organization_id: int, role: Role) -> list[User]:
+    """Active people holding `role` in the organisation, in a stable order."""
     return list(
         User.objects.filter(
             memberships__organization_id=organization_id,
-            memberships__role=Role.CLINICIAN,
-            memberships__is_active=True,
-            is_active=True,
-        ).order_by("pk")
-    )
-
-
-def organization_admins(organization_id: int) -> list[User]:
-    return list(
-        User.objects.filter(
-            memberships__organization_id=organization_id,
-            memberships__role=Role.ADMIN,
+            memberships__role=role,
             memberships__is_active=True,
             is_active=True,
         ).order_by("pk")
@@ -237,21 +215,21 @@ def organization_admins(organization_id: int) -> list[User]:
 
 def notification_recipients(alert: Alert) -> list[User]:
     """The assigned clinician if still active here, else every active clinician."""
-    clinicians = active_clinicians(alert.organization_id)
+    clinicians = active_members(alert.organization_id, Role.CLINICIAN)
     assigned = [user for user in clinicians if user.pk == alert.assigned_to_id]
-    return assigned or clinicians or organization_admins(alert.organization_id)
+    return assigned or clinicians or active_members(alert.organization_id, Role.ADMIN)
 
 
 def escalation_contacts(alert: Alert) -> list[User]:
     """Who hears of an overdue alert: the named contact if an active clinician here,
     else every active clinician but the assigned one, else the clinic's admins."""
-    clinicians = active_clinicians(alert.organization_id)
+    clinicians = active_members(alert.organization_id, Role.CLINICIAN)
     contact_id = alert.organization.escalation_contact_id
     named = [user for user in clinicians if user.pk == contact_id]
     if named:
         return named
     others = [user for user in clinicians if user.pk != alert.assigned_to_id]
-    return others or organization_admins(alert.organization_id)
+    return others or active_members(alert.organization_id, Role.ADMIN)
 
 
 def alert_email(alert: Alert, overdue: bool) -> tuple[str, str]:
@@ -349,13 +327,7 @@ def escalate_one(alert_id: int, now: datetime) -> Alert | None:
             alert.escalated_at = now
             alert.escalated_to = contacts[0] if contacts else None
             alert.save(update_fields=["escalated_at", "escalated_to"])
-            record_event(
-                Actor.system("escalation", alert.organization_id),
-                Action.ESCALATE,
-                patient_id=alert.patient_id,
-                organization_id=alert.organization_id,
-                obj=alert,
-            )
+            record_about(Actor.system("escalation", alert.organization_id), Action.ESCALATE, alert)
     if send_alert_email(alert, contacts, overdue=True):
         Alert.objects.filter(pk=alert.pk).update(escalation_notified_at=timezone.now())
     return alert

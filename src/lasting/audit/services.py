@@ -114,6 +114,20 @@ def record_event(
     return event
 
 
+def record_about(
+    actor: Actor, action: Action, obj: object, *, outcome: Outcome = Outcome.SUCCESS
+) -> AuditEvent:
+    """Append an event about a clinical row, which carries its patient and organisation."""
+    return record_event(
+        actor,
+        action,
+        patient_id=getattr(obj, "patient_id", None),
+        organization_id=getattr(obj, "organization_id", None),
+        obj=obj,
+        outcome=outcome,
+    )
+
+
 @dataclass(frozen=True)
 class ChainProblem:
     event_id: int

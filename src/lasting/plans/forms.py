@@ -16,11 +16,16 @@ class AcceptProposalForm(forms.Form):
     location = forms.ModelChoiceField(queryset=Location.objects.none(), required=False)
     note = forms.CharField(required=False, max_length=500)
 
-    def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, membership: Membership | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         location = self.fields["location"]
         assert isinstance(location, forms.ModelChoiceField)
-        location.queryset = Location.objects.filter(organization_id=membership.organization_id)
+        # Only the member's own organisation's locations; none for anyone without one.
+        location.queryset = (
+            Location.objects.filter(organization_id=membership.organization_id)
+            if membership
+            else Location.objects.none()
+        )
 
 
 class MoveProposalForm(forms.Form):

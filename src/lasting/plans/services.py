@@ -15,7 +15,7 @@ from lasting.accounts.models import Location, Membership
 from lasting.alerts.queries import local_day
 from lasting.alerts.risk import assess_many, assess_one
 from lasting.audit.models import Action, Outcome
-from lasting.audit.services import Actor, record_event
+from lasting.audit.services import Actor, record_about, record_event
 from lasting.patients.models import Course, Patient, Phase
 from lasting.patients.queries import find_current_course
 from lasting.plans.models import BoosterProposal, MaintenancePlan, ProposalStatus
@@ -140,13 +140,7 @@ def _decide(actor: Actor, proposal: BoosterProposal, status: ProposalStatus, not
     proposal.decided_by_id = actor.user_id
     proposal.decision_note = note
     proposal.save()
-    record_event(
-        actor,
-        Action.UPDATE,
-        patient_id=proposal.patient_id,
-        organization_id=proposal.organization_id,
-        obj=proposal,
-    )
+    record_about(actor, Action.UPDATE, proposal)
 
 
 def accept_proposal(

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
@@ -8,8 +12,9 @@ from django.views.decorators.http import require_POST
 
 from lasting.accounts import rules
 from lasting.accounts.middleware import ClinicRequest
+from lasting.accounts.models import Membership
 from lasting.accounts.navigation import redirect_back
-from lasting.audit.models import Action
+from lasting.audit.models import Action, Outcome
 from lasting.audit.services import Actor, record_event
 from lasting.patients.queries import get_patient_for
 from lasting.plans.forms import (
@@ -48,67 +53,78 @@ def invalid(request: ClinicRequest, form: object, proposal_id: int) -> HttpRespo
     )
 
 
+def decide(
+    request: ClinicRequest,
+    proposal_id: int,
+    form: forms.Form,
+    act: Callable[[Actor, Membership | None, int, dict[str, Any]], object],
+) -> HttpResponse:
+    """Validate the decision form, apply the decision, and go back; show errors if any."""
+    if not rules.can_decide_boosters(request.membership):
+        record_event(
+            Actor.from_request(request),
+            Action.UPDATE,
+            outcome=Outcome.DENIED,
+            object_ref=("BoosterProposal", proposal_id),
+        )
+        raise PermissionDenied("Only clinicians decide on boosters.")
+    if form.is_valid():
+        try:
+            act(Actor.from_request(request), request.membership, proposal_id, form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return back(request)
+    return invalid(request, form, proposal_id)
+
+
 @login_required
 @require_POST
 def accept(request: ClinicRequest, proposal_id: int) -> HttpResponse:
-    if not rules.can_decide_boosters(request.membership):
-        raise PermissionDenied("Only clinicians decide on boosters.")
-    form = AcceptProposalForm(request.POST, membership=request.membership)
-    if not form.is_valid():
-        return invalid(request, form, proposal_id)
-    try:
-        accept_proposal(
-            Actor.from_request(request),
-            request.membership,
-            proposal_id,
-            starts_at=form.cleaned_data["starts_at"],
-            location=form.cleaned_data["location"],
-            note=form.cleaned_data["note"],
-        )
-    except ValidationError as error:
-        form.add_error(None, error)
-        return invalid(request, form, proposal_id)
-    return back(request)
+    return decide(
+        request,
+        proposal_id,
+        AcceptProposalForm(request.POST, membership=request.membership),
+        lambda actor, membership, pk, data: accept_proposal(
+            actor,
+            membership,
+            pk,
+            starts_at=data["starts_at"],
+            location=data["location"],
+            note=data["note"],
+        ),
+    )
 
 
 @login_required
 @require_POST
 def move(request: ClinicRequest, proposal_id: int) -> HttpResponse:
-    form = MoveProposalForm(request.POST)
-    if not form.is_valid():
-        return invalid(request, form, proposal_id)
-    try:
-        move_proposal(
-            Actor.from_request(request),
-            request.membership,
-            proposal_id,
-            earliest_on=form.cleaned_data["earliest_on"],
-            latest_on=form.cleaned_data["latest_on"],
-            note=form.cleaned_data["note"],
-        )
-    except ValidationError as error:
-        form.add_error(None, error)
-        return invalid(request, form, proposal_id)
-    return back(request)
+    return decide(
+        request,
+        proposal_id,
+        MoveProposalForm(request.POST),
+        lambda actor, membership, pk, data: move_proposal(
+            actor,
+            membership,
+            pk,
+            earliest_on=data["earliest_on"],
+            latest_on=data["latest_on"],
+            note=data["note"],
+        ),
+    )
 
 
 @login_required
 @require_POST
 def decline(request: ClinicRequest, proposal_id: int) -> HttpResponse:
-    form = DeclineProposalForm(request.POST)
-    if not form.is_valid():
-        return invalid(request, form, proposal_id)
-    try:
-        decline_proposal(
-            Actor.from_request(request),
-            request.membership,
-            proposal_id,
-            reason=form.cleaned_data["reason"],
-        )
-    except ValidationError as error:
-        form.add_error(None, error)
-        return invalid(request, form, proposal_id)
-    return back(request)
+    return decide(
+        request,
+        proposal_id,
+        DeclineProposalForm(request.POST),
+        lambda actor, membership, pk, data: decline_proposal(
+            actor, membership, pk, reason=data["reason"]
+        ),
+    )
 
 
 @login_required
