@@ -86,7 +86,7 @@ def frontier_chart(result: ArenaResult) -> dict[str, Any]:
         for r in result.results
         if math.isfinite(r.sessions_per_patient_year)
     ]
-    data = alt.Data(values=rows)
+    data = {"values": rows}
     x = alt.X("sessions:Q", title="Sessions per patient-year")
     y = alt.Y("relapse_days:Q", title="Relapse-days per patient-year (latent PHQ-9 ≥ 10)")
     color = alt.Color("family:N", title="Policy")
@@ -96,8 +96,10 @@ def frontier_chart(result: ArenaResult) -> dict[str, Any]:
         .encode(x=x, y=y, color=color, order="sessions:Q")
         .transform_filter(alt.datum.family == "fixed")
     )
-    points = alt.Chart(data).mark_point(filled=True, size=70).encode(
-        x=x, y=y, color=color, tooltip=["policy:N", "sessions:Q", "relapse_days:Q"]
+    points = (
+        alt.Chart(data)
+        .mark_point(filled=True, size=70)
+        .encode(x=x, y=y, color=color, tooltip=["policy:N", "sessions:Q", "relapse_days:Q"])
     )
     labels = (
         alt.Chart(data)
@@ -159,12 +161,16 @@ def verdict_lines(verdicts: Sequence[ForecastVerdict]) -> list[str]:
             f"({v.oracle_relapse_days:.1f}; target ≤ +20 %: "
             f"{'met' if v.meets_oracle_target else 'not met'})"
         )
-        lines.append(f"{v.policy}: {v.relapse_days_per_patient_year:.1f} relapse-days; {fixed}; {oracle}")
+        lines.append(
+            f"{v.policy}: {v.relapse_days_per_patient_year:.1f} relapse-days; {fixed}; {oracle}"
+        )
     return lines
 
 
 @contextmanager
-def progress_bar(console: Console, policies: int, days: int) -> Iterator[Callable[[str, int, int], None]]:
+def progress_bar(
+    console: Console, policies: int, days: int
+) -> Iterator[Callable[[str, int, int], None]]:
     """Yield an arena progress callback that drives one rich bar over all policy-days."""
     with Progress(
         TextColumn("{task.description}"),

@@ -211,3 +211,44 @@ def test_a_future_date_of_birth_is_refused(clinic):
     )
     assert response.status_code == 422
     assert b"cannot be in the future" in response.content
+
+
+def test_item9_on_an_expired_link_still_opens_an_alert(clinic):
+    import re
+
+    from lasting.checkins.services import issue_link
+    from lasting_core.instruments import InstrumentCode
+    from tests.factories import SYSTEM, phq9_answers
+
+    paul = clinic["paul"]
+    issued = issue_link(SYSTEM, paul, [InstrumentCode.PHQ9])
+    body = {"idempotency_key": "late"}
+    body.update({f"phq9__{k}": str(v) for k, v in phq9_answers(20, 3).items()})
+    before = Alert.objects.count()
+    with time_machine.travel(timezone.now() + timedelta(days=8)):
+        response = Client().post(re.sub(r"^https?://[^/]+", "", issued.url), body)
+    assert response.status_code == 410
+    assert b'id="crisis-now"' in response.content
+    assert Alert.objects.count() == before + 1
+
+
+@pytest.mark.parametrize("variant", ["dr_ana ", " dr_ana", "\uff44r_ana"])
+def test_username_variants_share_one_throttle_count(clinic, variant):
+    for _ in range(5):
+        Client(REMOTE_ADDR="10.9.9.9").post(
+            reverse("accounts:login"), {"username": "dr_ana", "password": "wrong guess 123"}
+        )
+    response = Client(REMOTE_ADDR="10.9.9.9").post(
+        reverse("accounts:login"), {"username": variant, "password": PASSWORD}
+    )
+    assert response.status_code == 429
+
+
+def test_staff_see_no_risk_or_forecast_on_the_chart(clinic):
+    from lasting.alerts.risk import assess_one
+
+    assess_one(clinic["paul"])
+    page = client_for("rn_cara").get(reverse("clinic:patient", args=[clinic["paul"].pk]))
+    assert b"risk-spec" not in page.content
+    assert b"Forecast crossing" not in page.content
+    assert b"Relapse risk" not in page.content

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import unicodedata
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -21,7 +23,9 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        username = request.POST.get("username", "")
+        # Normalise as the sign-in form does (strip, NFKC), or variants of one username
+        # would each get their own count.
+        username = unicodedata.normalize("NFKC", request.POST.get("username", "").strip())
         lockout = find_lockout(username, request.META.get("REMOTE_ADDR"))
         if lockout is None:
             return super().post(request, *args, **kwargs)

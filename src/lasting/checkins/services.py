@@ -32,9 +32,12 @@ class LinkProblem(StrEnum):
 
 
 class LinkError(Exception):
-    def __init__(self, problem: LinkProblem) -> None:
+    """Why a link cannot take a check-in; `link` is set when the token was genuine."""
+
+    def __init__(self, problem: LinkProblem, link: CheckInLink | None = None) -> None:
         super().__init__(problem.value)
         self.problem = problem
+        self.link = link
 
 
 class IdempotencyConflict(Exception):
@@ -104,9 +107,9 @@ def open_link(
     if link is None:
         raise LinkError(LinkProblem.INVALID)
     if link.used_at is not None and not allow_used:
-        raise LinkError(LinkProblem.USED)
+        raise LinkError(LinkProblem.USED, link)
     if link.expires_at <= now:
-        raise LinkError(LinkProblem.EXPIRED)
+        raise LinkError(LinkProblem.EXPIRED, link)
     return link
 
 

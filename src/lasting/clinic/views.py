@@ -91,7 +91,11 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
         zone=ZoneInfo(patient.time_zone),
         responses=responses,
         sessions=sessions,
-        assessments=list(patient.assessments.order_by("assessed_on")),
+        assessments=list(
+            patient.assessments.defer("engine_state", "signals").order_by("assessed_on")
+        )
+        if reviewer
+        else [],
         alerts=list(patient.alerts.order_by("opened_at")) if reviewer else [],
         proposals=list(patient.proposals.order_by("created_at")) if reviewer else [],
     )

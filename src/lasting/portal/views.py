@@ -67,7 +67,9 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
     try:
         link = open_link(token, allow_used=is_post)
     except LinkError as error:
-        return link_problem(request, error.problem, link=None)
+        # A genuine but expired or used link still names its patient, so a reported
+        # thought of self-harm reaches the care team.
+        return link_problem(request, error.problem, link=error.link)
     patient = link.patient
     context: dict[str, object] = {"organization": link.organization, "patient": patient}
     if not is_post:
