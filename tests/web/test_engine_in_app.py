@@ -176,3 +176,33 @@ def test_an_unreadable_engine_state_falls_back_to_the_full_history(relapsing):
     RiskAssessment.objects.update(engine_state='{"version": -1}')
     again = assess_one(paul, now)
     assert again.level == pytest.approx(reference.level, abs=1e-9)
+
+
+def test_one_failing_patient_does_not_stop_the_sweep(relapsing, monkeypatch):
+    from lasting.alerts import risk
+
+    calm = make_patient(relapsing["clinic"], family_name="Calm")
+    make_phq9(calm, 4, submitted_at=relapsing["now"] - timedelta(days=3))
+    real_store = risk.store_assessment
+
+    def store_or_fail(patient, assessment, now):
+        if patient.family_name == "Moreno":
+            raise RuntimeError("broken row")
+        return real_store(patient, assessment, now)
+
+    monkeypatch.setattr(risk, "store_assessment", store_or_fail)
+    assert sweep_organization(relapsing["clinic"].pk, relapsing["now"]) == 1
+    assert RiskAssessment.objects.filter(patient=calm).exists()
+
+
+def test_a_quiet_early_warning_ends_its_episode(relapsing):
+    paul, now = relapsing["paul"], relapsing["now"]
+    assess_one(paul, now)
+    assert Alert.objects.filter(kind=AlertKind.EARLY_WARNING).count() == 1
+    assess_one(paul, now + timedelta(days=3))  # still holding: same episode
+    assert Alert.objects.filter(kind=AlertKind.EARLY_WARNING).count() == 1
+    Alert.objects.filter(kind=AlertKind.EARLY_WARNING).update(
+        last_signal_at=now - timedelta(days=30)
+    )
+    assess_one(paul, now + timedelta(days=4))
+    assert Alert.objects.filter(kind=AlertKind.EARLY_WARNING).count() == 2

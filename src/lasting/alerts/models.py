@@ -44,6 +44,8 @@ class Alert(models.Model):
     drivers = models.JSONField(default=dict)
     # Engine alerts: the engine day number naming the episode (one alert per episode).
     episode_day = models.IntegerField(null=True, blank=True)
+    # Engine alerts: when the signal was last seen to hold (ends quiet episodes).
+    last_signal_at = models.DateTimeField(null=True, blank=True)
     response = models.ForeignKey(
         Response, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
     )
@@ -86,9 +88,13 @@ class Alert(models.Model):
 
     class Meta:
         ordering = ["-opened_at"]
-        indexes = [
-            models.Index(fields=["organization", "status", "kind"]),
-            models.Index(fields=["patient", "kind", "episode_day"]),
+        indexes = [models.Index(fields=["organization", "status", "kind"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "kind", "episode_day"],
+                condition=models.Q(episode_day__isnull=False),
+                name="one_alert_per_engine_episode",
+            )
         ]
 
     def __str__(self) -> str:

@@ -9,12 +9,13 @@ sweep of a whole clinic (the batch path, vectorised across patients). Both end i
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lasting.alerts.models import (
@@ -30,6 +31,7 @@ from lasting_core.daynumbers import date_of_day
 from lasting_core.engine import (
     ALERT_KINDS,
     Assessment,
+    EngineSettings,
     EngineState,
     PatientHistory,
     PopulationPrior,
@@ -38,6 +40,8 @@ from lasting_core.engine import (
     assess_patient,
     fit_population_prior,
 )
+
+log = logging.getLogger("lasting.alerts")
 
 SIGNAL_ALERTS = {
     SignalKind.EARLY_WARNING: AlertKind.EARLY_WARNING,
@@ -96,13 +100,25 @@ def find_engine_state(patient: Patient) -> EngineState | None:
         return None  # another engine version: the engine sweeps the history again
 
 
+def refit_prior(patients: Sequence[Patient], now: datetime) -> PopulationPrior:
+    """Fit the clinic prior on every patient's history (ended courses included) and keep it."""
+    if not patients:
+        return PopulationPrior.default()
+    rows = list_history_rows(patients)
+    prior = fit_population_prior([history_of(rows[patient.pk]) for patient in patients])
+    save_prior(patients[0].organization_id, prior, now)
+    return prior
+
+
 def assess_many(
     patients: Sequence[Patient], now: datetime | None = None, *, refit_prior: bool = True
 ) -> dict[int, Assessment]:
     """Assess every patient of one organisation in one vectorised sweep (batch path).
 
     All patients are assessed at the same instant; each one's day number is taken in their
-    own time zone, so the sweep groups patients by time zone (one sweep per zone).
+    own time zone, so the sweep groups patients by time zone (one sweep per zone). One
+    patient whose assessment cannot be stored is logged and skipped, never the others;
+    if a whole group fails, its patients are assessed one by one.
     """
     now = now or timezone.now()
     if not patients:
@@ -122,9 +138,24 @@ def assess_many(
         by_zone.setdefault(patient.time_zone, []).append(patient)
     for zone, members in by_zone.items():
         as_of = local_day(now, ZoneInfo(zone))
-        assessments = assess_cohort([histories[p.pk] for p in members], as_of, prior=prior)
+        assessments: list[Assessment | None]
+        try:
+            assessments = list(
+                assess_cohort([histories[p.pk] for p in members], as_of, prior=prior)
+            )
+        except Exception:
+            log.exception(
+                "sweep of organisation %s: a group failed; assessing one by one", organization_id
+            )
+            assessments = [None] * len(members)
         for patient, assessment in zip(members, assessments, strict=True):
-            store_assessment(patient, assessment, now)
+            try:
+                if assessment is None:
+                    assessment = assess_patient(histories[patient.pk], as_of, prior=prior)
+                store_assessment(patient, assessment, now)
+            except Exception:
+                log.exception("patient %s: assessment failed in the sweep", patient.pk)
+                continue
             results[patient.pk] = assessment
     return results
 
@@ -171,44 +202,74 @@ def store_assessment(patient: Patient, assessment: Assessment, now: datetime) ->
     return stored
 
 
-def episode_anchor(assessment: Assessment, kind: SignalKind, signal_day: float) -> int:
-    """The day that names the episode a signal belongs to (mirrors the engine's replay).
-
-    A relapse is one episode per confirmation day; a disengagement one per silence (its
-    due day); an early warning one per relief period, i.e. since the last session.
-    """
-    if kind == SignalKind.EARLY_WARNING:
-        since = assessment.days_since_session
-        return math.floor(assessment.as_of_day - since) if since is not None else 0
-    return math.floor(signal_day)
+# An early-warning episode ends once the warning has not held for this long (the same
+# rule as the engine's replay, EngineSettings.episode_quiet_days).
+QUIET_DAYS = EngineSettings().episode_quiet_days
 
 
 def open_engine_alerts(patient: Patient, assessment: Assessment, now: datetime) -> list[Alert]:
     """Open a needs-review alert for each alert-worthy signal, once per episode.
 
-    Resolving an alert does not reopen its episode: a relapse confirmed on one day, a
-    silence that started on one day, or an early warning since the last session raises
-    one alert, however many assessments see it again.
+    Episodes mirror the engine's replay: a relapse is one episode per confirmation day
+    and a disengagement one per silence (both named by the signal's day, and resolving
+    the alert does not reopen them); an early warning stays one episode while it keeps
+    holding, and ends at a session, at a relapse, or after `QUIET_DAYS` without it.
+    A database constraint makes a concurrent duplicate impossible.
     """
     opened: list[Alert] = []
     for signal in assessment.signals:
         if signal.kind not in ALERT_KINDS:
             continue
         kind = SIGNAL_ALERTS[signal.kind]
-        anchor = episode_anchor(assessment, signal.kind, signal.day)
-        if Alert.objects.filter(patient=patient, kind=kind, episode_day=anchor).exists():
-            continue
-        opened.append(
-            Alert.objects.create(
-                organization_id=patient.organization_id,
-                patient=patient,
-                kind=kind,
-                priority=Priority.REVIEW,
-                reason=signal.sentence[:400],
-                drivers={**dict(signal.drivers), "p_relapse_28d": assessment.p_relapse_28d},
-                episode_day=anchor,
-                assigned_to_id=patient.assigned_clinician_id,
-                opened_at=now,
-            )
-        )
+        if signal.kind == SignalKind.EARLY_WARNING:
+            ongoing = ongoing_early_warning(patient, assessment, now)
+            if ongoing is not None:
+                Alert.objects.filter(pk=ongoing.pk).update(last_signal_at=now)
+                continue
+            anchor = None
+        else:
+            anchor = math.floor(signal.day)
+            if Alert.objects.filter(patient=patient, kind=kind, episode_day=anchor).exists():
+                continue
+        try:
+            with transaction.atomic():
+                opened.append(
+                    Alert.objects.create(
+                        organization_id=patient.organization_id,
+                        patient=patient,
+                        kind=kind,
+                        priority=Priority.HIGH if kind == AlertKind.RELAPSE else Priority.REVIEW,
+                        reason=signal.sentence[:400],
+                        drivers={
+                            **dict(signal.drivers),
+                            "p_relapse_28d": assessment.p_relapse_28d,
+                        },
+                        episode_day=anchor,
+                        assigned_to_id=patient.assigned_clinician_id,
+                        opened_at=now,
+                        last_signal_at=now,
+                    )
+                )
+        except IntegrityError:
+            continue  # a concurrent assessment opened this episode's alert first
     return opened
+
+
+def ongoing_early_warning(patient: Patient, assessment: Assessment, now: datetime) -> Alert | None:
+    """The early-warning alert whose episode is still open, if any."""
+    latest = (
+        Alert.objects.filter(patient=patient, kind=AlertKind.EARLY_WARNING)
+        .order_by("-opened_at")
+        .first()
+    )
+    if latest is None or latest.last_signal_at is None:
+        return None
+    if now - latest.last_signal_at > timedelta(days=QUIET_DAYS):
+        return None  # recovered: the warning stopped holding
+    since = assessment.days_since_session
+    if since is not None and latest.opened_at < now - timedelta(days=since):
+        return None  # a session since: treatment intervened
+    relapsed_since = Alert.objects.filter(
+        patient=patient, kind=AlertKind.RELAPSE, opened_at__gt=latest.opened_at
+    ).exists()
+    return None if relapsed_since else latest

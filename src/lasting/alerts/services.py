@@ -150,7 +150,9 @@ def schedule_notification(alert: Alert) -> None:
     """After the commit, queue the e-mail that tells the clinicians an alert opened."""
     from lasting.alerts.tasks import notify_alert_task
 
-    transaction.on_commit(lambda: notify_alert_task.enqueue(alert.pk))
+    # robust: a queue that is down must not turn a stored check-in into an error page;
+    # notify_pending_alerts retries the e-mail from the periodic job.
+    transaction.on_commit(lambda: notify_alert_task.enqueue(alert.pk), robust=True)
 
 
 def acknowledge_alert(actor: Actor, membership: Membership | None, alert_id: int) -> Alert:

@@ -89,3 +89,10 @@ class BoosterProposal(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["organization", "status"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=models.Q(status="open"),
+                name="one_open_proposal_per_patient",
+            )
+        ]

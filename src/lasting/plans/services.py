@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from lasting.accounts import rules
-from lasting.accounts.models import Location, Membership
+from lasting.accounts.models import Location, Membership, Organization
 from lasting.alerts.queries import local_day
-from lasting.alerts.risk import assess_many, assess_one
+from lasting.alerts.risk import assess_many, assess_one, refit_prior
 from lasting.audit.models import Action, Outcome
 from lasting.audit.services import Actor, record_about, record_event
 from lasting.patients.models import Course, Patient, Phase
@@ -23,6 +24,8 @@ from lasting.treatment.models import Appointment, SessionKind
 from lasting_core.daynumbers import date_of_day
 from lasting_core.engine import Assessment, SignalKind
 from lasting_core.policies import Proposal, RiskSnapshot, propose
+
+log = logging.getLogger("lasting.plans")
 
 
 def find_plan(patient: Patient) -> MaintenancePlan:
@@ -75,18 +78,26 @@ def refresh_patient(patient: Patient, now: datetime | None = None) -> BoosterPro
 def sweep_organization(organization_id: int, now: datetime | None = None) -> int:
     """Re-assess every patient in active care (batch path); return how many were assessed."""
     now = now or timezone.now()
-    expire_proposals(timezone.localdate(now))
+    expire_proposals(organization_id, now)
     current_phase = Subquery(
         Course.objects.filter(patient=OuterRef("pk")).order_by("-number").values("phase")[:1]
     )
-    patients = list(
-        Patient.objects.filter(organization_id=organization_id)
-        .annotate(current_phase=current_phase)
-        .exclude(current_phase__in=[Phase.DISCONTINUED, Phase.COMPLETED])
+    everyone = list(
+        Patient.objects.filter(organization_id=organization_id).annotate(
+            current_phase=current_phase
+        )
     )
-    assessments = assess_many(patients, now)
-    for patient in patients:
-        propose_booster(patient, assessments[patient.pk], now)
+    refit_prior(everyone, now)
+    ended = {Phase.DISCONTINUED, Phase.COMPLETED}
+    active = [patient for patient in everyone if patient.current_phase not in ended]
+    assessments = assess_many(active, now, refit_prior=False)
+    for patient in active:
+        if patient.pk not in assessments:
+            continue
+        try:
+            propose_booster(patient, assessments[patient.pk], now)
+        except Exception:  # one patient's plan must not stop the others
+            log.exception("patient %s: booster proposal failed in the sweep", patient.pk)
     return len(assessments)
 
 
@@ -100,35 +111,59 @@ def get_or_create_plan(patient: Patient) -> MaintenancePlan:
 def open_proposal(
     patient: Patient, plan: MaintenancePlan, proposal: Proposal, *, today: date, now: datetime
 ) -> BoosterProposal | None:
-    """Store a proposal unless one is already open for the patient (one open at a time)."""
+    """Store a proposal unless one is already open for the patient (one open at a time,
+    enforced by a constraint so a sweep and a check-in cannot both add one)."""
     if BoosterProposal.objects.filter(patient=patient, status=ProposalStatus.OPEN).exists():
         return None
     earliest_on = max(today, date_of_day(proposal.earliest_day))
     latest_on = max(earliest_on + timedelta(days=1), date_of_day(proposal.latest_day))
-    return BoosterProposal.objects.create(
-        organization_id=patient.organization_id,
-        patient=patient,
-        policy=plan.policy,
-        created_at=now,
-        earliest_on=earliest_on,
-        latest_on=latest_on,
-        reason="; ".join(proposal.reasons)[:500],
-        drivers=dict(proposal.drivers),
+    try:
+        with transaction.atomic():
+            return BoosterProposal.objects.create(
+                organization_id=patient.organization_id,
+                patient=patient,
+                policy=plan.policy,
+                created_at=now,
+                earliest_on=earliest_on,
+                latest_on=latest_on,
+                reason="; ".join(proposal.reasons)[:500],
+                drivers=dict(proposal.drivers),
+            )
+    except IntegrityError:
+        return None
+
+
+def check_proposal_access(actor: Actor, membership: Membership | None, proposal_id: int) -> None:
+    """Raise PermissionDenied unless a clinician of the proposal's organisation asks.
+
+    Called before any transaction opens, so the audited denial is not rolled back.
+    """
+    allowed = (
+        membership is not None
+        and rules.can_decide_boosters(membership)
+        and BoosterProposal.objects.filter(
+            organization_id=membership.organization_id, pk=proposal_id
+        ).exists()
     )
+    if not allowed:
+        record_event(
+            actor,
+            Action.UPDATE,
+            outcome=Outcome.DENIED,
+            object_ref=("BoosterProposal", proposal_id),
+        )
+        raise PermissionDenied("You cannot decide on this proposal.")
 
 
 def _proposal_for(actor: Actor, membership: Membership | None, proposal_id: int) -> BoosterProposal:
-    proposal = None
-    if rules.can_decide_boosters(membership):
-        proposal = (
-            BoosterProposal.objects.select_for_update()
-            .select_related("patient")
-            .filter(organization_id=membership.organization_id, pk=proposal_id)
-            .first()
-        )
-    if proposal is None:
-        record_event(actor, Action.UPDATE, outcome=Outcome.DENIED)
+    """Lock an open proposal the member may decide on (access checked by the caller)."""
+    if membership is None:
         raise PermissionDenied("You cannot decide on this proposal.")
+    proposal = (
+        BoosterProposal.objects.select_for_update()
+        .select_related("patient")
+        .get(pk=proposal_id, organization_id=membership.organization_id)
+    )
     if proposal.status != ProposalStatus.OPEN:
         raise ValidationError(f"This proposal was already {proposal.get_status_display().lower()}.")
     return proposal
@@ -155,6 +190,7 @@ def accept_proposal(
     """Accept a proposal by booking the booster; the appointment is created in the same step."""
     if starts_at < timezone.now():
         raise ValidationError("The booster time is in the past: choose a time from now on.")
+    check_proposal_access(actor, membership, proposal_id)
     with transaction.atomic():
         proposal = _proposal_for(actor, membership, proposal_id)
         if location is not None and location.organization_id != proposal.organization_id:
@@ -194,6 +230,7 @@ def move_proposal(
         raise ValidationError("The window cannot end before it starts.")
     if latest_on < timezone.localdate():
         raise ValidationError("The new window has already passed.")
+    check_proposal_access(actor, membership, proposal_id)
     with transaction.atomic():
         proposal = _proposal_for(actor, membership, proposal_id)
         _decide(actor, proposal, ProposalStatus.MOVED, note)
@@ -216,14 +253,18 @@ def decline_proposal(
     """Decline with a reason; the reason feeds calibration reports."""
     if not reason.strip():
         raise ValidationError("Say why the booster is declined.")
+    check_proposal_access(actor, membership, proposal_id)
     with transaction.atomic():
         proposal = _proposal_for(actor, membership, proposal_id)
         _decide(actor, proposal, ProposalStatus.DECLINED, reason.strip())
     return proposal
 
 
-def expire_proposals(today: date) -> int:
-    """Close open proposals whose window has passed without a decision."""
-    return BoosterProposal.objects.filter(status=ProposalStatus.OPEN, latest_on__lt=today).update(
-        status=ProposalStatus.EXPIRED
-    )
+def expire_proposals(organization_id: int, now: datetime | None = None) -> int:
+    """Close the organisation's open proposals whose window ended before its today."""
+    now = now or timezone.now()
+    organization = Organization.objects.get(pk=organization_id)
+    today = now.astimezone(ZoneInfo(organization.time_zone)).date()
+    return BoosterProposal.objects.filter(
+        organization_id=organization_id, status=ProposalStatus.OPEN, latest_on__lt=today
+    ).update(status=ProposalStatus.EXPIRED, decided_at=now, decision_note="window passed")
