@@ -35,6 +35,11 @@ class PolicySettings:
     fixed_interval_days: float = 42.0
     # Width of the recommended window, days (a choice: a week is schedulable for most).
     window_days: float = 7.0
+    # No window shorter than this, however close the forecast crossing (a choice: a
+    # window a clinic cannot schedule in is no proposal).
+    min_window_days: float = 3.0
+    # symptom: a PHQ-9 older than this, or from before the last session, is not acted on.
+    score_freshness_days: float = 14.0
 
     def __post_init__(self) -> None:
         if not 0 < self.probability_threshold < 1:
@@ -52,10 +57,15 @@ class RiskSnapshot:
     p_relapse_28d: float | None = None
     crossing_day: float | None = None
     latest_phq9: float | None = None
+    latest_phq9_day: float | None = None
     nadir_phq9: float | None = None
     early_warning: bool = False
     last_session_day: float | None = None
+    # The latest proposal of any outcome (for spacing), and the latest still open or
+    # accepted (a declined or expired proposal does not count as "already proposed").
     last_proposal_day: float | None = None
+    pending_proposal_day: float | None = None
+    booked_booster_day: float | None = None
     in_maintenance: bool = True
 
 
@@ -81,6 +91,8 @@ def propose(settings: PolicySettings, risk: RiskSnapshot) -> Proposal | None:
     """Return a booster proposal when the plan's policy calls for one, else None."""
     if settings.policy == Policy.AS_NEEDED or not risk.in_maintenance:
         return None
+    if risk.booked_booster_day is not None and risk.booked_booster_day >= risk.as_of_day:
+        return None  # a booster is already booked
     today = risk.as_of_day
     if settings.policy == Policy.FIXED:
         return _fixed(settings, risk)
@@ -95,10 +107,11 @@ def propose(settings: PolicySettings, risk: RiskSnapshot) -> Proposal | None:
 def _window(
     settings: PolicySettings, start: float, latest: float | None = None
 ) -> tuple[float, float]:
-    """A window from `start`, `window_days` wide, cut short by `latest` (at least a day)."""
+    """A window from `start`, `window_days` wide, cut short by `latest` but never shorter
+    than `min_window_days`."""
     end = start + settings.window_days
     if latest is not None:
-        end = min(end, max(start + 1, latest))
+        end = min(end, max(start + settings.min_window_days, latest))
     return start, end
 
 
@@ -129,8 +142,12 @@ def _forecast(settings: PolicySettings, risk: RiskSnapshot) -> Proposal | None:
 def _symptom(settings: PolicySettings, risk: RiskSnapshot) -> Proposal | None:
     reasons: list[str] = []
     latest = risk.latest_phq9
-    if latest is None:
+    if latest is None or risk.latest_phq9_day is None:
         return None
+    if risk.as_of_day - risk.latest_phq9_day > settings.score_freshness_days:
+        return None  # too old to act on
+    if risk.last_session_day is not None and risk.latest_phq9_day <= risk.last_session_day:
+        return None  # from before the last session: the booster has not been judged yet
     if latest >= settings.symptom_threshold:
         reasons.append(f"PHQ-9 {latest:g} is at or above {settings.symptom_threshold:g}")
     if (
@@ -156,10 +173,15 @@ def _fixed(settings: PolicySettings, risk: RiskSnapshot) -> Proposal | None:
         return None
     due = risk.last_session_day + settings.fixed_interval_days
     already_proposed = (
-        risk.last_proposal_day is not None and risk.last_proposal_day > risk.last_session_day
+        risk.pending_proposal_day is not None and risk.pending_proposal_day > risk.last_session_day
     )
-    # Propose once, a week before the booster falls due.
-    if already_proposed or risk.as_of_day < due - settings.window_days:
+    recently_proposed = (
+        risk.last_proposal_day is not None
+        and risk.as_of_day - risk.last_proposal_day < settings.min_spacing_days
+    )
+    # Propose a week before the booster falls due; again a week after a declined or
+    # expired proposal, so a fixed schedule never silently stops.
+    if already_proposed or recently_proposed or risk.as_of_day < due - settings.window_days:
         return None
     half = settings.window_days / 2
     earliest = max(risk.as_of_day, due - half)

@@ -39,6 +39,13 @@ def test_forecast_window_ends_before_the_forecast_crossing():
     assert (proposal.earliest_day, proposal.latest_day) == (100, 103.5)
 
 
+def test_a_window_is_never_shorter_than_three_days():
+    risk = RiskSnapshot(as_of_day=100, p_relapse_14d=0.9, p_relapse_28d=0.99, crossing_day=100.5)
+    proposal = propose(FORECAST, risk)
+    assert proposal is not None
+    assert proposal.latest_day - proposal.earliest_day == 3
+
+
 def test_an_open_early_warning_alone_proposes():
     proposal = propose(FORECAST, RiskSnapshot(as_of_day=50, early_warning=True))
     assert proposal is not None
@@ -55,9 +62,9 @@ def test_no_proposal_within_the_minimum_spacing_after_a_session():
 
 
 def test_symptom_policy_proposes_on_threshold_or_reliable_worsening():
-    at_threshold = RiskSnapshot(as_of_day=10, latest_phq9=10, nadir_phq9=6)
-    worsened = RiskSnapshot(as_of_day=10, latest_phq9=8, nadir_phq9=2)
-    steady = RiskSnapshot(as_of_day=10, latest_phq9=7, nadir_phq9=3)
+    at_threshold = RiskSnapshot(as_of_day=10, latest_phq9=10, latest_phq9_day=9, nadir_phq9=6)
+    worsened = RiskSnapshot(as_of_day=10, latest_phq9=8, latest_phq9_day=9, nadir_phq9=2)
+    steady = RiskSnapshot(as_of_day=10, latest_phq9=7, latest_phq9_day=9, nadir_phq9=3)
     assert propose(SYMPTOM, at_threshold) is not None
     proposal = propose(SYMPTOM, worsened)
     assert proposal is not None
@@ -68,7 +75,9 @@ def test_symptom_policy_proposes_on_threshold_or_reliable_worsening():
 def test_fixed_policy_proposes_once_a_week_before_the_due_date():
     early = RiskSnapshot(as_of_day=130, last_session_day=100)
     due_soon = RiskSnapshot(as_of_day=136, last_session_day=100)
-    already = RiskSnapshot(as_of_day=137, last_session_day=100, last_proposal_day=136)
+    already = RiskSnapshot(
+        as_of_day=137, last_session_day=100, last_proposal_day=136, pending_proposal_day=136
+    )
     assert propose(FIXED, early) is None
     proposal = propose(FIXED, due_soon)
     assert proposal is not None
@@ -99,3 +108,24 @@ def test_no_proposal_outside_maintenance():
 def test_impossible_settings_are_refused(bad):
     with pytest.raises(ValueError):
         PolicySettings(**bad)
+
+
+def test_symptom_policy_ignores_stale_scores_and_scores_from_before_the_last_session():
+    stale = RiskSnapshot(as_of_day=100, latest_phq9=14, latest_phq9_day=80, nadir_phq9=4)
+    before_booster = RiskSnapshot(
+        as_of_day=100, latest_phq9=14, latest_phq9_day=95, nadir_phq9=4, last_session_day=96
+    )
+    assert propose(SYMPTOM, stale) is None
+    assert propose(SYMPTOM, before_booster) is None
+
+
+def test_fixed_policy_proposes_again_a_week_after_a_declined_proposal():
+    declined_yesterday = RiskSnapshot(as_of_day=140, last_session_day=100, last_proposal_day=139)
+    declined_last_week = RiskSnapshot(as_of_day=147, last_session_day=100, last_proposal_day=139)
+    assert propose(FIXED, declined_yesterday) is None
+    assert propose(FIXED, declined_last_week) is not None
+
+
+def test_no_proposal_while_a_booster_is_booked():
+    risk = RiskSnapshot(as_of_day=100, early_warning=True, booked_booster_day=104)
+    assert propose(FORECAST, risk) is None

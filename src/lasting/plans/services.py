@@ -20,7 +20,7 @@ from lasting.audit.services import Actor, record_about, record_event
 from lasting.patients.models import Course, Patient, Phase
 from lasting.patients.queries import find_current_course
 from lasting.plans.models import BoosterProposal, MaintenancePlan, ProposalStatus
-from lasting.treatment.models import Appointment, SessionKind
+from lasting.treatment.models import Appointment, AppointmentStatus, SessionKind
 from lasting_core.daynumbers import date_of_day
 from lasting_core.engine import Assessment, SignalKind
 from lasting_core.policies import Proposal, RiskSnapshot, propose
@@ -39,7 +39,19 @@ def snapshot_for(
 ) -> RiskSnapshot:
     """What the plan's policy needs, from the engine's assessment and the patient's rows."""
     zone = ZoneInfo(patient.time_zone)
-    last_proposal = BoosterProposal.objects.filter(patient=patient).order_by("-created_at").first()
+    proposals = BoosterProposal.objects.filter(patient=patient).order_by("-created_at")
+    last_proposal = proposals.first()
+    pending = proposals.filter(status__in=[ProposalStatus.OPEN, ProposalStatus.ACCEPTED]).first()
+    booked = (
+        Appointment.objects.filter(
+            patient=patient,
+            kind=SessionKind.BOOSTER,
+            status=AppointmentStatus.SCHEDULED,
+            starts_at__gte=now,
+        )
+        .order_by("starts_at")
+        .first()
+    )
     course = find_current_course(patient)
     since = assessment.days_since_session
     return RiskSnapshot(
@@ -48,10 +60,13 @@ def snapshot_for(
         p_relapse_28d=assessment.p_relapse_28d,
         crossing_day=assessment.crossing_day,
         latest_phq9=assessment.latest_phq9,
+        latest_phq9_day=assessment.latest_phq9_day,
         nadir_phq9=assessment.nadir,
         early_warning=any(s.kind == SignalKind.EARLY_WARNING for s in assessment.signals),
         last_session_day=None if since is None else assessment.as_of_day - since,
         last_proposal_day=local_day(last_proposal.created_at, zone) if last_proposal else None,
+        pending_proposal_day=local_day(pending.created_at, zone) if pending else None,
+        booked_booster_day=local_day(booked.starts_at, zone) if booked else None,
         in_maintenance=course is not None and course.phase == Phase.MAINTENANCE,
     )
 
