@@ -150,8 +150,13 @@ def verdict_lines(verdicts: Sequence[ForecastVerdict]) -> list[str]:
         if math.isnan(v.fixed_relapse_days):
             fixed = "outside the fixed schedules' range of sessions: no fixed comparison"
         else:
+            change = (
+                f"{v.reduction_vs_fixed:.0%} fewer"
+                if v.reduction_vs_fixed >= 0
+                else f"{-v.reduction_vs_fixed:.0%} more"
+            )
             fixed = (
-                f"{v.reduction_vs_fixed:.0%} fewer relapse-days than fixed schedules at "
+                f"{change} relapse-days than fixed schedules at "
                 f"{v.sessions_per_patient_year:.2f} sessions "
                 f"({v.fixed_relapse_days:.1f}; target ≥ 30 %: "
                 f"{'met' if v.meets_fixed_target else 'not met'})"

@@ -260,6 +260,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     stdout.print(results_table(result))
     for line in verdict_lines(judge_forecasts(result)):
         stdout.print(line, highlight=False)
+    for policy in result.results:
+        if policy.engine_assessments:
+            stdout.print(
+                f"{policy.policy}: {policy.seconds:.1f} s, of which the engine "
+                f"{policy.engine_seconds:.1f} s for {policy.engine_assessments:,} assessments",
+                highlight=False,
+            )
     stdout.print(
         f"{result.seconds:.1f} s; wrote {out / 'arena.csv'}, frontier.svg and frontier.png",
         highlight=False,

@@ -177,7 +177,9 @@ def resolve_alert(actor: Actor, membership: Membership | None, alert_id: int, no
         now = timezone.now()
         if alert.status != AlertStatus.RESOLVED:
             if alert.acknowledged_at is None:
+                # Resolving an unacknowledged alert acknowledges it too; both are audited.
                 alert.acknowledged_at, alert.acknowledged_by_id = now, actor.user_id
+                record_about(actor, Action.ACKNOWLEDGE, alert)
             alert.status = AlertStatus.RESOLVED
             alert.resolved_at, alert.resolved_by_id = now, actor.user_id
             alert.resolution_note = note

@@ -92,7 +92,14 @@ def timeline_spec(timeline: Timeline) -> dict[str, Any]:
         {"date": timeline.local_date(session.started_at), "kind": session.get_kind_display()}
         for session in timeline.sessions
     ]
-    x = alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount="month"))
+    # Dates are calendar dates in the patient's time zone: read and show them as UTC so
+    # the browser's own time zone cannot move them a day.
+    x = alt.X(
+        "date:T",
+        title=None,
+        scale=alt.Scale(type="utc"),
+        axis=alt.Axis(format="%b %Y", formatType="utc", labelAngle=0, tickCount="month"),
+    )
     band_layer = (
         alt.Chart({"values": bands})
         .mark_rect(opacity=0.9)
@@ -121,7 +128,10 @@ def timeline_spec(timeline: Timeline) -> dict[str, Any]:
                 ),
                 legend=alt.Legend(title="Session", orient="bottom"),
             ),
-            tooltip=[alt.Tooltip("date:T", title="Session"), alt.Tooltip("kind:N", title="Kind")],
+            tooltip=[
+                alt.Tooltip("date:T", format="%b %d, %Y", formatType="utc", title="Session"),
+                alt.Tooltip("kind:N", title="Kind"),
+            ],
         )
     )
     layers.extend(forecast_layers(timeline, x))
@@ -137,7 +147,7 @@ def timeline_spec(timeline: Timeline) -> dict[str, Any]:
                 legend=alt.Legend(title=None, orient="top-right"),
             ),
             tooltip=[
-                alt.Tooltip("date:T", title="Date"),
+                alt.Tooltip("date:T", format="%b %d, %Y", formatType="utc", title="Date"),
                 alt.Tooltip("instrument:N", title="Instrument"),
                 alt.Tooltip("score:Q", title="Score"),
             ],
@@ -173,8 +183,10 @@ def proposal_layers(timeline: Timeline, x: alt.X) -> list[alt.Chart]:
             x=x,
             x2="end:T",
             tooltip=[
-                alt.Tooltip("date:T", title="Booster window from"),
-                alt.Tooltip("end:T", title="to"),
+                alt.Tooltip(
+                    "date:T", format="%b %d, %Y", formatType="utc", title="Booster window from"
+                ),
+                alt.Tooltip("end:T", format="%b %d, %Y", formatType="utc", title="to"),
                 alt.Tooltip("status:N", title="Proposal"),
                 alt.Tooltip("reason:N", title="Why"),
             ],
@@ -198,7 +210,10 @@ def forecast_layers(timeline: Timeline, x: alt.X) -> list[alt.Chart]:
         .encode(
             x=x,
             y="score:Q",
-            tooltip=[alt.Tooltip("what:N", title=""), alt.Tooltip("date:T", title="Date")],
+            tooltip=[
+                alt.Tooltip("what:N", title=""),
+                alt.Tooltip("date:T", format="%b %d, %Y", formatType="utc", title="Date"),
+            ],
         )
     ]
     if latest.crossing_earliest_on and latest.crossing_latest_on:
@@ -217,8 +232,10 @@ def forecast_layers(timeline: Timeline, x: alt.X) -> list[alt.Chart]:
                 x2="end:T",
                 y="score:Q",
                 tooltip=[
-                    alt.Tooltip("date:T", title="80 % interval from"),
-                    alt.Tooltip("end:T", title="to"),
+                    alt.Tooltip(
+                        "date:T", format="%b %d, %Y", formatType="utc", title="80 % interval from"
+                    ),
+                    alt.Tooltip("end:T", format="%b %d, %Y", formatType="utc", title="to"),
                 ],
             )
         )
@@ -252,7 +269,7 @@ def alert_layers(timeline: Timeline, x: alt.X) -> list[alt.Chart]:
                 legend=alt.Legend(title="Alert", orient="bottom"),
             ),
             tooltip=[
-                alt.Tooltip("date:T", title="Alert"),
+                alt.Tooltip("date:T", format="%b %d, %Y", formatType="utc", title="Alert"),
                 alt.Tooltip("kind:N", title="Kind"),
                 alt.Tooltip("reason:N", title="Why"),
             ],
@@ -275,7 +292,12 @@ def risk_spec(timeline: Timeline) -> dict[str, Any] | None:
             line={"color": "#b3261e"}, color="#f3c0c0", opacity=0.8, interpolate="step-after"
         )
         .encode(
-            x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0)),
+            x=alt.X(
+                "date:T",
+                title=None,
+                scale=alt.Scale(type="utc"),
+                axis=alt.Axis(format="%b %Y", formatType="utc", labelAngle=0),
+            ),
             y=alt.Y(
                 "p:Q",
                 title="Relapse risk, 28 days",
@@ -283,7 +305,7 @@ def risk_spec(timeline: Timeline) -> dict[str, Any] | None:
                 axis=alt.Axis(format="%", tickCount=3),
             ),
             tooltip=[
-                alt.Tooltip("date:T", title="Assessed"),
+                alt.Tooltip("date:T", format="%b %d, %Y", formatType="utc", title="Assessed"),
                 alt.Tooltip("p:Q", title="P(relapse within 28 days)", format=".0%"),
             ],
         )

@@ -23,6 +23,7 @@ from lasting.plans.models import BoosterProposal, ProposalStatus
 from lasting.plans.services import find_plan
 
 CASELOAD_PAGE_SIZE = 100
+REVIEW_PAGE_SIZE = 300
 
 
 def home(request: ClinicRequest) -> HttpResponse:
@@ -138,15 +139,24 @@ def review(request: ClinicRequest) -> HttpResponse:
     membership = request.membership
     if not rules.can_review_alerts(membership):
         raise PermissionDenied("Only clinicians review alerts and proposals.")
-    alerts = list(list_alerts_for(membership).exclude(kind=AlertKind.SAFETY)[:300])
+    alert_rows = list_alerts_for(membership).exclude(kind=AlertKind.SAFETY)
+    proposal_rows = BoosterProposal.objects.filter(
+        organization_id=membership.organization_id, status=ProposalStatus.OPEN
+    )
+    alerts = list(alert_rows[:REVIEW_PAGE_SIZE])
     proposals = list(
-        BoosterProposal.objects.filter(
-            organization_id=membership.organization_id, status=ProposalStatus.OPEN
-        )
-        .select_related("patient")
-        .order_by("latest_on")[:300]
+        proposal_rows.select_related("patient").order_by("latest_on")[:REVIEW_PAGE_SIZE]
     )
     record_event(
         Actor.from_request(request), Action.SEARCH, organization_id=membership.organization_id
     )
-    return render(request, "clinic/review.html", {"alerts": alerts, "proposals": proposals})
+    return render(
+        request,
+        "clinic/review.html",
+        {
+            "alerts": alerts,
+            "proposals": proposals,
+            "alert_count": alert_rows.count(),
+            "proposal_count": proposal_rows.count(),
+        },
+    )
