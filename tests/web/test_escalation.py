@@ -74,3 +74,32 @@ def test_the_named_escalation_contact_is_used(clinic):
     clinic["clinic"].save()
     escalate_overdue_alerts(timezone.now() + timedelta(hours=5))
     assert mail.outbox[0].to == ["dr_dir@example.org"]
+
+
+def test_a_notification_already_being_sent_by_another_worker_is_not_sent_again(clinic):
+    from lasting.alerts.services import notify_alert
+
+    alert = clinic["alert"]
+    Alert.objects.filter(pk=alert.pk).update(notify_claimed_at=timezone.now())
+    assert notify_alert(alert.pk) is False
+    assert mail.outbox == []
+
+
+def test_a_claim_left_by_a_dead_worker_expires(clinic):
+    from lasting.alerts.services import notify_alert
+
+    alert = clinic["alert"]
+    Alert.objects.filter(pk=alert.pk).update(
+        notify_claimed_at=timezone.now() - timedelta(minutes=10)
+    )
+    assert notify_alert(alert.pk) is True
+    assert len(mail.outbox) == 1
+    assert notify_alert(alert.pk) is True  # already sent: nothing more
+    assert len(mail.outbox) == 1
+
+
+def test_an_escalation_in_flight_elsewhere_is_not_sent_twice(clinic):
+    later = timezone.now() + timedelta(hours=5)
+    Alert.objects.filter(pk=clinic["alert"].pk).update(escalation_claimed_at=later)
+    assert escalate_overdue_alerts(later) == []
+    assert mail.outbox == []

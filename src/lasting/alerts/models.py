@@ -76,8 +76,10 @@ class Alert(models.Model):
     )
     resolution_note = models.TextField(blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
+    notify_claimed_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     escalation_notified_at = models.DateTimeField(null=True, blank=True)
+    escalation_claimed_at = models.DateTimeField(null=True, blank=True)
     escalated_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

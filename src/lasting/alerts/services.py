@@ -268,15 +268,36 @@ def send_alert_email(alert: Alert, recipients: Sequence[User], *, overdue: bool)
     return True
 
 
+# A claim older than this is taken to belong to a worker that died mid-send.
+CLAIM_TIMEOUT = timedelta(minutes=5)
+
+
+def claim(alert_id: int, sent_field: str, claim_field: str, now: datetime) -> bool:
+    """Claim the right to send one e-mail: a conditional update only one worker can win.
+
+    Two workers running the same job at once (at-least-once delivery, a retry next to
+    the first attempt) cannot both send; a claim left by a dead worker expires.
+    """
+    unclaimed = Q(**{f"{claim_field}__isnull": True}) | Q(
+        **{f"{claim_field}__lt": now - CLAIM_TIMEOUT}
+    )
+    won = Alert.objects.filter(unclaimed, pk=alert_id, **{f"{sent_field}__isnull": True}).update(
+        **{claim_field: now}
+    )
+    return won == 1
+
+
 def notify_alert(alert_id: int) -> bool:
     """E-mail the clinicians that an alert opened, once; True when it has been sent."""
+    now = timezone.now()
+    if not claim(alert_id, "notified_at", "notify_claimed_at", now):
+        return Alert.objects.filter(pk=alert_id, notified_at__isnull=False).exists()
     alert = Alert.objects.select_related("organization").get(pk=alert_id)
-    if alert.notified_at is not None:
-        return True
-    if not send_alert_email(alert, notification_recipients(alert), overdue=False):
-        return False
-    Alert.objects.filter(pk=alert.pk, notified_at__isnull=True).update(notified_at=timezone.now())
-    return True
+    sent = send_alert_email(alert, notification_recipients(alert), overdue=False)
+    Alert.objects.filter(pk=alert_id).update(
+        notified_at=timezone.now() if sent else None, notify_claimed_at=None
+    )
+    return sent
 
 
 def notify_pending_alerts(now: datetime | None = None) -> int:
@@ -332,6 +353,10 @@ def escalate_one(alert_id: int, now: datetime) -> Alert | None:
             alert.escalated_to = contacts[0] if contacts else None
             alert.save(update_fields=["escalated_at", "escalated_to"])
             record_about(Actor.system("escalation", alert.organization_id), Action.ESCALATE, alert)
-    if send_alert_email(alert, contacts, overdue=True):
-        Alert.objects.filter(pk=alert.pk).update(escalation_notified_at=timezone.now())
+    if not claim(alert.pk, "escalation_notified_at", "escalation_claimed_at", now):
+        return None  # another worker is sending this escalation right now
+    sent = send_alert_email(alert, contacts, overdue=True)
+    Alert.objects.filter(pk=alert.pk).update(
+        escalation_notified_at=timezone.now() if sent else None, escalation_claimed_at=None
+    )
     return alert
