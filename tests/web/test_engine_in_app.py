@@ -206,3 +206,65 @@ def test_a_quiet_early_warning_ends_its_episode(relapsing):
     )
     assess_one(paul, now + timedelta(days=4))
     assert Alert.objects.filter(kind=AlertKind.EARLY_WARNING).count() == 2
+
+
+def test_a_recorded_hospitalisation_is_a_relapse_in_the_same_request(
+    relapsing, django_capture_on_commit_callbacks
+):
+    paul = relapsing["paul"]
+    Alert.objects.all().delete()
+    client = Client()
+    from tests.factories import PASSWORD
+
+    assert client.login(username="dr_ana", password=PASSWORD)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/patients/{paul.pk}/events/new/",
+            {"kind": "hospitalisation", "occurred_on": timezone.localdate().isoformat()},
+        )
+    assert response.status_code == 302
+    assert Alert.objects.filter(patient=paul, kind=AlertKind.RELAPSE).exists()
+
+
+def test_staff_cannot_record_clinical_events(relapsing):
+    from lasting.treatment.models import ClinicalEvent
+    from tests.factories import PASSWORD
+
+    make_member(relapsing["clinic"], Role.STAFF, "rn_cara")
+    client = Client()
+    assert client.login(username="rn_cara", password=PASSWORD)
+    response = client.post(
+        f"/patients/{relapsing['paul'].pk}/events/new/",
+        {"kind": "hospitalisation", "occurred_on": timezone.localdate().isoformat()},
+    )
+    assert response.status_code == 403
+    assert not ClinicalEvent.objects.exists()
+
+
+def test_logging_a_session_reassesses_the_patient(relapsing, django_capture_on_commit_callbacks):
+    from lasting.audit.services import Actor
+    from lasting.treatment.services import log_session
+
+    paul, now = relapsing["paul"], relapsing["now"]
+    with django_capture_on_commit_callbacks(execute=True):
+        log_session(
+            Actor.system("tests"),
+            paul,
+            {
+                "kind": SessionKind.BOOSTER,
+                "route": "iv",
+                "dose_mg": 40,
+                "started_at": now - timedelta(hours=3),
+            },
+            [
+                {
+                    "phase": "before",
+                    "measured_at": now - timedelta(hours=3, minutes=5),
+                    "systolic_mmhg": 120,
+                    "diastolic_mmhg": 80,
+                    "heart_rate_bpm": 70,
+                    "spo2_percent": 98,
+                }
+            ],
+        )
+    assert RiskAssessment.objects.filter(patient=paul).exists()

@@ -16,7 +16,7 @@ from lasting.accounts.models import Membership
 from lasting.alerts.models import PRIORITY_RANK, Alert, AlertStatus
 from lasting.checkins.models import Instrument, Response
 from lasting.patients.models import Patient
-from lasting.treatment.models import TreatmentSession
+from lasting.treatment.models import ClinicalEvent, TreatmentSession
 from lasting_core.daynumbers import day_number
 
 
@@ -48,6 +48,7 @@ class HistoryRows:
     phq9: tuple[tuple[float, float], ...]
     sessions: tuple[tuple[float, str], ...]
     daily: tuple[tuple[float, float | None, float | None, float | None], ...]
+    events: tuple[tuple[float, str], ...] = ()
 
 
 def local_day(moment: datetime, zone: ZoneInfo) -> float:
@@ -55,7 +56,7 @@ def local_day(moment: datetime, zone: ZoneInfo) -> float:
 
 
 def list_history_rows(patients: Sequence[Patient]) -> dict[int, HistoryRows]:
-    """Every patient's PHQ-9 totals, sessions and daily checks, in three queries."""
+    """Every patient's PHQ-9 totals, sessions, daily checks and clinical events (4 queries)."""
     zones = {patient.pk: ZoneInfo(patient.time_zone) for patient in patients}
     phq9: dict[int, list[tuple[float, float]]] = defaultdict(list)
     daily: dict[int, list[tuple[float, float | None, float | None, float | None]]] = defaultdict(
@@ -84,9 +85,17 @@ def list_history_rows(patients: Sequence[Patient]) -> dict[int, HistoryRows]:
         .values_list("patient_id", "started_at", "kind")
     ):
         sessions[patient_id].append((local_day(started_at, zones[patient_id]), str(kind)))
+    events: dict[int, list[tuple[float, str]]] = defaultdict(list)
+    for patient_id, occurred_on, kind in ClinicalEvent.objects.filter(
+        patient_id__in=zones
+    ).values_list("patient_id", "occurred_on", "kind"):
+        events[patient_id].append((day_number(occurred_on), str(kind)))
     return {
         patient_id: HistoryRows(
-            tuple(phq9[patient_id]), tuple(sessions[patient_id]), tuple(daily[patient_id])
+            tuple(phq9[patient_id]),
+            tuple(sessions[patient_id]),
+            tuple(daily[patient_id]),
+            tuple(events[patient_id]),
         )
         for patient_id in zones
     }

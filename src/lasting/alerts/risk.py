@@ -51,7 +51,9 @@ SIGNAL_ALERTS = {
 
 
 def history_of(rows: HistoryRows) -> PatientHistory:
-    return PatientHistory(phq9=rows.phq9, sessions=rows.sessions, daily=rows.daily)
+    return PatientHistory(
+        phq9=rows.phq9, sessions=rows.sessions, daily=rows.daily, events=rows.events
+    )
 
 
 def find_prior(organization_id: int) -> PopulationPrior:

@@ -9,11 +9,12 @@ from django.dispatch import receiver
 
 from lasting.patients.models import Patient
 from lasting.plans.services import refresh_patient
-from lasting.treatment.signals import session_logged
+from lasting.treatment.signals import clinical_event_recorded, session_logged
 
 log = logging.getLogger("lasting.plans")
 
 
+@receiver(clinical_event_recorded)
 @receiver(session_logged)
 def reassess_after_session(sender: object, patient: Patient, **kwargs: Any) -> None:
     try:

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from lasting.accounts.models import Location, Membership
-from lasting.treatment.models import TreatmentSession, VitalPhase, VitalSign
+from lasting.treatment.models import ClinicalEvent, TreatmentSession, VitalPhase, VitalSign
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -90,3 +92,20 @@ VitalSignFormSet = forms.formset_factory(
 )
 
 INITIAL_VITAL_PHASES = [VitalPhase.BEFORE, VitalPhase.DURING, VitalPhase.AFTER]
+
+
+class ClinicalEventForm(forms.ModelForm[ClinicalEvent]):
+    class Meta:
+        model = ClinicalEvent
+        fields = ["kind", "occurred_on", "note"]
+        widgets = {
+            "occurred_on": forms.DateInput(attrs={"type": "date"}),
+            "note": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {"kind": "Event", "occurred_on": "Date"}
+
+    def clean_occurred_on(self) -> date:
+        occurred_on: date = self.cleaned_data["occurred_on"]
+        if occurred_on > timezone.localdate():
+            raise forms.ValidationError("The event cannot be in the future.")
+        return occurred_on

@@ -8,6 +8,7 @@ from django.db import models
 
 from lasting.accounts.models import Location, Organization
 from lasting.patients.models import Course, Patient
+from lasting_core.definitions import ClinicalEventKind as CoreEventKind
 
 
 class SessionKind(models.TextChoices):
@@ -141,3 +142,30 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class ClinicalEventKind(models.TextChoices):
+    """Events that count as a relapse at once (DESIGN section 2); values are the core's."""
+
+    HOSPITALISATION = CoreEventKind.HOSPITALISATION.value, "Psychiatric hospitalisation"
+    SUICIDE_RELATED = (
+        CoreEventKind.SUICIDE_RELATED.value,
+        "Suicide attempt or suicide-related event",
+    )
+
+
+class ClinicalEvent(models.Model):
+    """A clinician-entered event in the patient's course."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="clinical_events")
+    kind = models.CharField(max_length=32, choices=ClinicalEventKind.choices)
+    occurred_on = models.DateField()
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_on"]

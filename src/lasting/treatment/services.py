@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,12 +12,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from lasting.audit.models import Action
-from lasting.audit.services import Actor, record_event
+from lasting.audit.services import Actor, record_about, record_event
 from lasting.patients.models import Patient, Phase
 from lasting.patients.queries import find_current_course
 from lasting.patients.services import advance_course, open_next_course
-from lasting.treatment.models import Route, SessionKind, TreatmentSession, VitalPhase, VitalSign
-from lasting.treatment.signals import session_logged
+from lasting.treatment.models import (
+    ClinicalEvent,
+    Route,
+    SessionKind,
+    TreatmentSession,
+    VitalPhase,
+    VitalSign,
+)
+from lasting.treatment.signals import clinical_event_recorded, session_logged
 
 VITALS_BEFORE_LEEWAY = timedelta(hours=2)
 VITALS_AFTER_LEEWAY = timedelta(hours=1)
@@ -99,3 +106,25 @@ def log_session(
         obj=session,
     )
     return session
+
+
+@transaction.atomic
+def record_clinical_event(
+    actor: Actor, patient: Patient, kind: str, occurred_on: date, note: str = ""
+) -> ClinicalEvent:
+    """Record a hospitalisation or suicide-related event; the engine counts it as a relapse."""
+    event = ClinicalEvent(
+        organization_id=patient.organization_id,
+        patient=patient,
+        kind=kind,
+        occurred_on=occurred_on,
+        note=note,
+        recorded_by_id=actor.user_id,
+    )
+    event.full_clean()
+    event.save()
+    record_about(actor, Action.CREATE, event)
+    transaction.on_commit(
+        lambda: clinical_event_recorded.send(sender=ClinicalEvent, patient=patient, event=event)
+    )
+    return event

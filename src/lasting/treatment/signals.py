@@ -6,3 +6,5 @@ from django.dispatch import Signal
 
 # Sent after a session is stored (and committed); receivers get `patient` and `session`.
 session_logged = Signal()
+# Sent after a clinician records a hospitalisation or suicide-related event.
+clinical_event_recorded = Signal()

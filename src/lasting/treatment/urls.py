@@ -6,4 +6,5 @@ app_name = "treatment"
 
 urlpatterns = [
     path("patients/<int:patient_id>/sessions/new/", views.new_session, name="new_session"),
+    path("patients/<int:patient_id>/events/new/", views.new_event, name="new_event"),
 ]
