@@ -173,10 +173,7 @@ def simulate_cohort(
         raise ValueError("enrolment_days must lie between 1 and days")
     shares = _policy_shares(policy, policy_mix)
 
-    children = np.random.SeedSequence(seed).spawn(len(_STREAMS))
-    rngs = {
-        name: np.random.default_rng(child) for name, child in zip(_STREAMS, children, strict=True)
-    }
+    rngs = random_streams(seed)
     draws = drawing.draw_patients(n_patients, days, window, resolved, rngs)
     drivers = drawing.draw_daily_drivers(n_patients, days, resolved, rngs)
     policies = _assign_policies(n_patients, shares, rngs["policy"])
@@ -193,6 +190,14 @@ def simulate_cohort(
     answers = draw_answers(run, draws, drivers.stress, resolved, rngs)
     patients = _build_patients(draws, run, answers, policies, days)
     return Cohort(preset=resolved, days=days, seed=seed, patients=patients)
+
+
+def random_streams(seed: int) -> dict[str, np.random.Generator]:
+    """Return the cohort's independent random streams, one per component, from one seed."""
+    children = np.random.SeedSequence(seed).spawn(len(_STREAMS))
+    return {
+        name: np.random.default_rng(child) for name, child in zip(_STREAMS, children, strict=True)
+    }
 
 
 def _policy_shares(

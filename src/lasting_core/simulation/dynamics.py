@@ -22,6 +22,7 @@ Model, per patient:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,7 @@ from lasting_core.simulation.draws import (
     NOT_YET,
     PHQ9_MAX,
     RELAPSE_PHQ9,
+    BoolArray,
     DailyDrivers,
     FloatArray,
     IntArray,
@@ -58,6 +60,33 @@ class CourseRun:
     discontinued_day: IntArray  # ``days`` when never discontinued
     relapse_onset_day: IntArray
     relapse_day: IntArray
+
+
+@dataclass(frozen=True)
+class DayView:
+    """What an outside booking rule may read on one day, before that day's sessions.
+
+    Arrays are shaped (patients,) and must not be written to. ``phq9`` holds today's
+    answers (-1 where none); ``session_today`` the session code already due today
+    (induction or a fixed or booked booster; 0 when none). ``drive``, ``latent`` and
+    ``rising`` are hidden: only the simulator's own observation model (the daily check
+    follows the drive) and an oracle should read them.
+    """
+
+    day: int
+    phq9: npt.NDArray[np.int16]
+    session_today: npt.NDArray[np.int8]
+    boostable: BoolArray
+    pending: BoolArray
+    active: BoolArray  # enrolled and not discontinued
+    drive: FloatArray  # what the daily check tracks
+    latent: FloatArray
+    rising: BoolArray
+    last_session_day: IntArray
+
+
+# An outside booking rule: returns, per patient, whether to book a booster today.
+BookingRule = Callable[[DayView], BoolArray]
 
 
 def _interval_exposure(
@@ -88,11 +117,14 @@ def run_course(
     fixed_interval_days: int,
     symptom_threshold: int,
     booster_min_spacing_days: int,
+    booking: BookingRule | None = None,
 ) -> CourseRun:
     """Run every patient forward day by day under their maintenance policy.
 
     Steps each day: 1. latent from the current relief; 2. which sessions are due;
-    3. PHQ-9 check-ins (before any session that day); 4. symptom-triggered bookings;
+    3. PHQ-9 check-ins (before any session that day); 4. symptom-triggered bookings, and
+    those of the outside ``booking`` rule (closed loop: it sees only today and the past,
+    and its boosters are booked like symptom-triggered ones, a drawn delay later);
     5. sessions change the relief and restart the hazard clock; 6. the clock runs and may
     start the return; 7. a return in progress lowers the relief; 8. relapse bookkeeping.
     """
@@ -203,10 +235,27 @@ def run_course(
             & (pending_booster == NOT_YET)
             & ~booster_today
         )
-        booking = np.maximum(
+        booked_day = np.maximum(
             t + drivers.booster_delay[:, t], last_session + booster_min_spacing_days
         )
-        pending_booster = np.where(triggered, booking, pending_booster)
+        if booking is not None:
+            session_today = np.where(
+                induction_today, INDUCTION_SESSION, np.where(booster_today, BOOSTER_SESSION, 0)
+            ).astype(np.int8)
+            view = DayView(
+                day=t,
+                phq9=np.where(answered, score, np.int16(-1)).astype(np.int16),
+                session_today=session_today,
+                boostable=boostable,
+                pending=pending_booster != NOT_YET,
+                active=active,
+                drive=drive,
+                latent=today,
+                rising=rising.copy(),
+                last_session_day=last_session.copy(),
+            )
+            triggered |= boostable & booking(view) & (pending_booster == NOT_YET) & ~booster_today
+        pending_booster = np.where(triggered, booked_day, pending_booster)
 
         # 5. Sessions: induction builds relief; a booster restores it.
         given = next_session[induction_today]

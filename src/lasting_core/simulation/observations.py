@@ -141,6 +141,73 @@ def draw_gad7(
     return gad7, items
 
 
+@dataclass(frozen=True)
+class DailyNoise:
+    """The daily check's random draws, for the patients who keep it (``keepers``).
+
+    Drawn up front, so answers on any day follow from that day's state alone: the same
+    numbers whether the whole course is drawn at once or day by day (policy arena).
+    """
+
+    keepers: IntArray
+    answer_draw: FloatArray  # (keepers, days): answered when below the completion
+    personal: FloatArray  # (keepers, 1, 3): personal offsets of mood, sleep, stress
+    noise: FloatArray  # (keepers, days, 3): AR(1) noise with ``daily_phi``
+
+
+def draw_daily_noise(
+    draws: PatientDraws, days: int, preset: Preset, rng: np.random.Generator
+) -> DailyNoise:
+    """Draw the daily check's randomness for every patient who keeps it."""
+    keepers = np.flatnonzero(draws.daily_checkins)
+    count = keepers.size
+    answer_draw = rng.random((count, days))
+    personal = rng.normal(0.0, DAILY_PERSONAL_SD, (count, 1, 3))
+    phi = preset.daily_phi
+    innovation_sd = preset.daily_noise_sd * math.sqrt(1.0 - phi**2)
+    innovations = rng.normal(0.0, innovation_sd, (count, days, 3))
+    noise = np.empty((count, days, 3))
+    state = rng.normal(0.0, preset.daily_noise_sd, (count, 3))
+    for t in range(days):
+        state = phi * state + innovations[:, t, :]
+        noise[:, t, :] = state
+    return DailyNoise(keepers=keepers, answer_draw=answer_draw, personal=personal, noise=noise)
+
+
+def daily_on_day(
+    daily: DailyNoise,
+    draws: PatientDraws,
+    preset: Preset,
+    day: int,
+    latent: FloatArray,
+    drive: FloatArray,
+    stress: FloatArray,
+    active: BoolArray,
+) -> tuple[BoolArray, npt.NDArray[np.int8]]:
+    """Return who of the keepers answered the daily check on ``day``, and their answers.
+
+    ``latent``, ``drive``, ``stress`` and ``active`` are that day's values, shaped
+    (patients,); the result is shaped (keepers,) and (keepers, 3), as ``draw_daily``.
+    """
+    keepers = daily.keepers
+    enrolled_days = float(day) - draws.enrolment_day[keepers].astype(np.float64)
+    completion = (
+        weekly_adherence(preset, np.maximum(enrolled_days, 0.0), daily=True)
+        + draws.adherence_offset[keepers]
+    ) * engagement(preset, np.nan_to_num(latent[keepers]))
+    answered: BoolArray = (
+        (enrolled_days >= 0) & active[keepers] & (daily.answer_draw[:, day] < completion)
+    )
+    means = (
+        np.asarray(DAILY_INTERCEPTS)
+        + np.asarray(DAILY_SEVERITY_SLOPES) * (drive[keepers] / 27.0)[:, None]
+        + daily.personal[:, 0, :]
+    )
+    means[:, 2] += DAILY_STRESS_SHOCK * stress[keepers]
+    values = np.rint(np.clip(means + daily.noise[:, day, :], 0.0, DAILY_MAX)).astype(np.int8)
+    return answered, values
+
+
 def draw_daily(
     run: CourseRun,
     draws: PatientDraws,
@@ -156,8 +223,8 @@ def draw_daily(
     """
     n_patients, days = run.phq9.shape
     daily = np.full((n_patients, days, 3), -1, dtype=np.int8)
-    keepers = np.flatnonzero(draws.daily_checkins)
-    count = keepers.size
+    drawn = draw_daily_noise(draws, days, preset, rng)
+    keepers = drawn.keepers
     grid = np.arange(days)[None, :]
     enrolled_days = (grid - draws.enrolment_day[keepers, None]).astype(np.float64)
     completion = (
@@ -167,23 +234,14 @@ def draw_daily(
     answered: BoolArray = (
         (enrolled_days >= 0)
         & (grid < run.discontinued_day[keepers, None])
-        & (rng.random((count, days)) < completion)
+        & (drawn.answer_draw < completion)
     )
     severity = run.drive[keepers] / 27.0
-    personal = rng.normal(0.0, DAILY_PERSONAL_SD, (count, 1, 3))
-    phi = preset.daily_phi
-    innovation_sd = preset.daily_noise_sd * math.sqrt(1.0 - phi**2)
-    innovations = rng.normal(0.0, innovation_sd, (count, days, 3))
-    noise = np.empty((count, days, 3))
-    state = rng.normal(0.0, preset.daily_noise_sd, (count, 3))
-    for t in range(days):
-        state = phi * state + innovations[:, t, :]
-        noise[:, t, :] = state
     intercept = np.asarray(DAILY_INTERCEPTS)
     slope = np.asarray(DAILY_SEVERITY_SLOPES)
-    means = intercept + slope * severity[:, :, None] + personal
+    means = intercept + slope * severity[:, :, None] + drawn.personal
     means[:, :, 2] += DAILY_STRESS_SHOCK * stress[keepers]
-    values = np.rint(np.clip(means + noise, 0.0, DAILY_MAX)).astype(np.int8)
+    values = np.rint(np.clip(means + drawn.noise, 0.0, DAILY_MAX)).astype(np.int8)
     daily[keepers] = np.where(answered[:, :, None], values, np.int8(-1))
     return daily
 

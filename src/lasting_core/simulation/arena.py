@@ -1,0 +1,565 @@
+"""Policy arena: the same simulated patients under several booster policies (DESIGN 7).
+
+Every random number is drawn once, up front (``draws``), and every policy runs on those
+same draws: common random numbers, so differences between policies are the policies'
+doing, not the luck of the draw. The loop is closed: a policy decides day by day from what
+the clinic has observed so far (the oracle excepted), and its boosters change the latent
+course that later check-ins observe.
+
+Policies (``parse_policy`` reads them as ``fixed:N``, ``symptom``, ``forecast:P``,
+``oracle``):
+
+- fixed:N: a booster every N days after induction ends (the simulator's own schedule);
+- symptom: a booster when an answered PHQ-9 reaches ``PolicySettings.symptom_threshold``
+  or rises ``reliable_worsening_points`` above the lowest PHQ-9 since induction began;
+- forecast:P: each day, the engine's batch path (``assess_packed``) assesses every
+  patient in maintenance with a new check-in that day (a PHQ-9 or the daily check): one
+  vectorised sweep over their PHQ-9s, sessions and daily checks up to that day. A booster
+  is booked when P(relapse within 21 days), interpolated from p14 and p28 as
+  ``probability_within_21_days`` does, reaches P, or, as in DESIGN 6, when the engine
+  has a confirmed early warning (or a confirmed relapse) open;
+- oracle: knows the latent course and books a booster on the first day of a return (the
+  day the relief starts to fade, before the latent PHQ-9 has moved). It is the bound.
+
+Booked boosters (symptom, forecast, oracle) happen after the simulator's drawn booking
+delay (``draws.BOOSTER_DELAY_DAYS``: 2-7 days) and at least ``min_spacing_days`` after the
+last session. Only patients in maintenance can be booked.
+
+Scoring: patients who completed induction and responded (relapse is defined for them,
+DESIGN 2), over their days in maintenance (after induction ends until they leave or the
+run ends). Relapse-days are days with latent PHQ-9 >= 10 (DESIGN 7); a patient relapsed
+when the latent reached their relapse bar (>= 10 and half the improvement lost).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from lasting_core.engine import (
+    CohortArrays,
+    EngineSettings,
+    PatientHistory,
+    PopulationPrior,
+    assess_packed,
+    pack_histories,
+)
+from lasting_core.policies import PolicySettings
+from lasting_core.simulation import draws as drawing
+from lasting_core.simulation import dynamics
+from lasting_core.simulation.cohort import random_streams
+from lasting_core.simulation.draws import BoolArray, FloatArray, IntArray
+from lasting_core.simulation.observations import DailyNoise, daily_on_day, draw_daily_noise
+from lasting_core.simulation.presets import Preset, get_preset
+
+# A typical US self-pay price of one IV ketamine infusion (clinics list about $400-800).
+DEFAULT_PRICE_PER_SESSION = 500.0
+DEFAULT_MIN_SPACING_DAYS = 7
+DAYS_PER_YEAR = 365.25
+# DESIGN 10: the forecast policy should save this share of relapse-days against fixed
+# schedules with the same sessions, and lie within this margin of the oracle.
+TARGET_FIXED_REDUCTION = 0.30
+TARGET_ORACLE_MARGIN = 0.20
+
+# Progress callback: (policy label, day just simulated, days in the run).
+Progress = Callable[[str, int, int], None]
+
+
+class PolicyKind(StrEnum):
+    FIXED = "fixed"
+    SYMPTOM = "symptom"
+    FORECAST = "forecast"
+    ORACLE = "oracle"
+
+
+@dataclass(frozen=True)
+class ArenaPolicy:
+    """A booster policy of the arena; ``parameter`` is N days (fixed) or P (forecast)."""
+
+    kind: PolicyKind
+    parameter: float | None = None
+
+    @property
+    def label(self) -> str:
+        if self.parameter is None:
+            return self.kind.value
+        if self.kind == PolicyKind.FIXED:
+            return f"{self.kind.value}:{int(self.parameter)}"
+        return f"{self.kind.value}:{self.parameter:g}"
+
+
+def parse_policy(text: str) -> ArenaPolicy:
+    """Read ``fixed:N``, ``symptom``, ``forecast:P`` or ``oracle``; raise ValueError if not."""
+    name, _, value = text.strip().partition(":")
+    try:
+        kind = PolicyKind(name)
+    except ValueError:
+        known = ", ".join(f"{k.value}{_PARAMETER_HINT[k]}" for k in PolicyKind)
+        raise ValueError(f"unknown policy {text!r} (known: {known})") from None
+    if kind in (PolicyKind.SYMPTOM, PolicyKind.ORACLE):
+        if value:
+            raise ValueError(f"policy {kind.value} takes no parameter, got {text!r}")
+        return ArenaPolicy(kind)
+    if not value:
+        raise ValueError(
+            f"policy {kind.value} needs a parameter: {kind.value}{_PARAMETER_HINT[kind]}"
+        )
+    if kind == PolicyKind.FIXED:
+        if not value.isdigit() or int(value) < 7:
+            raise ValueError(f"fixed:N needs a whole number of days N >= 7, got {text!r}")
+        return ArenaPolicy(kind, float(int(value)))
+    try:
+        probability = float(value)
+    except ValueError:
+        probability = math.nan
+    if not 0.0 < probability < 1.0:
+        raise ValueError(f"forecast:P needs a probability 0 < P < 1, got {text!r}")
+    return ArenaPolicy(kind, probability)
+
+
+_PARAMETER_HINT = {
+    PolicyKind.FIXED: ":N (days)",
+    PolicyKind.SYMPTOM: "",
+    PolicyKind.FORECAST: ":P (0-1)",
+    PolicyKind.ORACLE: "",
+}
+
+
+@dataclass(frozen=True)
+class PolicyResult:
+    """One policy's outcome per patient-year of maintenance, over the scored patients."""
+
+    policy: str
+    sessions_per_patient_year: float
+    relapse_days_per_patient_year: float
+    relapsed_share: float
+    cost_per_patient_year: float
+    seconds: float
+    engine_seconds: float = 0.0
+    engine_assessments: int = 0
+
+
+@dataclass(frozen=True)
+class ArenaResult:
+    """The policies' results on one cohort, in the order they were given."""
+
+    preset: str
+    n_patients: int
+    days: int
+    seed: int
+    price_per_session: float
+    scored_patients: int
+    patient_years: float
+    results: tuple[PolicyResult, ...]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ForecastVerdict:
+    """A forecast policy against the fixed-schedule curve and the oracle (DESIGN 10).
+
+    ``fixed_relapse_days`` interpolates the fixed schedules at the forecast's sessions per
+    patient-year; NaN when that lies outside the fixed schedules' range (no verdict).
+    """
+
+    policy: str
+    sessions_per_patient_year: float
+    relapse_days_per_patient_year: float
+    fixed_relapse_days: float
+    reduction_vs_fixed: float
+    oracle_relapse_days: float
+    excess_over_oracle: float
+    meets_fixed_target: bool
+    meets_oracle_target: bool
+
+
+def run_arena(
+    policies: Sequence[ArenaPolicy],
+    n_patients: int,
+    days: int,
+    *,
+    preset: str | Preset = "real-world",
+    seed: int = 0,
+    price_per_session: float = DEFAULT_PRICE_PER_SESSION,
+    min_spacing_days: int = DEFAULT_MIN_SPACING_DAYS,
+    engine_settings: EngineSettings | None = None,
+    prior: PopulationPrior | None = None,
+    progress: Progress | None = None,
+) -> ArenaResult:
+    """Run every policy on the same simulated patients and score each.
+
+    All patients enrol on day 0, so each has ``days`` days of follow-up.
+    """
+    if not policies:
+        raise ValueError("give at least one policy")
+    if n_patients < 1:
+        raise ValueError("n_patients must be at least 1")
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    if price_per_session < 0 or not math.isfinite(price_per_session):
+        raise ValueError("price_per_session must be a non-negative number")
+    resolved = get_preset(preset)
+    started = time.perf_counter()
+    cohort = draw_arena_cohort(n_patients, days, resolved, seed)
+    scored = _scored_patients(cohort.draws, days)
+    results = []
+    patient_years = 0.0
+    for policy in policies:
+        policy_started = time.perf_counter()
+        rule = _make_rule(policy, cohort, engine_settings, prior)
+        run = run_policy(policy, cohort, rule, min_spacing_days, progress)
+        sessions, relapse_days, relapsed, patient_years = _score(run, cohort.draws, scored, days)
+        engine = rule if isinstance(rule, _ForecastRule) else None
+        results.append(
+            PolicyResult(
+                policy=policy.label,
+                sessions_per_patient_year=sessions,
+                relapse_days_per_patient_year=relapse_days,
+                relapsed_share=relapsed,
+                cost_per_patient_year=sessions * price_per_session,
+                seconds=time.perf_counter() - policy_started,
+                engine_seconds=engine.seconds if engine else 0.0,
+                engine_assessments=engine.assessments if engine else 0,
+            )
+        )
+    return ArenaResult(
+        preset=resolved.name,
+        n_patients=n_patients,
+        days=days,
+        seed=seed,
+        price_per_session=price_per_session,
+        scored_patients=int(scored.sum()),
+        patient_years=patient_years,
+        results=tuple(results),
+        seconds=time.perf_counter() - started,
+    )
+
+
+@dataclass(frozen=True)
+class ArenaCohort:
+    """Every random draw of the arena's patients, shared by all policies."""
+
+    preset: Preset
+    days: int
+    draws: drawing.PatientDraws
+    drivers: drawing.DailyDrivers
+    daily: DailyNoise
+
+
+def draw_arena_cohort(n_patients: int, days: int, preset: Preset, seed: int) -> ArenaCohort:
+    """Draw the patients and their daily processes once; all enrol on day 0."""
+    rngs = random_streams(seed)
+    draws = drawing.draw_patients(n_patients, days, 1, preset, rngs)
+    drivers = drawing.draw_daily_drivers(n_patients, days, preset, rngs)
+    daily = draw_daily_noise(draws, days, preset, rngs["daily"])
+    return ArenaCohort(preset=preset, days=days, draws=draws, drivers=drivers, daily=daily)
+
+
+def run_policy(
+    policy: ArenaPolicy,
+    cohort: ArenaCohort,
+    rule: _Rule | None = None,
+    min_spacing_days: int = DEFAULT_MIN_SPACING_DAYS,
+    progress: Progress | None = None,
+) -> dynamics.CourseRun:
+    """Run one policy on the cohort's draws, closed loop, day by day."""
+    n = cohort.draws.set_point.shape[0]
+    decide = rule if rule is not None else _make_rule(policy, cohort, None, None)
+
+    def book(view: dynamics.DayView) -> BoolArray:
+        proposed = decide(view)
+        if progress is not None:
+            progress(policy.label, view.day, cohort.days)
+        return proposed
+
+    is_fixed = policy.kind == PolicyKind.FIXED
+    interval = int(policy.parameter) if is_fixed and policy.parameter is not None else 42
+    code = dynamics.POLICY_FIXED if is_fixed else dynamics.POLICY_NONE
+    return dynamics.run_course(
+        cohort.draws,
+        cohort.drivers,
+        cohort.preset,
+        np.full(n, code, np.int64),
+        cohort.days,
+        interval,
+        int(PolicySettings().symptom_threshold),
+        min_spacing_days,
+        booking=book,
+    )
+
+
+def judge_forecasts(result: ArenaResult) -> list[ForecastVerdict]:
+    """Compare each forecast policy with the fixed schedules and the oracle (DESIGN 10)."""
+    fixed = sorted(
+        (r for r in result.results if r.policy.startswith(PolicyKind.FIXED.value + ":")),
+        key=lambda r: r.sessions_per_patient_year,
+    )
+    oracle = next((r for r in result.results if r.policy == PolicyKind.ORACLE.value), None)
+    oracle_days = oracle.relapse_days_per_patient_year if oracle else math.nan
+    verdicts = []
+    for r in result.results:
+        if not r.policy.startswith(PolicyKind.FORECAST.value + ":"):
+            continue
+        x = r.sessions_per_patient_year
+        fixed_days = math.nan
+        if len(fixed) >= 2:
+            xs = [f.sessions_per_patient_year for f in fixed]
+            if xs[0] <= x <= xs[-1]:
+                fixed_days = float(
+                    np.interp(x, xs, [f.relapse_days_per_patient_year for f in fixed])
+                )
+        y = r.relapse_days_per_patient_year
+        reduction = 1.0 - y / fixed_days if fixed_days > 0 else math.nan
+        excess = y / oracle_days - 1.0 if oracle_days > 0 else math.nan
+        verdicts.append(
+            ForecastVerdict(
+                policy=r.policy,
+                sessions_per_patient_year=x,
+                relapse_days_per_patient_year=y,
+                fixed_relapse_days=fixed_days,
+                reduction_vs_fixed=reduction,
+                oracle_relapse_days=oracle_days,
+                excess_over_oracle=excess,
+                meets_fixed_target=reduction >= TARGET_FIXED_REDUCTION,
+                meets_oracle_target=excess <= TARGET_ORACLE_MARGIN,
+            )
+        )
+    return verdicts
+
+
+def _scored_patients(draws: drawing.PatientDraws, days: int) -> BoolArray:
+    """Responders who completed induction within the run: relapse is defined for them."""
+    result: BoolArray = (
+        draws.responded & ~draws.stopped_after_first & (draws.induction_end_day < days - 1)
+    )
+    return result
+
+
+def _score(
+    run: dynamics.CourseRun, draws: drawing.PatientDraws, scored: BoolArray, days: int
+) -> tuple[float, float, float, float]:
+    """Return sessions and relapse-days per patient-year, relapsed share and patient-years."""
+    grid = np.arange(days)[None, :]
+    in_maintenance = (
+        scored[:, None]
+        & (grid > draws.induction_end_day[:, None])
+        & (grid < run.discontinued_day[:, None])
+    )
+    patient_years = float(in_maintenance.sum()) / DAYS_PER_YEAR
+    if patient_years == 0:
+        return math.nan, math.nan, math.nan, 0.0
+    boosters = (run.sessions == dynamics.BOOSTER_SESSION) | (
+        run.sessions == dynamics.MAINTENANCE_SESSION
+    )
+    sessions = float((boosters & in_maintenance).sum()) / patient_years
+    relapse_days = (
+        float(((np.nan_to_num(run.latent) >= drawing.RELAPSE_PHQ9) & in_maintenance).sum())
+        / patient_years
+    )
+    relapsed = float((run.relapse_day[scored] >= 0).mean())
+    return sessions, relapse_days, relapsed, patient_years
+
+
+class _Rule:
+    """A booking rule: called once a day, returns who should be booked a booster."""
+
+    def __call__(self, view: dynamics.DayView) -> BoolArray:
+        return np.zeros(view.phq9.shape[0], dtype=bool)
+
+
+class _SymptomRule(_Rule):
+    def __init__(self, n: int) -> None:
+        settings = PolicySettings()
+        self.threshold = settings.symptom_threshold
+        self.worsening = settings.reliable_worsening_points
+        self.nadir = np.full(n, np.inf)
+        self.treated = np.zeros(n, dtype=bool)
+
+    def __call__(self, view: dynamics.DayView) -> BoolArray:
+        answered = view.phq9 >= 0
+        score = view.phq9.astype(np.float64)
+        proposed: BoolArray = answered & (
+            (score >= self.threshold) | (score - self.nadir >= self.worsening)
+        )
+        # The nadir counts PHQ-9s after induction began (the intake score is the baseline).
+        counts = answered & self.treated
+        self.nadir = np.where(counts, np.minimum(self.nadir, score), self.nadir)
+        self.treated |= view.session_today == dynamics.INDUCTION_SESSION
+        return proposed
+
+
+class _OracleRule(_Rule):
+    def __call__(self, view: dynamics.DayView) -> BoolArray:
+        return view.rising
+
+
+class _ForecastRule(_Rule):
+    """Assess, with the engine's batch path, every patient with a new check-in today.
+
+    The rule keeps what the clinic has seen (PHQ-9s, sessions and daily checks) as flat
+    record arrays, and packs the records of today's patients for ``assess_packed``.
+    """
+
+    def __init__(
+        self,
+        cohort: ArenaCohort,
+        threshold: float,
+        settings: EngineSettings | None,
+        prior: PopulationPrior | None,
+    ) -> None:
+        self.cohort = cohort
+        self.n = int(cohort.draws.set_point.shape[0])
+        self.threshold = threshold
+        self.settings = settings or EngineSettings()
+        self.prior = prior or PopulationPrior.default()
+        self.codes = _engine_codes()
+        self.records = _Records(4)  # patient, day, kind, value
+        self.dailies = _Records(5)  # patient, day, mood, sleep, stress
+        self.seconds = 0.0
+        self.assessments = 0
+
+    def __call__(self, view: dynamics.DayView) -> BoolArray:
+        t = view.day
+        answered = np.flatnonzero(view.phq9 >= 0)
+        sessions = np.flatnonzero(view.session_today != 0)
+        session_codes = np.where(
+            view.session_today[sessions] == dynamics.INDUCTION_SESSION,
+            self.codes.induction,
+            self.codes.booster,
+        )
+        # Within a day the questionnaire comes before the dose.
+        self.records.append(
+            np.concatenate([answered, sessions]).astype(np.float64),
+            np.full(answered.size + sessions.size, float(t)),
+            np.concatenate([np.full(answered.size, self.codes.phq9), session_codes]).astype(
+                np.float64
+            ),
+            np.concatenate([view.phq9[answered].astype(np.float64), np.zeros(sessions.size)]),
+        )
+        daily_answered, values = daily_on_day(
+            self.cohort.daily,
+            self.cohort.draws,
+            self.cohort.preset,
+            t,
+            view.latent,
+            view.drive,
+            self.cohort.drivers.stress[:, t],
+            view.active,
+        )
+        checked = self.cohort.daily.keepers[daily_answered]
+        items = values[daily_answered].astype(np.float64)
+        self.dailies.append(checked.astype(np.float64), np.full(checked.size, float(t)), *items.T)
+        new_checkin = view.phq9 >= 0
+        new_checkin[checked] = True
+        proposed = np.zeros(self.n, dtype=bool)
+        due = np.flatnonzero(view.boostable & new_checkin & ~view.pending)
+        if due.size == 0:
+            return proposed
+        started = time.perf_counter()
+        m = assess_packed(self._pack(due), float(t), self.settings, self.prior, crossing=False)
+        self.seconds += time.perf_counter() - started
+        self.assessments += int(due.size)
+        survive = np.sqrt(np.clip(1.0 - m.p14, 0.0, None) * np.clip(1.0 - m.p28, 0.0, None))
+        p21 = np.nan_to_num(1.0 - survive, nan=0.0)
+        # DESIGN 6: the forecast policy also proposes on a confirmed early warning; a
+        # relapse the engine has confirmed is a stronger reason still.
+        proposed[due] = (p21 >= self.threshold) | m.early_warning | m.relapsed
+        return proposed
+
+    def _pack(self, patients: IntArray) -> CohortArrays:
+        """Pack the records of ``patients`` so far, time-major, as the engine reads them."""
+        local = np.full(self.n, -1, dtype=np.int64)
+        local[patients] = np.arange(patients.size)
+        a_day, a_kind, a_value = _time_major(
+            self.records.columns(), local, patients.size, (math.nan, 0.0, 0.0)
+        )
+        d_day, *items = _time_major(self.dailies.columns(), local, patients.size, (math.nan,) * 4)
+        return CohortArrays(
+            a_day=a_day,
+            a_kind=a_kind.astype(np.int8),
+            a_value=a_value,
+            d_day=d_day,
+            d_value=np.stack(items, axis=1).astype(np.float32),
+        )
+
+
+class _Records:
+    """Columns of records that grow day by day (the first column is the patient)."""
+
+    def __init__(self, width: int) -> None:
+        self.chunks: list[tuple[FloatArray, ...]] = []
+        self.width = width
+
+    def append(self, *columns: FloatArray) -> None:
+        self.chunks.append(columns)
+
+    def columns(self) -> tuple[FloatArray, ...]:
+        if len(self.chunks) != 1:
+            if not self.chunks:
+                return tuple(np.empty(0) for _ in range(self.width))
+            merged = tuple(np.concatenate(parts) for parts in zip(*self.chunks, strict=True))
+            self.chunks = [merged]
+        return self.chunks[0]
+
+
+def _time_major(
+    columns: Sequence[FloatArray], local: IntArray, width: int, fills: Sequence[float]
+) -> list[FloatArray]:
+    """Lay out the rows of the selected patients as (steps, width) grids, one per column.
+
+    ``local`` maps a patient to its column (-1: not selected). Rows keep their order
+    within a patient (records are appended in time order).
+    """
+    patient = columns[0].astype(np.int64)
+    rows = np.flatnonzero(local[patient] >= 0)
+    owner = local[patient[rows]]
+    order = np.argsort(owner, kind="stable")
+    rows, owner = rows[order], owner[order]
+    counts = np.bincount(owner, minlength=width)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    position = np.arange(rows.size) - starts[owner]
+    steps = int(counts.max()) if counts.size else 0
+    grids = []
+    for column, fill in zip(columns[1:], fills, strict=True):
+        grid = np.full((steps, width), fill)
+        grid[position, owner] = column[rows]
+        grids.append(grid)
+    return grids
+
+
+@dataclass(frozen=True)
+class _EngineCodes:
+    phq9: int
+    induction: int
+    booster: int
+
+
+def _engine_codes() -> _EngineCodes:
+    """Learn the engine's record codes from its own packing of a tiny history."""
+    probe = pack_histories(
+        [PatientHistory(phq9=((0.0, 0.0),), sessions=((1.0, "induction"), (2.0, "booster")))]
+    )
+    codes = [int(code) for code in probe.a_kind[:, 0]]
+    return _EngineCodes(phq9=codes[0], induction=codes[1], booster=codes[2])
+
+
+def _make_rule(
+    policy: ArenaPolicy,
+    cohort: ArenaCohort,
+    settings: EngineSettings | None,
+    prior: PopulationPrior | None,
+) -> _Rule:
+    n = cohort.draws.set_point.shape[0]
+    if policy.kind == PolicyKind.SYMPTOM:
+        return _SymptomRule(n)
+    if policy.kind == PolicyKind.ORACLE:
+        return _OracleRule()
+    if policy.kind == PolicyKind.FORECAST:
+        assert policy.parameter is not None
+        return _ForecastRule(cohort, policy.parameter, settings, prior)
+    return _Rule()

@@ -1,0 +1,157 @@
+"""The policy arena: common random numbers, closed loop, no look-ahead (DESIGN 7)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from lasting_core.simulation import dynamics
+from lasting_core.simulation.arena import (
+    ArenaPolicy,
+    PolicyKind,
+    draw_arena_cohort,
+    judge_forecasts,
+    parse_policy,
+    run_arena,
+    run_policy,
+)
+from lasting_core.simulation.presets import REAL_WORLD
+
+POLICIES = [
+    parse_policy(text)
+    for text in (
+        "fixed:14",
+        "fixed:28",
+        "fixed:56",
+        "fixed:84",
+        "symptom",
+        "oracle",
+    )
+]
+
+
+@pytest.fixture(scope="module")
+def arena() -> dict[str, tuple[float, float]]:
+    result = run_arena(POLICIES, 400, 240, seed=3)
+    return {
+        r.policy: (r.sessions_per_patient_year, r.relapse_days_per_patient_year)
+        for r in result.results
+    }
+
+
+def test_it_reads_policies_by_name() -> None:
+    assert parse_policy("fixed:28") == ArenaPolicy(PolicyKind.FIXED, 28.0)
+    assert parse_policy("forecast:0.3").label == "forecast:0.3"
+    assert parse_policy("oracle").label == "oracle"
+
+
+@pytest.mark.parametrize(
+    "text", ["weekly", "fixed", "fixed:3", "fixed:two", "forecast:1.5", "forecast:", "symptom:4"]
+)
+def test_it_rejects_unknown_or_malformed_policies(text: str) -> None:
+    with pytest.raises(ValueError, match=r"policy|fixed|forecast"):
+        parse_policy(text)
+
+
+def test_the_same_policy_twice_gives_identical_results() -> None:
+    policies = [parse_policy("symptom"), parse_policy("forecast:0.5"), parse_policy("symptom")]
+    first = run_arena(policies, 80, 120, seed=5)
+    second = run_arena(policies, 80, 120, seed=5)
+    numbers = [dataclasses.replace(r, seconds=0.0, engine_seconds=0.0) for r in first.results]
+    again = [dataclasses.replace(r, seconds=0.0, engine_seconds=0.0) for r in second.results]
+    assert numbers == again
+    assert numbers[0] == numbers[2]
+
+
+def test_different_policies_see_the_same_patients() -> None:
+    cohort = draw_arena_cohort(200, 150, REAL_WORLD, seed=2)
+    runs = [run_policy(parse_policy(p), cohort) for p in ("fixed:14", "symptom", "oracle")]
+    # Until the first booster, nothing can differ: same patients, same draws.
+    first_booster = min(
+        int(np.flatnonzero((run.sessions >= dynamics.BOOSTER_SESSION).any(axis=0))[0])
+        for run in runs
+    )
+    assert first_booster > 20
+    for run in runs[1:]:
+        np.testing.assert_array_equal(
+            run.latent[:, :first_booster], runs[0].latent[:, :first_booster]
+        )
+        np.testing.assert_array_equal(run.phq9[:, :first_booster], runs[0].phq9[:, :first_booster])
+
+
+def test_boosters_change_the_latent_course() -> None:
+    cohort = draw_arena_cohort(200, 150, REAL_WORLD, seed=2)
+    often = run_policy(parse_policy("fixed:14"), cohort)
+    rarely = run_policy(parse_policy("fixed:84"), cohort)
+    assert np.nanmean(often.latent[:, 100:]) < np.nanmean(rarely.latent[:, 100:])
+
+
+@pytest.mark.parametrize("interval", [14, 28])
+def test_fixed_schedules_give_about_a_booster_every_n_days(
+    arena: dict[str, tuple[float, float]], interval: int
+) -> None:
+    sessions, _ = arena[f"fixed:{interval}"]
+    assert sessions == pytest.approx(365.25 / interval, rel=0.15)
+
+
+def test_the_oracle_beats_fixed_schedules_with_the_same_sessions(
+    arena: dict[str, tuple[float, float]],
+) -> None:
+    fixed = sorted(value for key, value in arena.items() if key.startswith("fixed:"))
+    sessions, relapse_days = arena["oracle"]
+    assert fixed[0][0] <= sessions <= fixed[-1][0]
+    same_sessions = np.interp(sessions, [f[0] for f in fixed], [f[1] for f in fixed])
+    assert relapse_days < same_sessions
+
+
+def test_more_frequent_fixed_boosters_mean_fewer_relapse_days(
+    arena: dict[str, tuple[float, float]],
+) -> None:
+    days = [arena[f"fixed:{n}"][1] for n in (14, 28, 56, 84)]
+    assert days == sorted(days)
+
+
+@pytest.mark.parametrize("policy", ["symptom", "forecast:0.5"])
+def test_observed_data_policies_do_not_look_ahead(policy: str) -> None:
+    cohort = draw_arena_cohort(100, 130, REAL_WORLD, seed=4)
+    cut = 90
+    # Another future: different answers, latent wobble and life events from the cut on.
+    rng = np.random.default_rng(9)
+    drivers = cohort.drivers
+    future = dataclasses.replace(
+        drivers,
+        phq9_noise=np.concatenate(
+            [drivers.phq9_noise[:, :cut], rng.normal(0, 4, drivers.phq9_noise[:, cut:].shape)],
+            axis=1,
+        ),
+        wobble=np.concatenate(
+            [drivers.wobble[:, :cut], rng.normal(0, 2, drivers.wobble[:, cut:].shape)], axis=1
+        ),
+        stress=np.concatenate(
+            [drivers.stress[:, :cut], rng.exponential(1.0, drivers.stress[:, cut:].shape)], axis=1
+        ),
+    )
+    other = dataclasses.replace(cohort, drivers=future)
+    original = run_policy(parse_policy(policy), cohort)
+    changed = run_policy(parse_policy(policy), other)
+    np.testing.assert_array_equal(original.phq9[:, :cut], changed.phq9[:, :cut])
+    # A booster decided before the cut happens at the earliest two days later.
+    np.testing.assert_array_equal(original.sessions[:, : cut + 2], changed.sessions[:, : cut + 2])
+    assert not np.array_equal(original.sessions, changed.sessions)
+
+
+def test_forecast_verdicts_compare_with_fixed_and_oracle() -> None:
+    result = run_arena([*POLICIES, parse_policy("forecast:0.5")], 100, 120, seed=1)
+    (verdict,) = judge_forecasts(result)
+    assert verdict.policy == "forecast:0.5"
+    oracle = next(r for r in result.results if r.policy == "oracle")
+    assert verdict.oracle_relapse_days == oracle.relapse_days_per_patient_year
+
+
+def test_run_arena_rejects_bad_counts() -> None:
+    with pytest.raises(ValueError, match="n_patients"):
+        run_arena(POLICIES, 0, 100)
+    with pytest.raises(ValueError, match="days"):
+        run_arena(POLICIES, 10, 0)
