@@ -10,7 +10,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -271,7 +273,29 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         f"{result.seconds:.1f} s; wrote {out / 'arena.csv'}, frontier.svg and frontier.png",
         highlight=False,
     )
+    if args.export_cohort:
+        export_cohort(args, out / "cohort", stdout)
     return 0
+
+
+# Simulated calendars start on a fixed day, so the same seed writes the same files.
+SIMULATION_START = date(2026, 1, 5)
+
+
+def export_cohort(args: argparse.Namespace, directory: Path, stdout: Any) -> None:
+    """Write the preset's cohort, under a realistic clinic's policy mix, as exchange CSVs."""
+    from lasting_core.simulation import simulate_cohort
+    from lasting_core.simulation.export import CLINIC_POLICY_MIX, write_cohort
+
+    cohort = simulate_cohort(
+        args.patients, args.days, preset=args.preset, seed=args.seed, policy_mix=CLINIC_POLICY_MIX
+    )
+    counts = write_cohort(cohort, directory, SIMULATION_START)
+    stdout.print(
+        f"wrote the cohort to {directory}: "
+        + ", ".join(f"{name} ({rows:,} rows)" for name, rows in counts.items()),
+        highlight=False,
+    )
 
 
 def cmd_manage(args: argparse.Namespace) -> int:
@@ -382,6 +406,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument(
         "--out", type=Path, required=True, help="directory for arena.csv and frontier.svg/png"
+    )
+    simulate.add_argument(
+        "--export-cohort",
+        action="store_true",
+        help="also write DIR/cohort/: observations.csv, sessions.csv (docs/formats.md), "
+        "truth.csv and latent.csv of the preset's cohort under a realistic policy mix",
     )
     simulate.set_defaults(handler=cmd_simulate)
 

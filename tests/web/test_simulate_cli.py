@@ -101,3 +101,10 @@ def test_a_directory_without_write_permission_is_refused(
     assert code != 0
     assert f"cannot write to {tmp_path}" in capsys.readouterr().err
     assert not (tmp_path / "arena.csv").exists()
+
+
+def test_the_cohort_can_be_exported_as_exchange_files(tmp_path: Path) -> None:
+    code = main([*SMALL, "--policies", "fixed:28", "--out", str(tmp_path), "--export-cohort"])
+    assert code == 0
+    for name in ("observations.csv", "sessions.csv", "truth.csv", "latent.csv"):
+        assert (tmp_path / "cohort" / name).stat().st_size > 0
