@@ -284,3 +284,30 @@ def prorate_half_up(answered: Sequence[int], n_items: int) -> int:
         raise ValueError("cannot prorate with no answered items")
     exact = Fraction(sum(answered) * n_items, len(answered))
     return math.floor(exact + Fraction(1, 2))
+
+
+def score_from_tally(
+    instrument: Instrument,
+    checked: Mapping[str, int | None],
+    tally: Tally,
+    *,
+    flags: frozenset[ScoreFlag] = frozenset(),
+    details: Mapping[str, object] | None = None,
+) -> Score:
+    """Build the Score of an instrument whose total is a (possibly prorated) item sum."""
+    return Score(
+        instrument=instrument.code,
+        version=instrument.version,
+        answers=checked,
+        total=tally.total,
+        band=None if tally.total is None else instrument.get_band(tally.total),
+        valid=tally.total is not None,
+        prorated=tally.prorated,
+        missing=tally.missing,
+        flags=flags,
+        details={
+            **(details or {}),
+            "answered_count": tally.answered_count,
+            "answered_sum": tally.answered_sum,
+        },
+    )

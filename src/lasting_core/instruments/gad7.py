@@ -31,6 +31,7 @@ from lasting_core.instruments.base import (
     InstrumentCode,
     Item,
     Score,
+    score_from_tally,
     tally_scored_items,
 )
 
@@ -47,20 +48,7 @@ class Gad7Instrument(Instrument):
         """Score `answers` by the rules in this module's docstring."""
         checked = self.read_answers(answers)
         tally = tally_scored_items(self, checked, max_missing=MAX_MISSING)
-        return Score(
-            instrument=self.code,
-            version=self.version,
-            answers=checked,
-            total=tally.total,
-            band=None if tally.total is None else self.get_band(tally.total),
-            valid=tally.total is not None,
-            prorated=tally.prorated,
-            missing=tally.missing,
-            details={
-                "answered_count": tally.answered_count,
-                "answered_sum": tally.answered_sum,
-            },
-        )
+        return score_from_tally(self, checked, tally)
 
 
 GAD7 = Gad7Instrument(

@@ -38,6 +38,7 @@ from lasting_core.instruments.base import (
     Item,
     Score,
     ScoreFlag,
+    score_from_tally,
     tally_scored_items,
 )
 
@@ -68,21 +69,12 @@ class Phq9Instrument(Instrument):
         """Score `answers` by the rules in this module's docstring."""
         checked = self.read_answers(answers)
         tally = tally_scored_items(self, checked, max_missing=MAX_MISSING)
-        return Score(
-            instrument=self.code,
-            version=self.version,
-            answers=checked,
-            total=tally.total,
-            band=None if tally.total is None else self.get_band(tally.total),
-            valid=tally.total is not None,
-            prorated=tally.prorated,
-            missing=tally.missing,
+        return score_from_tally(
+            self,
+            checked,
+            tally,
             flags=flag_item9(checked[ITEM9]),
-            details={
-                "difficulty": checked["difficulty"],
-                "answered_count": tally.answered_count,
-                "answered_sum": tally.answered_sum,
-            },
+            details={"difficulty": checked["difficulty"]},
         )
 
 
