@@ -103,3 +103,21 @@ def test_an_escalation_in_flight_elsewhere_is_not_sent_twice(clinic):
     Alert.objects.filter(pk=clinic["alert"].pk).update(escalation_claimed_at=later)
     assert escalate_overdue_alerts(later) == []
     assert mail.outbox == []
+
+
+def test_a_named_contact_who_is_the_assigned_clinician_is_passed_over(clinic):
+    assigned = clinic["alert"].assigned_to
+    clinic["clinic"].escalation_contact = assigned
+    clinic["clinic"].save()
+    escalate_overdue_alerts(timezone.now() + timedelta(hours=5))
+    assert mail.outbox[0].to == ["dr_ben@example.org"]
+
+
+def test_an_alert_still_unacknowledged_escalates_again_to_everyone(clinic):
+    first = timezone.now() + timedelta(hours=5)
+    escalate_overdue_alerts(first)
+    assert escalate_overdue_alerts(first + timedelta(hours=1)) == []  # within the next period
+    (again,) = escalate_overdue_alerts(first + timedelta(hours=4, minutes=1))
+    assert again.escalation_level == 2
+    assert sorted(mail.outbox[-1].to) == ["dr_ana@example.org", "dr_ben@example.org"]
+    assert AuditEvent.objects.filter(action="escalate").count() == 2

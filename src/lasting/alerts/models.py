@@ -78,6 +78,7 @@ class Alert(models.Model):
     notified_at = models.DateTimeField(null=True, blank=True)
     notify_claimed_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(default=0)
     escalation_notified_at = models.DateTimeField(null=True, blank=True)
     escalation_claimed_at = models.DateTimeField(null=True, blank=True)
     escalated_to = models.ForeignKey(

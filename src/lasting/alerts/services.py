@@ -229,7 +229,8 @@ def escalation_contacts(alert: Alert) -> list[User]:
     else every active clinician but the assigned one, else the clinic's admins."""
     clinicians = active_members(alert.organization_id, Role.CLINICIAN)
     contact_id = alert.organization.escalation_contact_id
-    named = [user for user in clinicians if user.pk == contact_id]
+    # The named contact, unless it is the very clinician who has not acknowledged.
+    named = [u for u in clinicians if u.pk == contact_id and u.pk != alert.assigned_to_id]
     if named:
         return named
     others = [user for user in clinicians if user.pk != alert.assigned_to_id]
@@ -309,33 +310,47 @@ def notify_pending_alerts(now: datetime | None = None) -> int:
         notified_at__isnull=True,
         opened_at__lte=cutoff,
     ).values_list("pk", flat=True)
-    return sum(1 for alert_id in list(pending) if notify_alert(alert_id))
+    sent = 0
+    for alert_id in list(pending):
+        try:
+            sent += notify_alert(alert_id)
+        except Exception:  # one broken alert must not stop the others, or the escalation
+            log.exception("alert %s: notification retry failed", alert_id)
+    return sent
 
 
 def escalate_overdue_alerts(now: datetime | None = None) -> list[Alert]:
     """Escalate every safety alert not acknowledged within its organisation's service level.
 
-    1. Mark the alert escalated and audit it, under a row lock (each alert escalates once).
-    2. After the commit, e-mail the escalation contacts; mark the e-mail sent on success.
-    3. Alerts escalated earlier whose e-mail failed are sent again on every run until the
-       mail server accepts them or the alert is acknowledged.
+    1. Past `acknowledge_by`, mark the alert escalated (level 1) and audit it, under a row
+       lock; after the commit, e-mail the escalation contacts and mark the e-mail sent.
+    2. Every further service-level period without an acknowledgement escalates again
+       (level 2, 3, ...) to every active clinician and the clinic's admins.
+    3. An escalation whose e-mail failed is sent again on every run until the mail
+       server accepts it or the alert is acknowledged.
     """
     now = now or timezone.now()
     escalated: list[Alert] = []
-    overdue_ids = list(
+    candidates = (
         Alert.objects.filter(
-            kind=AlertKind.SAFETY,
-            status=AlertStatus.OPEN,
-            acknowledge_by__lte=now,
+            kind=AlertKind.SAFETY, status=AlertStatus.OPEN, acknowledge_by__lte=now
         )
-        .filter(Q(escalated_at__isnull=True) | Q(escalation_notified_at__isnull=True))
-        .values_list("pk", flat=True)
+        .select_related("organization")
+        .only("pk", "escalated_at", "escalation_notified_at", "organization__alert_ack_sla_minutes")
     )
-    for alert_id in overdue_ids:
+    for candidate in candidates:
+        sla = timedelta(minutes=candidate.organization.alert_ack_sla_minutes)
+        due = (
+            candidate.escalated_at is None
+            or candidate.escalation_notified_at is None
+            or candidate.escalated_at + sla <= now
+        )
+        if not due:
+            continue
         try:
-            alert = escalate_one(alert_id, now)
+            alert = escalate_one(candidate.pk, now)
         except Exception:  # one broken alert must not stop the others
-            log.exception("alert %s: escalation failed", alert_id)
+            log.exception("alert %s: escalation failed", candidate.pk)
             continue
         if alert is not None:
             escalated.append(alert)
@@ -345,14 +360,41 @@ def escalate_overdue_alerts(now: datetime | None = None) -> list[Alert]:
 def escalate_one(alert_id: int, now: datetime) -> Alert | None:
     with transaction.atomic():
         alert = Alert.objects.select_for_update().select_related("organization").get(pk=alert_id)
-        if alert.status != AlertStatus.OPEN or alert.escalation_notified_at is not None:
+        if alert.status != AlertStatus.OPEN:
             return None
-        contacts = escalation_contacts(alert)
-        if alert.escalated_at is None:
+        sla = timedelta(minutes=alert.organization.alert_ack_sla_minutes)
+        again = (
+            alert.escalated_at is not None
+            and alert.escalation_notified_at is not None
+            and alert.escalated_at + sla <= now
+        )
+        if alert.escalation_notified_at is not None and not again:
+            return None
+        if alert.escalated_at is None or again:
+            alert.escalation_level += 1
+            contacts = (
+                escalation_contacts(alert)
+                if alert.escalation_level == 1
+                else wider_escalation_contacts(alert)
+            )
             alert.escalated_at = now
             alert.escalated_to = contacts[0] if contacts else None
-            alert.save(update_fields=["escalated_at", "escalated_to"])
+            alert.escalation_notified_at = None
+            alert.save(
+                update_fields=[
+                    "escalated_at",
+                    "escalated_to",
+                    "escalation_level",
+                    "escalation_notified_at",
+                ]
+            )
             record_about(Actor.system("escalation", alert.organization_id), Action.ESCALATE, alert)
+        else:
+            contacts = (
+                escalation_contacts(alert)
+                if alert.escalation_level <= 1
+                else wider_escalation_contacts(alert)
+            )
     if not claim(alert.pk, "escalation_notified_at", "escalation_claimed_at", now):
         return None  # another worker is sending this escalation right now
     sent = send_alert_email(alert, contacts, overdue=True)
@@ -360,3 +402,11 @@ def escalate_one(alert_id: int, now: datetime) -> Alert | None:
         escalation_notified_at=timezone.now() if sent else None, escalation_claimed_at=None
     )
     return alert
+
+
+def wider_escalation_contacts(alert: Alert) -> list[User]:
+    """Everyone who can act: every active clinician and the clinic's admins."""
+    people = active_members(alert.organization_id, Role.CLINICIAN) + active_members(
+        alert.organization_id, Role.ADMIN
+    )
+    return list({user.pk: user for user in people}.values())
