@@ -141,6 +141,9 @@ def open_rows(path: Path, required: Sequence[str]) -> Iterator[tuple[int, dict[s
     header = [name.strip() for name in (reader.fieldnames or [])]
     if not header:
         raise CsvFormatError(str(path), 1, "the file is empty (a header row is required)")
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise CsvFormatError(str(path), 1, f"column(s) named twice: {', '.join(repeated)}")
     missing = [column for column in required if column not in header]
     if missing:
         raise CsvFormatError(
@@ -188,6 +191,8 @@ def observation_from(line: int, row: dict[str, str]) -> ObservationRow:
         if value not in (0, 1, 2, 3):
             raise ValueError(f"item9 {raw_item9!r} must be 0, 1, 2 or 3")
         item9 = int(value)
+        if item9 > score:
+            raise ValueError(f"item9 {item9} is larger than the PHQ-9 total {score:g}")
     return ObservationRow(
         line, patient_id, observed, day_number(observed), instrument, score, item9
     )

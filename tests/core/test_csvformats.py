@@ -65,6 +65,7 @@ def test_item9_is_optional_and_the_column_may_be_absent(tmp_path):
         ("p1,2026-03-02,phq9,3,4", "item9 '4' must be 0, 1, 2 or 3"),
         ("p1,2026-03-02,phq9,nan,", "score must be a finite number"),
         ("p1,2026-03-02,phq9,3,0,extra", "more values than header columns"),
+        ("p1,2026-03-02,phq9,1,2", "item9 2 is larger than the PHQ-9 total 1"),
     ],
 )
 def test_a_bad_observation_row_names_its_line_and_reason(tmp_path, row, reason):
@@ -156,3 +157,9 @@ def test_day_numbers_keep_the_time_of_day():
 
 def test_a_day_number_maps_back_to_its_date():
     assert date_of_day(day_number(datetime(2026, 3, 9, 23, 59, tzinfo=UTC))) == date(2026, 3, 9)
+
+
+def test_a_column_named_twice_is_refused(tmp_path):
+    path = write(tmp_path, "o.csv", "patient_id,observed_on,instrument,score,score\n")
+    with pytest.raises(CsvFormatError, match="column\\(s\\) named twice: score"):
+        read_observations(path)

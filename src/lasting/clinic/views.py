@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from lasting.accounts import rules
 from lasting.accounts.middleware import ClinicRequest
+from lasting.accounts.models import Location
 from lasting.alerts.models import AlertKind, AlertStatus
 from lasting.alerts.queries import list_alerts_for
 from lasting.audit.models import Action
@@ -122,6 +123,7 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
             "assessment": assessment,
             "plan": find_plan(patient) if reviewer else None,
             "open_proposals": [p for p in timeline.proposals if p.status == ProposalStatus.OPEN],
+            "locations": list(Location.objects.filter(organization_id=patient.organization_id)),
             "bundle_path": BUNDLE_PATH,
             "sessions": list(reversed(sessions)),
             "checkins": checkins,
@@ -157,6 +159,7 @@ def review(request: ClinicRequest) -> HttpResponse:
             "alerts": alerts,
             "proposals": proposals,
             "alert_count": alert_rows.count(),
+            "locations": list(Location.objects.filter(organization_id=membership.organization_id)),
             "proposal_count": proposal_rows.count(),
         },
     )

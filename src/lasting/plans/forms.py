@@ -59,7 +59,9 @@ class MaintenancePlanForm(forms.ModelForm[MaintenancePlan]):
             "fixed_interval_days",
         ]
         labels = {
-            "probability_threshold": "Forecast: propose at this probability of relapse in 3 weeks",
+            "probability_threshold": (
+                "Forecast: propose at this probability of relapse within 3 weeks (0.05–0.95)"
+            ),
             "min_spacing_days": "Minimum days between a session and a proposal",
             "symptom_threshold": "Symptom: PHQ-9 threshold",
             "fixed_interval_days": "Fixed: days between boosters",

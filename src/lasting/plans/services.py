@@ -116,6 +116,26 @@ def sweep_organization(organization_id: int, now: datetime | None = None) -> int
     return len(assessments)
 
 
+def save_plan(actor: Actor, plan: MaintenancePlan) -> MaintenancePlan:
+    """Save a changed plan; an open proposal made under the old plan is withdrawn, and the
+    patient is re-assessed under the new one."""
+    with transaction.atomic():
+        plan.save()
+        record_about(actor, Action.UPDATE, plan)
+        BoosterProposal.objects.filter(patient=plan.patient, status=ProposalStatus.OPEN).exclude(
+            policy=plan.policy
+        ).update(
+            status=ProposalStatus.EXPIRED,
+            decided_at=timezone.now(),
+            decision_note="withdrawn: the maintenance plan changed",
+        )
+    try:
+        refresh_patient(plan.patient)
+    except Exception:  # the plan is saved; the next sweep applies it
+        log.exception("patient %s: re-assessment after a plan change failed", plan.patient_id)
+    return plan
+
+
 def get_or_create_plan(patient: Patient) -> MaintenancePlan:
     plan, _ = MaintenancePlan.objects.get_or_create(
         patient=patient, defaults={"organization_id": patient.organization_id}

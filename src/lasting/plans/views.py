@@ -29,6 +29,7 @@ from lasting.plans.services import (
     decline_proposal,
     find_plan,
     move_proposal,
+    save_plan,
 )
 
 
@@ -136,14 +137,7 @@ def edit_plan(request: ClinicRequest, patient_id: int) -> HttpResponse:
     plan = find_plan(patient)
     form = MaintenancePlanForm(request.POST or None, instance=plan)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        record_event(
-            Actor.from_request(request),
-            Action.UPDATE,
-            patient_id=patient.pk,
-            organization_id=patient.organization_id,
-            obj=plan,
-        )
+        save_plan(Actor.from_request(request), form.save(commit=False))
         return redirect("clinic:patient", patient_id=patient.pk)
     status = 422 if request.method == "POST" else 200
     return render(
