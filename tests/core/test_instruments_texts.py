@@ -1,5 +1,8 @@
 """Texts: every instrument has a title, every item its words and a label for every answer."""
 
+import json
+from importlib import resources
+
 import pytest
 
 from lasting_core.instruments import Instrument, get_instrument, list_instruments, load_texts
@@ -99,6 +102,14 @@ def test_a_missing_language_falls_back_to_english_and_says_so() -> None:
     assert texts.title == load_texts("phq9").title
 
 
+def test_gad7_also_falls_back_to_english_for_a_language_without_a_file() -> None:
+    texts = load_texts("gad7", "fr")
+
+    assert texts.language == "en"
+    assert texts.requested_language == "fr"
+    assert texts.items == load_texts("gad7").items
+
+
 def test_a_regional_language_falls_back_through_its_base_language() -> None:
     assert load_texts("gad7", "en-GB").language == "en"
 
@@ -119,3 +130,77 @@ def test_texts_are_read_only() -> None:
 
     with pytest.raises(TypeError):
         texts.items["q1"] = "changed"  # type: ignore[index]
+
+
+# Spanish (official "Spanish for the USA" translations; sources in docs/instruments-spanish.md)
+
+SPANISH_FREQUENCY = (
+    (0, "Ningún día"),
+    (1, "Varios días"),
+    (2, "Más de la mitad de los días"),
+    (3, "Casi todos los días"),
+)
+SPANISH_ATTRIBUTION = (
+    "Elaborado por los doctores Robert L. Spitzer, Janet B.W. Williams, Kurt Kroenke y "
+    "colegas, mediante una subvención educativa otorgada por Pfizer Inc. No se requiere "
+    "permiso para reproducir, traducir, presentar o distribuir."
+)
+
+
+@pytest.mark.parametrize("code", ["phq9", "gad7"])
+def test_spanish_texts_load_with_every_item_and_the_full_answer_range(code: str) -> None:
+    instrument = get_instrument(code)
+    texts = load_texts(code, "es")
+
+    assert texts.language == texts.requested_language == "es"
+    assert texts.title.strip()
+    assert texts.instructions.startswith("Durante las últimas 2 semanas")
+    assert texts.attribution == SPANISH_ATTRIBUTION
+    assert list(texts.items) == [item.key for item in instrument.items]
+    for item in instrument.items:
+        assert texts.items[item.key].strip()
+        assert [value for value, _ in texts.options[item.key]] == list(item.values)
+        assert all(label.strip() for _, label in texts.options[item.key])
+    assert texts.items != load_texts(code).items
+
+
+@pytest.mark.parametrize("code", ["phq9", "gad7"])
+def test_spanish_data_files_name_their_source(code: str) -> None:
+    resource = resources.files("lasting_core.instruments") / "data" / f"{code}.es.json"
+    source = json.loads(resource.read_text(encoding="utf-8"))["source"]
+
+    assert "Pfizer" in source["publisher"]
+    assert "Spanish for the USA" in source["title"]
+    assert "https://www.phqscreeners.com/" in source["urls"]
+
+
+def test_spanish_phq9_keeps_the_official_item9_wording_and_labels() -> None:
+    texts = load_texts("phq9", "es")
+
+    assert texts.items["q9"] == (
+        "Pensamientos de que estaría mejor muerto(a) o de lastimarse de alguna manera"
+    )
+    assert texts.options["q1"] == SPANISH_FREQUENCY
+    assert texts.options["q9"] == SPANISH_FREQUENCY
+    assert texts.options["difficulty"] == (
+        (0, "No ha sido difícil"),
+        (1, "Un poco difícil"),
+        (2, "Muy difícil"),
+        (3, "Extremadamente difícil"),
+    )
+
+
+def test_spanish_gad7_keeps_the_official_wording_and_labels() -> None:
+    texts = load_texts("gad7", "es")
+
+    assert texts.items["q1"] == "Se ha sentido nervioso(a), ansioso(a) o con los nervios de punta"
+    assert texts.items["q7"] == "Ha tenido miedo de que algo terrible fuera a pasar"
+    assert all(texts.options[key] == SPANISH_FREQUENCY for key in texts.items)
+
+
+@pytest.mark.parametrize("code", ["phq9", "gad7"])
+def test_a_regional_spanish_tag_falls_back_to_spanish(code: str) -> None:
+    texts = load_texts(code, "es-MX")
+
+    assert texts.language == "es"
+    assert texts.requested_language == "es-MX"
