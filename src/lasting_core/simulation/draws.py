@@ -50,6 +50,7 @@ class PatientDraws:
     hazard_multiplier: FloatArray
     durability_z: FloatArray
     interval_noise: FloatArray  # (patients, max intervals)
+    rescuable: BoolArray  # (patients, max intervals): a booster can stop that return
     therapy: BoolArray
     antidepressant: BoolArray
     daily_checkins: BoolArray
@@ -174,6 +175,8 @@ def draw_patients(
     durability_z = durability_rng.standard_normal(n)
     max_intervals = days // 7 + 2
     interval_noise = durability_rng.standard_normal((n, max_intervals))
+    # Drawn last in its stream so every earlier draw is unchanged by it.
+    rescuable = durability_rng.random((n, max_intervals)) < preset.booster_rescue_share
 
     modifier_rng = rngs["modifiers"]
     therapy = modifier_rng.random(n) < preset.therapy_share
@@ -227,6 +230,7 @@ def draw_patients(
         hazard_multiplier=hazard_multiplier,
         durability_z=durability_z,
         interval_noise=interval_noise,
+        rescuable=rescuable,
         therapy=therapy,
         antidepressant=antidepressant,
         daily_checkins=daily_checkins,

@@ -13,10 +13,18 @@ Model, per patient:
 3. The latent follows the drive at once when improving and with a lag of
    ``latent_lag_days`` when worsening, plus a small AR(1) wobble.
 4. Onset of the return: a cumulative-hazard clock restarted by the end of induction and by
-   each booster. The clock runs ``rise`` days ahead, so that the day the latent crosses
-   the relapse threshold (``rise`` days after onset) is Weibull(shape, scale) distributed
-   from the restart. Hazard multipliers: therapy, antidepressant (normalised to mean 1),
-   stress shocks (normalised), booster protection (the treatment effect, not normalised).
+   a booster that stops or follows a return (a re-treatment). The clock runs ``rise``
+   days ahead, so that the day the latent crosses the relapse threshold (``rise`` days
+   after onset) is Weibull(shape, scale) distributed from the restart. Hazard
+   multipliers: therapy, antidepressant (normalised to mean 1), stress shocks
+   (normalised), booster protection (the treatment effect, not normalised).
+5. A booster (SUSTAIN-1 calibration, see ``presets``) acts in two partial ways, so that
+   maintenance lowers the relapse hazard (HR about 0.4) instead of abolishing relapse:
+   given while well, it leaves the clock running and multiplies the onset hazard by
+   ``booster_hazard_ratio`` for ``booster_protection_days``; given during a return, it
+   stops the return and restores the relief only if that return is rescuable (a
+   ``booster_rescue_share`` of returns, drawn per return). A return it cannot stop runs
+   on; once the latent has reached the relapse bar, the next booster re-treats it.
 """
 
 from __future__ import annotations
@@ -125,7 +133,7 @@ def run_course(
     3. PHQ-9 check-ins (before any session that day); 4. symptom-triggered bookings, and
     those of the outside ``booking`` rule (closed loop: it sees only today and the past,
     and its boosters are booked like symptom-triggered ones, a drawn delay later);
-    5. sessions change the relief and restart the hazard clock; 6. the clock runs and may
+    5. sessions change the relief and may restart the hazard clock; 6. the clock runs and may
     start the return; 7. a return in progress lowers the relief; 8. relapse bookkeeping.
     """
     n = draws.set_point.shape[0]
@@ -257,7 +265,7 @@ def run_course(
             triggered |= boostable & booking(view) & (pending_booster == NOT_YET) & ~booster_today
         pending_booster = np.where(triggered, booked_day, pending_booster)
 
-        # 5. Sessions: induction builds relief; a booster restores it.
+        # 5. Sessions: induction builds relief; a booster may restore it (module docstring, 5).
         given = next_session[induction_today]
         relief[induction_today] = np.where(
             draws.stopped_after_first[induction_today], 1.0, relief_curve[given]
@@ -269,16 +277,26 @@ def run_course(
 
         sessions[fixed_today, t] = MAINTENANCE_SESSION
         sessions[symptom_today, t] = BOOSTER_SESSION
-        relief[booster_today] = 1.0
         pending_booster[symptom_today] = NOT_YET
-        protected_until[booster_today] = t + preset.booster_protection_days
+        last_session[booster_today] = t
+        # A return the booster cannot stop runs on to relapse; once the latent has
+        # reached the relapse bar, the next booster re-treats the patient.
+        in_return = rising & (today < draws.relapse_threshold)
+        current = np.minimum(np.maximum(interval - 1, 0), draws.rescuable.shape[1] - 1)
+        resisted = booster_today & in_return & ~draws.rescuable[rows, current]
+        effective = booster_today & ~resisted
+        relief[effective] = 1.0
+        protected_until[effective] = t + preset.booster_protection_days
+        # A booster given while well leaves the hazard clock running (its effect is the
+        # protection above); one that stops or follows a return starts a new interval.
+        rescued = effective & rising
 
         multiplier = (
             draws.hazard_multiplier
             * (1.0 + (preset.stress_hazard_ratio - 1.0) * drivers.stress[:, t])
             * np.where(protected_until > t, preset.booster_hazard_ratio, 1.0)
         )
-        restarts = induction_ends | booster_today
+        restarts = induction_ends | rescued
         if restarts.any():
             restart_rows = np.flatnonzero(restarts)
             last_session[restart_rows] = t

@@ -95,12 +95,27 @@ class Preset:
     # copula) so a personal durability exists for the engine to learn (DESIGN 5).
     durability_correlation: float = 0.7
 
-    # Boosters. SUSTAIN-1 (Daly 2019): maintenance vs none, HR 0.49 in stable remitters
-    # and 0.30 in stable responders. A booster restores the relief, restarts the clock
-    # and multiplies the hazard by this ratio for the protection window (assumption:
-    # SUSTAIN-1 dosed weekly to every other week, so 4 weeks covers its schedule).
-    booster_hazard_ratio: float = 0.4
-    booster_protection_days: int = 28
+    # Boosters. Target: SUSTAIN-1 (Daly 2019), esketamine maintenance weekly or every
+    # other week vs switching to placebo: relapse HR 0.49 in stable remitters and 0.30 in
+    # stable responders, so maintenance at that frequency lowers the relapse hazard to
+    # about 0.3-0.5 of no maintenance; it does not abolish relapse (26.7 % still relapsed
+    # on esketamine vs 45.3 % on placebo). A booster that restored full relief and
+    # restarted the clock at every dose made a 14-day schedule HR 0.04, so it acts in two
+    # partial ways (see ``dynamics``):
+    # - given while well, it leaves the hazard clock running and multiplies the onset
+    #   hazard by ``booster_hazard_ratio`` for ``booster_protection_days`` (assumption:
+    #   the effect of one dose lasts until the next at SUSTAIN-1's longest spacing);
+    # - given during a return, it stops it (restores the relief, restarts the clock) only
+    #   for a ``booster_rescue_share`` of returns, drawn per return; the others run on to
+    #   relapse, after which the next booster re-treats it (assumption).
+    # SUSTAIN-1 identifies only the product: with protection always on, the relapse HR is
+    # about 0.75 x (1 - 0.6) = 0.3, and measured 0.40 at 7 days and 0.41 at 14 days
+    # (3,000 patients, 240 days, seed 5; tests/reference/durability_anchors.md), since
+    # a rescued return restarts the clock. The split between the two is an assumption;
+    # a rescue share above a half keeps symptom-triggered boosters useful.
+    booster_hazard_ratio: float = 0.75
+    booster_protection_days: int = 14
+    booster_rescue_share: float = 0.6
 
     # Modifiers of the return hazard. They are normalised so the population average
     # hazard keeps the Weibull calibration above.
@@ -174,6 +189,7 @@ class Preset:
             "severity_disengagement",
             "dropout_per_month",
             "nonresponder_dropout_share",
+            "booster_rescue_share",
         ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
