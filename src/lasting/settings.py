@@ -13,6 +13,7 @@ Variables (all optional for the local demo):
     LASTING_TASK_BACKEND       "database" (default) or "immediate"
     LASTING_TRUST_REQUEST_ID   "1" behind a proxy that sets X-Request-ID
     LASTING_RISK_SWEEP_MINUTES minutes between the engine's sweeps of every patient (default 60)
+    LASTING_QUIET_AFTER_DAYS   days without a check-in before the call list shows a patient (10)
     LASTING_SITE_URL           public base URL used in check-in links (default http://127.0.0.1:8000)
     LASTING_SMTP_URL           smtp://user:password@host:port for e-mail (default: print to console)
     LASTING_FROM_EMAIL         sender address of Lasting's e-mails
@@ -262,6 +263,9 @@ if _task_backend not in _task_backends:
 TASKS = {"default": {"BACKEND": _task_backends[_task_backend], "QUEUES": ["default"]}}
 
 CHECKIN_LINK_DAYS = 7
+# A patient in active care without a check-in for this long is on the call list
+# (weekly check-ins plus a few days' grace).
+QUIET_AFTER_DAYS = env_int("LASTING_QUIET_AFTER_DAYS", 10, minimum=1)
 # How often the worker looks for safety alerts past their acknowledgement deadline.
 ESCALATION_CHECK_SECONDS = 60
 # How often the worker recomputes every patient's risk (the engine's batch sweep).

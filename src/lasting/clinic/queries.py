@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count, Expression, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, Expression, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from lasting.accounts.models import Membership
 from lasting.alerts.models import Alert, AlertKind, AlertStatus, Priority
-from lasting.checkins.models import Instrument, Response
+from lasting.checkins.models import CheckIn, Instrument, Response
 from lasting.patients.models import Course, Patient, Phase
 from lasting.patients.queries import list_patients_for
 from lasting.treatment.models import SessionKind, TreatmentSession
@@ -181,3 +181,47 @@ def need_key(row: CaseloadRow, now: datetime) -> tuple[float, ...]:
         -(days if days is not None else -1),
         PHASE_ORDER.get(Phase(row.phase), 9) if row.phase else 9,
     )
+
+
+@dataclass(frozen=True)
+class QuietPatient:
+    patient: Patient
+    last_checkin_at: datetime | None
+    phase: str
+
+    def days_quiet(self, now: datetime) -> int | None:
+        return None if self.last_checkin_at is None else (now - self.last_checkin_at).days
+
+    @property
+    def phase_label(self) -> str:
+        return str(Phase(self.phase).label) if self.phase else "—"
+
+
+def list_quiet_patients_for(
+    membership: Membership | None, *, now: datetime, quiet_days: int
+) -> list[QuietPatient]:
+    """Patients in active care with no check-in for `quiet_days` (none at all first).
+
+    No data is not good news (DESIGN section 5): these are the people to contact.
+    """
+    latest = Subquery(
+        CheckIn.objects.filter(patient=OuterRef("pk"))
+        .order_by("-submitted_at")
+        .values("submitted_at")[:1]
+    )
+    phase = Subquery(
+        Course.objects.filter(patient=OuterRef("pk")).order_by("-number").values("phase")[:1]
+    )
+    patients = (
+        list_patients_for(membership)
+        .select_related("assigned_clinician")
+        .annotate(last_checkin_at=latest, phase=phase)
+        .filter(phase__in=[Phase.EVALUATION, Phase.INDUCTION, Phase.MAINTENANCE])
+        .filter(
+            Q(last_checkin_at__isnull=True)
+            | Q(last_checkin_at__lt=now - timedelta(days=quiet_days))
+        )
+    )
+    rows = [QuietPatient(p, p.last_checkin_at, p.phase or "") for p in patients]
+    rows.sort(key=lambda row: row.last_checkin_at or datetime.min.replace(tzinfo=UTC))
+    return rows

@@ -8,4 +8,5 @@ urlpatterns = [
     path("caseload/", views.caseload, name="caseload"),
     path("patients/<int:patient_id>/", views.patient, name="patient"),
     path("review/", views.review, name="review"),
+    path("quiet/", views.quiet, name="quiet"),
 ]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -18,7 +19,7 @@ from lasting.audit.services import Actor, record_event
 from lasting.checkins.forms import IssueLinkForm
 from lasting.checkins.models import CheckIn
 from lasting.clinic.charts import BUNDLE_PATH, Timeline, risk_spec, timeline_spec
-from lasting.clinic.queries import list_caseload_for
+from lasting.clinic.queries import list_caseload_for, list_quiet_patients_for
 from lasting.patients.queries import find_current_course, get_patient_for
 from lasting.plans.models import BoosterProposal, ProposalStatus
 from lasting.plans.services import find_plan
@@ -161,5 +162,26 @@ def review(request: ClinicRequest) -> HttpResponse:
             "alert_count": alert_rows.count(),
             "locations": list(Location.objects.filter(organization_id=membership.organization_id)),
             "proposal_count": proposal_rows.count(),
+        },
+    )
+
+
+@login_required
+def quiet(request: ClinicRequest) -> HttpResponse:
+    """Who has not checked in: the clinical team's call list."""
+    membership = request.membership
+    if not rules.can_view_patients(membership):
+        raise PermissionDenied("Your role has no patients to contact.")
+    now = timezone.now()
+    rows = list_quiet_patients_for(membership, now=now, quiet_days=settings.QUIET_AFTER_DAYS)
+    record_event(
+        Actor.from_request(request), Action.SEARCH, organization_id=membership.organization_id
+    )
+    return render(
+        request,
+        "clinic/quiet.html",
+        {
+            "rows": [(row, row.days_quiet(now)) for row in rows],
+            "quiet_days": settings.QUIET_AFTER_DAYS,
         },
     )

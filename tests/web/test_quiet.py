@@ -1,0 +1,73 @@
+"""Who has not checked in: patients in active care without a recent check-in.
+
+rn_cara (staff) and dr_ana (clinician) in Clinic A use the list; admin_dora does not read
+patient lists; dr_olga (Clinic B) never sees Clinic A's patients.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from lasting.accounts.models import Role
+from lasting.patients.models import Phase
+from tests.factories import PASSWORD, make_member, make_organization, make_patient, make_phq9
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clinic():
+    clinic = make_organization()
+    make_member(clinic, Role.STAFF, "rn_cara")
+    make_member(clinic, Role.ADMIN, "admin_dora")
+    make_member(make_organization(), Role.CLINICIAN, "dr_olga")
+    now = timezone.now()
+    recent = make_patient(clinic, family_name="Recent")
+    make_phq9(recent, 8, submitted_at=now - timedelta(days=2))
+    quiet = make_patient(clinic, family_name="Quiet")
+    make_phq9(quiet, 8, submitted_at=now - timedelta(days=20))
+    make_patient(clinic, family_name="Never")
+    gone = make_patient(clinic, family_name="Gone")
+    make_phq9(gone, 8, submitted_at=now - timedelta(days=90))
+    gone.courses.update(phase=Phase.DISCONTINUED)
+    return clinic
+
+
+def page_for(username: str):
+    client = Client()
+    assert client.login(username=username, password=PASSWORD)
+    return client.get(reverse("clinic:quiet"))
+
+
+def test_the_list_shows_the_never_and_the_long_quiet_first_and_skips_the_rest(clinic):
+    content = page_for("rn_cara").content.decode()
+    assert content.index("Never") < content.index("Quiet")
+    assert "Recent" not in content
+    assert "Gone" not in content
+    assert "20 days ago" in content
+
+
+def test_admins_and_other_clinics_see_no_patients(clinic):
+    assert page_for("admin_dora").status_code == 403
+    content = page_for("dr_olga").content.decode()
+    assert "Quiet" not in content
+    assert "Never" not in content
+
+
+def test_the_list_costs_the_same_queries_for_more_patients(clinic):
+    client = Client()
+    client.login(username="rn_cara", password=PASSWORD)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("clinic:quiet"))
+    for _ in range(10):
+        make_patient(clinic)
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("clinic:quiet"))
+    assert len(few.captured_queries) == len(many.captured_queries)
