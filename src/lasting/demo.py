@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F
 from django.utils import timezone
 
 from lasting.accounts.models import Location, Membership, Organization, Role, User
@@ -36,6 +36,7 @@ from lasting.audit.services import Actor, record_event
 from lasting.checkins.models import CheckIn, Response, Source
 from lasting.checkins.services import response_from_score
 from lasting.patients.models import Course, Diagnosis, Patient, Phase
+from lasting.patients.queries import ACTIVE_PHASES, current_phase
 from lasting.plans.models import BoosterProposal, MaintenancePlan, PolicyChoice
 from lasting.plans.services import propose_booster
 from lasting.treatment.models import (
@@ -275,14 +276,8 @@ def seed_risk_history(organization: Organization) -> str:
     now = timezone.now()
     active = list(
         Patient.objects.filter(organization=organization)
-        .annotate(
-            current_phase=Subquery(
-                Course.objects.filter(patient=OuterRef("pk"))
-                .order_by("-number")
-                .values("phase")[:1]
-            )
-        )
-        .exclude(current_phase__in=[Phase.DISCONTINUED, Phase.COMPLETED])
+        .annotate(phase=current_phase())
+        .filter(phase__in=ACTIVE_PHASES)
     )
     for weeks_ago in range(RISK_HISTORY_WEEKS, -1, -1):
         assess_many(active, now - timedelta(weeks=weeks_ago), refit_prior=weeks_ago == 0)

@@ -12,7 +12,7 @@ from lasting.accounts.models import Membership
 from lasting.alerts.models import Alert, AlertKind, AlertStatus, Priority
 from lasting.checkins.models import CheckIn, Instrument, Response
 from lasting.patients.models import Course, Patient, Phase
-from lasting.patients.queries import list_patients_for
+from lasting.patients.queries import ACTIVE_PHASES, current_phase, list_patients_for
 from lasting.treatment.models import SessionKind, TreatmentSession
 from lasting_core.instruments import InstrumentCode, get_instrument
 
@@ -139,9 +139,7 @@ def list_caseload_for(
             .order_by("-started_at")
             .values("started_at")[:1]
         ),
-        phase=Subquery(
-            Course.objects.filter(patient=OuterRef("pk")).order_by("-number").values("phase")[:1]
-        ),
+        phase=current_phase(),
     )
     rows = [
         CaseloadRow(
@@ -209,14 +207,11 @@ def list_quiet_patients_for(
         .order_by("-submitted_at")
         .values("submitted_at")[:1]
     )
-    phase = Subquery(
-        Course.objects.filter(patient=OuterRef("pk")).order_by("-number").values("phase")[:1]
-    )
     patients = (
         list_patients_for(membership)
         .select_related("assigned_clinician")
-        .annotate(last_checkin_at=latest, phase=phase)
-        .filter(phase__in=[Phase.EVALUATION, Phase.INDUCTION, Phase.MAINTENANCE])
+        .annotate(last_checkin_at=latest, phase=current_phase())
+        .filter(phase__in=ACTIVE_PHASES)
         .filter(
             Q(last_checkin_at__isnull=True)
             | Q(last_checkin_at__lt=now - timedelta(days=quiet_days))

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from lasting.accounts import rules
 from lasting.accounts.models import Membership
 from lasting.audit.models import Action, Outcome
 from lasting.audit.services import Actor, record_event
-from lasting.patients.models import Course, Patient
+from lasting.patients.models import Course, Patient, Phase
 
 
 def list_patients_for(membership: Membership | None) -> QuerySet[Patient]:
@@ -41,6 +41,16 @@ def get_patient_for(
         if isinstance(refused, PermissionDenied):
             raise
         raise Http404("No such patient.") from refused
+
+
+ACTIVE_PHASES = (Phase.EVALUATION, Phase.INDUCTION, Phase.MAINTENANCE)
+
+
+def current_phase() -> Subquery:
+    """The phase of each patient's latest course, to annotate a patient queryset with."""
+    return Subquery(
+        Course.objects.filter(patient=OuterRef("pk")).order_by("-number").values("phase")[:1]
+    )
 
 
 def find_current_course(patient: Patient) -> Course | None:

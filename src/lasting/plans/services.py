@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from lasting.accounts import rules
@@ -17,8 +16,8 @@ from lasting.alerts.queries import local_day
 from lasting.alerts.risk import assess_many, assess_one, refit_prior
 from lasting.audit.models import Action, Outcome
 from lasting.audit.services import Actor, record_about, record_event
-from lasting.patients.models import Course, Patient, Phase
-from lasting.patients.queries import find_current_course
+from lasting.patients.models import Patient, Phase
+from lasting.patients.queries import ACTIVE_PHASES, current_phase, find_current_course
 from lasting.plans.models import BoosterProposal, MaintenancePlan, ProposalStatus
 from lasting.treatment.models import Appointment, AppointmentStatus, SessionKind
 from lasting_core.daynumbers import date_of_day
@@ -94,17 +93,11 @@ def sweep_organization(organization_id: int, now: datetime | None = None) -> int
     """Re-assess every patient in active care (batch path); return how many were assessed."""
     now = now or timezone.now()
     expire_proposals(organization_id, now)
-    current_phase = Subquery(
-        Course.objects.filter(patient=OuterRef("pk")).order_by("-number").values("phase")[:1]
-    )
     everyone = list(
-        Patient.objects.filter(organization_id=organization_id).annotate(
-            current_phase=current_phase
-        )
+        Patient.objects.filter(organization_id=organization_id).annotate(phase=current_phase())
     )
     refit_prior(everyone, now)
-    ended = {Phase.DISCONTINUED, Phase.COMPLETED}
-    active = [patient for patient in everyone if patient.current_phase not in ended]
+    active = [patient for patient in everyone if patient.phase in ACTIVE_PHASES]
     assessments = assess_many(active, now, refit_prior=False)
     for patient in active:
         if patient.pk not in assessments:
