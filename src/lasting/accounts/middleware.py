@@ -26,6 +26,7 @@ class ClinicRequest(HttpRequest):
 
 SESSION_LAST_SEEN = "lasting_last_seen"
 SESSION_LOGGED_IN_AT = "lasting_logged_in_at"
+LAST_SEEN_RESOLUTION_SECONDS = 60
 SESSION_ORGANIZATION = "lasting_organization_id"
 
 
@@ -48,7 +49,9 @@ class SessionLimitsMiddleware:
             )
             if idle or too_old:
                 logout(request)
-            else:
+            elif last_seen is None or now - float(last_seen) >= LAST_SEEN_RESOLUTION_SECONDS:
+                # Saving the session is a database write; a minute's resolution on a
+                # 15-minute idle limit spares it on most requests.
                 request.session[SESSION_LAST_SEEN] = now
         return self.get_response(request)
 
