@@ -42,19 +42,21 @@ from enum import StrEnum
 import numpy as np
 
 from lasting_core.engine import (
-    CohortArrays,
     EngineSettings,
-    PatientHistory,
     PopulationPrior,
-    assess_packed,
-    pack_histories,
 )
 from lasting_core.policies import PolicySettings
 from lasting_core.simulation import draws as drawing
 from lasting_core.simulation import dynamics
-from lasting_core.simulation.cohort import random_streams
-from lasting_core.simulation.draws import BoolArray, FloatArray, IntArray
-from lasting_core.simulation.observations import DailyNoise, daily_on_day, draw_daily_noise
+from lasting_core.simulation.arena_rules import (
+    ArenaCohort,
+    ForecastRule,
+    OracleRule,
+    Rule,
+    SymptomRule,
+    draw_arena_cohort,
+)
+from lasting_core.simulation.draws import BoolArray
 from lasting_core.simulation.presets import Preset, get_preset
 
 # A typical US self-pay price of one IV ketamine infusion (clinics list about $400-800).
@@ -214,7 +216,7 @@ def run_arena(
         rule = _make_rule(policy, cohort, engine_settings, prior)
         run = run_policy(policy, cohort, rule, min_spacing_days, progress)
         sessions, relapse_days, relapsed, patient_years = _score(run, cohort.draws, scored, days)
-        engine = rule if isinstance(rule, _ForecastRule) else None
+        engine = rule if isinstance(rule, ForecastRule) else None
         results.append(
             PolicyResult(
                 policy=policy.label,
@@ -240,30 +242,10 @@ def run_arena(
     )
 
 
-@dataclass(frozen=True)
-class ArenaCohort:
-    """Every random draw of the arena's patients, shared by all policies."""
-
-    preset: Preset
-    days: int
-    draws: drawing.PatientDraws
-    drivers: drawing.DailyDrivers
-    daily: DailyNoise
-
-
-def draw_arena_cohort(n_patients: int, days: int, preset: Preset, seed: int) -> ArenaCohort:
-    """Draw the patients and their daily processes once; all enrol on day 0."""
-    rngs = random_streams(seed)
-    draws = drawing.draw_patients(n_patients, days, 1, preset, rngs)
-    drivers = drawing.draw_daily_drivers(n_patients, days, preset, rngs)
-    daily = draw_daily_noise(draws, days, preset, rngs["daily"])
-    return ArenaCohort(preset=preset, days=days, draws=draws, drivers=drivers, daily=daily)
-
-
 def run_policy(
     policy: ArenaPolicy,
     cohort: ArenaCohort,
-    rule: _Rule | None = None,
+    rule: Rule | None = None,
     min_spacing_days: int = DEFAULT_MIN_SPACING_DAYS,
     progress: Progress | None = None,
 ) -> dynamics.CourseRun:
@@ -365,201 +347,18 @@ def _score(
     return sessions, relapse_days, relapsed, patient_years
 
 
-class _Rule:
-    """A booking rule: called once a day, returns who should be booked a booster."""
-
-    def __call__(self, view: dynamics.DayView) -> BoolArray:
-        return np.zeros(view.phq9.shape[0], dtype=bool)
-
-
-class _SymptomRule(_Rule):
-    def __init__(self, n: int) -> None:
-        settings = PolicySettings()
-        self.threshold = settings.symptom_threshold
-        self.worsening = settings.reliable_worsening_points
-        self.nadir = np.full(n, np.inf)
-        self.treated = np.zeros(n, dtype=bool)
-
-    def __call__(self, view: dynamics.DayView) -> BoolArray:
-        answered = view.phq9 >= 0
-        score = view.phq9.astype(np.float64)
-        proposed: BoolArray = answered & (
-            (score >= self.threshold) | (score - self.nadir >= self.worsening)
-        )
-        # The nadir counts PHQ-9s after induction began (the intake score is the baseline).
-        counts = answered & self.treated
-        self.nadir = np.where(counts, np.minimum(self.nadir, score), self.nadir)
-        self.treated |= view.session_today == dynamics.INDUCTION_SESSION
-        return proposed
-
-
-class _OracleRule(_Rule):
-    def __call__(self, view: dynamics.DayView) -> BoolArray:
-        return view.rising
-
-
-class _ForecastRule(_Rule):
-    """Assess, with the engine's batch path, every patient with a new check-in today.
-
-    The rule keeps what the clinic has seen (PHQ-9s, sessions and daily checks) as flat
-    record arrays, and packs the records of today's patients for ``assess_packed``.
-    """
-
-    def __init__(
-        self,
-        cohort: ArenaCohort,
-        threshold: float,
-        settings: EngineSettings | None,
-        prior: PopulationPrior | None,
-    ) -> None:
-        self.cohort = cohort
-        self.n = int(cohort.draws.set_point.shape[0])
-        self.threshold = threshold
-        self.settings = settings or EngineSettings()
-        self.prior = prior or PopulationPrior.default()
-        self.codes = _engine_codes()
-        self.records = _Records(4)  # patient, day, kind, value
-        self.dailies = _Records(5)  # patient, day, mood, sleep, stress
-        self.seconds = 0.0
-        self.assessments = 0
-
-    def __call__(self, view: dynamics.DayView) -> BoolArray:
-        t = view.day
-        answered = np.flatnonzero(view.phq9 >= 0)
-        sessions = np.flatnonzero(view.session_today != 0)
-        session_codes = np.where(
-            view.session_today[sessions] == dynamics.INDUCTION_SESSION,
-            self.codes.induction,
-            self.codes.booster,
-        )
-        # Within a day the questionnaire comes before the dose.
-        self.records.append(
-            np.concatenate([answered, sessions]).astype(np.float64),
-            np.full(answered.size + sessions.size, float(t)),
-            np.concatenate([np.full(answered.size, self.codes.phq9), session_codes]).astype(
-                np.float64
-            ),
-            np.concatenate([view.phq9[answered].astype(np.float64), np.zeros(sessions.size)]),
-        )
-        daily_answered, values = daily_on_day(
-            self.cohort.daily,
-            self.cohort.draws,
-            self.cohort.preset,
-            t,
-            view.latent,
-            view.drive,
-            self.cohort.drivers.stress[:, t],
-            view.active,
-        )
-        checked = self.cohort.daily.keepers[daily_answered]
-        items = values[daily_answered].astype(np.float64)
-        self.dailies.append(checked.astype(np.float64), np.full(checked.size, float(t)), *items.T)
-        new_checkin = view.phq9 >= 0
-        new_checkin[checked] = True
-        proposed = np.zeros(self.n, dtype=bool)
-        due = np.flatnonzero(view.boostable & new_checkin & ~view.pending)
-        if due.size == 0:
-            return proposed
-        started = time.perf_counter()
-        m = assess_packed(self._pack(due), float(t), self.settings, self.prior, crossing=False)
-        self.seconds += time.perf_counter() - started
-        self.assessments += int(due.size)
-        survive = np.sqrt(np.clip(1.0 - m.p14, 0.0, None) * np.clip(1.0 - m.p28, 0.0, None))
-        p21 = np.nan_to_num(1.0 - survive, nan=0.0)
-        # DESIGN 6: the forecast policy also proposes on a confirmed early warning; a
-        # relapse the engine has confirmed is a stronger reason still.
-        proposed[due] = (p21 >= self.threshold) | m.early_warning | m.relapsed
-        return proposed
-
-    def _pack(self, patients: IntArray) -> CohortArrays:
-        """Pack the records of ``patients`` so far, time-major, as the engine reads them."""
-        local = np.full(self.n, -1, dtype=np.int64)
-        local[patients] = np.arange(patients.size)
-        a_day, a_kind, a_value = _time_major(
-            self.records.columns(), local, patients.size, (math.nan, 0.0, 0.0)
-        )
-        d_day, *items = _time_major(self.dailies.columns(), local, patients.size, (math.nan,) * 4)
-        return CohortArrays(
-            a_day=a_day,
-            a_kind=a_kind.astype(np.int8),
-            a_value=a_value,
-            d_day=d_day,
-            d_value=np.stack(items, axis=1).astype(np.float32),
-        )
-
-
-class _Records:
-    """Columns of records that grow day by day (the first column is the patient)."""
-
-    def __init__(self, width: int) -> None:
-        self.chunks: list[tuple[FloatArray, ...]] = []
-        self.width = width
-
-    def append(self, *columns: FloatArray) -> None:
-        self.chunks.append(columns)
-
-    def columns(self) -> tuple[FloatArray, ...]:
-        if len(self.chunks) != 1:
-            if not self.chunks:
-                return tuple(np.empty(0) for _ in range(self.width))
-            merged = tuple(np.concatenate(parts) for parts in zip(*self.chunks, strict=True))
-            self.chunks = [merged]
-        return self.chunks[0]
-
-
-def _time_major(
-    columns: Sequence[FloatArray], local: IntArray, width: int, fills: Sequence[float]
-) -> list[FloatArray]:
-    """Lay out the rows of the selected patients as (steps, width) grids, one per column.
-
-    ``local`` maps a patient to its column (-1: not selected). Rows keep their order
-    within a patient (records are appended in time order).
-    """
-    patient = columns[0].astype(np.int64)
-    rows = np.flatnonzero(local[patient] >= 0)
-    owner = local[patient[rows]]
-    order = np.argsort(owner, kind="stable")
-    rows, owner = rows[order], owner[order]
-    counts = np.bincount(owner, minlength=width)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    position = np.arange(rows.size) - starts[owner]
-    steps = int(counts.max()) if counts.size else 0
-    grids = []
-    for column, fill in zip(columns[1:], fills, strict=True):
-        grid = np.full((steps, width), fill)
-        grid[position, owner] = column[rows]
-        grids.append(grid)
-    return grids
-
-
-@dataclass(frozen=True)
-class _EngineCodes:
-    phq9: int
-    induction: int
-    booster: int
-
-
-def _engine_codes() -> _EngineCodes:
-    """Learn the engine's record codes from its own packing of a tiny history."""
-    probe = pack_histories(
-        [PatientHistory(phq9=((0.0, 0.0),), sessions=((1.0, "induction"), (2.0, "booster")))]
-    )
-    codes = [int(code) for code in probe.a_kind[:, 0]]
-    return _EngineCodes(phq9=codes[0], induction=codes[1], booster=codes[2])
-
-
 def _make_rule(
     policy: ArenaPolicy,
     cohort: ArenaCohort,
     settings: EngineSettings | None,
     prior: PopulationPrior | None,
-) -> _Rule:
+) -> Rule:
     n = cohort.draws.set_point.shape[0]
     if policy.kind == PolicyKind.SYMPTOM:
-        return _SymptomRule(n)
+        return SymptomRule(n)
     if policy.kind == PolicyKind.ORACLE:
-        return _OracleRule()
+        return OracleRule()
     if policy.kind == PolicyKind.FORECAST:
         assert policy.parameter is not None
-        return _ForecastRule(cohort, policy.parameter, settings, prior)
-    return _Rule()
+        return ForecastRule(cohort, policy.parameter, settings, prior)
+    return Rule()
