@@ -9,7 +9,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from lasting.accounts.middleware import SESSION_LOGGED_IN_AT
+from lasting.accounts.middleware import SESSION_LAST_SEEN, SESSION_LOGGED_IN_AT
 from lasting.audit.models import Action, Outcome
 from lasting.audit.services import Actor, record_event
 
@@ -27,7 +27,9 @@ def actor_for(request: HttpRequest | None, user: Any) -> Actor:
 @receiver(user_logged_in)
 def audit_login(sender: object, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
-        request.session[SESSION_LOGGED_IN_AT] = time.time()
+        signed_in_at = time.time()
+        request.session[SESSION_LOGGED_IN_AT] = signed_in_at
+        request.session[SESSION_LAST_SEEN] = signed_in_at
     record_event(actor_for(request, user), Action.LOGIN)
 
 

