@@ -147,6 +147,7 @@ INSTALLED_APPS = [
     "lasting.checkins",
     "lasting.alerts",
     "lasting.plans",
+    "lasting.outreach",
     "lasting.clinic",
     "lasting.portal",
 ]
