@@ -55,9 +55,14 @@ def web_command(host: str, port: int, workers: int) -> list[str]:
 
 
 def worker_commands() -> list[list[str]]:
-    """The task runner and the scheduler that enqueues periodic jobs for it."""
+    """The task runner (of the configured backend) and the scheduler that feeds it."""
+    from django.conf import settings
+
+    runner = ["db_worker"]
+    if settings.TASK_BACKEND == "rq":
+        runner = ["rqworker", "default", "--job-class", "django_tasks_rq.Job", "--with-scheduler"]
     return [
-        [sys.executable, "-m", "django", "db_worker", "--settings", "lasting.settings"],
+        [sys.executable, "-m", "django", *runner, "--settings", "lasting.settings"],
         [sys.executable, "-m", "lasting.cli", "scheduler"],
     ]
 

@@ -16,6 +16,7 @@ from django.conf import settings
 
 from lasting.accounts.models import Organization
 from lasting.alerts.tasks import escalate_overdue_alerts_task
+from lasting.outreach.tasks import plan_checkins_task, queue_reminders_task
 from lasting.plans.tasks import sweep_organization_task
 
 log = logging.getLogger("lasting.periodic")
@@ -38,6 +39,11 @@ def enqueue_sweeps() -> None:
         sweep_organization_task.enqueue(organization_id)
 
 
+def enqueue_planning() -> None:
+    for organization_id in Organization.objects.values_list("pk", flat=True):
+        plan_checkins_task.enqueue(organization_id)
+
+
 def periodic_jobs() -> list[PeriodicJob]:
     return [
         PeriodicJob(
@@ -49,6 +55,16 @@ def periodic_jobs() -> list[PeriodicJob]:
             "sweep every patient's risk",
             settings.RISK_SWEEP_MINUTES * 60,
             enqueue_sweeps,
+        ),
+        PeriodicJob(
+            "plan check-ins",
+            settings.CHECKIN_PLANNING_MINUTES * 60,
+            enqueue_planning,
+        ),
+        PeriodicJob(
+            "send due reminders",
+            settings.REMINDER_CHECK_SECONDS,
+            lambda: queue_reminders_task.enqueue(),
         ),
     ]
 

@@ -10,7 +10,9 @@ Variables (all optional for the local demo):
     LASTING_ALLOWED_HOSTS      comma-separated host names (default 127.0.0.1,localhost)
     LASTING_VAR_DIR            SQLite file, secret key and built assets (default ./var)
     LASTING_SECURE_COOKIES     "1" behind HTTPS: __Host- cookies, HSTS, SSL redirect
-    LASTING_TASK_BACKEND       "database" (default) or "immediate"
+    LASTING_TASK_BACKEND       "database" (default), "rq" (Redis; production) or "immediate"
+    LASTING_REDIS_URL          Redis for the rq backend (default redis://127.0.0.1:6379/0)
+    LASTING_SMS_BACKEND        where text-message reminders go: "console" (default)
     LASTING_TRUST_REQUEST_ID   "1" behind a proxy that sets X-Request-ID
     LASTING_RISK_SWEEP_MINUTES minutes between the engine's sweeps of every patient (default 60)
     LASTING_QUIET_AFTER_DAYS   days without a check-in before the call list shows a patient (10)
@@ -140,6 +142,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "django_rq",
+    "django_tasks_rq",
     "lasting.audit",
     "lasting.accounts",
     "lasting.patients",
@@ -254,6 +258,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 _task_backends = {
     "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
 }
 _task_backend = os.environ.get("LASTING_TASK_BACKEND", "database")
@@ -261,6 +266,10 @@ if _task_backend not in _task_backends:
     raise ImproperlyConfigured(
         f"LASTING_TASK_BACKEND must be one of {sorted(_task_backends)}, got {_task_backend!r}"
     )
+TASK_BACKEND = _task_backend
+# RQ keeps its queues in Redis (only used with LASTING_TASK_BACKEND=rq).
+REDIS_URL = os.environ.get("LASTING_REDIS_URL", "redis://127.0.0.1:6379/0")
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
 TASKS = {"default": {"BACKEND": _task_backends[_task_backend], "QUEUES": ["default"]}}
 
 CHECKIN_LINK_DAYS = 7
@@ -269,6 +278,13 @@ CHECKIN_LINK_DAYS = 7
 QUIET_AFTER_DAYS = env_int("LASTING_QUIET_AFTER_DAYS", 10, minimum=1)
 # How often the worker looks for safety alerts past their acknowledgement deadline.
 ESCALATION_CHECK_SECONDS = 60
+# How often check-ins are planned ahead, and due reminders looked for.
+CHECKIN_PLANNING_MINUTES = 60
+REMINDER_CHECK_SECONDS = 60
+# Where text messages go: "console" prints them (a provider's backend plugs in here).
+SMS_BACKEND = os.environ.get("LASTING_SMS_BACKEND", "console")
+if SMS_BACKEND not in {"console"}:
+    raise ImproperlyConfigured(f"LASTING_SMS_BACKEND must be 'console', got {SMS_BACKEND!r}")
 # How often the worker recomputes every patient's risk (the engine's batch sweep).
 RISK_SWEEP_MINUTES = env_int("LASTING_RISK_SWEEP_MINUTES", 60, minimum=1)
 

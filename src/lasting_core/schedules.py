@@ -266,6 +266,30 @@ def missed_in_a_row(
     return missed
 
 
+def after_quiet_hours(
+    moment: datetime, zone: ZoneInfo, quiet_from: time, quiet_until: time
+) -> datetime:
+    """Return ``moment``, or the end of the quiet hours it falls in (local wall clock).
+
+    Quiet hours run from ``quiet_from`` up to ``quiet_until`` and may span midnight
+    (21:00-08:00); equal times mean none. The end is the next ``quiet_until`` on the
+    patient's clock, so daylight-saving changes move it with the clock.
+    """
+    _require_aware(moment, "moment")
+    if quiet_from == quiet_until:
+        return moment
+    local = moment.astimezone(zone)
+    wall = local.time().replace(tzinfo=None)
+    if quiet_from < quiet_until:
+        quiet = quiet_from <= wall < quiet_until
+    else:
+        quiet = wall >= quiet_from or wall < quiet_until
+    if not quiet:
+        return moment
+    day = local.date() if wall < quiet_until else local.date() + timedelta(days=1)
+    return local_moment(day, quiet_until, zone)
+
+
 def local_moment(day: date, wall: time, zone: ZoneInfo) -> datetime:
     """Return the UTC moment of a local wall-clock time (gaps move forward, repeats: first)."""
     return datetime.combine(day, wall, tzinfo=zone).replace(fold=0).astimezone(UTC)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 
-from lasting_core.engine import EngineSettings, SignalKind, assess_patient
+from lasting_core.engine import EngineSettings, SignalKind, assess_cohort, assess_patient
 from lasting_core.engine.drift import (
     CusumArrays,
     DailyArrays,
@@ -159,3 +160,49 @@ class TestDisengagement:
         assessment = assess_patient(history, 31.0 + 7 * 7 + 3)
         assert assessment.missed_checkins == 0
         assert SignalKind.DISENGAGEMENT not in [s.kind for s in assessment.signals]
+
+
+class TestScheduledMissedCheckIns:
+    """With a schedule, disengagement counts the check-ins the patient actually missed
+    (issue 5 item 3) instead of estimating them from a weekly interval."""
+
+    def test_two_missed_scheduled_checkins_are_disengagement(self) -> None:
+        history = dataclasses.replace(make_responder(), missed_checkins=(58.0, 65.0))
+        assessment = assess_patient(history, 66.0)
+        assert assessment.missed_checkins == 2
+        assert SignalKind.DISENGAGEMENT in [s.kind for s in assessment.signals]
+
+    def test_one_missed_checkin_is_not_yet_disengagement(self) -> None:
+        history = dataclasses.replace(make_responder(), missed_checkins=(58.0,))
+        assessment = assess_patient(history, 62.0)
+        assert assessment.missed_checkins == 1
+        assert SignalKind.DISENGAGEMENT not in [s.kind for s in assessment.signals]
+
+    def test_a_sparse_schedule_kept_is_not_disengagement(self) -> None:
+        """Every 14 days after stable weeks: 20 silent days are not two missed check-ins."""
+        history = dataclasses.replace(make_responder(), missed_checkins=())
+        estimated = assess_patient(make_responder(), 52.0 + 20.0)
+        scheduled = assess_patient(history, 52.0 + 20.0)
+        assert estimated.missed_checkins == 2  # the weekly estimate would call it silence
+        assert scheduled.missed_checkins == 0
+        assert SignalKind.DISENGAGEMENT not in [s.kind for s in scheduled.signals]
+
+    def test_misses_before_the_latest_contact_do_not_count(self) -> None:
+        history = dataclasses.replace(make_responder(), missed_checkins=(40.0, 47.0))
+        assessment = assess_patient(history, 55.0)
+        assert assessment.missed_checkins == 0
+
+    def test_a_miss_after_the_assessment_day_is_not_seen(self) -> None:
+        history = dataclasses.replace(make_responder(), missed_checkins=(58.0, 65.0))
+        assert assess_patient(history, 60.0).missed_checkins == 1
+
+    def test_the_batch_path_counts_the_same(self) -> None:
+        histories = [
+            dataclasses.replace(make_responder(), missed_checkins=(58.0, 65.0)),
+            dataclasses.replace(make_responder(), missed_checkins=()),
+            make_responder(),
+        ]
+        batch = assess_cohort(histories, 74.0)
+        single = [assess_patient(history, 74.0) for history in histories]
+        assert [a.missed_checkins for a in batch] == [a.missed_checkins for a in single]
+        assert [a.missed_checkins for a in batch] == [2, 0, 2]

@@ -17,6 +17,7 @@ from lasting_core.schedules import (
     Phase,
     Reason,
     ScheduleSettings,
+    after_quiet_hours,
     choose_cadence,
     local_moment,
     missed_in_a_row,
@@ -499,3 +500,58 @@ def test_every_window_opens_before_it_expires_and_due_dates_are_unique_per_reaso
     pairs = [(item.reason, item.due_on) for item in due]
     assert len(set(pairs)) == len(pairs)
     assert len({item.key for item in due}) == len(due)
+
+
+# ---------------------------------------------------------------------------------------
+# Quiet hours for reminders
+
+
+class TestAfterQuietHours:
+    NEW_YORK = ZoneInfo("America/New_York")
+    NIGHT = (time(21, 0), time(8, 0))
+
+    def at(self, text: str, zone: ZoneInfo | None = None) -> datetime:
+        return datetime.fromisoformat(text).replace(tzinfo=zone or self.NEW_YORK)
+
+    def test_a_daytime_moment_is_kept(self) -> None:
+        moment = self.at("2026-03-02T12:00")
+        assert after_quiet_hours(moment, self.NEW_YORK, *self.NIGHT) == moment
+
+    def test_late_evening_waits_for_the_next_morning(self) -> None:
+        moment = self.at("2026-03-02T22:30")
+        assert after_quiet_hours(moment, self.NEW_YORK, *self.NIGHT) == self.at("2026-03-03T08:00")
+
+    def test_early_morning_waits_for_the_same_morning(self) -> None:
+        moment = self.at("2026-03-03T06:15")
+        assert after_quiet_hours(moment, self.NEW_YORK, *self.NIGHT) == self.at("2026-03-03T08:00")
+
+    def test_the_edges(self) -> None:
+        assert after_quiet_hours(self.at("2026-03-02T20:59"), self.NEW_YORK, *self.NIGHT) == (
+            self.at("2026-03-02T20:59")
+        )
+        assert after_quiet_hours(self.at("2026-03-02T21:00"), self.NEW_YORK, *self.NIGHT) == (
+            self.at("2026-03-03T08:00")
+        )
+        assert after_quiet_hours(self.at("2026-03-03T08:00"), self.NEW_YORK, *self.NIGHT) == (
+            self.at("2026-03-03T08:00")
+        )
+
+    def test_the_morning_after_spring_forward_is_08_00_local(self) -> None:
+        """8 March 2026: clocks go 02:00 → 03:00 in New York; the night is an hour shorter."""
+        moment = self.at("2026-03-07T23:00")
+        released = after_quiet_hours(moment, self.NEW_YORK, *self.NIGHT)
+        assert released.astimezone(self.NEW_YORK).hour == 8
+        assert released - moment == timedelta(hours=8)
+
+    def test_a_daytime_quiet_window(self) -> None:
+        moment = self.at("2026-03-02T13:00")
+        released = after_quiet_hours(moment, self.NEW_YORK, time(12, 0), time(14, 0))
+        assert released == self.at("2026-03-02T14:00")
+
+    def test_equal_times_mean_no_quiet_hours(self) -> None:
+        moment = self.at("2026-03-02T23:00")
+        assert after_quiet_hours(moment, self.NEW_YORK, time(8, 0), time(8, 0)) == moment
+
+    def test_a_naive_moment_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="aware"):
+            after_quiet_hours(datetime(2026, 3, 2, 23), self.NEW_YORK, *self.NIGHT)  # noqa: DTZ001

@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.utils import timezone
 
 from lasting.accounts import rules
 from lasting.accounts.models import Membership
 from lasting.alerts.models import PRIORITY_RANK, Alert, AlertStatus
-from lasting.checkins.models import Instrument, Response
+from lasting.checkins.models import Instrument, Response, ScheduledCheckIn, ScheduleReason
 from lasting.patients.models import Patient
 from lasting.treatment.models import ClinicalEvent, TreatmentSession
 from lasting_core.daynumbers import day_number
@@ -49,14 +50,25 @@ class HistoryRows:
     sessions: tuple[tuple[float, str], ...]
     daily: tuple[tuple[float, float | None, float | None, float | None], ...]
     events: tuple[tuple[float, str], ...] = ()
+    # Days scheduled check-ins expired unanswered; None without a recent schedule.
+    missed: tuple[float, ...] | None = None
+
+
+# A patient counts as scheduled while a scheduled check-in opened this recently; after
+# that (a stopped planner, say) missed check-ins are estimated from the time since the
+# last contact again, so silence is never invisible (a choice: two stable-cadence gaps).
+SCHEDULE_CURRENT_DAYS = 28
 
 
 def local_day(moment: datetime, zone: ZoneInfo) -> float:
     return day_number(moment.astimezone(zone))
 
 
-def list_history_rows(patients: Sequence[Patient]) -> dict[int, HistoryRows]:
-    """Every patient's PHQ-9 totals, sessions, daily checks and clinical events (4 queries)."""
+def list_history_rows(
+    patients: Sequence[Patient], now: datetime | None = None
+) -> dict[int, HistoryRows]:
+    """Every patient's PHQ-9 totals, sessions, daily checks, clinical events and missed
+    scheduled check-ins (5 queries)."""
     zones = {patient.pk: ZoneInfo(patient.time_zone) for patient in patients}
     phq9: dict[int, list[tuple[float, float]]] = defaultdict(list)
     daily: dict[int, list[tuple[float, float | None, float | None, float | None]]] = defaultdict(
@@ -90,12 +102,32 @@ def list_history_rows(patients: Sequence[Patient]) -> dict[int, HistoryRows]:
         patient_id__in=zones
     ).values_list("patient_id", "occurred_on", "kind"):
         events[patient_id].append((day_number(occurred_on), str(kind)))
+    missed = list_missed_checkins(zones, now or timezone.now())
     return {
         patient_id: HistoryRows(
             tuple(phq9[patient_id]),
             tuple(sessions[patient_id]),
             tuple(daily[patient_id]),
             tuple(events[patient_id]),
+            missed.get(patient_id),
         )
         for patient_id in zones
     }
+
+
+def list_missed_checkins(zones: dict[int, ZoneInfo], now: datetime) -> dict[int, tuple[float, ...]]:
+    """The expiry days of missed scheduled check-ins (the daily check aside), for each
+    patient with a current schedule; patients without one are left out."""
+    recent = now - timedelta(days=SCHEDULE_CURRENT_DAYS)
+    missed: dict[int, list[float]] = {}
+    rows = (
+        ScheduledCheckIn.objects.filter(patient_id__in=zones, opens_at__gte=recent)
+        .exclude(reason=ScheduleReason.DAILY)
+        .order_by("patient_id", "expires_at")
+        .values_list("patient_id", "expires_at", "answered_by")
+    )
+    for patient_id, expires_at, answered_by in rows:
+        days = missed.setdefault(patient_id, [])
+        if answered_by is None and expires_at <= now:
+            days.append(local_day(expires_at, zones[patient_id]))
+    return {patient_id: tuple(days) for patient_id, days in missed.items()}

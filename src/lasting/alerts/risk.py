@@ -52,7 +52,11 @@ SIGNAL_ALERTS = {
 
 def history_of(rows: HistoryRows) -> PatientHistory:
     return PatientHistory(
-        phq9=rows.phq9, sessions=rows.sessions, daily=rows.daily, events=rows.events
+        phq9=rows.phq9,
+        sessions=rows.sessions,
+        daily=rows.daily,
+        events=rows.events,
+        missed_checkins=rows.missed,
     )
 
 
@@ -73,7 +77,7 @@ def save_prior(organization_id: int, prior: PopulationPrior, now: datetime) -> N
 def assess_one(patient: Patient, now: datetime | None = None) -> Assessment:
     """Assess one patient now (incremental path) and store the result with its alerts."""
     now = now or timezone.now()
-    rows = list_history_rows([patient])[patient.pk]
+    rows = list_history_rows([patient], now)[patient.pk]
     as_of = local_day(now, ZoneInfo(patient.time_zone))
     assessment = assess_patient(
         history_of(rows),
@@ -128,7 +132,7 @@ def assess_many(
     organization_id = patients[0].organization_id
     if any(patient.organization_id != organization_id for patient in patients):
         raise ValueError("assess_many works on one organisation at a time")
-    rows = list_history_rows(patients)
+    rows = list_history_rows(patients, now)
     histories = {patient.pk: history_of(rows[patient.pk]) for patient in patients}
     prior = find_prior(organization_id)
     if refit_prior:

@@ -112,3 +112,54 @@ class Response(models.Model):
     def item9(self) -> int | None:
         value = self.answers.get("q9") if self.instrument == Instrument.PHQ9 else None
         return value if isinstance(value, int) else None
+
+
+class ScheduleReason(models.TextChoices):
+    PRE_SESSION = "pre_session", "Before an induction session"
+    MAINTENANCE = "maintenance", "Weekly maintenance check-in"
+    RAISED_RISK = "raised_risk", "Extra check-in while risk is raised"
+    DAILY = "daily", "Daily check"
+
+
+class ScheduledCheckIn(models.Model):
+    """A check-in the schedule asked for: its window, its link, and whether it was answered.
+
+    Planned by `lasting.outreach` from `lasting_core.schedules`; `key` ("<reason>:<local
+    day>") is unique per patient, so planning twice never creates a second row. Expired
+    and unanswered means missed: the engine's disengagement signal counts these.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="scheduled_checkins"
+    )
+    key = models.CharField(max_length=40)
+    reason = models.CharField(max_length=16, choices=ScheduleReason.choices)
+    instruments = models.JSONField(help_text="Instrument codes, in the order asked")
+    due_on = models.DateField(help_text="The patient's local date")
+    opens_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    link = models.OneToOneField(
+        CheckInLink, on_delete=models.SET_NULL, null=True, blank=True, related_name="scheduled"
+    )
+    answered_by = models.ForeignKey(
+        CheckIn, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["opens_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "key"], name="scheduled_checkin_key_unique")
+        ]
+        indexes = [
+            models.Index(fields=["patient", "expires_at"]),
+            models.Index(fields=["organization", "opens_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} {self.due_on:%Y-%m-%d}"
+
+    @property
+    def answered(self) -> bool:
+        return self.answered_by_id is not None

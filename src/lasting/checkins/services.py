@@ -12,17 +12,19 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
-from lasting.checkins.models import CheckIn, CheckInLink, Response, Source
+from lasting.checkins.models import CheckIn, CheckInLink, Response, ScheduledCheckIn, Source
 from lasting.patients.models import Patient
 from lasting_core.instruments import InstrumentCode, Score
 
 LINK_SALT = "lasting.checkins.link"
+SCHEDULED_LINK_SALT = "lasting.checkins.scheduled-link"
 
 
 class LinkProblem(StrEnum):
@@ -76,8 +78,6 @@ def issue_link(
         created_by_id=actor.user_id,
         expires_at=now + timedelta(days=days),
     )
-    signed = signing.TimestampSigner(salt=LINK_SALT).sign(token)
-    url = settings.SITE_URL + reverse("portal:checkin", args=[signed])
     record_event(
         actor,
         Action.CREATE,
@@ -85,7 +85,48 @@ def issue_link(
         organization_id=patient.organization_id,
         obj=link,
     )
-    return IssuedLink(link=link, url=url)
+    return IssuedLink(link=link, url=link_url(token))
+
+
+def link_url(token: str) -> str:
+    signed = signing.TimestampSigner(salt=LINK_SALT).sign(token)
+    return settings.SITE_URL + reverse("portal:checkin", args=[signed])
+
+
+def scheduled_token(scheduled: ScheduledCheckIn) -> str:
+    """The link token of a scheduled check-in, derived rather than stored: a reminder
+    sent again after a failure carries a working link, and the database alone (which
+    keeps only the token's hash) still opens nothing."""
+    message = f"{scheduled.pk}:{scheduled.patient_id}:{scheduled.key}"
+    return salted_hmac(SCHEDULED_LINK_SALT, message, algorithm="sha256").hexdigest()
+
+
+def link_for_scheduled(actor: Actor, scheduled: ScheduledCheckIn) -> IssuedLink:
+    """The scheduled check-in's link, created the first time; it expires with the window."""
+    token = scheduled_token(scheduled)
+    with transaction.atomic():
+        locked = ScheduledCheckIn.objects.select_for_update().get(pk=scheduled.pk)
+        link = locked.link
+        if link is None:
+            link = CheckInLink.objects.create(
+                organization_id=locked.organization_id,
+                patient_id=locked.patient_id,
+                token_hash=hash_token(token),
+                instruments=list(locked.instruments),
+                created_by_id=actor.user_id,
+                expires_at=locked.expires_at,
+            )
+            locked.link = link
+            locked.save(update_fields=["link"])
+            record_event(
+                actor,
+                Action.CREATE,
+                patient_id=locked.patient_id,
+                organization_id=locked.organization_id,
+                obj=link,
+            )
+    scheduled.link = link
+    return IssuedLink(link=link, url=link_url(token))
 
 
 def open_link(
@@ -178,6 +219,7 @@ def record_checkin(
                 note=note,
             )
             Response.objects.bulk_create([response_from_score(checkin, score) for score in scores])
+            mark_scheduled_answered(checkin, [str(score.instrument) for score in scores])
             record_event(
                 actor,
                 Action.CREATE,
@@ -192,6 +234,24 @@ def record_checkin(
             raise
         existing = CheckIn.objects.get(patient=patient, idempotency_key=idempotency_key)
         return replay(existing, body_hash)
+
+
+def mark_scheduled_answered(checkin: CheckIn, instruments: Sequence[str]) -> int:
+    """Mark the scheduled check-ins this check-in answers; return how many.
+
+    The one its link was sent for, and any other of the patient's scheduled check-ins
+    open at the time whose first instrument was answered (a check-in entered in clinic
+    during a window answers it too).
+    """
+    scheduled = ScheduledCheckIn.objects.filter(patient_id=checkin.patient_id, answered_by=None)
+    in_window = scheduled.filter(
+        opens_at__lte=checkin.submitted_at, expires_at__gt=checkin.submitted_at
+    ).values_list("pk", "instruments")
+    answered = [pk for pk, asked in in_window if asked and asked[0] in instruments]
+    matches = models.Q(pk__in=answered)
+    if checkin.link_id is not None:
+        matches |= models.Q(link_id=checkin.link_id)
+    return scheduled.filter(matches).update(answered_by=checkin)
 
 
 def replay(existing: CheckIn, body_hash: str) -> RecordedCheckIn:

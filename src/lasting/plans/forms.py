@@ -57,8 +57,10 @@ class MaintenancePlanForm(forms.ModelForm[MaintenancePlan]):
             "min_spacing_days",
             "symptom_threshold",
             "fixed_interval_days",
+            "daily_check",
         ]
         labels = {
+            "daily_check": "Ask for the daily check (mood, sleep, stress) every evening",
             "probability_threshold": (
                 "Forecast: propose at this probability of relapse within 3 weeks (0.05–0.95)"
             ),

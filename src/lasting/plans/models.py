@@ -41,6 +41,8 @@ class MaintenancePlan(models.Model):
         default=int(DEFAULTS.fixed_interval_days),
         validators=[MinValueValidator(7), MaxValueValidator(180)],
     )
+    # The daily check is opt-in: it adds one short question set every evening (DESIGN 3).
+    daily_check = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     def policy_settings(self) -> PolicySettings:

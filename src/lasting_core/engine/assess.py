@@ -8,6 +8,7 @@ all call it, so they report the same numbers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,6 +69,35 @@ class AssessmentArrays:
     reliable_worsening: BoolArray
 
 
+@dataclass(frozen=True)
+class ScheduledMisses:
+    """Scheduled check-ins that expired unanswered, per patient (DESIGN 5.5).
+
+    ``known``: (n,) whether the patient has a schedule; ``days``: (n, k) the day each
+    missed check-in expired, NaN-padded.
+    """
+
+    known: BoolArray
+    days: FloatArray
+
+    @classmethod
+    def pack(cls, missed: Sequence[Sequence[float] | None]) -> ScheduledMisses:
+        width = max((len(days) for days in missed if days), default=0)
+        days = np.full((len(missed), width), np.nan)
+        for i, row in enumerate(missed):
+            if row:
+                days[i, : len(row)] = sorted(row)
+        known = np.array([row is not None for row in missed], dtype=bool)
+        return cls(known=known, days=days)
+
+    def count_between(self, after: FloatArray, until: FloatArray) -> FloatArray:
+        """Missed check-ins that expired after ``after`` (NaN: ever) and on or before ``until``."""
+        since = np.where(np.isnan(after), -np.inf, after)[:, None]
+        inside = (self.days > since) & (self.days <= until[:, None])
+        counted: FloatArray = inside.sum(axis=1).astype(np.float64)
+        return counted
+
+
 def _copy_kalman(k: KalmanArrays) -> KalmanArrays:
     return KalmanArrays(
         level=k.level.copy(),
@@ -87,8 +117,13 @@ def assess_arrays(
     prior: PopulationPrior,
     *,
     crossing: bool = True,
+    scheduled: ScheduledMisses | None = None,
 ) -> AssessmentArrays:
-    """Return the assessment of every patient at ``as_of`` (the states are not changed)."""
+    """Return the assessment of every patient at ``as_of`` (the states are not changed).
+
+    With ``scheduled``, a patient with a schedule counts the scheduled check-ins they
+    missed; without one, missed check-ins are estimated from the expected interval.
+    """
     kalman = _copy_kalman(a.kalman)
     has_checkin = ~np.isnan(a.relapse.latest_day)
     predict(kalman, np.where(has_checkin, as_of, np.nan), settings)
@@ -126,6 +161,9 @@ def assess_arrays(
     last_contact = np.fmax(r.latest_day, a.last_session)
     late = as_of - last_contact - settings.checkin_grace_days
     missed = np.floor(np.maximum(late, 0.0) / settings.expected_checkin_interval_days)
+    if scheduled is not None:
+        counted = scheduled.count_between(last_contact, as_of)
+        missed = np.where(scheduled.known, counted, missed)
     in_care = ~np.isnan(r.course_start)
     disengaged = in_care & (missed >= settings.missed_checkins)
 

@@ -47,14 +47,17 @@ class PatientHistory:
 
     ``phq9``: (day, total 0-27); ``sessions``: (day, "induction" | "booster" |
     "maintenance"); ``daily``: (day, mood, sleep, stress), each item 0-10 or None;
-    ``events``: (day, "hospitalisation" | "suicide_related") entered by a clinician.
-    Records need not be sorted.
+    ``events``: (day, "hospitalisation" | "suicide_related") entered by a clinician;
+    ``missed_checkins``: the day each scheduled check-in expired unanswered, or None when
+    no schedule is known (then missed check-ins are estimated from the time since the
+    last contact, DESIGN 5.5). Records need not be sorted.
     """
 
     phq9: tuple[tuple[float, float], ...] = ()
     sessions: tuple[tuple[float, str], ...] = ()
     daily: tuple[tuple[float, float | None, float | None, float | None], ...] = ()
     events: tuple[tuple[float, str], ...] = ()
+    missed_checkins: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         for day, score in self.phq9:
@@ -72,6 +75,8 @@ class PatientHistory:
         for day, kind in self.events:
             _check_day(day)
             ClinicalEventKind(kind)
+        for day in self.missed_checkins or ():
+            _check_day(day)
 
     def until(self, day: float) -> PatientHistory:
         """Return the records on or before ``day``."""
@@ -80,6 +85,9 @@ class PatientHistory:
             sessions=tuple(r for r in self.sessions if r[0] <= day),
             daily=tuple(r for r in self.daily if r[0] <= day),
             events=tuple(r for r in self.events if r[0] <= day),
+            missed_checkins=None
+            if self.missed_checkins is None
+            else tuple(d for d in self.missed_checkins if d <= day),
         )
 
     def last_day(self) -> float | None:

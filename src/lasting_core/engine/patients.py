@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lasting_core.definitions import STATES, RelapseState, SessionKind
-from lasting_core.engine.assess import AssessmentArrays, assess_arrays
+from lasting_core.engine.assess import AssessmentArrays, ScheduledMisses, assess_arrays
 from lasting_core.engine.drift import DailyArrays
 from lasting_core.engine.durability import PopulationPrior
 from lasting_core.engine.history import (
@@ -190,7 +190,8 @@ def assess_cohort(
     s = settings or EngineSettings()
     p = prior or PopulationPrior.default()
     arrays = pack_histories(histories, as_of_day)
-    m = assess_packed(arrays, as_of_day, s, p)
+    scheduled = ScheduledMisses.pack([history.missed_checkins for history in histories])
+    m = assess_packed(arrays, as_of_day, s, p, scheduled=scheduled)
     return [build_assessment(m, i, s) for i in range(len(histories))]
 
 
@@ -202,6 +203,7 @@ def assess_packed(
     *,
     crossing: bool = True,
     workers: int = 1,
+    scheduled: ScheduledMisses | None = None,
 ) -> AssessmentArrays:
     """Sweep packed arrays (records on or before ``as_of_day``) and assess at that day.
 
@@ -210,7 +212,7 @@ def assess_packed(
     a, _ = run_stream_a(arrays, settings, prior, workers=workers)
     d, _ = run_stream_d(arrays, settings, workers=workers)
     as_of = np.full(arrays.n_patients, float(as_of_day))
-    return assess_arrays(a, d, as_of, settings, prior, crossing=crossing)
+    return assess_arrays(a, d, as_of, settings, prior, crossing=crossing, scheduled=scheduled)
 
 
 # ---------------------------------------------------------------------------------------
@@ -306,7 +308,8 @@ def assess_patient(
         d = d.copy()
         last, _ = run_stream_d(pack_histories([PatientHistory(daily=tuple(pending))]), s, d)
         d = last
-    m = assess_arrays(a, d, np.full(1, float(as_of_day)), s, p)
+    scheduled = ScheduledMisses.pack([history.missed_checkins])
+    m = assess_arrays(a, d, np.full(1, float(as_of_day)), s, p, scheduled=scheduled)
     return build_assessment(m, 0, s, new_state)
 
 

@@ -1,0 +1,103 @@
+"""Reminders for scheduled check-ins, each patient's contact preferences, and the
+delivery log (issue 5 item 2)."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from django.db import models
+
+from lasting.accounts.models import Organization
+from lasting.checkins.models import ScheduledCheckIn
+from lasting.patients.models import Patient
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "E-mail"
+    SMS = "sms", "Text message"
+
+
+class ContactPreference(models.Model):
+    """How and when a patient is reminded; without a row the defaults below apply."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.OneToOneField(
+        Patient, on_delete=models.CASCADE, related_name="contact_preference"
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
+    opted_out = models.BooleanField(
+        default=False, help_text="The patient asked for no reminders at all."
+    )
+    paused_until = models.DateField(
+        null=True, blank=True, help_text="No reminders up to and including this day."
+    )
+    # No reminder arrives between these local times; one due then waits for the morning
+    # (a choice: 21:00-08:00 keeps messages out of most people's nights).
+    quiet_from = models.TimeField(default=time(21, 0))
+    quiet_until = models.TimeField(default=time(8, 0))
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class ReminderStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    HANDED_OVER = "handed_over", "Handed to the mail server"
+    SENT = "sent", "Sent"
+    UNKNOWN = "unknown", "Delivery unknown (not re-sent)"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Not sent"
+
+
+class Reminder(models.Model):
+    """One reminder for one scheduled check-in on one channel: sent at most once.
+
+    The unique constraint means queuing it twice makes one row; the status moves
+    pending → sending → handed_over → sent under row locks, so a job run twice, or
+    killed and run again, never sends it twice (see `lasting.outreach.reminders`).
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders")
+    scheduled = models.ForeignKey(
+        ScheduledCheckIn, on_delete=models.CASCADE, related_name="reminders"
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    status = models.CharField(
+        max_length=16, choices=ReminderStatus.choices, default=ReminderStatus.PENDING
+    )
+    send_after = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-send_after"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scheduled", "channel"], name="one_reminder_per_checkin_and_channel"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "send_after"])]
+
+
+class Outcome(models.TextChoices):
+    SENT = "sent", "Sent"
+    RETRY = "retry", "Failed, will retry"
+    FAILED = "failed", "Failed, given up"
+    UNKNOWN = "unknown", "Delivery unknown"
+    SKIPPED = "skipped", "Not sent"
+
+
+class DeliveryAttempt(models.Model):
+    """The delivery log: one row per attempt or decision, never any message text."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="attempts_log")
+    at = models.DateTimeField()
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    # Why, in words that name no patient data: "SMTP 421", "opted out", "paused".
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
