@@ -1,26 +1,21 @@
-"""Vega-Lite charts (built with Altair) and the offline bundle that renders them in the browser."""
+"""The clinician's Vega-Lite charts, built with Altair; `lasting.vega` draws them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import altair as alt
-from django.conf import settings
 
 from lasting.alerts.models import Alert, RiskAssessment
 from lasting.checkins.models import Instrument, Response
 from lasting.plans.models import BoosterProposal
 from lasting.treatment.models import TreatmentSession
+from lasting.vega import ensure_vega_bundle as ensure_vega_bundle  # for the CLI and e2e tests
 from lasting_core.instruments import InstrumentCode, get_instrument
-
-# The bundle must match the Vega-Lite version Altair writes specs for.
-VEGA_LITE_VERSION = "6.4"
-BUNDLE_PATH = f"lasting/vendor/vega-embed-vl{VEGA_LITE_VERSION}.js"
 
 BAND_COLOURS = {
     "minimal": "#eef7ee",
@@ -32,22 +27,6 @@ BAND_COLOURS = {
 # The PHQ-9 threshold of the relapse definition (DESIGN section 2).
 RELAPSE_BAR = 10.0
 SESSION_COLOURS = {"induction": "#5b6b8c", "booster": "#1f7a6d", "maintenance": "#8a6bb0"}
-
-
-def ensure_vega_bundle() -> Path:
-    """Write the Vega + Vega-Lite + vega-embed bundle shipped by vl-convert, once."""
-    import vl_convert
-
-    target = Path(settings.BUILT_ASSETS_DIR) / BUNDLE_PATH
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".partial")
-        # The stub marks `snippet` required; at run time it is optional and its default
-        # exposes vega, vegaLite and vegaEmbed on window, which is what the pages need.
-        bundle = vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION)  # type: ignore[call-arg]
-        partial.write_text(bundle)
-        partial.replace(target)
-    return target
 
 
 @dataclass(frozen=True)

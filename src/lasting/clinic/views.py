@@ -18,11 +18,12 @@ from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.checkins.forms import IssueLinkForm
 from lasting.checkins.models import CheckIn
-from lasting.clinic.charts import BUNDLE_PATH, Timeline, risk_spec, timeline_spec
+from lasting.clinic.charts import Timeline, risk_spec, timeline_spec
 from lasting.clinic.queries import list_caseload_for, list_quiet_patients_for
 from lasting.patients.queries import find_current_course, get_patient_for
 from lasting.plans.models import BoosterProposal, ProposalStatus
 from lasting.plans.services import find_plan
+from lasting.vega import BUNDLE_PATH
 
 CASELOAD_PAGE_SIZE = 100
 REVIEW_PAGE_SIZE = 300
