@@ -3,7 +3,8 @@
 Exception messages can carry values from the data (a database error quoting a record
 number, a validation message with a name), so a logged traceback keeps its frames and
 the exception's type, and withholds its message. URLs of check-in links carry the link's
-secret token, so paths under /c/ are shortened to /c/<redacted>/.
+secret token, so paths under /c/ are shortened to /c/<redacted>/; so do patients'
+sign-in links, shortened to /me/sign-in/<redacted>/.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import logging
 import re
 import traceback
 
-TOKEN_PATH = re.compile(r"/c/[^/\s\"']+/?")
+TOKEN_PATH = re.compile(r"/(c|me/sign-in)/(?!sent/)[^/\s\"']+/?")
 
 
 def redact_text(text: str) -> str:
-    return TOKEN_PATH.sub("/c/<redacted>/", text)
+    return TOKEN_PATH.sub(r"/\1/<redacted>/", text)
 
 
 class RedactingFilter(logging.Filter):

@@ -38,8 +38,16 @@ class PatientForm(forms.ModelForm[Patient]):
             "concurrent_antidepressant",
             "antidepressant_name",
             "in_therapy",
+            "portal_access",
         ]
         widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"})}
+        labels = {"portal_access": "Let this patient sign in to see their own results"}
+        help_texts = {
+            "portal_access": (
+                "They get a single-use sign-in link by e-mail, no password. They see their "
+                "check-ins, appointments and plan; never risk, alerts or notes."
+            )
+        }
 
     def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
         # The organisation is not a form field: it is set on the instance before validation.
@@ -59,6 +67,12 @@ class PatientForm(forms.ModelForm[Patient]):
             memberships__is_active=True,
         ).order_by("last_name")
         self.fields["time_zone"].initial = organization.time_zone
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        if cleaned.get("portal_access") and not cleaned.get("email"):
+            self.add_error("email", "Add an e-mail address to let this patient sign in.")
+        return cleaned
 
     def clean_date_of_birth(self) -> date:
         born: date = self.cleaned_data["date_of_birth"]

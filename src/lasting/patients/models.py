@@ -51,6 +51,9 @@ class Patient(models.Model):
     concurrent_antidepressant = models.BooleanField(default=False)
     antidepressant_name = models.CharField(max_length=100, blank=True)
     in_therapy = models.BooleanField(default=False, help_text="Takes part in psychotherapy")
+    portal_access = models.BooleanField(
+        default=False, help_text="May sign in by an e-mailed link to see their own results"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -6,4 +6,9 @@ app_name = "portal"
 
 urlpatterns = [
     path("c/<str:token>/", views.checkin, name="checkin"),
+    path("me/", views.home, name="home"),
+    path("me/sign-in/", views.sign_in, name="sign_in"),
+    path("me/sign-in/sent/", views.sign_in_sent, name="sign_in_sent"),
+    path("me/sign-in/<str:token>/", views.sign_in_link, name="sign_in_link"),
+    path("me/sign-out/", views.sign_out, name="sign_out"),
 ]

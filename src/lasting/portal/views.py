@@ -1,36 +1,95 @@
-"""Pages a patient opens from a check-in link, without a password.
+"""Pages a patient opens: the check-in form from a link, and their own page after signing in.
 
 Whatever happens to a submission, a reported thought of self-harm is never lost: if
 the check-in cannot be stored (a used link, a changed resubmission, a form with an
 error), a safety alert still opens and the crisis resources are shown at once.
+
+Every page is in the patient's language when the patient is known (link or session),
+otherwise in the browser's (English or Spanish), and carries the crisis resources.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import dateformat, timezone, translation
+from django.utils.http import urlencode
+from django.utils.translation import gettext, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from lasting.accounts.models import Organization
 from lasting.alerts.services import open_alert_for_unstored_answer, submit_checkin
-from lasting.audit.services import Actor
-from lasting.checkins.forms import CheckInForm, field_name
+from lasting.audit.models import Action
+from lasting.audit.services import Actor, record_event
+from lasting.checkins.forms import field_name
 from lasting.checkins.models import CheckIn, CheckInLink, Instrument, Source
 from lasting.checkins.services import IdempotencyConflict, LinkError, LinkProblem, open_link
-from lasting.patients.models import Patient
+from lasting.patients.models import Language, Patient
 from lasting.plans.services import refresh_patient
+from lasting.portal import services
+from lasting.portal.charts import phq9_spec
+from lasting.portal.forms import PatientCheckInForm, SignInForm
+from lasting.portal.queries import PatientHome, get_home_for
+from lasting.portal.services import SignInLinkError, SignInProblem
+from lasting.portal.sessions import end_patient_session, find_session_patient, start_patient_session
+from lasting.portal.wording import band_words, crisis_line, describe_plan, session_words
+from lasting.vega import BUNDLE_PATH
 from lasting_core.instruments import InstrumentCode, ScoreFlag
 
 log = logging.getLogger("lasting.portal")
 
+LANGUAGES = {code.value for code in Language}
 LINK_PROBLEM_STATUS = {LinkProblem.INVALID: 404, LinkProblem.EXPIRED: 410, LinkProblem.USED: 410}
+SIGN_IN_PROBLEM_STATUS = {
+    SignInProblem.INVALID: 404,
+    SignInProblem.EXPIRED: 410,
+    SignInProblem.USED: 410,
+}
 
 
-def patient_actor(request: HttpRequest, link: CheckInLink) -> Actor:
+def browser_language(request: HttpRequest) -> str:
+    """A language the visitor chose (?lang=), else their browser's, limited to en/es."""
+    chosen = request.POST.get("lang") or request.GET.get("lang") or ""
+    if chosen in LANGUAGES:
+        return chosen
+    detected = translation.get_language_from_request(request)
+    return detected if detected in LANGUAGES else Language.ENGLISH.value
+
+
+def patient_language(patient: Patient) -> str:
+    language = patient.preferred_language
+    return language if language in LANGUAGES else Language.ENGLISH.value
+
+
+def render_patient_page(
+    request: HttpRequest,
+    template: str,
+    context: Mapping[str, object],
+    *,
+    language: str,
+    status: int = 200,
+) -> HttpResponse:
+    """Render in `language`, with the crisis line every patient page shows."""
+    organization = context.get("organization")
+    with translation.override(language):
+        page = {
+            **context,
+            "crisis": crisis_line(organization if isinstance(organization, Organization) else None),
+        }
+        response = render(request, template, page, status=status)
+    response["Content-Language"] = language
+    return response
+
+
+def link_actor(request: HttpRequest, link: CheckInLink) -> Actor:
     return Actor(
         user_id=None,
         username=f"patient-link:{link.pk}",
@@ -71,29 +130,32 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
         # thought of self-harm reaches the care team.
         return link_problem(request, error.problem, link=error.link)
     patient = link.patient
+    language = patient_language(patient)
     context: dict[str, object] = {"organization": link.organization, "patient": patient}
-    if not is_post:
-        form = CheckInForm(
-            instruments=link.instruments,
-            language=patient.preferred_language,
-            initial={"idempotency_key": uuid.uuid4().hex},
-        )
-        return render(request, "portal/checkin_form.html", {**context, "form": form})
-
-    form = CheckInForm(
-        request.POST, instruments=link.instruments, language=patient.preferred_language
-    )
-    if not form.is_valid():
+    with translation.override(language):
+        if not is_post:
+            form = PatientCheckInForm(
+                instruments=link.instruments,
+                language=language,
+                initial={"idempotency_key": uuid.uuid4().hex},
+            )
+            return render_patient_page(
+                request, "portal/checkin_form.html", {**context, "form": form}, language=language
+            )
+        form = PatientCheckInForm(request.POST, instruments=link.instruments, language=language)
+        valid = form.is_valid()
+    if not valid:
         crisis = safety_net(request, link, "the form had errors")
-        return render(
+        return render_patient_page(
             request,
             "portal/checkin_form.html",
             {**context, "form": form, "needs_crisis_support": crisis},
+            language=language,
             status=422,
         )
     try:
         recorded = submit_checkin(
-            patient_actor(request, link),
+            link_actor(request, link),
             patient,
             form.cleaned_data["scores"],
             source=Source.LINK,
@@ -107,10 +169,11 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
         return link_problem(request, error.problem, link=link)
     if recorded.created:
         reassess(patient)
-    return render(
+    return render_patient_page(
         request,
         "portal/checkin_done.html",
         {**context, "needs_crisis_support": needs_crisis_support(recorded.checkin)},
+        language=language,
     )
 
 
@@ -140,7 +203,10 @@ def link_problem(
         "organization": link.organization if link else None,
         "patient": link.patient if link else None,
     }
-    return render(request, "portal/link_problem.html", context, status=code)
+    language = patient_language(link.patient) if link else browser_language(request)
+    return render_patient_page(
+        request, "portal/link_problem.html", context, language=language, status=code
+    )
 
 
 def needs_crisis_support(checkin: CheckIn) -> bool:
@@ -149,3 +215,199 @@ def needs_crisis_support(checkin: CheckIn) -> bool:
         ScoreFlag.ITEM9_POSITIVE in response.flags
         for response in checkin.responses.filter(instrument=Instrument.PHQ9)
     )
+
+
+# Signing in -------------------------------------------------------------------------
+
+
+def sign_in_url(language: str, **flags: str) -> str:
+    return f"{reverse('portal:sign_in')}?{urlencode({**flags, 'lang': language})}"
+
+
+@never_cache
+def sign_in(request: HttpRequest) -> HttpResponse:
+    """Ask for a sign-in link by e-mail; the answer never says whether the address is known."""
+    if find_session_patient(request).patient is not None:
+        return redirect("portal:home")
+    language = browser_language(request)
+    context: dict[str, object] = {
+        "language": language,
+        "timed_out": request.GET.get("timed_out") == "1",
+        "signed_out": request.GET.get("signed_out") == "1",
+    }
+    if request.method != "POST":
+        with translation.override(language):
+            form = SignInForm()
+        return render_patient_page(
+            request, "portal/sign_in.html", {**context, "form": form}, language=language
+        )
+    with translation.override(language):
+        form = SignInForm(request.POST)
+        valid = form.is_valid()
+    if not valid:
+        return render_patient_page(
+            request, "portal/sign_in.html", {**context, "form": form}, language=language, status=422
+        )
+    throttled = services.request_sign_in(
+        form.cleaned_data["email"],
+        client=request.META.get("REMOTE_ADDR"),
+        request_id=getattr(request, "request_id", ""),
+    )
+    if throttled is not None:
+        response = render_patient_page(
+            request,
+            "portal/sign_in.html",
+            {**context, "form": form, "throttled_minutes": throttled.minutes},
+            language=language,
+            status=429,
+        )
+        response["Retry-After"] = str(int(throttled.retry_after.total_seconds()) + 1)
+        return response
+    return redirect(f"{reverse('portal:sign_in_sent')}?{urlencode({'lang': language})}")
+
+
+@never_cache
+def sign_in_sent(request: HttpRequest) -> HttpResponse:
+    language = browser_language(request)
+    return render_patient_page(
+        request, "portal/sign_in_sent.html", {"language": language}, language=language
+    )
+
+
+@never_cache
+def sign_in_link(request: HttpRequest, token: str) -> HttpResponse:
+    """Confirm, then use, an e-mailed sign-in link.
+
+    Opening the link shows one button; only pressing it uses the link. Mail scanners
+    that open every link in an e-mail would otherwise use it up before the patient does.
+    """
+    client = request.META.get("REMOTE_ADDR")
+    request_id = getattr(request, "request_id", "")
+    try:
+        if request.method != "POST":
+            patient = services.check_sign_in_link(token)
+            return render_patient_page(
+                request,
+                "portal/sign_in_confirm.html",
+                {"organization": patient.organization},
+                language=patient_language(patient),
+            )
+        patient = services.use_sign_in_link(token, client=client, request_id=request_id)
+    except SignInLinkError as error:
+        known = error.patient
+        return render_patient_page(
+            request,
+            "portal/sign_in_problem.html",
+            {"problem": error.problem.value, "organization": known.organization if known else None},
+            language=patient_language(known) if known else browser_language(request),
+            status=SIGN_IN_PROBLEM_STATUS[error.problem],
+        )
+    start_patient_session(request, patient)
+    return redirect("portal:home")
+
+
+@never_cache
+def sign_out(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return redirect("portal:home")
+    session = find_session_patient(request)
+    language = browser_language(request)
+    if session.patient is not None:
+        language = patient_language(session.patient)
+        record_event(
+            patient_session_actor(request, session.patient),
+            Action.LOGOUT,
+            patient_id=session.patient.pk,
+        )
+        end_patient_session(request)
+    return redirect(sign_in_url(language, signed_out="1"))
+
+
+def patient_session_actor(request: HttpRequest, patient: Patient) -> Actor:
+    return services.patient_actor(
+        patient,
+        address=request.META.get("REMOTE_ADDR"),
+        request_id=getattr(request, "request_id", ""),
+    )
+
+
+# The patient's own page ----------------------------------------------------------------
+
+
+@never_cache
+def home(request: HttpRequest) -> HttpResponse:
+    """The signed-in patient's check-ins, appointments and plan, in plain words."""
+    if request.user.is_authenticated:
+        # Staff are never patients, whatever their session holds.
+        language = browser_language(request)
+        return render_patient_page(
+            request, "portal/staff_session.html", {}, language=language, status=403
+        )
+    session = find_session_patient(request)
+    patient = session.patient
+    if patient is None:
+        if session.timed_out:
+            return redirect(sign_in_url(browser_language(request), timed_out="1"))
+        return redirect(sign_in_url(browser_language(request)))
+    now = timezone.now()
+    page = get_home_for(patient, now)
+    record_event(
+        patient_session_actor(request, patient), Action.READ, patient_id=patient.pk, obj=patient
+    )
+    language = patient_language(patient)
+    zone = ZoneInfo(patient.time_zone)
+    with translation.override(language), timezone.override(zone):
+        context = home_context(patient, page, zone)
+        return render_patient_page(request, "portal/home.html", context, language=language)
+
+
+def home_context(patient: Patient, page: PatientHome, zone: ZoneInfo) -> dict[str, object]:
+    """Words and formats for the home page, in the active language and the patient's zone."""
+    day_format = pgettext("date format: weekday, day and month", "l j F")
+    short_day_format = pgettext("date format: day and month", "j F")
+    time_format = pgettext("time format", "g:i A")
+    last = page.last_checkin
+    if last is None:
+        last_sentence = gettext("You have not sent a check-in yet.")
+    else:
+        day = dateformat.format(last.submitted_at.astimezone(zone), short_day_format)
+        words = band_words(last.phq9_band)
+        last_sentence = (
+            gettext("Your last check-in on %(day)s: %(words)s.") % {"day": day, "words": words}
+            if words
+            else gettext("Your last check-in was on %(day)s.") % {"day": day}
+        )
+    return {
+        "organization": patient.organization,
+        "patient": patient,
+        "signed_in": True,
+        "last_sentence": last_sentence,
+        "chart_spec": phq9_spec(page.phq9, zone) if page.phq9 else None,
+        "checkins": [
+            {
+                "day": dateformat.format(response.observed_at.astimezone(zone), short_day_format),
+                "score": f"{response.total:g}" if response.total is not None else "",
+                "words": band_words(response.band),
+            }
+            for response in reversed(page.phq9)
+        ],
+        "appointments": [
+            {
+                "day": dateformat.format(appointment.starts_at.astimezone(zone), day_format),
+                "time": dateformat.format(appointment.starts_at.astimezone(zone), time_format),
+                "what": session_words(appointment.kind),
+                "where": appointment.location.name if appointment.location else "",
+                "booster": page.booster is not None
+                and page.booster.appointment_id == appointment.pk,
+            }
+            for appointment in page.appointments
+        ],
+        "plan_sentence": describe_plan(page.plan),
+        "booster_day": dateformat.format(
+            page.booster.appointment.starts_at.astimezone(zone), day_format
+        )
+        if page.booster is not None and page.booster.appointment is not None
+        else "",
+        "time_zone": patient.time_zone,
+        "bundle_path": BUNDLE_PATH,
+    }
