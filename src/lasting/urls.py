@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("lasting.checkins.urls")),
     path("alerts/", include("lasting.alerts.urls")),
     path("", include("lasting.plans.urls")),
+    path("", include("lasting.outreach.urls")),
     path("", include("lasting.portal.urls")),
 ]

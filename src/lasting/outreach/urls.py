@@ -1,0 +1,9 @@
+from django.urls import path
+
+from lasting.outreach import views
+
+app_name = "outreach"
+
+urlpatterns = [
+    path("patients/<int:patient_id>/check-ins/", views.schedule, name="schedule"),
+]

@@ -1,0 +1,59 @@
+"""The clinical team's view of a patient's check-in schedule and reminders."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from lasting.accounts import rules
+from lasting.accounts.middleware import ClinicRequest
+from lasting.audit.models import Action
+from lasting.audit.services import Actor, record_event
+from lasting.outreach.forms import ContactPreferenceForm
+from lasting.outreach.models import ContactPreference
+from lasting.outreach.queries import list_schedule
+from lasting.patients.queries import get_patient_for
+
+
+@login_required
+def schedule(request: ClinicRequest, patient_id: int) -> HttpResponse:
+    membership = request.membership
+    actor = Actor.from_request(request)
+    patient = get_patient_for(membership, patient_id, actor=actor)
+    preference = ContactPreference.objects.filter(patient=patient).first() or ContactPreference(
+        organization_id=patient.organization_id, patient=patient
+    )
+    form = ContactPreferenceForm(request.POST or None, instance=preference)
+    if request.method == "POST":
+        if not rules.can_edit_patients(membership):
+            raise PermissionDenied("Your role cannot change a patient's reminders.")
+        if form.is_valid():
+            with transaction.atomic():
+                saved = form.save()
+                record_event(
+                    actor,
+                    Action.UPDATE,
+                    patient_id=patient.pk,
+                    organization_id=patient.organization_id,
+                    obj=saved,
+                )
+            return redirect("outreach:schedule", patient_id=patient.pk)
+    record_event(
+        actor,
+        Action.READ,
+        patient_id=patient.pk,
+        organization_id=patient.organization_id,
+        obj=patient,
+    )
+    context = {
+        "patient": patient,
+        "form": form,
+        "rows": list_schedule(patient, timezone.now()),
+        "zone": patient.time_zone,
+    }
+    status = 422 if request.method == "POST" else 200
+    return render(request, "outreach/schedule.html", context, status=status)
