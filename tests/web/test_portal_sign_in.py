@@ -74,7 +74,8 @@ def test_a_registered_patient_gets_a_link_by_email_and_is_signed_in(world, mailo
     assert b'id="crisis-footer"' in confirm.content
 
     signed_in = client.post(path)
-    assert signed_in.status_code == 302 and signed_in["Location"] == "/me/"
+    assert signed_in.status_code == 302
+    assert signed_in["Location"] == "/me/"
     home = client.get("/me/")
     assert home.status_code == 200
     assert b"Hello, Paul" in home.content
@@ -87,7 +88,8 @@ def test_only_a_hash_of_the_token_is_stored(world, mailoutbox):
     path = request_link(Client(), PAUL_EMAIL)
     row = SignInRequest.objects.get(patient=world.paul)
     token = signing.TimestampSigner(salt=SIGN_IN_SALT).unsign(path.split("/")[3])
-    assert row.token_hash and token not in row.token_hash
+    assert row.token_hash
+    assert token not in row.token_hash
     assert PAUL_EMAIL not in row.email_digest
     assert row.expires_at == row.requested_at + timedelta(minutes=15)
 
@@ -170,7 +172,9 @@ def test_opening_a_link_does_not_use_it_up(world, mailoutbox):
     [
         pytest.param(lambda path: path[:-3] + "xx/", id="tampered-signature"),
         pytest.param(
-            lambda path: f"/me/sign-in/{signing.TimestampSigner(salt=SIGN_IN_SALT).sign('made-up')}/",
+            lambda path: (
+                f"/me/sign-in/{signing.TimestampSigner(salt=SIGN_IN_SALT).sign('made-up')}/"
+            ),
             id="well-signed-unknown-token",
         ),
         pytest.param(
@@ -339,8 +343,7 @@ def walk(patterns, prefix=""):
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
             namespace = f"{pattern.namespace}:" if pattern.namespace else ""
-            for name, converters in walk(pattern.url_patterns, prefix + namespace):
-                yield name, converters
+            yield from walk(pattern.url_patterns, prefix + namespace)
         elif isinstance(pattern, URLPattern) and pattern.name:
             yield prefix + pattern.name, dict(pattern.pattern.converters)
 
@@ -415,7 +418,8 @@ def test_the_email_carries_no_clinical_words(world, mailoutbox):
             assert word not in message.subject.lower()
             assert word not in first_line
         assert "clinic" not in message.body.lower()
-        assert "Paulsen" not in message.body and "Secretfamily" not in message.body
+        assert "Paulsen" not in message.body
+        assert "Secretfamily" not in message.body
 
 
 def test_sign_in_links_are_redacted_from_logs(world, mailoutbox):
@@ -469,4 +473,5 @@ def test_the_sent_page_names_no_patient_and_nothing_of_theirs(world, mailoutbox)
         starts_at=timezone.now() + timedelta(days=2),
     )
     page = sent_page(Client(), PAUL_EMAIL)
-    assert b"Paul" not in page and b"Booster" not in page
+    assert b"Paul" not in page
+    assert b"Booster" not in page

@@ -1,8 +1,8 @@
 """The patient's own chart: their PHQ-9 totals over time, as a Vega-Lite spec (Altair).
 
 Simpler than the clinician's timeline on purpose: one line, no risk, no alerts, no
-forecast. Dates are calendar dates in the patient's time zone, drawn as UTC so the
-browser's own zone cannot move them a day (as in `lasting.clinic.charts`).
+forecast. Dates are calendar dates in the patient's time zone, drawn in UTC so the
+browser's own zone cannot move them a day.
 """
 
 from __future__ import annotations
@@ -72,11 +72,12 @@ def phq9_spec(responses: Sequence[Response], zone: ZoneInfo) -> dict[str, Any]:
         alt.Chart({"values": points})
         .mark_line(point=True, strokeWidth=2, color=LINE_COLOUR)
         .encode(
+            # A UTC time unit both places and labels the dates in UTC. (A utc scale
+            # with formatType "utc" drops the format in this Vega-Lite version.)
             x=alt.X(
-                "date:T",
+                "utcyearmonthdate(date):T",
                 title=None,
-                scale=alt.Scale(type="utc"),
-                axis=alt.Axis(format="%d %b", formatType="utc", labelAngle=0),
+                axis=alt.Axis(format="%-d %b", labelAngle=0),
             ),
             y=alt.Y(
                 "score:Q",
@@ -84,7 +85,7 @@ def phq9_spec(responses: Sequence[Response], zone: ZoneInfo) -> dict[str, Any]:
                 scale=alt.Scale(domain=[0, PHQ9_MAX]),
             ),
             tooltip=[
-                alt.Tooltip("date:T", format="%d %b %Y", formatType="utc", title=gettext("Date")),
+                alt.Tooltip("utcyearmonthdate(date):T", format="%-d %b %Y", title=gettext("Date")),
                 alt.Tooltip("score:Q", title=gettext("Score")),
             ],
         )
