@@ -109,6 +109,10 @@ def use_site_url(host: str, port: int) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     use_site_url(args.host, args.port)
+    # Without SMTP the demo's e-mails (reminders, alerts, sign-in links) go to files, so
+    # a hundred reminders do not bury the logins on the console.
+    mail_dir = Path(os.environ.get("LASTING_VAR_DIR", "var")) / "mail"
+    os.environ.setdefault("LASTING_MAIL_DIR", str(mail_dir.resolve()))
     setup_django()
     from lasting.demo import DEMO_LOGINS_FILE, seed_demo
 
@@ -125,6 +129,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for line in seeded.login_lines:
         print(f"  {line}")
     print()
+    from django.conf import settings
+
+    if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+        print(f"E-mails (reminders, alerts, sign-in links) are saved in {settings.EMAIL_FILE_PATH}")
+        print("(set LASTING_SMTP_URL to send them).")
+        print()
     if args.no_serve:
         return 0
     sys.stdout.flush()

@@ -18,6 +18,7 @@ Variables (all optional for the local demo):
     LASTING_QUIET_AFTER_DAYS   days without a check-in before the call list shows a patient (10)
     LASTING_SITE_URL           public base URL used in check-in links (default http://127.0.0.1:8000)
     LASTING_SMTP_URL           smtp://user:password@host:port for e-mail (default: print to console)
+    LASTING_MAIL_DIR           without SMTP: save e-mails as files here (the demo: var/mail)
     LASTING_FROM_EMAIL         sender address of Lasting's e-mails
 """
 
@@ -289,8 +290,17 @@ if SMS_BACKEND not in {"console"}:
 RISK_SWEEP_MINUTES = env_int("LASTING_RISK_SWEEP_MINUTES", 60, minimum=1)
 
 
-def email_settings(url: str) -> dict[str, object]:
-    """Turn LASTING_SMTP_URL (smtp:// or smtps://user:password@host:port) into settings."""
+def email_settings(url: str, mail_dir: str = "") -> dict[str, object]:
+    """Turn LASTING_SMTP_URL (smtp:// or smtps://user:password@host:port) into settings.
+
+    Without one, e-mails are saved as files in LASTING_MAIL_DIR if it is set (the demo
+    does this), else printed on the console.
+    """
+    if not url and mail_dir:
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": mail_dir,
+        }
     if not url:
         return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
     parts = urlsplit(url)
@@ -309,8 +319,11 @@ def email_settings(url: str) -> dict[str, object]:
     }
 
 
-_email = email_settings(os.environ.get("LASTING_SMTP_URL", ""))
+_email = email_settings(
+    os.environ.get("LASTING_SMTP_URL", ""), os.environ.get("LASTING_MAIL_DIR", "")
+)
 EMAIL_BACKEND = str(_email["EMAIL_BACKEND"])
+EMAIL_FILE_PATH = str(_email.get("EMAIL_FILE_PATH", VAR_DIR / "mail"))
 EMAIL_HOST = str(_email.get("EMAIL_HOST", "localhost"))
 EMAIL_PORT = int(str(_email.get("EMAIL_PORT", 25)))
 EMAIL_HOST_USER = str(_email.get("EMAIL_HOST_USER", ""))

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from lasting.accounts.models import Location, Membership, Organization, Role
 from lasting.alerts.models import Alert
-from lasting.checkins.models import Response
+from lasting.checkins.models import Response, ScheduledCheckIn
 from lasting.demo import DEMO_SLUG, seed_demo
 from lasting.patients.models import Course, Patient, Phase
 from lasting.treatment.models import TreatmentSession, VitalSign
@@ -79,3 +79,16 @@ def test_reset_seeds_a_fresh_clinic_with_new_passwords(seeded):
     assert Organization.objects.filter(slug=DEMO_SLUG).count() == 1
     assert Patient.objects.count() <= 20
     assert fresh.login_lines != result.login_lines
+
+
+def test_every_patient_in_maintenance_has_a_checkin_planned(seeded):
+    in_maintenance = set(
+        Course.objects.filter(phase=Phase.MAINTENANCE).values_list("patient_id", flat=True)
+    )
+    planned = set(
+        ScheduledCheckIn.objects.filter(
+            reason="maintenance", expires_at__gt=timezone.now()
+        ).values_list("patient_id", flat=True)
+    )
+    assert in_maintenance
+    assert in_maintenance <= planned

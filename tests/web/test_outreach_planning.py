@@ -55,11 +55,13 @@ def planned(patient) -> list[tuple[str, str, str]]:
 def test_maintenance_plans_the_weekly_checkins_at_08_00_local_time(clinic):
     paul = in_maintenance(clinic)
     created = plan_organization(clinic.pk, now=local("2026-03-10T11:00"))
-    assert created == 2
+    assert created == 3
     assert planned(paul) == [
         # Opened yesterday and still open for two days: planned although the worker was down.
         ("maintenance:2026-03-09", "2026-03-09T08:00:00-04:00", "phq9,gad7"),
         ("maintenance:2026-03-16", "2026-03-16T08:00:00-04:00", "phq9,gad7"),
+        # Two weeks ahead, so the next check-in is known even at a fortnightly cadence.
+        ("maintenance:2026-03-23", "2026-03-23T08:00:00-04:00", "phq9,gad7"),
     ]
     window = ScheduledCheckIn.objects.get(patient=paul, key="maintenance:2026-03-09")
     assert window.expires_at == local("2026-03-12T08:00")
@@ -68,10 +70,10 @@ def test_maintenance_plans_the_weekly_checkins_at_08_00_local_time(clinic):
 def test_planning_twice_creates_nothing_new(clinic):
     in_maintenance(clinic)
     now = local("2026-03-10T11:00")
-    assert plan_organization(clinic.pk, now=now) == 2
+    assert plan_organization(clinic.pk, now=now) == 3
     assert plan_organization(clinic.pk, now=now) == 0
     assert plan_organization(clinic.pk, now=now + timedelta(hours=5)) == 0
-    assert ScheduledCheckIn.objects.count() == 2
+    assert ScheduledCheckIn.objects.count() == 3
 
 
 def test_the_window_across_the_spring_forward_change_keeps_08_00_on_the_clock(clinic):
@@ -83,9 +85,10 @@ def test_the_window_across_the_spring_forward_change_keeps_08_00_on_the_clock(cl
         row.key: row.opens_at.astimezone(UTC).hour
         for row in ScheduledCheckIn.objects.filter(patient=paul)
     }
-    assert opens == {"maintenance:2026-03-09": 12}  # 08:00 EDT
-    row = ScheduledCheckIn.objects.get(patient=paul)
-    assert row.opens_at.astimezone(NEW_YORK).hour == 8
+    # Planned on 1 March (EST, UTC-5) for after the change: 08:00 EDT is 12:00 UTC.
+    assert opens == {"maintenance:2026-03-09": 12, "maintenance:2026-03-16": 12}
+    for row in ScheduledCheckIn.objects.filter(patient=paul):
+        assert row.opens_at.astimezone(NEW_YORK).hour == 8
 
 
 def test_ptsd_and_chronic_pain_add_their_instruments(clinic):
@@ -111,6 +114,8 @@ def test_raised_risk_adds_a_midweek_checkin(clinic):
         "maintenance:2026-03-09",
         "raised_risk:2026-03-12",
         "maintenance:2026-03-16",
+        "raised_risk:2026-03-19",
+        "maintenance:2026-03-23",
     ]
 
 
@@ -129,7 +134,7 @@ def test_eleven_stable_weeks_keep_the_weekly_schedule(clinic):
     make_phq9(paul, 12, submitted_at=local("2026-03-10T10:00"))
     plan_organization(clinic.pk, now=local("2026-06-01T06:00"))  # 11 weeks and 6 days later
     keys = [key for key, _, _ in planned(paul)]
-    assert keys == ["maintenance:2026-06-01", "maintenance:2026-06-08"]
+    assert keys == ["maintenance:2026-06-01", "maintenance:2026-06-08", "maintenance:2026-06-15"]
 
 
 def test_an_induction_appointment_gets_a_checkin_before_it(clinic):
@@ -173,7 +178,7 @@ def test_one_patient_with_bad_data_does_not_stop_the_others(clinic):
     broken.time_zone = "Mars/Olympus_Mons"
     broken.save(update_fields=["time_zone"])
     plan_organization(clinic.pk, now=local("2026-03-10T11:00"))
-    assert ScheduledCheckIn.objects.filter(patient=paul).count() == 2
+    assert ScheduledCheckIn.objects.filter(patient=paul).count() == 3
     assert not ScheduledCheckIn.objects.filter(patient=broken).exists()
 
 

@@ -24,6 +24,7 @@ from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.checkins.models import CheckIn, Response
 from lasting.demo.history import create_patients
+from lasting.outreach.planning import plan_organization
 from lasting.patients.models import Course, Patient
 from lasting.patients.queries import ACTIVE_PHASES, current_phase
 from lasting.plans.models import BoosterProposal, MaintenancePlan
@@ -89,6 +90,7 @@ def seed_demo(*, patients: int, seed: int, reset: bool, logins_file: Path) -> Se
         organization, memberships, passwords = create_clinic()
         created = create_patients(organization, memberships, patients=patients, seed=seed)
         created += ", " + seed_risk_history(organization)
+        created += f", {plan_organization(organization.pk)} check-ins planned"
         record_event(
             Actor.system("lasting demo", organization.pk),
             Action.CREATE,

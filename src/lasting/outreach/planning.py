@@ -36,9 +36,10 @@ from lasting_core.schedules import (
 
 log = logging.getLogger("lasting.outreach")
 
-# Plan this far ahead, so the next check-in is known (and can be shown to the patient)
-# a week before it opens; re-planned every hour, so cadence follows risk within the day.
-HORIZON = timedelta(days=8)
+# Plan this far ahead, so the next check-in is always known (and can be shown to the
+# patient), even at the fortnightly cadence of a stable patient; re-planned every hour,
+# so a denser cadence follows a rise in risk within the hour.
+HORIZON = timedelta(days=15)
 # Re-plan from as far back as a window stays open, so a check-in whose window opened
 # while the worker was down is still created (an expired one is not: nobody can answer it).
 LOOKBACK = timedelta(days=ScheduleSettings().checkin_open_days)
