@@ -266,3 +266,29 @@ def test_a_sparse_schedule_kept_is_not_disengagement(clinic):
     assessment = assess_one(paul, now=local("2026-03-18T09:00"))
     assert assessment.missed_checkins == 0
     assert not Alert.objects.filter(patient=paul, kind=AlertKind.DISENGAGEMENT).exists()
+
+
+def test_a_cancelled_induction_appointment_withdraws_its_checkin(clinic):
+    ines = make_patient(clinic, time_zone="America/New_York")
+    ines.courses.update(phase=Phase.INDUCTION)
+    appointment = Appointment.objects.create(
+        organization=clinic,
+        patient=ines,
+        kind=SessionKind.INDUCTION,
+        starts_at=local("2026-03-14T10:00"),
+    )
+    plan_organization(clinic.pk, now=local("2026-03-10T09:00"))
+    assert ScheduledCheckIn.objects.filter(patient=ines).count() == 1
+    appointment.status = "cancelled"
+    appointment.save(update_fields=["status"])
+    plan_organization(clinic.pk, now=local("2026-03-10T10:00"))
+    assert not ScheduledCheckIn.objects.filter(patient=ines).exists()
+
+
+def test_an_ended_course_withdraws_future_checkins_but_keeps_the_past(clinic):
+    paul = in_maintenance(clinic)
+    plan_organization(clinic.pk, now=local("2026-03-10T11:00"))
+    paul.courses.update(phase=Phase.DISCONTINUED)
+    plan_organization(clinic.pk, now=local("2026-03-10T12:00"))
+    # The open one (it may have been reminded, and can still be answered) stays.
+    assert [key for key, _, _ in planned(paul)] == ["maintenance:2026-03-09"]

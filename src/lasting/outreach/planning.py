@@ -79,7 +79,9 @@ def plan_organization(organization_id: int, now: datetime | None = None) -> int:
     created = 0
     for patient in patients:
         try:
-            created += store(patient, plan_patient(patient, facts[patient.pk], now), now)
+            due = plan_patient(patient, facts[patient.pk], now)
+            created += store(patient, due, facts[patient.pk].known_keys)
+            withdraw(patient, due, now)
         except Exception:  # one patient's bad data must not stop the others
             log.exception("patient %s: planning check-ins failed", patient.pk)
     return created
@@ -108,7 +110,6 @@ def plan_patient(patient: Patient, facts: Facts, now: datetime) -> tuple[DueChec
         p_relapse_28d=facts.p_relapse_28d,
         early_warning_open=facts.early_warning_open,
         stable_weeks=stable_weeks(facts, now),
-        known_keys=facts.known_keys,
     )
     due = plan_checkins(schedule, start=now - LOOKBACK, end=now + HORIZON)
     return tuple(item for item in due if item.expires_at > now)
@@ -125,9 +126,12 @@ def stable_weeks(facts: Facts, now: datetime) -> int:
     return max(0, (now - since).days // 7)
 
 
-def store(patient: Patient, due: tuple[DueCheckIn, ...], now: datetime) -> int:
+def store(patient: Patient, due: tuple[DueCheckIn, ...], known: frozenset[str]) -> int:
+    """Create the check-ins not stored yet; return how many were created."""
     created = 0
     for item in due:
+        if item.key in known:
+            continue
         try:
             with transaction.atomic():
                 ScheduledCheckIn.objects.create(
@@ -144,6 +148,18 @@ def store(patient: Patient, due: tuple[DueCheckIn, ...], now: datetime) -> int:
             continue  # another worker planned it first
         created += 1
     return created
+
+
+def withdraw(patient: Patient, due: tuple[DueCheckIn, ...], now: datetime) -> int:
+    """Remove planned check-ins the schedule no longer asks for (an appointment cancelled,
+    a course ended, a calmer cadence), as long as they have not opened or been reminded."""
+    deleted, _ = (
+        ScheduledCheckIn.objects.filter(patient=patient, opens_at__gt=now, answered_by=None)
+        .filter(reminders__isnull=True)
+        .exclude(key__in=[item.key for item in due])
+        .delete()
+    )
+    return deleted
 
 
 def read_facts(patients: list[Patient], now: datetime) -> dict[int, Facts]:
