@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core import signing
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.converters import IntConverter
 from django.utils import timezone
 
 from lasting.audit.models import Action, AuditEvent, Outcome
@@ -373,6 +374,25 @@ def others_records(world: World) -> dict[str, list[int]]:
     return ids
 
 
+def url_arguments(converters, ids: dict[str, list[int]]) -> list[dict[str, object]]:
+    """One set of URL arguments per other patient: their own record's id where the name is
+    known, their patient id for any other number, a made-up token for any text."""
+
+    def value(name: str, converter: object, other: int) -> object:
+        if name in ids:
+            return ids[name][other]
+        if isinstance(converter, IntConverter):
+            return ids["patient_id"][other]
+        return "not-a-token"
+
+    if not converters:
+        return [{}]
+    return [
+        {name: value(name, converter, other) for name, converter in converters.items()}
+        for other in range(len(ids["patient_id"]))
+    ]
+
+
 def test_a_signed_in_patient_reaches_no_other_patient_by_any_url(world, mailoutbox):
     ids = others_records(world)
     before = (CheckIn.objects.count(), Appointment.objects.count(), BoosterProposal.objects.count())
@@ -382,13 +402,7 @@ def test_a_signed_in_patient_reaches_no_other_patient_by_any_url(world, mailoutb
     for name, converters in walk(get_resolver().url_patterns):
         if name in {"portal:sign_out", "accounts:logout"}:
             continue  # they end the session; tested on their own
-        if converters and set(converters) <= set(ids):
-            argument = next(iter(converters))
-            paths = [reverse(name, kwargs={argument: value}) for value in ids[argument]]
-        elif converters:
-            paths = [reverse(name, kwargs=dict.fromkeys(converters, "not-a-token"))]
-        else:
-            paths = [reverse(name)]
+        paths = [reverse(name, kwargs=kwargs) for kwargs in url_arguments(converters, ids)]
         for path in paths:
             for method in (client.get, client.post):
                 response = method(path, {"patient": world.pia.pk, "patient_id": world.pia.pk})
