@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db import IntegrityError, transaction
 from django.db.models import Max, Min, OuterRef, Subquery
 from django.utils import timezone
 
@@ -68,7 +67,12 @@ class Facts:
 
 
 def plan_organization(organization_id: int, now: datetime | None = None) -> int:
-    """Plan every patient's check-ins in one organisation; return how many were created."""
+    """Plan every patient's check-ins in one organisation; return how many were created.
+
+    A fixed number of queries whatever the clinic's size: the facts are read in bulk,
+    new check-ins inserted in one statement (a key another worker stored first is
+    skipped by the unique constraint), obsolete ones withdrawn in one.
+    """
     now = now or timezone.now()
     patients = [
         patient
@@ -76,15 +80,21 @@ def plan_organization(organization_id: int, now: datetime | None = None) -> int:
         if has_known_time_zone(patient)
     ]
     facts = read_facts(patients, now)
-    created = 0
+    plans: dict[int, tuple[DueCheckIn, ...]] = {}
     for patient in patients:
         try:
-            due = plan_patient(patient, facts[patient.pk], now)
-            created += store(patient, due, facts[patient.pk].known_keys)
-            withdraw(patient, due, now)
+            plans[patient.pk] = plan_patient(patient, facts[patient.pk], now)
         except Exception:  # one patient's bad data must not stop the others
             log.exception("patient %s: planning check-ins failed", patient.pk)
-    return created
+    new = [
+        new_row(patient, item)
+        for patient in patients
+        for item in plans.get(patient.pk, ())
+        if item.key not in facts[patient.pk].known_keys
+    ]
+    ScheduledCheckIn.objects.bulk_create(new, ignore_conflicts=True)
+    withdraw(plans, now)
+    return len(new)
 
 
 def has_known_time_zone(patient: Patient) -> bool:
@@ -126,40 +136,35 @@ def stable_weeks(facts: Facts, now: datetime) -> int:
     return max(0, (now - since).days // 7)
 
 
-def store(patient: Patient, due: tuple[DueCheckIn, ...], known: frozenset[str]) -> int:
-    """Create the check-ins not stored yet; return how many were created."""
-    created = 0
-    for item in due:
-        if item.key in known:
-            continue
-        try:
-            with transaction.atomic():
-                ScheduledCheckIn.objects.create(
-                    organization_id=patient.organization_id,
-                    patient=patient,
-                    key=item.key,
-                    reason=str(item.reason),
-                    instruments=[str(code) for code in item.instruments],
-                    due_on=item.due_on,
-                    opens_at=item.opens_at,
-                    expires_at=item.expires_at,
-                )
-        except IntegrityError:
-            continue  # another worker planned it first
-        created += 1
-    return created
-
-
-def withdraw(patient: Patient, due: tuple[DueCheckIn, ...], now: datetime) -> int:
-    """Remove planned check-ins the schedule no longer asks for (an appointment cancelled,
-    a course ended, a calmer cadence), as long as they have not opened or been reminded."""
-    deleted, _ = (
-        ScheduledCheckIn.objects.filter(patient=patient, opens_at__gt=now, answered_by=None)
-        .filter(reminders__isnull=True)
-        .exclude(key__in=[item.key for item in due])
-        .delete()
+def new_row(patient: Patient, item: DueCheckIn) -> ScheduledCheckIn:
+    return ScheduledCheckIn(
+        organization_id=patient.organization_id,
+        patient=patient,
+        key=item.key,
+        reason=str(item.reason),
+        instruments=[str(code) for code in item.instruments],
+        due_on=item.due_on,
+        opens_at=item.opens_at,
+        expires_at=item.expires_at,
     )
-    return deleted
+
+
+def withdraw(plans: dict[int, tuple[DueCheckIn, ...]], now: datetime) -> int:
+    """Remove planned check-ins the schedule no longer asks for (an appointment cancelled,
+    a course ended, a calmer cadence), as long as they have not opened or been reminded.
+    Patients whose planning failed keep theirs."""
+    wanted = {pk: {item.key for item in due} for pk, due in plans.items()}
+    candidates = (
+        ScheduledCheckIn.objects.filter(
+            patient_id__in=list(plans), opens_at__gt=now, answered_by=None
+        )
+        .filter(reminders__isnull=True)
+        .values_list("pk", "patient_id", "key")
+    )
+    obsolete = [pk for pk, patient_id, key in candidates if key not in wanted[patient_id]]
+    if obsolete:
+        ScheduledCheckIn.objects.filter(pk__in=obsolete, reminders__isnull=True).delete()
+    return len(obsolete)
 
 
 def read_facts(patients: list[Patient], now: datetime) -> dict[int, Facts]:
