@@ -93,6 +93,8 @@ def test_schedule_reminder_link_checkin_and_the_next_due_checkin(live_server, br
             page.check(f"input[name=gad7__q{item}][value='1']")
         page.click("button[type=submit]")
         page.wait_for_selector("text=Thank you")
+        # The patient is told when the next one opens (next week's, on their clock).
+        assert "Your next check-in opens on" in page.inner_text("#next-checkin")
         page.screenshot(path=str(artifacts / "reminder-cycle-done.png"), full_page=True)
 
         # 4. The check-in answered this week's schedule; the next one is due in 6 days.

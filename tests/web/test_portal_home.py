@@ -12,11 +12,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.test import Client
 from django.utils import timezone
 
 from lasting.alerts.models import Alert, RiskAssessment
 from lasting.audit.models import Action, AuditEvent
-from lasting.checkins.models import CheckIn
+from lasting.checkins.models import CheckIn, ScheduledCheckIn
 from lasting.plans.models import BoosterProposal, MaintenancePlan, PolicyChoice, ProposalStatus
 from lasting.treatment.models import Appointment, AppointmentStatus, SessionKind
 from tests.factories import make_location, make_phq9, make_session
@@ -198,9 +199,42 @@ def test_each_read_of_the_page_is_audited(world, frozen, mailoutbox):
     assert {event.organization_id for event in reads} == {world.clinic_a.pk}
 
 
-def test_the_page_keeps_a_place_for_upcoming_checkins(world, frozen, mailoutbox):
-    with open("src/lasting/portal/templates/portal/home.html", encoding="utf-8") as template:
-        assert "{% block upcoming_checkins %}{% endblock %}" in template.read()
+def scheduled(patient, key: str, opens_at: datetime) -> ScheduledCheckIn:
+    return ScheduledCheckIn.objects.create(
+        organization_id=patient.organization_id,
+        patient=patient,
+        key=key,
+        reason="maintenance",
+        instruments=["phq9", "gad7"],
+        due_on=opens_at.date(),
+        opens_at=opens_at,
+        expires_at=opens_at + timedelta(days=3),
+    )
+
+
+def test_an_open_checkin_has_a_button_and_the_next_one_its_day(world, frozen, mailoutbox):
+    scheduled(world.paul, "maintenance:open", NOW - timedelta(hours=2))
+    scheduled(world.paul, "maintenance:next", NOW + timedelta(days=7))
+    page = signed_in_client(PAUL_EMAIL).get("/me/").content.decode()
+    section = page.split('id="next-checkins"', 1)[1].split("</section>", 1)[0]
+    link = re.search(r'href="(http://[^"]+/c/[^"]+/)"', section)
+    assert link is not None
+    assert "Answer your check-in now" in section
+    # 09:00 in Los Angeles on Friday 27 November, seven days after NOW (UTC-8).
+    assert "Your next check-in opens on Friday 27 November." in section
+    response = Client().get(re.sub(r"^https?://[^/]+", "", link.group(1)))
+    assert response.status_code == 200
+
+
+def test_no_planned_checkins_says_so(world, frozen, mailoutbox):
+    page = signed_in_client(PAUL_EMAIL).get("/me/").content.decode()
+    assert "No check-ins are planned for you right now." in page
+
+
+def test_another_patients_checkins_are_not_shown(world, frozen, mailoutbox):
+    scheduled(world.pia, "maintenance:pia", NOW - timedelta(hours=2))
+    page = signed_in_client(PAUL_EMAIL).get("/me/").content.decode()
+    assert "Answer your check-in now" not in page
 
 
 def test_the_page_is_not_cached_and_shows_crisis_resources(world, frozen, mailoutbox):

@@ -342,3 +342,48 @@ def test_the_staff_page_follows_the_browsers_language(world):
     content = client.get("/me/").content.decode()
     assert "Esta página es para pacientes" in content
     assert_no_english_chrome(content)
+
+
+def test_the_done_page_names_the_next_checkin_day_in_spanish(world):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from lasting.checkins.models import ScheduledCheckIn
+
+    zone = ZoneInfo(world.pia.time_zone)
+    local_today = timezone.now().astimezone(zone).date()
+    opens_on = local_today + timedelta(days=5)
+    opens_at = datetime.combine(opens_on, datetime.min.time(), tzinfo=zone).replace(hour=8)
+    ScheduledCheckIn.objects.create(
+        organization_id=world.pia.organization_id,
+        patient=world.pia,
+        key=f"maintenance:{opens_on}",
+        reason="maintenance",
+        instruments=["phq9", "gad7"],
+        due_on=opens_on,
+        opens_at=opens_at,
+        expires_at=opens_at + timedelta(days=3),
+    )
+    path = spanish_link(world, [InstrumentCode.PHQ9])
+    body = {"idempotency_key": "k-es-next"}
+    body.update({f"phq9__q{n}": "0" for n in range(1, 10)})
+    content = Client().post(path, body).content.decode()
+    months = [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ]
+    day = f"{opens_on.day} de {months[opens_on.month - 1]}"
+    assert "Su próximo cuestionario de seguimiento se abre el" in content
+    assert day in content

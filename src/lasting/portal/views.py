@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -31,7 +32,14 @@ from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.checkins.forms import field_name
 from lasting.checkins.models import CheckIn, CheckInLink, Instrument, Source
-from lasting.checkins.services import IdempotencyConflict, LinkError, LinkProblem, open_link
+from lasting.checkins.services import (
+    IdempotencyConflict,
+    LinkError,
+    LinkProblem,
+    link_for_scheduled,
+    open_link,
+)
+from lasting.outreach.queries import upcoming_checkins
 from lasting.patients.models import Language, Patient
 from lasting.plans.services import refresh_patient
 from lasting.portal import services
@@ -169,12 +177,55 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
         return link_problem(request, error.problem, link=link)
     if recorded.created:
         reassess(patient)
+    with translation.override(language):
+        next_day = next_checkin_day(patient, timezone.now())
     return render_patient_page(
         request,
         "portal/checkin_done.html",
-        {**context, "needs_crisis_support": needs_crisis_support(recorded.checkin)},
+        {
+            **context,
+            "needs_crisis_support": needs_crisis_support(recorded.checkin),
+            "next_checkin_day": next_day,
+        },
         language=language,
     )
+
+
+def next_checkin_day(patient: Patient, now: datetime) -> str:
+    """The local day the patient's next planned check-in opens, in the active language."""
+    upcoming = [row for row in upcoming_checkins(patient, now) if row.opens_at > now]
+    if not upcoming:
+        return ""
+    day_format = pgettext("date format: weekday, day and month", "l j F")
+    return dateformat.format(
+        upcoming[0].opens_at.astimezone(ZoneInfo(patient.time_zone)), day_format
+    )
+
+
+def upcoming_for_home(
+    request: HttpRequest, patient: Patient, now: datetime
+) -> list[dict[str, str]]:
+    """The patient's open and next check-ins: a button for an open one, the day for the
+    next. Call with the patient's language and time zone active."""
+    zone = ZoneInfo(patient.time_zone)
+    day_format = pgettext("date format: weekday, day and month", "l j F")
+    time_format = pgettext("time format", "g:i A")
+    rows = []
+    for scheduled in upcoming_checkins(patient, now):
+        opens, expires = scheduled.opens_at.astimezone(zone), scheduled.expires_at.astimezone(zone)
+        url = ""
+        if scheduled.opens_at <= now:
+            url = link_for_scheduled(patient_session_actor(request, patient), scheduled).url
+        rows.append(
+            {
+                "url": url,
+                "day": dateformat.format(opens, day_format),
+                "until": dateformat.format(expires, day_format)
+                + " "
+                + dateformat.format(expires, time_format),
+            }
+        )
+    return rows
 
 
 def reassess(patient: Patient) -> None:
@@ -358,6 +409,7 @@ def home(request: HttpRequest) -> HttpResponse:
     zone = ZoneInfo(patient.time_zone)
     with translation.override(language), timezone.override(zone):
         context = home_context(patient, page, zone)
+        context["upcoming"] = upcoming_for_home(request, patient, now)
         return render_patient_page(request, "portal/home.html", context, language=language)
 
 
