@@ -92,3 +92,13 @@ def test_every_patient_in_maintenance_has_a_checkin_planned(seeded):
     )
     assert in_maintenance
     assert in_maintenance <= planned
+
+
+def test_the_printed_patient_sign_in_works(seeded, mailoutbox):
+    result, _ = seeded
+    line = next(line for line in result.login_lines if line.lstrip().startswith("Patient"))
+    email = line.split()[1]
+    client = Client()
+    client.post("/me/sign-in/", {"email": email})
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == [email]

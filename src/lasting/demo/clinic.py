@@ -26,6 +26,7 @@ from lasting.checkins.models import CheckIn, Response
 from lasting.demo.history import create_patients
 from lasting.outreach.planning import plan_organization
 from lasting.patients.models import Course, Patient
+from lasting.patients.models import Phase as CoursePhase
 from lasting.patients.queries import ACTIVE_PHASES, current_phase
 from lasting.plans.models import BoosterProposal, MaintenancePlan
 from lasting.plans.services import propose_booster
@@ -103,6 +104,12 @@ def seed_demo(*, patients: int, seed: int, reset: bool, logins_file: Path) -> Se
         f"({membership.user.display_name}, {membership.title})"
         for membership in memberships
     ]
+    patient = portal_patient(organization)
+    if patient is not None:
+        login_lines.append(
+            f"{'Patient':<12} {patient.email} at /me/sign-in/ (no password: the sign-in link "
+            f"is e-mailed; {patient.full_name}, in maintenance)"
+        )
     logins_file.parent.mkdir(parents=True, exist_ok=True)
     logins_file.touch(mode=0o600)
     logins_file.write_text("\n".join(login_lines) + "\n")
@@ -149,6 +156,18 @@ def seed_risk_history(organization: Organization) -> str:
     return (
         f"{RISK_HISTORY_WEEKS + 1} weekly risk sweeps ({reviewed} engine alerts reviewed), "
         f"{proposals} open booster proposals"
+    )
+
+
+def portal_patient(organization: Organization) -> Patient | None:
+    """A patient in maintenance who may sign in to the portal, to show the patient's view."""
+    return (
+        Patient.objects.filter(organization=organization, portal_access=True)
+        .exclude(email="")
+        .annotate(phase=current_phase())
+        .filter(phase=CoursePhase.MAINTENANCE)
+        .order_by("pk")
+        .first()
     )
 
 

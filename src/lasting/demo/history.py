@@ -137,6 +137,8 @@ def store_patient(
         time_zone=location.time_zone,
         preferred_language="es" if rng.random() < 0.12 else "en",
         email=f"patient{simulated.index}@example.org",
+        # A third of the patients use the portal (no random draw: the history stays the same).
+        portal_access=simulated.index % 3 == 0,
         assigned_clinician=clinician,
         diagnoses=diagnoses_for(simulated.diagnosis, rng),
         concurrent_antidepressant=on_antidepressant,
