@@ -215,6 +215,7 @@ def scheduled(patient, key: str, opens_at: datetime) -> ScheduledCheckIn:
 def test_an_open_checkin_has_a_button_and_the_next_one_its_day(world, frozen, mailoutbox):
     scheduled(world.paul, "maintenance:open", NOW - timedelta(hours=2))
     scheduled(world.paul, "maintenance:next", NOW + timedelta(days=7))
+    scheduled(world.paul, "maintenance:after", NOW + timedelta(days=14))
     page = signed_in_client(PAUL_EMAIL).get("/me/").content.decode()
     section = page.split('id="next-checkins"', 1)[1].split("</section>", 1)[0]
     link = re.search(r'href="(http://[^"]+/c/[^"]+/)"', section)
@@ -222,6 +223,7 @@ def test_an_open_checkin_has_a_button_and_the_next_one_its_day(world, frozen, ma
     assert "Answer your check-in now" in section
     # 09:00 in Los Angeles on Friday 27 November, seven days after NOW (UTC-8).
     assert "Your next check-in opens on Friday 27 November." in section
+    assert "4 December" not in section  # only the next one, not every planned one
     response = Client().get(re.sub(r"^https?://[^/]+", "", link.group(1)))
     assert response.status_code == 200
 

@@ -11,7 +11,7 @@ class ContactPreferenceForm(forms.ModelForm[ContactPreference]):
         fields = ["channel", "opted_out", "paused_until", "quiet_from", "quiet_until"]
         labels = {
             "channel": "Send reminders by",
-            "opted_out": "No reminders at all (the patient asked)",
+            "opted_out": "Opted out",
             "paused_until": "Pause reminders until (inclusive)",
             "quiet_from": "Quiet hours from (patient's local time)",
             "quiet_until": "Quiet hours until",

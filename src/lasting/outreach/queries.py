@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Prefetch
 
-from lasting.checkins.models import ScheduledCheckIn, ScheduleReason
+from lasting.checkins.models import Instrument, ScheduledCheckIn, ScheduleReason
 from lasting.outreach.models import DeliveryAttempt, Reminder
 from lasting.patients.models import Patient
 
@@ -20,6 +20,11 @@ class ScheduleRow:
     scheduled: ScheduledCheckIn
     state: str  # "upcoming" | "open" | "answered" | "missed"
     reminders: list[Reminder]
+
+    @property
+    def instrument_names(self) -> str:
+        names = dict(Instrument.choices)
+        return ", ".join(str(names.get(code, code)) for code in self.scheduled.instruments)
 
 
 def state_of(scheduled: ScheduledCheckIn, now: datetime) -> str:

@@ -211,7 +211,10 @@ def upcoming_for_home(
     day_format = pgettext("date format: weekday, day and month", "l j F")
     time_format = pgettext("time format", "g:i A")
     rows = []
-    for scheduled in upcoming_checkins(patient, now):
+    planned = upcoming_checkins(patient, now)
+    shown = [row for row in planned if row.opens_at <= now]  # every open one...
+    shown += [row for row in planned if row.opens_at > now][:1]  # ...and the next
+    for scheduled in shown:
         opens, expires = scheduled.opens_at.astimezone(zone), scheduled.expires_at.astimezone(zone)
         url = ""
         if scheduled.opens_at <= now:
