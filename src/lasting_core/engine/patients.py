@@ -42,7 +42,7 @@ from lasting_core.engine.sweep import (
 )
 
 FloatArray = npt.NDArray[np.float64]
-_STATE_VERSION = 1
+_STATE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -291,7 +291,11 @@ def assess_patient(
 
     new = pack_histories([_history_of(a_records[a_start:], committed[d_start:])])
     a, _ = run_stream_a(new, s, p, a_state)
-    d, _ = run_stream_d(new, s, d_state)
+    # The daily baselines restart at sessions: the daily stream sees all of them.
+    sessions_only = [r for r in a_records if r[2] in SESSION_CODES.values()]
+    d, _ = run_stream_d(
+        pack_histories([_history_of(sessions_only, committed[d_start:])]), s, d_state
+    )
     new_state = EngineState(
         fingerprint=fingerprint,
         a_count=len(a_records),
@@ -306,7 +310,7 @@ def assess_patient(
     )
     if pending:
         d = d.copy()
-        last, _ = run_stream_d(pack_histories([PatientHistory(daily=tuple(pending))]), s, d)
+        last, _ = run_stream_d(pack_histories([_history_of(sessions_only, pending)]), s, d)
         d = last
     scheduled = ScheduledMisses.pack([history.missed_checkins])
     m = assess_arrays(a, d, np.full(1, float(as_of_day)), s, p, scheduled=scheduled)

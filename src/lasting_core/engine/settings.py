@@ -76,6 +76,23 @@ class EngineSettings:
     daily_autocorrelation: float = 0.4
     # Choice: a flag counts while the latest daily check is at most 3 days old.
     daily_stale_days: float = 3.0
+    # Daily composite in the forecast (DESIGN 5.4 "feeds the forecast"): the change of the
+    # items' EWMA since the patient's own post-session baseline, re-anchored at each session
+    # because a session moves the level (the level itself is biased per patient and item).
+    # Choice: the baseline averages the first two weeks of daily checks after a session
+    # (relief is complete the day after a session, DESIGN 7; two weeks of AR(1) noise give a
+    # baseline about as precise as the EWMA) and is then held until the next session.
+    daily_anchor_days: float = 14.0
+    # Choice: no evidence before five days of baseline.
+    daily_anchor_min_days: float = 5.0
+    # Choice: daily items move this many points per PHQ-9 point (mean of mood, sleep and
+    # stress, signed towards worse). Items span 0-10 and the PHQ-9 0-27; a full swing of
+    # depression is assumed to move each item about half its range (5.5 / 27 = 0.2). A
+    # clinic with paired data can calibrate it.
+    daily_points_per_phq9: float = 0.2
+    # Choice: the daily check never counts for more than 20:1 evidence for or against a
+    # return (self-reports on a phone; DESIGN 5.4: on its own it never books a booster).
+    daily_max_likelihood_ratio: float = 20.0
 
     # --- Disengagement (DESIGN 5.5) ---
     missed_checkins: int = 2  # DESIGN 5: two missed check-ins in a row
@@ -105,6 +122,8 @@ class EngineSettings:
             "session_level_sd",
             "expected_checkin_interval_days",
             "forecast_max_days",
+            "daily_anchor_days",
+            "daily_points_per_phq9",
         ):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive")
@@ -115,6 +134,10 @@ class EngineSettings:
             raise ValueError("crossing_interval must lie in (0, 1)")
         if not 0 <= self.daily_autocorrelation < 1:
             raise ValueError("daily_autocorrelation must lie in [0, 1)")
+        if not 0 <= self.daily_anchor_min_days <= self.daily_anchor_days:
+            raise ValueError("daily_anchor_min_days must lie in [0, daily_anchor_days]")
+        if not self.daily_max_likelihood_ratio >= 1:
+            raise ValueError("daily_max_likelihood_ratio must be at least 1")
         if self.missed_checkins < 1:
             raise ValueError("missed_checkins must be at least 1")
         WarningRule(self.early_warning_rule)

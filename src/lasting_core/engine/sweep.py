@@ -262,6 +262,41 @@ def daily_columns(d: DailyArrays) -> dict[str, npt.NDArray[Any]]:
     return {f.name: getattr(d, f.name) for f in fields(DailyArrays)}
 
 
+def session_days(arrays: CohortArrays) -> FloatArray:
+    """Return each patient's session days, (k, n) sorted, padded with +inf."""
+    days = np.where(arrays.a_kind >= INDUCTION, arrays.a_day, np.inf)
+    days.sort(axis=0)
+    used = int(np.isfinite(days).sum(axis=0).max(initial=0))
+    result: FloatArray = days[:used]
+    return result
+
+
+class SessionCursor:
+    """Each patient's latest session before a moving day (the daily cells' days).
+
+    ``before(day)`` moves the cursors past the sessions earlier than ``day`` (NaN days
+    and padding stay put) and returns each patient's latest one, NaN before any.
+    """
+
+    def __init__(self, days: FloatArray) -> None:
+        self.days = days
+        self.count = np.zeros(days.shape[1], dtype=np.int64)
+        self.columns = np.arange(days.shape[1])
+        self.latest = np.full(days.shape[1], np.nan)
+
+    def before(self, day: FloatArray) -> FloatArray:
+        k = self.days.shape[0]
+        if k == 0:
+            return self.latest
+        while True:
+            nxt = self.days[np.minimum(self.count, k - 1), self.columns]
+            move = (self.count < k) & (nxt < day)
+            if not move.any():
+                return self.latest
+            np.copyto(self.latest, nxt, where=move)
+            self.count += move
+
+
 def run_stream_d(
     arrays: CohortArrays,
     settings: EngineSettings,
@@ -270,11 +305,16 @@ def run_stream_d(
     record: bool = False,
     workers: int = 1,
 ) -> tuple[DailyArrays, dict[str, npt.NDArray[Any]] | None]:
-    """Run the daily monitor over every cell; optionally record the state after each."""
+    """Run the daily monitor over every cell; optionally record the state after each.
+
+    The sessions of stream A restart the post-session baselines (a session counts from
+    the first cell on a later day).
+    """
     n = arrays.n_patients
     current = state if state is not None else DailyArrays.empty(n)
     constants = DailyConstants.of(settings)
     steps = arrays.d_day.shape[0]
+    sessions = session_days(arrays)
     if record:
         records = {
             name: np.empty((steps + 1, *array.shape), dtype=array.dtype)
@@ -282,8 +322,10 @@ def run_stream_d(
         }
         for name, array in daily_columns(current).items():
             records[name][0] = array
+        cursor = SessionCursor(sessions)
         for j in range(steps):
-            step_daily(current, arrays.d_day[j], arrays.d_value[j], constants)
+            latest = cursor.before(arrays.d_day[j])
+            step_daily(current, arrays.d_day[j], arrays.d_value[j], constants, latest)
             for name, array in daily_columns(current).items():
                 records[name][j + 1] = array
         return current, records
@@ -293,8 +335,9 @@ def run_stream_d(
             chunk = current.rows(start, stop)
             day = arrays.d_day[:, start:stop]
             value = arrays.d_value[:, :, start:stop]
+            cursor = SessionCursor(sessions[:, start:stop])
             for j in range(steps):
-                step_daily(chunk, day[j], value[j], constants)
+                step_daily(chunk, day[j], value[j], constants, cursor.before(day[j]))
 
         return run
 
