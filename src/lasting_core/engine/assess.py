@@ -95,6 +95,10 @@ class ScheduledMisses:
         known = np.array([row is not None for row in missed], dtype=bool)
         return cls(known=known, days=days)
 
+    def rows(self, start: int, stop: int) -> ScheduledMisses:
+        """Return patients start:stop."""
+        return ScheduledMisses(known=self.known[start:stop], days=self.days[start:stop])
+
     def count_between(self, after: FloatArray, until: FloatArray) -> FloatArray:
         """Missed check-ins that expired after ``after`` (NaN: ever) and on or before ``until``."""
         since = np.where(np.isnan(after), -np.inf, after)[:, None]

@@ -73,6 +73,7 @@ def step_cusum(
 # "Not flagged" in DailyArrays.flag_since: a sentinel, not NaN, so the step can use fmin/fmax
 # (branch-free arithmetic is several times faster than masked copies on random masks).
 NOT_FLAGGED = np.float32(1e30)
+ONE = np.float32(1.0)
 
 
 @dataclass
@@ -84,8 +85,8 @@ class DailyArrays:
     ref_var: Float32Array
     ref_days: Float32Array  # days in the reference
     flag_since: Float32Array  # days from the first cell to the flag's start; NOT_FLAGGED
-    anchor_mean: Float32Array  # post-session baseline (0 before any day after a session)
-    anchor_days: Float32Array  # days in it
+    anchor_sum: Float32Array  # sum of the post-session baseline's days
+    anchor_days: Float32Array  # days in it; NOT_FLAGGED before any session
     day: FloatArray  # (n,) the latest cell's day
     first_day: FloatArray  # (n,) the first cell's day (origin of flag_since)
     session_day: FloatArray  # (n,) the session the baseline follows; NaN before any
@@ -101,8 +102,8 @@ class DailyArrays:
             ref_var=zeros3(),
             ref_days=zeros3(),
             flag_since=np.full((3, n), NOT_FLAGGED, dtype=np.float32),
-            anchor_mean=zeros3(),
-            anchor_days=zeros3(),
+            anchor_sum=zeros3(),
+            anchor_days=np.full((3, n), NOT_FLAGGED, dtype=np.float32),
             day=np.full(n, np.nan),
             first_day=np.full(n, np.nan),
             session_day=np.full(n, np.nan),
@@ -179,7 +180,7 @@ def step_daily(
         if restart.any():
             np.copyto(d.session_day, session_day, where=restart)
             keep = ~restart
-            d.anchor_mean *= keep
+            d.anchor_sum *= keep
             d.anchor_days *= keep
     seen = x == x  # False for NaN
     value = np.fmax(x, np.float32(0.0))  # NaN -> 0, items are never negative
@@ -188,8 +189,7 @@ def step_daily(
     np.copyto(d.day, cell_day, where=has_day)
 
     # 1. The EWMA: weight 1 on the first value (fast starts at 0), then lambda.
-    first = d.ref_days == 0
-    weight = seen * (k.lam + (1 - k.lam) * first)
+    weight = np.where(d.ref_days == 0, ONE, k.lam) * seen
     d.fast += weight * (value - d.fast)
 
     # 2. The flag: on the worse side of the reference, beyond the limit.
@@ -207,17 +207,18 @@ def step_daily(
     error = value - d.ref_mean
     # Robust once warm (before, the spread itself is still being learnt): days beyond the
     # clip do not move the mean (symmetric, so unbiased), and their squares are clipped.
-    bound = k.clip_sq * variance + ~warm * NOT_FLAGGED
+    bound = np.where(warm, k.clip_sq * variance, NOT_FLAGGED)
     square = error * error
     d.ref_mean += (rate * (square <= bound)) * error
     square = np.minimum(square, bound)
-    square *= 1 + warm * (k.consistency - 1)
+    square *= np.where(warm, k.consistency, ONE)
     d.ref_var += rate * ((1 - rate) * square - d.ref_var)
     d.ref_days += learn
 
-    # 4. The post-session baseline: a plain mean of its first days, then held.
-    anchoring = seen & (d.anchor_days < k.anchor_days) & (d.session_day == d.session_day)
-    d.anchor_mean += anchoring / (d.anchor_days + 1) * (value - d.anchor_mean)
+    # 4. The post-session baseline: a plain mean of its first days, then held (before any
+    # session its day count is the NOT_FLAGGED sentinel, so nothing is added).
+    anchoring = seen & (d.anchor_days < k.anchor_days)
+    d.anchor_sum += anchoring * value
     d.anchor_days += anchoring
 
 
@@ -234,11 +235,12 @@ def daily_change(
     """
     phi = settings.daily_autocorrelation
     long_run = (1.0 + phi) / (1.0 - phi)  # variance factor of a long mean of AR(1) noise
-    ready = d.anchor_days >= settings.daily_anchor_min_days
+    ready = (d.anchor_days >= settings.daily_anchor_min_days) & (d.anchor_days < NOT_FLAGGED)
     count = ready.sum(axis=0)
     spread_sq = np.maximum(d.ref_var, settings.reference_min_sd**2).astype(np.float64)
-    worse = ((d.fast - d.anchor_mean) * WORSE_DIRECTION).astype(np.float64)
-    item_var = spread_sq * (settings.ewma_sd_factor**2 + long_run / np.maximum(d.anchor_days, 1.0))
+    anchor_days = np.where(ready, d.anchor_days, ONE)
+    worse = ((d.fast - d.anchor_sum / anchor_days) * WORSE_DIRECTION).astype(np.float64)
+    item_var = spread_sq * (settings.ewma_sd_factor**2 + long_run / anchor_days)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(ready, worse, 0.0).sum(axis=0) / count
         var = np.where(ready, item_var, 0.0).sum(axis=0) / count**2

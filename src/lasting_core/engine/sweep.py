@@ -192,7 +192,7 @@ def _chunks(n: int, size: int) -> list[tuple[int, int]]:
     return [(start, min(start + size, n)) for start in range(0, n, size)] or [(0, 0)]
 
 
-def _run_chunks(jobs: list[Callable[[], None]], workers: int) -> None:
+def run_jobs(jobs: list[Callable[[], None]], workers: int) -> None:
     """Run independent chunk jobs, on ``workers`` threads (numpy releases the GIL)."""
     if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
@@ -249,7 +249,7 @@ def run_stream_a(
 
         return run
 
-    _run_chunks([job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)], workers)
+    run_jobs([job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)], workers)
     return current, None
 
 
@@ -279,22 +279,23 @@ class SessionCursor:
     """
 
     def __init__(self, days: FloatArray) -> None:
-        self.days = days
-        self.count = np.zeros(days.shape[1], dtype=np.int64)
-        self.columns = np.arange(days.shape[1])
-        self.latest = np.full(days.shape[1], np.nan)
+        n = days.shape[1]
+        # A row of +inf past the last session, so the next one is always defined.
+        self.days = np.concatenate([days, np.full((1, n), np.inf)])
+        self.count = np.zeros(n, dtype=np.int64)
+        self.columns = np.arange(n)
+        self.latest = np.full(n, np.nan)
+        self.next = self.days[0].copy()
 
     def before(self, day: FloatArray) -> FloatArray:
-        k = self.days.shape[0]
-        if k == 0:
-            return self.latest
-        while True:
-            nxt = self.days[np.minimum(self.count, k - 1), self.columns]
-            move = (self.count < k) & (nxt < day)
-            if not move.any():
-                return self.latest
-            np.copyto(self.latest, nxt, where=move)
+        # Sessions are rare next to daily cells: one comparison per step unless one passes.
+        move = self.next < day
+        while move.any():
+            np.copyto(self.latest, self.next, where=move)
             self.count += move
+            self.next = self.days[self.count, self.columns]
+            move = self.next < day
+        return self.latest
 
 
 def run_stream_d(
@@ -341,5 +342,5 @@ def run_stream_d(
 
         return run
 
-    _run_chunks([job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)], workers)
+    run_jobs([job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)], workers)
     return current, None
