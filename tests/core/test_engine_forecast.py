@@ -171,3 +171,63 @@ class TestExplanation:
         assert SignalKind.RELIABLE_WORSENING in {s.kind for s in a.signals}
         b = assess_patient(make_responder(weekly=[3.0, 4.0, 8.0]), 46.0)
         assert SignalKind.RELIABLE_WORSENING not in {s.kind for s in b.signals}
+
+
+def daily_rows(
+    first: int,
+    last: int,
+    composite_rise_from: int | None = None,
+    rise_per_day: float = 0.0,
+    better_by: float = 0.0,
+) -> tuple[tuple[float, float | None, float | None, float | None], ...]:
+    """Return daily checks from ``first`` to ``last``: steady (mood 7, sleep 6, stress 3),
+    worsening on all three items by ``rise_per_day`` points a day from ``composite_rise_from``.
+    A mild alternating wobble keeps the usual spread realistic."""
+    rows = []
+    for day in range(first, last + 1):
+        wobble = 1.0 if day % 2 else -1.0
+        worse = 0.0 if composite_rise_from is None else max(day - composite_rise_from, 0)
+        worse = worse * rise_per_day - better_by
+        mood = min(max(round(7.0 + wobble - worse), 0.0), 10.0)
+        sleep = min(max(round(6.0 - wobble - worse), 0.0), 10.0)
+        stress = min(max(round(3.0 + wobble + worse), 0.0), 10.0)
+        rows.append((day + 0.5, mood, sleep, stress))
+    return tuple(rows)
+
+
+class TestDailyChangeInTheForecast:
+    """The daily composite's change since the post-session baseline feeds the forecast."""
+
+    def test_a_worsening_daily_composite_raises_the_forecast(self) -> None:
+        weekly = [4.0, 4.0, 5.0, 4.0, 5.0, 5.0, 5.0]
+        steady = make_responder(weekly=weekly, daily=daily_rows(25, 72))
+        worsening = make_responder(weekly=weekly, daily=daily_rows(25, 72, 58, 0.2))
+        p_steady = assess_patient(steady, 72.9).p_relapse_28d
+        p_worse = assess_patient(worsening, 72.9).p_relapse_28d
+        without = assess_patient(make_responder(weekly=weekly), 72.9).p_relapse_28d
+        assert p_steady is not None
+        assert p_worse is not None
+        assert without is not None
+        assert p_worse > 2.0 * without
+        assert p_steady <= without
+
+    def test_the_baseline_is_re_anchored_after_a_session(self) -> None:
+        """A steady level after a booster is no change, though it differs from the level
+        before it (each item a point better before the booster on day 60)."""
+        weekly = [4.0, 4.0, 4.0, 4.0, 5.0, 4.0, 4.0, 4.0, 4.0, 4.0]
+        before = daily_rows(25, 59, better_by=1.0)
+        after = daily_rows(61, 93)
+        history = make_responder(weekly=weekly, boosters=(60.0,), daily=before + after)
+        steady = make_responder(weekly=weekly, boosters=(60.0,), daily=daily_rows(25, 93))
+        p = assess_patient(history, 93.9).p_relapse_28d
+        p_steady = assess_patient(steady, 93.9).p_relapse_28d
+        assert p is not None
+        assert p_steady is not None
+        assert p == pytest.approx(p_steady, rel=0.3)
+
+    def test_a_stale_daily_check_adds_no_evidence(self) -> None:
+        weekly = [4.0, 4.0, 5.0, 4.0, 5.0, 5.0, 5.0]
+        stopped = make_responder(weekly=weekly, daily=daily_rows(25, 66, 58, 0.2))
+        without = make_responder(weekly=weekly)
+        p = assess_patient(stopped, 72.9).p_relapse_28d
+        assert p == assess_patient(without, 72.9).p_relapse_28d

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -11,11 +12,18 @@ from hypothesis import strategies as st
 
 from lasting_core.engine import (
     Assessment,
+    EngineSettings,
     EngineState,
     PatientHistory,
+    PopulationPrior,
     assess_cohort,
+    assess_packed,
     assess_patient,
+    pack_histories,
 )
+from lasting_core.engine import patients as engine_patients
+from lasting_core.engine import sweep as engine_sweep
+from lasting_core.engine.assess import AssessmentArrays
 from tests.core.engine_factories import make_random_history, make_responder
 
 NUMBERS = (
@@ -144,3 +152,17 @@ def test_an_empty_history_has_no_numbers() -> None:
     assert assessment.p_relapse_28d is None
     assert assessment.explanation == "No PHQ-9 yet."
     assert not math.isnan(assessment.as_of_day)
+
+
+def test_threads_over_chunks_of_patients_give_the_same_numbers(
+    random_cohort: list[PatientHistory], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of 7 patients on 2 threads, for the sweep and the assessment, change nothing."""
+    arrays = pack_histories(random_cohort, 150.0)
+    prior = PopulationPrior.default()
+    one = assess_packed(arrays, 150.0, EngineSettings(), prior, workers=1)
+    monkeypatch.setattr(engine_sweep, "CHUNK_PATIENTS", 7)
+    monkeypatch.setattr(engine_patients, "CHUNK_PATIENTS", 7)
+    two = assess_packed(arrays, 150.0, EngineSettings(), prior, workers=2)
+    for f in dataclasses.fields(AssessmentArrays):
+        np.testing.assert_array_equal(getattr(two, f.name), getattr(one, f.name), err_msg=f.name)

@@ -15,11 +15,16 @@ import numpy as np
 import numpy.typing as npt
 
 from lasting_core.definitions import PENDING, RELAPSED, RESPONDING
-from lasting_core.engine.drift import WORSE_DIRECTION, DailyArrays
+from lasting_core.engine.drift import WORSE_DIRECTION, DailyArrays, daily_change
 from lasting_core.engine.durability import PopulationPrior
 from lasting_core.engine.forecast import crossing_quantiles
 from lasting_core.engine.kalman import KalmanArrays, predict
-from lasting_core.engine.returns import Hazard, ReturnArrays, predict_returns
+from lasting_core.engine.returns import (
+    Hazard,
+    ReturnArrays,
+    predict_returns,
+    with_daily_evidence,
+)
 from lasting_core.engine.returns import crossing as returns_crossing
 from lasting_core.engine.settings import EngineSettings, WarningRule
 from lasting_core.engine.sweep import StreamState, hazard
@@ -90,6 +95,10 @@ class ScheduledMisses:
         known = np.array([row is not None for row in missed], dtype=bool)
         return cls(known=known, days=days)
 
+    def rows(self, start: int, stop: int) -> ScheduledMisses:
+        """Return patients start:stop."""
+        return ScheduledMisses(known=self.known[start:stop], days=self.days[start:stop])
+
     def count_between(self, after: FloatArray, until: FloatArray) -> FloatArray:
         """Missed check-ins that expired after ``after`` (NaN: ever) and on or before ``until``."""
         since = np.where(np.isnan(after), -np.inf, after)[:, None]
@@ -136,6 +145,14 @@ def assess_arrays(
     forecast_bar = np.where(in_response, bar, np.nan)
     h = hazard(a, as_of, settings, prior)
     moved = predict_returns(a.returns, as_of, h, settings)
+    # The daily check's change since the post-session baseline, when it follows the latest
+    # session (otherwise the baseline belongs to an earlier interval).
+    change, change_sd = daily_change(d, as_of, settings)
+    follows = d.session_day >= a.last_session
+    change = np.where(follows, change, np.nan)
+    moved.returning[...] = with_daily_evidence(
+        moved, change, change_sd, forecast_bar - r.best, settings
+    )
     p14 = criteria_probability(moved, forecast_bar, state, 14.0, h, settings)
     p28 = criteria_probability(moved, forecast_bar, state, 28.0, h, settings)
     p28 = np.fmax(p28, p14)  # "within 28 days" includes "within 14 days"

@@ -11,13 +11,18 @@ spread of earlier days, not updated on flagged days, each day's error clipped at
 ``reference_clip_sd`` spreads (a robust, Huber-type estimate). An item is flagged when its EWMA
 lies more than ``daily_limit_sd`` EWMA standard deviations on the worse side of the
 reference (lower mood or sleep, higher stress), after ``reference_min_days`` days of data.
+
+Daily change for the forecast: each item also keeps a post-session baseline, the plain mean
+of its first ``daily_anchor_days`` days after the latest session, then held until the next
+session (a session moves the level, so the baseline restarts). ``daily_change`` reads the
+EWMA's change since that baseline, signed towards worse and in PHQ-9 points, with its SD.
 The daily stream runs in float32: it needs no more precision, and it is the bulk of the data.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import numpy.typing as npt
@@ -68,6 +73,7 @@ def step_cusum(
 # "Not flagged" in DailyArrays.flag_since: a sentinel, not NaN, so the step can use fmin/fmax
 # (branch-free arithmetic is several times faster than masked copies on random masks).
 NOT_FLAGGED = np.float32(1e30)
+ONE = np.float32(1.0)
 
 
 @dataclass
@@ -79,8 +85,11 @@ class DailyArrays:
     ref_var: Float32Array
     ref_days: Float32Array  # days in the reference
     flag_since: Float32Array  # days from the first cell to the flag's start; NOT_FLAGGED
+    anchor_sum: Float32Array  # sum of the post-session baseline's days
+    anchor_days: Float32Array  # days in it; NOT_FLAGGED before any session
     day: FloatArray  # (n,) the latest cell's day
     first_day: FloatArray  # (n,) the first cell's day (origin of flag_since)
+    session_day: FloatArray  # (n,) the session the baseline follows; NaN before any
 
     @classmethod
     def empty(cls, n: int) -> DailyArrays:
@@ -93,8 +102,11 @@ class DailyArrays:
             ref_var=zeros3(),
             ref_days=zeros3(),
             flag_since=np.full((3, n), NOT_FLAGGED, dtype=np.float32),
+            anchor_sum=zeros3(),
+            anchor_days=np.full((3, n), NOT_FLAGGED, dtype=np.float32),
             day=np.full(n, np.nan),
             first_day=np.full(n, np.nan),
+            session_day=np.full(n, np.nan),
         )
 
     def flagged(self) -> BoolArray:
@@ -103,27 +115,11 @@ class DailyArrays:
         return result
 
     def copy(self) -> DailyArrays:
-        return DailyArrays(
-            fast=self.fast.copy(),
-            ref_mean=self.ref_mean.copy(),
-            ref_var=self.ref_var.copy(),
-            ref_days=self.ref_days.copy(),
-            flag_since=self.flag_since.copy(),
-            day=self.day.copy(),
-            first_day=self.first_day.copy(),
-        )
+        return DailyArrays(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
 
     def rows(self, start: int, stop: int) -> DailyArrays:
         """Return a view of patients start:stop (updates write through)."""
-        return DailyArrays(
-            fast=self.fast[:, start:stop],
-            ref_mean=self.ref_mean[:, start:stop],
-            ref_var=self.ref_var[:, start:stop],
-            ref_days=self.ref_days[:, start:stop],
-            flag_since=self.flag_since[:, start:stop],
-            day=self.day[start:stop],
-            first_day=self.first_day[start:stop],
-        )
+        return DailyArrays(**{f.name: getattr(self, f.name)[..., start:stop] for f in fields(self)})
 
 
 @dataclass(frozen=True)
@@ -137,6 +133,7 @@ class DailyConstants:
     min_days: np.float32
     clip_sq: np.float32
     consistency: np.float32  # 1 / E[min(Z^2, c^2)]: clipped squares are unbiased for normal noise
+    anchor_days: np.float32
 
     @classmethod
     def of(cls, settings: EngineSettings) -> DailyConstants:
@@ -149,6 +146,7 @@ class DailyConstants:
             min_days=np.float32(settings.reference_min_days),
             clip_sq=np.float32(settings.reference_clip_sd**2),
             consistency=np.float32(1.0 / _clipped_second_moment(settings.reference_clip_sd)),
+            anchor_days=np.float32(settings.daily_anchor_days),
         )
 
 
@@ -159,16 +157,31 @@ def _clipped_second_moment(c: float) -> float:
     return inside - 2.0 * c * density + c * c * (1.0 - inside)
 
 
-def step_daily(d: DailyArrays, cell_day: FloatArray, x: Float32Array, k: DailyConstants) -> None:
+def step_daily(
+    d: DailyArrays,
+    cell_day: FloatArray,
+    x: Float32Array,
+    k: DailyConstants,
+    session_day: FloatArray | None = None,
+) -> None:
     """Fold in one daily cell per patient (NaN items, and padding, change nothing).
 
-    Steps: 1. the EWMA starts at the first value and then moves by lambda; 2. the flag is
-    judged against the reference of earlier days; 3. the reference learns from unflagged
-    days only: a running mean until the exponential weight takes over; once warm, days
-    beyond ``clip`` spreads leave the mean alone and their squared errors are clipped
-    (consistency-corrected, so unbiased for normal noise). Masks enter as 0/1 factors:
-    every update is exact where its factor is 0.
+    ``session_day``: each patient's latest session before the cell's day (NaN: none).
+    Steps: 0. a session newer than the baseline's restarts it; 1. the EWMA starts at the
+    first value and then moves by lambda; 2. the flag is judged against the reference of
+    earlier days; 3. the reference learns from unflagged days only: a running mean until
+    the exponential weight takes over; once warm, days beyond ``clip`` spreads leave the
+    mean alone and their squared errors are clipped (consistency-corrected, so unbiased
+    for normal noise); 4. the post-session baseline averages its first days. Masks enter
+    as 0/1 factors: every update is exact where its factor is 0.
     """
+    if session_day is not None:
+        restart = ~(session_day <= d.session_day) & (session_day == session_day)
+        if restart.any():
+            np.copyto(d.session_day, session_day, where=restart)
+            keep = ~restart
+            d.anchor_sum *= keep
+            d.anchor_days *= keep
     seen = x == x  # False for NaN
     value = np.fmax(x, np.float32(0.0))  # NaN -> 0, items are never negative
     has_day = cell_day == cell_day
@@ -176,8 +189,7 @@ def step_daily(d: DailyArrays, cell_day: FloatArray, x: Float32Array, k: DailyCo
     np.copyto(d.day, cell_day, where=has_day)
 
     # 1. The EWMA: weight 1 on the first value (fast starts at 0), then lambda.
-    first = d.ref_days == 0
-    weight = seen * (k.lam + (1 - k.lam) * first)
+    weight = np.where(d.ref_days == 0, ONE, k.lam) * seen
     d.fast += weight * (value - d.fast)
 
     # 2. The flag: on the worse side of the reference, beyond the limit.
@@ -195,10 +207,45 @@ def step_daily(d: DailyArrays, cell_day: FloatArray, x: Float32Array, k: DailyCo
     error = value - d.ref_mean
     # Robust once warm (before, the spread itself is still being learnt): days beyond the
     # clip do not move the mean (symmetric, so unbiased), and their squares are clipped.
-    bound = k.clip_sq * variance + ~warm * NOT_FLAGGED
+    bound = np.where(warm, k.clip_sq * variance, NOT_FLAGGED)
     square = error * error
     d.ref_mean += (rate * (square <= bound)) * error
     square = np.minimum(square, bound)
-    square *= 1 + warm * (k.consistency - 1)
+    square *= np.where(warm, k.consistency, ONE)
     d.ref_var += rate * ((1 - rate) * square - d.ref_var)
     d.ref_days += learn
+
+    # 4. The post-session baseline: a plain mean of its first days, then held (before any
+    # session its day count is the NOT_FLAGGED sentinel, so nothing is added).
+    anchoring = seen & (d.anchor_days < k.anchor_days)
+    d.anchor_sum += anchoring * value
+    d.anchor_days += anchoring
+
+
+def daily_change(
+    d: DailyArrays, as_of: FloatArray, settings: EngineSettings
+) -> tuple[FloatArray, FloatArray]:
+    """Return the daily items' change since the post-session baseline and its SD.
+
+    In PHQ-9 points (``daily_points_per_phq9``), signed so that worse is positive: the mean
+    over items with a baseline of at least ``daily_anchor_min_days`` days. The SD allows
+    for the EWMA's and the baseline's AR(1) noise, each item's spread taken from its
+    stable-period reference, items independent. NaN where there is no evidence: no
+    baseline yet, or no daily check within ``daily_stale_days``.
+    """
+    phi = settings.daily_autocorrelation
+    long_run = (1.0 + phi) / (1.0 - phi)  # variance factor of a long mean of AR(1) noise
+    ready = (d.anchor_days >= settings.daily_anchor_min_days) & (d.anchor_days < NOT_FLAGGED)
+    count = ready.sum(axis=0)
+    spread_sq = np.maximum(d.ref_var, settings.reference_min_sd**2).astype(np.float64)
+    anchor_days = np.where(ready, d.anchor_days, ONE)
+    worse = ((d.fast - d.anchor_sum / anchor_days) * WORSE_DIRECTION).astype(np.float64)
+    item_var = spread_sq * (settings.ewma_sd_factor**2 + long_run / anchor_days)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(ready, worse, 0.0).sum(axis=0) / count
+        var = np.where(ready, item_var, 0.0).sum(axis=0) / count**2
+    current = (count > 0) & ((as_of - d.day) <= settings.daily_stale_days)
+    scale = settings.daily_points_per_phq9
+    change: FloatArray = np.where(current, mean / scale, np.nan)
+    sd: FloatArray = np.where(current, np.sqrt(var) / scale, np.nan)
+    return change, sd

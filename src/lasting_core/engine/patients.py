@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -32,17 +32,19 @@ from lasting_core.engine.history import (
 from lasting_core.engine.settings import EngineSettings
 from lasting_core.engine.signals import Signal, build_signals, explain
 from lasting_core.engine.sweep import (
+    CHUNK_PATIENTS,
     StreamState,
     copy_state,
     daily_columns,
     flatten,
+    run_jobs,
     run_stream_a,
     run_stream_d,
     unflatten,
 )
 
 FloatArray = npt.NDArray[np.float64]
-_STATE_VERSION = 1
+_STATE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -211,8 +213,41 @@ def assess_packed(
     """
     a, _ = run_stream_a(arrays, settings, prior, workers=workers)
     d, _ = run_stream_d(arrays, settings, workers=workers)
-    as_of = np.full(arrays.n_patients, float(as_of_day))
-    return assess_arrays(a, d, as_of, settings, prior, crossing=crossing, scheduled=scheduled)
+    n = arrays.n_patients
+    as_of = np.full(n, float(as_of_day))
+    if workers <= 1 or n <= CHUNK_PATIENTS:
+        return assess_arrays(a, d, as_of, settings, prior, crossing=crossing, scheduled=scheduled)
+    # The assessment is per patient, so chunks of patients can be assessed on threads (its
+    # operations are heavy enough for numpy's released GIL to pay) and joined.
+    columns = flatten(a)
+    parts: list[AssessmentArrays | None] = [None] * len(range(0, n, CHUNK_PATIENTS))
+
+    def job(index: int, start: int, stop: int) -> Callable[[], None]:
+        def run() -> None:
+            part = None if scheduled is None else scheduled.rows(start, stop)
+            parts[index] = assess_arrays(
+                unflatten({name: array[start:stop] for name, array in columns.items()}),
+                d.rows(start, stop),
+                as_of[start:stop],
+                settings,
+                prior,
+                crossing=crossing,
+                scheduled=part,
+            )
+
+        return run
+
+    starts = range(0, n, CHUNK_PATIENTS)
+    run_jobs(
+        [job(i, start, min(start + CHUNK_PATIENTS, n)) for i, start in enumerate(starts)], workers
+    )
+    done = [part for part in parts if part is not None]
+    return AssessmentArrays(
+        **{
+            f.name: np.concatenate([getattr(part, f.name) for part in done], axis=-1)
+            for f in fields(AssessmentArrays)
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -291,7 +326,11 @@ def assess_patient(
 
     new = pack_histories([_history_of(a_records[a_start:], committed[d_start:])])
     a, _ = run_stream_a(new, s, p, a_state)
-    d, _ = run_stream_d(new, s, d_state)
+    # The daily baselines restart at sessions: the daily stream sees all of them.
+    sessions_only = [r for r in a_records if r[2] in SESSION_CODES.values()]
+    d, _ = run_stream_d(
+        pack_histories([_history_of(sessions_only, committed[d_start:])]), s, d_state
+    )
     new_state = EngineState(
         fingerprint=fingerprint,
         a_count=len(a_records),
@@ -306,7 +345,7 @@ def assess_patient(
     )
     if pending:
         d = d.copy()
-        last, _ = run_stream_d(pack_histories([PatientHistory(daily=tuple(pending))]), s, d)
+        last, _ = run_stream_d(pack_histories([_history_of(sessions_only, pending)]), s, d)
         d = last
     scheduled = ScheduledMisses.pack([history.missed_checkins])
     m = assess_arrays(a, d, np.full(1, float(as_of_day)), s, p, scheduled=scheduled)

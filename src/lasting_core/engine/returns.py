@@ -214,6 +214,43 @@ def predict_returns(
     return moved
 
 
+def with_daily_evidence(
+    r: ReturnArrays,
+    change: FloatArray,
+    change_sd: FloatArray,
+    gap: FloatArray,
+    settings: EngineSettings,
+) -> FloatArray:
+    """Return the probability of the returning regime given the daily check's change too.
+
+    ``change`` (PHQ-9 points since the post-session baseline, NaN: no evidence) is a
+    reading of the rise since the stable level, with noise SD ``change_sd``. Stable: the
+    rise is 0. Returning: a return may have started any time, so the rise is spread
+    evenly over 0 to ``gap`` (the distance from the best score to the bar). The likelihood
+    ratio, clipped at ``daily_max_likelihood_ratio`` either way, multiplies the odds; the
+    daily noise is independent of the PHQ-9's, so the two combine by Bayes' rule.
+    """
+    sd = np.where(change_sd > 0.0, change_sd, 1.0)
+    width = np.maximum(gap, 1.0)
+    x = np.where(np.isnan(change), 0.0, change) / sd
+    # P(reading | returning) / P(reading | stable), both as densities of x.
+    under_return = (normal_cdf(x) - normal_cdf(x - width / sd)) * sd / width
+    under_stable = np.exp(-0.5 * x * x - 0.5 * _LOG_2PI)
+    cap = float(np.log(settings.daily_max_likelihood_ratio))
+    log_ratio = np.clip(
+        np.log(np.maximum(under_return, 1e-300)) - np.log(np.maximum(under_stable, 1e-300)),
+        -cap,
+        cap,
+    )
+    odds = r.returning / np.maximum(1.0 - r.returning, 1e-300) * np.exp(log_ratio)
+    updated: FloatArray = np.where(
+        np.isnan(change) | np.isnan(change_sd) | ~(r.returning > 0.0),
+        r.returning,
+        odds / (1.0 + odds),
+    )
+    return updated
+
+
 def crossing(
     r: ReturnArrays,
     bar: FloatArray,

@@ -76,6 +76,23 @@ class EngineSettings:
     daily_autocorrelation: float = 0.4
     # Choice: a flag counts while the latest daily check is at most 3 days old.
     daily_stale_days: float = 3.0
+    # Daily composite in the forecast (DESIGN 5.4 "feeds the forecast"): the change of the
+    # items' EWMA since the patient's own post-session baseline, re-anchored at each session
+    # because a session moves the level (the level itself is biased per patient and item).
+    # Choice: the baseline averages the first two weeks of daily checks after a session
+    # (relief is complete the day after a session, DESIGN 7; two weeks of AR(1) noise give a
+    # baseline about as precise as the EWMA) and is then held until the next session.
+    daily_anchor_days: float = 14.0
+    # Choice: no evidence before five days of baseline.
+    daily_anchor_min_days: float = 5.0
+    # Choice: daily items move this many points per PHQ-9 point (mean of mood, sleep and
+    # stress, signed towards worse). Items span 0-10 and the PHQ-9 0-27; a full swing of
+    # depression is assumed to move each item about half its range (5.5 / 27 = 0.2). A
+    # clinic with paired data can calibrate it.
+    daily_points_per_phq9: float = 0.2
+    # Choice: the daily check never counts for more than 20:1 evidence for or against a
+    # return (self-reports on a phone; DESIGN 5.4: on its own it never books a booster).
+    daily_max_likelihood_ratio: float = 20.0
 
     # --- Disengagement (DESIGN 5.5) ---
     missed_checkins: int = 2  # DESIGN 5: two missed check-ins in a row
@@ -84,9 +101,15 @@ class EngineSettings:
 
     # --- Forecast and early warning (DESIGN 5.2) ---
     early_warning_rule: WarningRule = WarningRule.FORECAST
-    # Choice: warn when relapse within 4 weeks is more likely than not (the forecast
-    # booster policy of DESIGN 6 uses the same 0.5 on a 3-week horizon).
-    early_warning_probability: float = 0.5
+    # Choice, measured (docs/benchmarks.md, natural history, 1,000 patients): the lowest
+    # threshold in steps of 0.1 that keeps false episodes within DESIGN 10's 0.5 per at-risk
+    # patient-year on the real-world preset (0.46 at 0.4, 0.61 at 0.3), chosen on the
+    # real-world and lab presets only, never on the held-out ones. At 0.5 real-world
+    # sensitivity was 83 % with a 7-day lead; at 0.4, 90 % with 12 days. The lab preset
+    # exceeds 0.5 false episodes at every threshold (and with the PHQ-9 >= 10 rule), so it
+    # does not decide. The forecast booster policy (DESIGN 6) proposes on its own 3-week
+    # threshold or on an early warning, so this moves it too.
+    early_warning_probability: float = 0.4
     forecast_max_days: float = 180.0  # choice: no crossing date beyond six months
     crossing_interval: float = 0.8  # DESIGN 5 example: an 80 % interval
 
@@ -105,6 +128,8 @@ class EngineSettings:
             "session_level_sd",
             "expected_checkin_interval_days",
             "forecast_max_days",
+            "daily_anchor_days",
+            "daily_points_per_phq9",
         ):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive")
@@ -115,6 +140,10 @@ class EngineSettings:
             raise ValueError("crossing_interval must lie in (0, 1)")
         if not 0 <= self.daily_autocorrelation < 1:
             raise ValueError("daily_autocorrelation must lie in [0, 1)")
+        if not 0 <= self.daily_anchor_min_days <= self.daily_anchor_days:
+            raise ValueError("daily_anchor_min_days must lie in [0, daily_anchor_days]")
+        if not self.daily_max_likelihood_ratio >= 1:
+            raise ValueError("daily_max_likelihood_ratio must be at least 1")
         if self.missed_checkins < 1:
             raise ValueError("missed_checkins must be at least 1")
         WarningRule(self.early_warning_rule)

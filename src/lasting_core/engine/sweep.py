@@ -192,7 +192,7 @@ def _chunks(n: int, size: int) -> list[tuple[int, int]]:
     return [(start, min(start + size, n)) for start in range(0, n, size)] or [(0, 0)]
 
 
-def _run_chunks(jobs: list[Callable[[], None]], workers: int) -> None:
+def run_jobs(jobs: list[Callable[[], None]], workers: int) -> None:
     """Run independent chunk jobs, on ``workers`` threads (numpy releases the GIL)."""
     if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
@@ -249,7 +249,7 @@ def run_stream_a(
 
         return run
 
-    _run_chunks([job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)], workers)
+    run_jobs([job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)], workers)
     return current, None
 
 
@@ -262,6 +262,42 @@ def daily_columns(d: DailyArrays) -> dict[str, npt.NDArray[Any]]:
     return {f.name: getattr(d, f.name) for f in fields(DailyArrays)}
 
 
+def session_days(arrays: CohortArrays) -> FloatArray:
+    """Return each patient's session days, (k, n) sorted, padded with +inf."""
+    days = np.where(arrays.a_kind >= INDUCTION, arrays.a_day, np.inf)
+    days.sort(axis=0)
+    used = int(np.isfinite(days).sum(axis=0).max(initial=0))
+    result: FloatArray = days[:used]
+    return result
+
+
+class SessionCursor:
+    """Each patient's latest session before a moving day (the daily cells' days).
+
+    ``before(day)`` moves the cursors past the sessions earlier than ``day`` (NaN days
+    and padding stay put) and returns each patient's latest one, NaN before any.
+    """
+
+    def __init__(self, days: FloatArray) -> None:
+        n = days.shape[1]
+        # A row of +inf past the last session, so the next one is always defined.
+        self.days = np.concatenate([days, np.full((1, n), np.inf)])
+        self.count = np.zeros(n, dtype=np.int64)
+        self.columns = np.arange(n)
+        self.latest = np.full(n, np.nan)
+        self.next = self.days[0].copy()
+
+    def before(self, day: FloatArray) -> FloatArray:
+        # Sessions are rare next to daily cells: one comparison per step unless one passes.
+        move = self.next < day
+        while move.any():
+            np.copyto(self.latest, self.next, where=move)
+            self.count += move
+            self.next = self.days[self.count, self.columns]
+            move = self.next < day
+        return self.latest
+
+
 def run_stream_d(
     arrays: CohortArrays,
     settings: EngineSettings,
@@ -270,11 +306,16 @@ def run_stream_d(
     record: bool = False,
     workers: int = 1,
 ) -> tuple[DailyArrays, dict[str, npt.NDArray[Any]] | None]:
-    """Run the daily monitor over every cell; optionally record the state after each."""
+    """Run the daily monitor over every cell; optionally record the state after each.
+
+    The sessions of stream A restart the post-session baselines (a session counts from
+    the first cell on a later day).
+    """
     n = arrays.n_patients
     current = state if state is not None else DailyArrays.empty(n)
     constants = DailyConstants.of(settings)
     steps = arrays.d_day.shape[0]
+    sessions = session_days(arrays)
     if record:
         records = {
             name: np.empty((steps + 1, *array.shape), dtype=array.dtype)
@@ -282,8 +323,10 @@ def run_stream_d(
         }
         for name, array in daily_columns(current).items():
             records[name][0] = array
+        cursor = SessionCursor(sessions)
         for j in range(steps):
-            step_daily(current, arrays.d_day[j], arrays.d_value[j], constants)
+            latest = cursor.before(arrays.d_day[j])
+            step_daily(current, arrays.d_day[j], arrays.d_value[j], constants, latest)
             for name, array in daily_columns(current).items():
                 records[name][j + 1] = array
         return current, records
@@ -293,10 +336,11 @@ def run_stream_d(
             chunk = current.rows(start, stop)
             day = arrays.d_day[:, start:stop]
             value = arrays.d_value[:, :, start:stop]
+            cursor = SessionCursor(sessions[:, start:stop])
             for j in range(steps):
-                step_daily(chunk, day[j], value[j], constants)
+                step_daily(chunk, day[j], value[j], constants, cursor.before(day[j]))
 
         return run
 
-    _run_chunks([job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)], workers)
+    run_jobs([job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)], workers)
     return current, None
