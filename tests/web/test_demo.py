@@ -94,7 +94,7 @@ def test_every_patient_in_maintenance_has_a_checkin_planned(seeded):
     assert in_maintenance <= planned
 
 
-def test_the_printed_patient_sign_in_works(seeded, mailoutbox):
+def test_the_printed_patient_sign_in_works(seeded, mailoutbox, immediate_tasks):
     result, _ = seeded
     line = next(line for line in result.login_lines if line.lstrip().startswith("Patient"))
     email = line.split()[1]

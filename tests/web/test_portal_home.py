@@ -23,7 +23,7 @@ from lasting.treatment.models import Appointment, AppointmentStatus, SessionKind
 from tests.factories import make_location, make_phq9, make_session
 from tests.web.portal_support import PAUL_EMAIL, World, make_world, signed_in_client
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("immediate_tasks")]
 
 # 10:00 on Thursday 3 December 2026 in Los Angeles (UTC-8).
 NOW = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)

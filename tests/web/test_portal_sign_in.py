@@ -39,7 +39,7 @@ from tests.web.portal_support import (
     signed_in_client,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("immediate_tasks")]
 
 CLINICAL_WORDS = ("ketamine", "depression", "phq", "gad", "pcl", "score", "symptom", "mood")
 

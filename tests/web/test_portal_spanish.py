@@ -33,7 +33,7 @@ from tests.web.portal_support import (
     signed_in_client,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("immediate_tasks")]
 
 SOURCE = Path(__file__).resolve().parents[2] / "src"
 PORTAL_PO = SOURCE / "lasting/portal/locale/es/LC_MESSAGES/django.po"

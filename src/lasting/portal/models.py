@@ -30,6 +30,8 @@ class SignInRequest(models.Model):
     token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     used_at = models.DateTimeField(null=True, blank=True)
+    # Set when the background job takes the e-mail on, so a job run twice sends it once.
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-requested_at"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -26,6 +25,7 @@ from lasting.portal.models import SignInRequest
 log = logging.getLogger("lasting.portal")
 
 SIGN_IN_SALT = "lasting.portal.sign-in"
+SIGN_IN_TOKEN_SALT = "lasting.portal.sign-in-token"
 EMAIL_DIGEST_SALT = "lasting.portal.email"
 LINK_LIFETIME = timedelta(minutes=15)
 # A sign-in link costs an e-mail; these stop anyone using the form to flood an inbox or
@@ -108,10 +108,12 @@ def request_sign_in(
     1. Past the throttle, refuse (return how long to wait); nothing is stored or sent.
     2. Record the request, for a registered address or not.
     3. With exactly one patient with portal access at this address (case-insensitive),
-       store the hash of a fresh token on the request and e-mail the signed link, in the
-       patient's language. Any other case sends nothing.
+       the request names the patient and gets the hash of its token; a background job
+       e-mails the signed link in the patient's language. Any other case sends nothing.
 
-    The caller answers the same whether or not a link was sent.
+    The caller answers the same whether or not a link was sent, and the request does the
+    same work either way (one insert, one update, one job queued): the e-mail and its
+    audit entry happen in the job, so the response time does not tell who is a patient.
     """
     now = now or timezone.now()
     digest = email_digest(email)
@@ -124,7 +126,6 @@ def request_sign_in(
         Patient.objects.filter(email__iexact=normalise_email(email), portal_access=True)[:2]
     )
     patient = matches[0] if len(matches) == 1 else None
-    token = secrets.token_urlsafe(24)
     with transaction.atomic():
         SignInRequest.objects.filter(requested_at__lt=now - KEEP_REQUESTS).delete()
         row = SignInRequest.objects.create(
@@ -133,20 +134,45 @@ def request_sign_in(
             email_digest=digest,
             requested_from=client,
             requested_at=now,
-            token_hash=hash_token(token) if patient else None,
-            expires_at=now + LINK_LIFETIME if patient else None,
+            expires_at=now + LINK_LIFETIME,
         )
-        if patient is not None:
-            record_event(
-                anonymous,
-                Action.CREATE,
-                patient_id=patient.pk,
-                organization_id=patient.organization_id,
-                obj=row,
-            )
-    if patient is not None:
-        send_sign_in_email(patient, token, row)
+        row.token_hash = hash_token(sign_in_token(row))
+        row.save(update_fields=["token_hash"])
+    from lasting.portal.tasks import send_sign_in_email_task  # (the tasks import this module)
+
+    send_sign_in_email_task.enqueue(row.pk)
     return None
+
+
+def sign_in_token(row: SignInRequest) -> str:
+    """The link token of a request, derived rather than stored: the job that e-mails it
+    recomputes it, and the database alone (which keeps only its hash) opens nothing."""
+    message = f"{row.pk}:{row.email_digest}:{row.requested_at.isoformat()}"
+    return salted_hmac(SIGN_IN_TOKEN_SALT, message, algorithm="sha256").hexdigest()
+
+
+def email_sign_in_link(request_id: int) -> bool:
+    """E-mail the link of a sign-in request, once; nothing for an unregistered address."""
+    with transaction.atomic():
+        row = (
+            SignInRequest.objects.select_for_update()
+            .select_related("patient")
+            .filter(pk=request_id, emailed_at=None)
+            .first()
+        )
+        if row is None or row.patient is None:
+            return False
+        row.emailed_at = timezone.now()
+        row.save(update_fields=["emailed_at"])
+        anonymous = Actor(None, SIGN_IN_USERNAME, None, row.requested_from, "")
+        record_event(
+            anonymous,
+            Action.CREATE,
+            patient_id=row.patient_id,
+            organization_id=row.organization_id,
+            obj=row,
+        )
+    return send_sign_in_email(row.patient, sign_in_token(row), row)
 
 
 def sign_in_url(token: str) -> str:
