@@ -155,7 +155,7 @@ def email_sign_in_link(request_id: int) -> bool:
     """E-mail the link of a sign-in request, once; nothing for an unregistered address."""
     with transaction.atomic():
         row = (
-            SignInRequest.objects.select_for_update()
+            SignInRequest.objects.select_for_update(of=("self",))
             .select_related("patient")
             .filter(pk=request_id, emailed_at=None)
             .first()
