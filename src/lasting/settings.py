@@ -12,7 +12,7 @@ Variables (all optional for the local demo):
     LASTING_SECURE_COOKIES     "1" behind HTTPS: __Host- cookies, HSTS, SSL redirect
     LASTING_TASK_BACKEND       "database" (default), "rq" (Redis; production) or "immediate"
     LASTING_REDIS_URL          Redis for the rq backend (default redis://127.0.0.1:6379/0)
-    LASTING_SMS_BACKEND        where text-message reminders go: "console" (default)
+    LASTING_SMS_BACKEND        text-message reminders: unset (not sent) or "console" (printed)
     LASTING_TRUST_REQUEST_ID   "1" behind a proxy that sets X-Request-ID
     LASTING_RISK_SWEEP_MINUTES minutes between the engine's sweeps of every patient (default 60)
     LASTING_QUIET_AFTER_DAYS   days without a check-in before the call list shows a patient (10)
@@ -282,10 +282,14 @@ ESCALATION_CHECK_SECONDS = 60
 # How often check-ins are planned ahead, and due reminders looked for.
 CHECKIN_PLANNING_MINUTES = 60
 REMINDER_CHECK_SECONDS = 60
-# Where text messages go: "console" prints them (a provider's backend plugs in here).
-SMS_BACKEND = os.environ.get("LASTING_SMS_BACKEND", "console")
-if SMS_BACKEND not in {"console"}:
-    raise ImproperlyConfigured(f"LASTING_SMS_BACKEND must be 'console', got {SMS_BACKEND!r}")
+# Where text messages go. Unset: nowhere (a text-message reminder is logged as not sent);
+# "console" prints them with their link, for local development only; a provider's
+# backend plugs in here.
+SMS_BACKEND = os.environ.get("LASTING_SMS_BACKEND", "")
+if SMS_BACKEND not in {"", "console"}:
+    raise ImproperlyConfigured(
+        f"LASTING_SMS_BACKEND must be unset or 'console', got {SMS_BACKEND!r}"
+    )
 # How often the worker recomputes every patient's risk (the engine's batch sweep).
 RISK_SWEEP_MINUTES = env_int("LASTING_RISK_SWEEP_MINUTES", 60, minimum=1)
 

@@ -166,7 +166,7 @@ def test_the_default_quiet_hours_keep_the_night_free(paul):
     [
         ({"opted_out": True}, "opted out of reminders"),
         ({"paused_until": date(2026, 3, 20)}, "reminders paused"),
-        ({"channel": Channel.SMS}, "no phone number"),
+        ({"channel": Channel.SMS}, "no text-message provider configured"),
     ],
 )
 def test_opted_out_paused_or_unreachable_patients_get_a_log_entry_not_a_message(
@@ -190,7 +190,8 @@ def test_a_pause_that_has_ended_lets_reminders_through(paul, clinic):
     assert queue_and_send() == ["sent"]
 
 
-def test_text_messages_go_to_the_sms_backend(paul, clinic, capsys):
+def test_text_messages_go_to_the_sms_backend(paul, clinic, capsys, settings):
+    settings.SMS_BACKEND = "console"
     paul.phone = "+1 555 0100"
     paul.save(update_fields=["phone"])
     ContactPreference.objects.create(organization=clinic, patient=paul, channel=Channel.SMS)
@@ -370,3 +371,48 @@ def test_the_link_is_the_same_across_retries(paul):
         queue_and_send(NOON + FIRST_RETRY)
     assert CheckInLink.objects.count() == 1
     assert len(mailbox.messages) == 1
+
+
+def test_a_patient_without_a_phone_gets_no_text_message(paul, clinic, settings):
+    settings.SMS_BACKEND = "console"
+    ContactPreference.objects.create(organization=clinic, patient=paul, channel=Channel.SMS)
+    open_checkin(paul)
+    assert queue_and_send() == []
+    assert DeliveryAttempt.objects.get().detail == "no phone number"
+
+
+def test_an_opt_out_after_queuing_stops_the_reminder(paul, clinic):
+    """Queued at night, held for the morning; the patient opts out in between."""
+    open_checkin(paul, opens_at=local("2026-03-10T22:30"))
+    assert queue_and_send(local("2026-03-10T22:31")) == []
+    ContactPreference.objects.create(organization=clinic, patient=paul, opted_out=True)
+    assert queue_and_send(local("2026-03-11T08:01")) == ["skipped"]
+    assert mail.outbox == []
+    entry = DeliveryAttempt.objects.get()
+    assert (entry.outcome, entry.detail) == ("skipped", "opted out of reminders")
+
+
+class StallingTransport:
+    """A worker that stalls past its lease: meanwhile another worker takes the reminder
+    over and sends it; then this one tries to go on."""
+
+    def __init__(self, reminder_id: int, later: datetime) -> None:
+        self.reminder_id = reminder_id
+        self.later = later
+        self.delivered: list[OutgoingMessage] = []
+
+    def send(self, message, handing_over) -> None:
+        assert send_reminder(self.reminder_id, self.later) == "sent"  # the other worker
+        handing_over()
+        self.delivered.append(message)
+
+
+def test_a_worker_that_lost_its_lease_does_not_send_again(paul):
+    open_checkin(paul)
+    reminder_id = queue_reminders(NOON)[0]
+    stalling = StallingTransport(reminder_id, NOON + LEASE + timedelta(minutes=1))
+    assert send_reminder(reminder_id, NOON, transport=stalling) == "sent"
+    assert stalling.delivered == []
+    assert len(mail.outbox) == 1  # the other worker's, once
+    reminder = Reminder.objects.get()
+    assert (reminder.status, reminder.attempts) == ("sent", 2)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import formats, timezone, translation
@@ -121,6 +122,8 @@ def reason_not_to_send(
         return "reminders paused"
     if channel == Channel.EMAIL and not patient.email:
         return "no e-mail address"
+    if channel == Channel.SMS and not settings.SMS_BACKEND:
+        return "no text-message provider configured"
     if channel == Channel.SMS and not patient.phone:
         return "no phone number"
     return ""
@@ -132,33 +135,51 @@ class Claim:
     message: OutgoingMessage
 
 
+class LostClaim(Exception):
+    """Another worker took the reminder over after this one's lease ran out."""
+
+
 def send_reminder(
     reminder_id: int,
     now: datetime | None = None,
     *,
     transport: Transport | None = None,
 ) -> str:
-    """Send one reminder if it is due and nobody else holds it; return its status."""
+    """Send one reminder if it is due and nobody else holds it; return its status.
+
+    The claim is the attempt number: a worker that stalled past its lease finds another
+    attempt under way and stops before the hand-over, changing nothing.
+    """
     now = now or timezone.now()
     claim = claim_reminder(reminder_id, now)
     if not isinstance(claim, Claim):
         return claim
     reminder = claim.reminder
+    attempt = reminder.attempts
     channel = Channel(reminder.channel)
     transport = transport or (email_transport() if channel == Channel.EMAIL else sms_transport())
     try:
-        transport.send(claim.message, handing_over=lambda: hand_over(reminder.pk))
+        transport.send(claim.message, handing_over=lambda: hand_over(reminder.pk, attempt))
+    except LostClaim:
+        log.warning("reminder %s: lease lost to another worker; not sent here", reminder.pk)
+        return current_status(reminder.pk)
     except NotDelivered as error:
-        return not_delivered(reminder.pk, error, now)
+        return not_delivered(reminder.pk, attempt, error, now)
     except Exception as error:
         # Once handed over, an unclear failure may hide a delivered message.
-        handed = Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.HANDED_OVER).exists()
+        handed = Reminder.objects.filter(
+            pk=reminder.pk, status=ReminderStatus.HANDED_OVER, attempts=attempt
+        ).exists()
         if not handed:
-            return not_delivered(reminder.pk, NotDelivered(type(error).__name__), now)
+            return not_delivered(reminder.pk, attempt, NotDelivered(type(error).__name__), now)
         return settle(
-            reminder.pk, ReminderStatus.UNKNOWN, Outcome.UNKNOWN, type(error).__name__, now
+            reminder.pk, attempt, ReminderStatus.UNKNOWN, Outcome.UNKNOWN, type(error).__name__, now
         )
-    return settle(reminder.pk, ReminderStatus.SENT, Outcome.SENT, "", now, sent=True)
+    return settle(reminder.pk, attempt, ReminderStatus.SENT, Outcome.SENT, "", now, sent=True)
+
+
+def current_status(reminder_id: int) -> str:
+    return str(Reminder.objects.values_list("status", flat=True).get(pk=reminder_id))
 
 
 def claim_reminder(reminder_id: int, now: datetime) -> Claim | str:
@@ -185,10 +206,20 @@ def claim_reminder(reminder_id: int, now: datetime) -> Claim | str:
         elif status != ReminderStatus.PENDING or reminder.send_after > now:
             return str(status)
         scheduled = reminder.scheduled
+        skip = ""
         if scheduled.answered_by_id is not None or scheduled.expires_at <= now:
+            skip = "check-in no longer open"
+        else:
+            # Preferences may have changed since it was queued (an opt-out, a pause).
+            patient = reminder.patient
+            skip = reason_not_to_send(
+                patient, preference_of(patient), Channel(reminder.channel), now
+            )
+        if skip:
             reminder.status = ReminderStatus.SKIPPED
-            reminder.save(update_fields=["status"])
-            log_attempt(reminder, Outcome.SKIPPED, "check-in no longer open", now)
+            reminder.lease_until = None
+            reminder.save(update_fields=["status", "lease_until"])
+            log_attempt(reminder, Outcome.SKIPPED, skip, now)
             return reminder.status
         reminder.status = ReminderStatus.SENDING
         reminder.lease_until = now + LEASE
@@ -231,16 +262,21 @@ def compose(
     return OutgoingMessage(to=patient.email, subject=subject, body=body)
 
 
-def hand_over(reminder_id: int) -> None:
-    """Mark the point of no return, committed before the transport goes past it."""
-    Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.SENDING).update(
-        status=ReminderStatus.HANDED_OVER
-    )
+def hand_over(reminder_id: int, attempt: int) -> None:
+    """Mark the point of no return, committed before the transport goes past it; raise
+    LostClaim (and so stop the transport) if this attempt no longer holds the reminder."""
+    updated = Reminder.objects.filter(
+        pk=reminder_id, status=ReminderStatus.SENDING, attempts=attempt
+    ).update(status=ReminderStatus.HANDED_OVER)
+    if not updated:
+        raise LostClaim
 
 
-def not_delivered(reminder_id: int, error: NotDelivered, now: datetime) -> str:
+def not_delivered(reminder_id: int, attempt: int, error: NotDelivered, now: datetime) -> str:
     with transaction.atomic():
         reminder = Reminder.objects.select_for_update().get(pk=reminder_id)
+        if reminder.attempts != attempt:
+            return reminder.status  # another worker's attempt: not this one's to settle
         if error.permanent or reminder.attempts >= MAX_ATTEMPTS:
             return settle_locked(reminder, ReminderStatus.FAILED, Outcome.FAILED, error.detail, now)
         reminder.status = ReminderStatus.PENDING
@@ -253,6 +289,7 @@ def not_delivered(reminder_id: int, error: NotDelivered, now: datetime) -> str:
 
 def settle(
     reminder_id: int,
+    attempt: int,
     status: ReminderStatus,
     outcome: Outcome,
     detail: str,
@@ -262,6 +299,8 @@ def settle(
 ) -> str:
     with transaction.atomic():
         reminder = Reminder.objects.select_for_update().get(pk=reminder_id)
+        if reminder.attempts != attempt:
+            return reminder.status  # another worker's attempt: not this one's to settle
         return settle_locked(reminder, status, outcome, detail, now, sent=sent)
 
 
