@@ -17,7 +17,8 @@ Variables (all optional for the local demo):
     LASTING_RISK_SWEEP_MINUTES minutes between the engine's sweeps of every patient (default 60)
     LASTING_QUIET_AFTER_DAYS   days without a check-in before the call list shows a patient (10)
     LASTING_SITE_URL           public base URL used in check-in links (default http://127.0.0.1:8000)
-    LASTING_SMTP_URL           smtp://user:password@host:port for e-mail (default: print to console)
+    LASTING_SMTP_URL           smtp://user:password@host:port (STARTTLS), smtps://, or
+                               smtp+plain:// for a local relay (default: print to console)
     LASTING_MAIL_DIR           without SMTP: save e-mails as files here (the demo: var/mail)
     LASTING_FROM_EMAIL         sender address of Lasting's e-mails
 """
@@ -295,9 +296,14 @@ RISK_SWEEP_MINUTES = env_int("LASTING_RISK_SWEEP_MINUTES", 60, minimum=1)
 
 
 def email_settings(url: str, mail_dir: str = "") -> dict[str, object]:
-    """Turn LASTING_SMTP_URL (smtp:// or smtps://user:password@host:port) into settings.
+    """Turn LASTING_SMTP_URL into settings.
 
-    Without one, e-mails are saved as files in LASTING_MAIL_DIR if it is set (the demo
+    smtp://user:password@host:port   STARTTLS, required (port 587 by default)
+    smtps://user:password@host:port  TLS from the start (port 465 by default)
+    smtp+plain://host:port           no TLS: only for a relay on this host or a trusted
+                                     network (sign-in links and passwords cross it in clear)
+
+    Without a URL, e-mails are saved as files in LASTING_MAIL_DIR if it is set (the demo
     does this), else printed on the console.
     """
     if not url and mail_dir:
@@ -308,17 +314,20 @@ def email_settings(url: str, mail_dir: str = "") -> dict[str, object]:
     if not url:
         return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
     parts = urlsplit(url)
-    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+    ports = {"smtp": 587, "smtps": 465, "smtp+plain": 25}
+    if parts.scheme not in ports or not parts.hostname:
         raise ImproperlyConfigured(
-            f"LASTING_SMTP_URL must look like smtp://user:password@host:port, got {parts.scheme!r}"
+            "LASTING_SMTP_URL must look like smtp://user:password@host:port (or smtps://, "
+            f"or smtp+plain:// for a local relay), got {parts.scheme!r}"
         )
     return {
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "EMAIL_HOST": parts.hostname,
-        "EMAIL_PORT": parts.port or (465 if parts.scheme == "smtps" else 25),
+        "EMAIL_PORT": parts.port or ports[parts.scheme],
         "EMAIL_HOST_USER": unquote(parts.username or ""),
         "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
         "EMAIL_USE_SSL": parts.scheme == "smtps",
+        "EMAIL_USE_TLS": parts.scheme == "smtp",
         "EMAIL_TIMEOUT": 20,
     }
 
@@ -333,6 +342,7 @@ EMAIL_PORT = int(str(_email.get("EMAIL_PORT", 25)))
 EMAIL_HOST_USER = str(_email.get("EMAIL_HOST_USER", ""))
 EMAIL_HOST_PASSWORD = str(_email.get("EMAIL_HOST_PASSWORD", ""))
 EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL", False))
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS", False))
 EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = os.environ.get("LASTING_FROM_EMAIL", "Lasting <lasting@localhost>")
 

@@ -30,7 +30,7 @@ def environment(var_dir: Path, port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LASTING_")}
     env |= {
         "LASTING_VAR_DIR": str(var_dir),
-        "LASTING_SMTP_URL": f"smtp://127.0.0.1:{port}",
+        "LASTING_SMTP_URL": f"smtp+plain://127.0.0.1:{port}",
         "LASTING_SECRET_KEY": "kill-test-" + "k" * 40,
         "PYTHONPATH": str(ROOT),
     }

@@ -416,3 +416,13 @@ def test_a_worker_that_lost_its_lease_does_not_send_again(paul):
     assert len(mail.outbox) == 1  # the other worker's, once
     reminder = Reminder.objects.get()
     assert (reminder.status, reminder.attempts) == ("sent", 2)
+
+
+def test_a_server_without_tls_gets_nothing_when_smtp_promises_tls(paul, settings):
+    """smtp:// means STARTTLS; a server (or an attacker) that offers none gets no message."""
+    open_checkin(paul)
+    with smtp_server() as mailbox:
+        settings.EMAIL_USE_TLS = True
+        assert queue_and_send() == ["failed"]
+    assert mailbox.messages == []
+    assert DeliveryAttempt.objects.get().detail == "the mail server offers no TLS"

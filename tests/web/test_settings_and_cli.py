@@ -8,7 +8,7 @@ import sys
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from lasting.settings import database_from_url, env_bool
+from lasting.settings import database_from_url, email_settings, env_bool
 
 
 def test_a_sqlite_url_gives_wal_durable_immediate_transactions():
@@ -78,3 +78,34 @@ def test_bad_cli_arguments_get_a_clear_message_and_exit_2(args, message):
     result = run_cli(*args)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "port", "starttls", "implicit_tls"),
+    [
+        ("smtp://mailer:s%40cret@mail.example.org", 587, True, False),
+        ("smtps://mailer:secret@mail.example.org", 465, False, True),
+        ("smtp+plain://127.0.0.1:2525", 2525, False, False),
+    ],
+)
+def test_smtp_urls_say_how_e_mail_is_protected(url, port, starttls, implicit_tls):
+    config = email_settings(url)
+    assert config["EMAIL_PORT"] == port
+    assert config["EMAIL_USE_TLS"] is starttls
+    assert config["EMAIL_USE_SSL"] is implicit_tls
+
+
+def test_an_smtp_url_keeps_its_user_and_password():
+    config = email_settings("smtp://mailer:s%40cret@mail.example.org")
+    assert (config["EMAIL_HOST_USER"], config["EMAIL_HOST_PASSWORD"]) == ("mailer", "s@cret")
+
+
+def test_a_bad_smtp_url_is_named():
+    with pytest.raises(ImproperlyConfigured, match="smtp\\+plain:// for a local relay"):
+        email_settings("http://mail.example.org")
+
+
+def test_without_smtp_the_demo_saves_e_mails_as_files(tmp_path):
+    config = email_settings("", str(tmp_path))
+    assert config["EMAIL_BACKEND"].endswith("filebased.EmailBackend")
+    assert config["EMAIL_FILE_PATH"] == str(tmp_path)

@@ -102,6 +102,10 @@ class SmtpTransport:
         if connection.has_extn("starttls"):
             connection.starttls(context=ssl.create_default_context())
             connection.ehlo()
+        elif settings.EMAIL_USE_TLS:
+            # smtp:// promises TLS: never fall back to clear text (a stripped STARTTLS).
+            connection.close()
+            raise NotDelivered("the mail server offers no TLS", permanent=True)
         return connection
 
 
