@@ -426,3 +426,18 @@ def test_a_server_without_tls_gets_nothing_when_smtp_promises_tls(paul, settings
         assert queue_and_send() == ["failed"]
     assert mailbox.messages == []
     assert DeliveryAttempt.objects.get().detail == "the mail server offers no TLS"
+
+
+def test_the_reminder_names_the_organisations_own_crisis_line(clinic):
+    clinic.crisis_line_phone = "024"
+    clinic.save(update_fields=["crisis_line_phone"])
+    madrid = ZoneInfo("Europe/Madrid")
+    sofia = make_patient(
+        clinic, time_zone="Europe/Madrid", preferred_language="es", email="sofia@example.org"
+    )
+    open_checkin(sofia, opens_at=local("2026-03-10T08:00", madrid))
+    queue_and_send(local("2026-03-10T10:00", madrid))
+    body = mail.outbox[0].body
+    assert "llame al 024" in body
+    assert "911" not in body
+    assert "988" not in body

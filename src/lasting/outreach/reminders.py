@@ -187,7 +187,7 @@ def claim_reminder(reminder_id: int, now: datetime) -> Claim | str:
     with transaction.atomic():
         reminder = (
             Reminder.objects.select_for_update()
-            .select_related("scheduled", "patient")
+            .select_related("scheduled", "scheduled__organization", "patient")
             .filter(pk=reminder_id)
             .first()
         )
@@ -252,14 +252,27 @@ def compose(
                 _("Your check-in is ready. It takes a few minutes."),
                 url,
                 _("The link works until %(until)s and can be used once.") % {"until": until},
-                _(
-                    "If you need help now, call or text 988, any time. "
-                    "If you are in immediate danger, call 911."
-                ),
+                crisis_sentence(scheduled.organization.crisis_line_phone),
                 _("To stop or pause these reminders, tell your care team."),
             ]
         )
     return OutgoingMessage(to=patient.email, subject=subject, body=body)
+
+
+DEFAULT_CRISIS_PHONE = "988"
+
+
+def crisis_sentence(phone: str) -> str:
+    """Where to get help now: the organisation's crisis line (988 unless it set another)."""
+    if not phone or phone == DEFAULT_CRISIS_PHONE:
+        return _(
+            "If you need help now, call or text 988, any time. "
+            "If you are in immediate danger, call 911."
+        )
+    return _(
+        "If you need help now, call %(phone)s, any time. "
+        "If you are in immediate danger, call your local emergency number."
+    ) % {"phone": phone}
 
 
 def hand_over(reminder_id: int, attempt: int) -> None:
