@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
+from django.test import override_settings
 
 from lasting.checkins.models import CheckInLink, ScheduledCheckIn
 from lasting.outreach.channels import NotDelivered, OutgoingMessage
@@ -418,11 +419,10 @@ def test_a_worker_that_lost_its_lease_does_not_send_again(paul):
     assert (reminder.status, reminder.attempts) == ("sent", 2)
 
 
-def test_a_server_without_tls_gets_nothing_when_smtp_promises_tls(paul, settings):
+def test_a_server_without_tls_gets_nothing_when_smtp_promises_tls(paul):
     """smtp:// means STARTTLS; a server (or an attacker) that offers none gets no message."""
     open_checkin(paul)
-    with smtp_server() as mailbox:
-        settings.EMAIL_USE_TLS = True
+    with smtp_server() as mailbox, override_settings(EMAIL_USE_TLS=True):
         assert queue_and_send() == ["failed"]
     assert mailbox.messages == []
     assert DeliveryAttempt.objects.get().detail == "the mail server offers no TLS"
