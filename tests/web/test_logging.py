@@ -48,3 +48,30 @@ def test_exception_messages_are_withheld_but_the_frames_kept():
     assert "test_logging.py" in text
     assert "Moreno" not in text
     assert "CW-10042" not in text
+
+
+def test_dict_and_bytes_arguments_are_redacted_too():
+    record = logging.LogRecord(
+        "lasting", logging.INFO, __file__, 1, "%(path)s", ({"path": "/c/tok.en/"},), None
+    )
+    assert format_through_filter(record) == "/c/<redacted>/"
+    record = logging.LogRecord(
+        "lasting", logging.INFO, __file__, 1, "%s", (b"/me/sign-in/tok.en/",), None
+    )
+    assert format_through_filter(record) == "/me/sign-in/<redacted>/"
+
+
+def test_every_handler_of_djangos_loggers_redacts():
+    """Django's default handlers (debug console, admin e-mails, the dev server's) are
+    replaced by the one redacting handler, so no log path skips the redaction."""
+    for name in ("django", "django.request", "django.server", "django.security"):
+        logger = logging.getLogger(name)
+        while logger is not None:
+            for handler in logger.handlers:
+                if type(handler).__module__.startswith("_pytest"):
+                    continue  # the test runner's own capture
+                assert any(isinstance(f, RedactingFilter) for f in handler.filters), (
+                    logger.name,
+                    handler,
+                )
+            logger = logger.parent if logger.propagate else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
+from collections.abc import Mapping
 
 TOKEN_PATH = re.compile(r"/(c|me/sign-in)/(?!sent/)[^/\s\"']+/?")
 
@@ -20,14 +21,20 @@ def redact_text(text: str) -> str:
     return TOKEN_PATH.sub(r"/\1/<redacted>/", text)
 
 
+def redact_value(value: object) -> object:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return redact_text(value) if isinstance(value, str) else value
+
+
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
             record.msg = redact_text(record.msg)
         if isinstance(record.args, tuple):
-            record.args = tuple(
-                redact_text(arg) if isinstance(arg, str) else arg for arg in record.args
-            )
+            record.args = tuple(redact_value(arg) for arg in record.args)
+        elif isinstance(record.args, Mapping):
+            record.args = {key: redact_value(value) for key, value in record.args.items()}
         if record.exc_info and record.exc_info[0] is not None:
             kind, _, trace = record.exc_info
             frames = "".join(traceback.format_tb(trace))
