@@ -340,6 +340,23 @@ def test_withdrawing_access_ends_an_open_session(world, mailoutbox):
     assert client.get("/me/").status_code == 302
 
 
+def test_a_changed_email_address_ends_an_open_session(world, mailoutbox):
+    """The link proved control of the old address only (it may now be someone else's)."""
+    client = signed_in_client(PAUL_EMAIL)
+    assert client.get("/me/").status_code == 200
+    Patient.objects.filter(pk=world.paul.pk).update(email="paul.new@example.org")
+    response = client.get("/me/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/me/sign-in/")
+    assert AuditEvent.objects.filter(action=Action.LOGOUT, patient_id=world.paul.pk).exists()
+
+
+def test_the_same_address_in_other_letter_case_keeps_the_session(world, mailoutbox):
+    client = signed_in_client(PAUL_EMAIL)
+    Patient.objects.filter(pk=world.paul.pk).update(email=PAUL_EMAIL.upper())
+    assert client.get("/me/").status_code == 200
+
+
 def walk(patterns, prefix=""):
     for pattern in patterns:
         if isinstance(pattern, URLResolver):

@@ -18,13 +18,22 @@ from django.middleware.csrf import rotate_token
 from lasting.audit.models import Action
 from lasting.audit.services import record_event
 from lasting.patients.models import Patient
-from lasting.portal.services import patient_actor
+from lasting.portal.services import email_digest, patient_actor
 
 SESSION_PATIENT = "portal_patient_id"
 SESSION_ORGANIZATION = "portal_organization_id"
 SESSION_SIGNED_IN_AT = "portal_signed_in_at"
 SESSION_LAST_SEEN = "portal_last_seen"
-SESSION_KEYS = (SESSION_PATIENT, SESSION_ORGANIZATION, SESSION_SIGNED_IN_AT, SESSION_LAST_SEEN)
+# The keyed hash of the address the sign-in link went to: a changed address ends the
+# session (the link proved control of the old one only).
+SESSION_EMAIL = "portal_email_digest"
+SESSION_KEYS = (
+    SESSION_PATIENT,
+    SESSION_ORGANIZATION,
+    SESSION_SIGNED_IN_AT,
+    SESSION_LAST_SEEN,
+    SESSION_EMAIL,
+)
 IDLE_SECONDS = 30 * 60
 # Saving the session is a database write; a minute's resolution on a 30-minute limit
 # spares it on most requests.
@@ -50,6 +59,7 @@ def start_patient_session(request: HttpRequest, patient: Patient) -> None:
     request.session[SESSION_ORGANIZATION] = patient.organization_id
     request.session[SESSION_SIGNED_IN_AT] = now
     request.session[SESSION_LAST_SEEN] = now
+    request.session[SESSION_EMAIL] = email_digest(patient.email)
 
 
 def end_patient_session(request: HttpRequest) -> None:
@@ -83,7 +93,11 @@ def find_session_patient(request: HttpRequest) -> PatientSession:
     )
     idle = now - last_seen > IDLE_SECONDS
     too_old = now - signed_in_at > settings.SESSION_COOKIE_AGE
-    if patient is None or idle or too_old:
+    # The address changed since the link was sent (it proved control of the old one only).
+    moved = patient is not None and request.session.get(SESSION_EMAIL) != email_digest(
+        patient.email
+    )
+    if patient is None or idle or too_old or moved:
         if patient is not None:
             record_event(
                 patient_actor(
