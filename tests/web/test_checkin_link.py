@@ -218,3 +218,25 @@ def test_submission_is_audited_without_clinical_values(paul):
         "previous_hash",
         "hash",
     }
+
+
+def test_the_same_report_replayed_on_a_used_link_opens_one_alert_not_many(paul):
+    """Ten copies of an item-9 report on a used link: one alert, still crisis help each time."""
+    path = link_path(paul)
+    Client().post(path, form_body("k-first", total=5))
+    for attempt in range(10):
+        response = Client().post(path, form_body(f"k-replay-{attempt}", total=19, item9=3))
+        assert b'id="crisis-now"' in response.content
+    assert Alert.objects.filter(patient=paul).count() == 1
+
+
+def test_a_more_urgent_report_opens_a_new_alert_and_one_after_acknowledgement_too(paul):
+    path = link_path(paul)
+    Client().post(path, form_body("k-first", total=5))
+    Client().post(path, form_body("k-high", total=12, item9=1))
+    Client().post(path, form_body("k-urgent", total=19, item9=2))
+    priorities = sorted(Alert.objects.filter(patient=paul).values_list("priority", flat=True))
+    assert priorities == [Priority.HIGH, Priority.URGENT]
+    Alert.objects.filter(patient=paul).update(status=AlertStatus.ACKNOWLEDGED)
+    Client().post(path, form_body("k-again", total=19, item9=2))
+    assert Alert.objects.filter(patient=paul, status=AlertStatus.OPEN).count() == 1

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from lasting.accounts import rules
 from lasting.accounts.models import Membership, Role, User
-from lasting.alerts.models import Alert, AlertKind, AlertStatus, Priority
+from lasting.alerts.models import PRIORITY_RANK, Alert, AlertKind, AlertStatus, Priority
 from lasting.audit.models import Action, Outcome
 from lasting.audit.services import Actor, record_about, record_event
 from lasting.checkins.models import CheckIn, CheckInLink, Instrument, Source
@@ -110,6 +110,24 @@ def open_alert_for_unstored_answer(patient: Patient, item9: int, situation: str)
     the safety signal never goes missing.
     """
     priority, reason = safety_priority(item9)
+    # The same report sent again (a retried or replayed form) while the first alert for an
+    # unstored answer is still unacknowledged, at the same or a higher priority, adds
+    # nothing the care team has not been told: it must not bury the caseload in copies.
+    as_pressing = [p for p, rank in PRIORITY_RANK.items() if rank <= PRIORITY_RANK[priority]]
+    waiting = (
+        Alert.objects.select_for_update()
+        .filter(
+            patient=patient,
+            kind=AlertKind.SAFETY,
+            status=AlertStatus.OPEN,
+            response_id=None,
+            priority__in=as_pressing,
+        )
+        .order_by("-opened_at")
+        .first()
+    )
+    if waiting is not None:
+        return waiting
     alert = create_safety_alert(
         patient,
         priority,
