@@ -120,7 +120,7 @@ def open_alert_for_unstored_answer(patient: Patient, item9: int, situation: str)
             patient=patient,
             kind=AlertKind.SAFETY,
             status=AlertStatus.OPEN,
-            response_id=None,
+            response__isnull=True,
             priority__in=as_pressing,
         )
         .order_by("-opened_at")
