@@ -14,6 +14,7 @@ Variables (all optional for the local demo):
     LASTING_REDIS_URL          Redis for the rq backend (default redis://127.0.0.1:6379/0)
     LASTING_SMS_BACKEND        text-message reminders: unset (not sent) or "console" (printed)
     LASTING_TRUST_REQUEST_ID   "1" behind a proxy that sets X-Request-ID
+    LASTING_TRUST_FORWARDED_FOR "1" behind one reverse proxy that appends X-Forwarded-For
     LASTING_RISK_SWEEP_MINUTES minutes between the engine's sweeps of every patient (default 60)
     LASTING_QUIET_AFTER_DAYS   days without a check-in before the call list shows a patient (10)
     LASTING_SITE_URL           public base URL used in check-in links (default http://127.0.0.1:8000)
@@ -134,6 +135,7 @@ SECRET_KEY = read_secret_key()
 ALLOWED_HOSTS = env_list("LASTING_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 SITE_URL = os.environ.get("LASTING_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 TRUST_REQUEST_ID = env_bool("LASTING_TRUST_REQUEST_ID", False)
+TRUST_FORWARDED_FOR = env_bool("LASTING_TRUST_FORWARDED_FOR", False)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -161,6 +163,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "lasting.audit.middleware.ForwardedForMiddleware",
     "lasting.audit.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

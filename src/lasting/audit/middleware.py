@@ -1,7 +1,9 @@
-"""Request ids for the audit trail, and no caching of pages that may hold patient data."""
+"""Client addresses and request ids for the audit trail, and no caching of pages that may
+hold patient data."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import uuid
 from collections.abc import Callable
@@ -10,6 +12,32 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class ForwardedForMiddleware:
+    """Behind a trusted reverse proxy (LASTING_TRUST_FORWARDED_FOR=1), take the client's
+    address from the last X-Forwarded-For entry, the one that proxy appended; otherwise
+    every patient and clinician would share the proxy's address in the audit trail and
+    the sign-in throttles. Entries a client sent itself come earlier and are ignored."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.TRUST_FORWARDED_FOR:
+            forwarded = request.headers.get("X-Forwarded-For", "")
+            last = forwarded.rsplit(",", 1)[-1].strip()
+            if last and is_ip_address(last):
+                request.META["REMOTE_ADDR"] = last
+        return self.get_response(request)
+
+
+def is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 class RequestIdMiddleware:
