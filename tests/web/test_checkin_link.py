@@ -240,3 +240,12 @@ def test_a_more_urgent_report_opens_a_new_alert_and_one_after_acknowledgement_to
     Alert.objects.filter(patient=paul).update(status=AlertStatus.ACKNOWLEDGED)
     Client().post(path, form_body("k-again", total=19, item9=2))
     assert Alert.objects.filter(patient=paul, status=AlertStatus.OPEN).count() == 1
+
+
+def test_opening_the_form_is_an_audited_read(paul):
+    path = link_path(paul)
+    before = AuditEvent.objects.filter(patient_id=paul.pk, action="read").count()
+    Client().get(path)
+    reads = AuditEvent.objects.filter(patient_id=paul.pk, action="read")
+    assert reads.count() == before + 1
+    assert reads.order_by("-pk").first().username.startswith("patient-link:")

@@ -292,3 +292,21 @@ def test_an_ended_course_withdraws_future_checkins_but_keeps_the_past(clinic):
     plan_organization(clinic.pk, now=local("2026-03-10T12:00"))
     # The open one (it may have been reminded, and can still be answered) stays.
     assert [key for key, _, _ in planned(paul)] == ["maintenance:2026-03-09"]
+
+
+def test_an_induction_session_moved_within_its_day_moves_its_checkin(clinic):
+    ines = make_patient(clinic, time_zone="America/New_York")
+    ines.courses.update(phase=Phase.INDUCTION)
+    appointment = Appointment.objects.create(
+        organization=clinic,
+        patient=ines,
+        kind=SessionKind.INDUCTION,
+        starts_at=local("2026-03-14T10:00"),
+    )
+    plan_organization(clinic.pk, now=local("2026-03-10T09:00"))
+    appointment.starts_at = local("2026-03-14T15:00")
+    appointment.save(update_fields=["starts_at"])
+    plan_organization(clinic.pk, now=local("2026-03-10T10:00"))
+    row = ScheduledCheckIn.objects.get(patient=ines)
+    assert row.key == "pre_session:2026-03-14"
+    assert row.expires_at == local("2026-03-14T15:00")

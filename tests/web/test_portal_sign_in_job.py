@@ -66,3 +66,11 @@ def test_the_queue_holds_the_request_id_not_the_token(world):
     row = SignInRequest.objects.get()
     task = DBTaskResult.objects.get(task_path="lasting.portal.tasks.send_sign_in_email_task")
     assert task.args_kwargs == {"args": [row.pk], "kwargs": {}}
+
+
+def test_a_link_the_queue_delivered_too_late_is_not_sent(world):
+    Client().post("/me/sign-in/", {"email": PAUL_EMAIL})
+    row = SignInRequest.objects.get()
+    SignInRequest.objects.filter(pk=row.pk).update(expires_at=row.requested_at)
+    assert email_sign_in_link(row.pk) is False
+    assert mail.outbox == []

@@ -441,3 +441,16 @@ def test_the_reminder_names_the_organisations_own_crisis_line(clinic):
     assert "llame al 024" in body
     assert "911" not in body
     assert "988" not in body
+
+
+def test_a_reminder_whose_workers_keep_dying_gives_up(paul):
+    open_checkin(paul)
+    reminder_id = queue_reminders(NOON)[0]
+    now = NOON
+    for _ in range(MAX_ATTEMPTS):
+        with pytest.raises(Killed):
+            send_reminder(reminder_id, now, transport=KilledTransport(after_hand_over=False))
+        now += LEASE
+    assert send_reminder(reminder_id, now) == "failed"
+    assert mail.outbox == []
+    assert DeliveryAttempt.objects.last().detail == "workers kept stopping while sending"

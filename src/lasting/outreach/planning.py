@@ -86,14 +86,14 @@ def plan_organization(organization_id: int, now: datetime | None = None) -> int:
             plans[patient.pk] = plan_patient(patient, facts[patient.pk], now)
         except Exception:  # one patient's bad data must not stop the others
             log.exception("patient %s: planning check-ins failed", patient.pk)
+    moved = withdraw(plans, now)
     new = [
         new_row(patient, item)
         for patient in patients
         for item in plans.get(patient.pk, ())
-        if item.key not in facts[patient.pk].known_keys
+        if item.key not in facts[patient.pk].known_keys or (patient.pk, item.key) in moved
     ]
     ScheduledCheckIn.objects.bulk_create(new, ignore_conflicts=True)
-    withdraw(plans, now)
     return len(new)
 
 
@@ -149,22 +149,30 @@ def new_row(patient: Patient, item: DueCheckIn) -> ScheduledCheckIn:
     )
 
 
-def withdraw(plans: dict[int, tuple[DueCheckIn, ...]], now: datetime) -> int:
+def withdraw(plans: dict[int, tuple[DueCheckIn, ...]], now: datetime) -> set[tuple[int, str]]:
     """Remove planned check-ins the schedule no longer asks for (an appointment cancelled,
-    a course ended, a calmer cadence), as long as they have not opened or been reminded.
-    Patients whose planning failed keep theirs."""
-    wanted = {pk: {item.key for item in due} for pk, due in plans.items()}
+    a course ended, a calmer cadence) or asks for at another time (a session moved within
+    its day), as long as they have not opened or been reminded; return the (patient, key)
+    pairs removed. Patients whose planning failed keep theirs."""
+    wanted = {
+        pk: {item.key: (item.opens_at, item.expires_at) for item in due}
+        for pk, due in plans.items()
+    }
     candidates = (
         ScheduledCheckIn.objects.filter(
             patient_id__in=list(plans), opens_at__gt=now, answered_by=None
         )
         .filter(reminders__isnull=True)
-        .values_list("pk", "patient_id", "key")
+        .values_list("pk", "patient_id", "key", "opens_at", "expires_at")
     )
-    obsolete = [pk for pk, patient_id, key in candidates if key not in wanted[patient_id]]
+    obsolete = {
+        pk: (patient_id, key)
+        for pk, patient_id, key, opens_at, expires_at in candidates
+        if wanted[patient_id].get(key) != (opens_at, expires_at)
+    }
     if obsolete:
-        ScheduledCheckIn.objects.filter(pk__in=obsolete, reminders__isnull=True).delete()
-    return len(obsolete)
+        ScheduledCheckIn.objects.filter(pk__in=list(obsolete), reminders__isnull=True).delete()
+    return set(obsolete.values())
 
 
 def read_facts(patients: list[Patient], now: datetime) -> dict[int, Facts]:

@@ -202,6 +202,12 @@ def claim_reminder(reminder_id: int, now: datetime) -> Claim | str:
             log_attempt(reminder, Outcome.UNKNOWN, "the worker stopped after handing over", now)
             return reminder.status
         if status == ReminderStatus.SENDING and not leased:
+            if reminder.attempts >= MAX_ATTEMPTS:
+                reminder.status = ReminderStatus.FAILED
+                reminder.lease_until = None
+                reminder.save(update_fields=["status", "lease_until"])
+                log_attempt(reminder, Outcome.FAILED, "workers kept stopping while sending", now)
+                return reminder.status
             log_attempt(reminder, Outcome.RETRY, "the worker stopped before handing over", now)
         elif status != ReminderStatus.PENDING or reminder.send_after > now:
             return str(status)

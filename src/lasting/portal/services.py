@@ -162,6 +162,8 @@ def email_sign_in_link(request_id: int) -> bool:
         )
         if row is None or row.patient is None:
             return False
+        if row.expires_at is not None and row.expires_at <= timezone.now():
+            return False  # the queue was too slow: a dead link helps nobody; they ask again
         row.emailed_at = timezone.now()
         row.save(update_fields=["emailed_at"])
         anonymous = Actor(None, SIGN_IN_USERNAME, None, row.requested_from, "")

@@ -142,6 +142,14 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
     context: dict[str, object] = {"organization": link.organization, "patient": patient}
     with translation.override(language):
         if not is_post:
+            # The form greets the patient by name: a read of their data by the link's holder.
+            record_event(
+                link_actor(request, link),
+                Action.READ,
+                patient_id=patient.pk,
+                organization_id=patient.organization_id,
+                obj=link,
+            )
             form = PatientCheckInForm(
                 instruments=link.instruments,
                 language=language,
