@@ -506,3 +506,15 @@ def test_the_sent_page_names_no_patient_and_nothing_of_theirs(world, mailoutbox)
     page = sent_page(Client(), PAUL_EMAIL)
     assert b"Paul" not in page
     assert b"Booster" not in page
+
+
+def test_signing_in_as_another_patient_logs_the_first_one_out(world, mailoutbox):
+    client = signed_in_client(PAUL_EMAIL)
+    path = request_link(Client(), PIA_EMAIL)  # Pia's link, opened in Paul's browser
+    assert path
+    assert client.post(path).status_code == 302
+    logout = AuditEvent.objects.get(action=Action.LOGOUT, patient_id=world.paul.pk)
+    assert logout.organization_id == world.paul.organization_id
+    page = client.get("/me/").content.decode()
+    assert "Pia" in page
+    assert "Paulsen" not in page

@@ -52,6 +52,20 @@ def start_patient_session(request: HttpRequest, patient: Patient) -> None:
     """Sign the patient in on a fresh session key (no staff sign-in carried over)."""
     if request.user.is_authenticated:
         logout(request)
+    previous = request.session.get(SESSION_PATIENT)
+    if previous is not None and previous != patient.pk:
+        # Another patient was signed in on this browser: their session ends here.
+        record_event(
+            patient_actor(
+                patient,
+                address=request.META.get("REMOTE_ADDR"),
+                request_id=getattr(request, "request_id", ""),
+            ),
+            Action.LOGOUT,
+            patient_id=int(previous),
+            organization_id=request.session.get(SESSION_ORGANIZATION),
+        )
+        drop_patient_keys(request)
     request.session.cycle_key()
     rotate_token(request)
     now = time.time()
