@@ -196,18 +196,22 @@ def claim_reminder(reminder_id: int, now: datetime) -> Claim | str:
         status = ReminderStatus(reminder.status)
         leased = reminder.lease_until is not None and reminder.lease_until > now
         if status == ReminderStatus.HANDED_OVER and not leased:
-            reminder.status = ReminderStatus.UNKNOWN
-            reminder.lease_until = None
-            reminder.save(update_fields=["status", "lease_until"])
-            log_attempt(reminder, Outcome.UNKNOWN, "the worker stopped after handing over", now)
-            return reminder.status
+            return settle_locked(
+                reminder,
+                ReminderStatus.UNKNOWN,
+                Outcome.UNKNOWN,
+                "the worker stopped after handing over",
+                now,
+            )
         if status == ReminderStatus.SENDING and not leased:
             if reminder.attempts >= MAX_ATTEMPTS:
-                reminder.status = ReminderStatus.FAILED
-                reminder.lease_until = None
-                reminder.save(update_fields=["status", "lease_until"])
-                log_attempt(reminder, Outcome.FAILED, "workers kept stopping while sending", now)
-                return reminder.status
+                return settle_locked(
+                    reminder,
+                    ReminderStatus.FAILED,
+                    Outcome.FAILED,
+                    "workers kept stopping while sending",
+                    now,
+                )
             log_attempt(reminder, Outcome.RETRY, "the worker stopped before handing over", now)
         elif status != ReminderStatus.PENDING or reminder.send_after > now:
             return str(status)
@@ -222,11 +226,7 @@ def claim_reminder(reminder_id: int, now: datetime) -> Claim | str:
                 patient, preference_of(patient), Channel(reminder.channel), now
             )
         if skip:
-            reminder.status = ReminderStatus.SKIPPED
-            reminder.lease_until = None
-            reminder.save(update_fields=["status", "lease_until"])
-            log_attempt(reminder, Outcome.SKIPPED, skip, now)
-            return reminder.status
+            return settle_locked(reminder, ReminderStatus.SKIPPED, Outcome.SKIPPED, skip, now)
         reminder.status = ReminderStatus.SENDING
         reminder.lease_until = now + LEASE
         reminder.attempts += 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +18,7 @@ from django.utils.translation import gettext
 
 from lasting.audit.models import Action, Outcome
 from lasting.audit.services import Actor, record_event
+from lasting.checkins.services import hash_token
 from lasting.patients.models import Patient
 from lasting.portal.models import SignInRequest
 
@@ -80,10 +80,6 @@ def normalise_email(raw: str) -> str:
 def email_digest(email: str) -> str:
     """A keyed hash of the address: the same for every spelling of its case."""
     return salted_hmac(EMAIL_DIGEST_SALT, normalise_email(email)).hexdigest()
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def find_throttle(digest: str, client: str | None, now: datetime) -> Throttled | None:

@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.middleware.csrf import rotate_token
 
 from lasting.audit.models import Action
-from lasting.audit.services import record_event
+from lasting.audit.services import Actor, record_event
 from lasting.patients.models import Patient
 from lasting.portal.services import email_digest, patient_actor
 
@@ -48,6 +48,15 @@ class PatientSession:
     timed_out: bool = False
 
 
+def patient_session_actor(request: HttpRequest, patient: Patient) -> Actor:
+    """The audit trail's name for the patient acting in this request."""
+    return patient_actor(
+        patient,
+        address=request.META.get("REMOTE_ADDR"),
+        request_id=getattr(request, "request_id", ""),
+    )
+
+
 def start_patient_session(request: HttpRequest, patient: Patient) -> None:
     """Sign the patient in on a fresh session key (no staff sign-in carried over)."""
     if request.user.is_authenticated:
@@ -56,11 +65,7 @@ def start_patient_session(request: HttpRequest, patient: Patient) -> None:
     if previous is not None and previous != patient.pk:
         # Another patient was signed in on this browser: their session ends here.
         record_event(
-            patient_actor(
-                patient,
-                address=request.META.get("REMOTE_ADDR"),
-                request_id=getattr(request, "request_id", ""),
-            ),
+            patient_session_actor(request, patient),
             Action.LOGOUT,
             patient_id=int(previous),
             organization_id=request.session.get(SESSION_ORGANIZATION),
@@ -114,13 +119,7 @@ def find_session_patient(request: HttpRequest) -> PatientSession:
     if patient is None or idle or too_old or moved:
         if patient is not None:
             record_event(
-                patient_actor(
-                    patient,
-                    address=request.META.get("REMOTE_ADDR"),
-                    request_id=getattr(request, "request_id", ""),
-                ),
-                Action.LOGOUT,
-                patient_id=patient.pk,
+                patient_session_actor(request, patient), Action.LOGOUT, patient_id=patient.pk
             )
         end_patient_session(request)
         return PatientSession(None, timed_out=patient is not None)

@@ -47,7 +47,12 @@ from lasting.portal.charts import phq9_spec
 from lasting.portal.forms import PatientCheckInForm, SignInForm
 from lasting.portal.queries import PatientHome, get_home_for
 from lasting.portal.services import SignInLinkError, SignInProblem
-from lasting.portal.sessions import end_patient_session, find_session_patient, start_patient_session
+from lasting.portal.sessions import (
+    end_patient_session,
+    find_session_patient,
+    patient_session_actor,
+    start_patient_session,
+)
 from lasting.portal.wording import band_words, crisis_line, describe_plan, session_words
 from lasting.vega import BUNDLE_PATH
 from lasting_core.instruments import InstrumentCode, ScoreFlag
@@ -383,14 +388,6 @@ def sign_out(request: HttpRequest) -> HttpResponse:
         )
         end_patient_session(request)
     return redirect(sign_in_url(language, signed_out="1"))
-
-
-def patient_session_actor(request: HttpRequest, patient: Patient) -> Actor:
-    return services.patient_actor(
-        patient,
-        address=request.META.get("REMOTE_ADDR"),
-        request_id=getattr(request, "request_id", ""),
-    )
 
 
 # The patient's own page ----------------------------------------------------------------
