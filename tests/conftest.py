@@ -1,11 +1,60 @@
-"""Shared test set-up: fast hashing, personas, and the check-in link helpers."""
+"""Shared test set-up: fast hashing and a wall clock that can be pinned for the whole run.
+
+`--clock 2026-12-02T00:30:00Z` (or LASTING_TEST_CLOCK) starts the run at that UTC instant,
+the clock ticking on from there, so a test that builds "today" from the wrong clock (the
+server's UTC date where the code uses the organisation's or the patient's) fails at any
+hour of the day it would fail at in CI. `.ci/run` runs the suite at each instant of
+`tests/clocks.txt`: just after and just before UTC midnight, and on both US
+daylight-saving change days.
+"""
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 from django.conf import settings
+
+CLOCK_ENV = "LASTING_TEST_CLOCK"
+_pinned: list[time_machine.travel] = []
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock",
+        metavar="INSTANT",
+        default=os.environ.get(CLOCK_ENV, ""),
+        help="start the wall clock at this UTC instant (ISO 8601, e.g. 2026-12-02T00:30:00Z)",
+    )
+
+
+def parse_instant(text: str) -> datetime:
+    """Return the aware UTC instant an ISO 8601 string names; a bare time is refused."""
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise pytest.UsageError(f"--clock {text!r} is not an ISO 8601 date and time") from error
+    if instant.tzinfo is None:
+        raise pytest.UsageError(f"--clock {text!r} has no offset: write it in UTC, with Z")
+    return instant.astimezone(UTC)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # Argon2 costs ~0.1 s a hash; tests check behaviour, not hashing strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if text := config.getoption("--clock"):
+        traveller = time_machine.travel(parse_instant(text), tick=True)
+        traveller.start()
+        _pinned.append(traveller)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    while _pinned:
+        _pinned.pop().stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    text = config.getoption("--clock")
+    return f"wall clock pinned: starts at {parse_instant(text):%Y-%m-%dT%H:%M:%SZ}" if text else ""
