@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lock lint typecheck check clean
+.PHONY: demo test test-clocks install lock lint typecheck check clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ demo: $(STAMP)
 ## Set everything up and run the whole test suite (SQLite, database task backend).
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+## The suite again at each pinned wall-clock instant of tests/clocks.txt (CI runs this too).
+test-clocks: $(STAMP)
+	@for instant in $$(grep -v '^#' tests/clocks.txt); do \
+		echo "-- wall clock starts at $$instant"; \
+		$(BIN)/pytest -q -p no:cacheprovider --clock "$$instant" || exit 1; \
+	done
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from lasting.accounts.clocks import today_in
 from lasting.plans.models import BoosterProposal, ProposalStatus
 from lasting.treatment.models import Appointment
 from tests.factories import PASSWORD, make_location, make_member, make_organization, make_patient
@@ -21,7 +22,7 @@ def test_accepting_a_proposal_books_the_booster(live_server, browser, artifacts)
     paul = make_patient(
         clinic, given_name="Paul", family_name="Moreno", assigned_clinician=dr_ana.user
     )
-    today = timezone.localdate()
+    today = today_in(clinic.time_zone)
     proposal = BoosterProposal.objects.create(
         organization=clinic,
         patient=paul,

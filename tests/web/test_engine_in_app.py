@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from lasting.accounts.clocks import today_in
 from lasting.accounts.models import Role
 from lasting.alerts.models import Alert, AlertKind, AlertStatus, ClinicPrior, RiskAssessment
 from lasting.alerts.risk import assess_one
@@ -116,7 +117,7 @@ def test_a_forecast_plan_proposes_a_booster_with_its_reasons(relapsing):
     )
     proposal = refresh_patient(paul, relapsing["now"])
     assert proposal is not None
-    assert proposal.earliest_on >= relapsing["now"].date() - timedelta(days=1)
+    assert proposal.earliest_on >= today_in(relapsing["paul"].time_zone, relapsing["now"])
     assert proposal.latest_on > proposal.earliest_on
     assert proposal.reason
     again = refresh_patient(paul, relapsing["now"] + timedelta(hours=2))
@@ -220,7 +221,10 @@ def test_a_recorded_hospitalisation_is_a_relapse_in_the_same_request(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             f"/patients/{paul.pk}/events/new/",
-            {"kind": "hospitalisation", "occurred_on": timezone.localdate().isoformat()},
+            {
+                "kind": "hospitalisation",
+                "occurred_on": today_in(relapsing["clinic"].time_zone).isoformat(),
+            },
         )
     assert response.status_code == 302
     assert Alert.objects.filter(patient=paul, kind=AlertKind.RELAPSE).exists()
@@ -235,7 +239,10 @@ def test_staff_cannot_record_clinical_events(relapsing):
     assert client.login(username="rn_cara", password=PASSWORD)
     response = client.post(
         f"/patients/{relapsing['paul'].pk}/events/new/",
-        {"kind": "hospitalisation", "occurred_on": timezone.localdate().isoformat()},
+        {
+            "kind": "hospitalisation",
+            "occurred_on": today_in(relapsing["clinic"].time_zone).isoformat(),
+        },
     )
     assert response.status_code == 403
     assert not ClinicalEvent.objects.exists()

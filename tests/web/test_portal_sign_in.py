@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
 from django.utils import timezone
 
+from lasting.accounts.clocks import today_in
 from lasting.audit.models import Action, AuditEvent, Outcome
 from lasting.audit.redaction import RedactingFilter
 from lasting.checkins.models import CheckIn
@@ -381,8 +382,8 @@ def others_records(world: World) -> dict[str, list[int]]:
             patient=other,
             policy=plan.policy,
             created_at=timezone.now(),
-            earliest_on=timezone.localdate(),
-            latest_on=timezone.localdate() + timedelta(days=7),
+            earliest_on=today_in(other.organization.time_zone),
+            latest_on=today_in(other.organization.time_zone) + timedelta(days=7),
             reason="Forecast crossing in 9 days",
             status=ProposalStatus.OPEN,
         )
@@ -489,7 +490,7 @@ def test_a_new_patient_cannot_sign_in_unless_the_clinic_allows_it(world, mailout
         record_number="R-NEW-2",
         given_name="Nina",
         family_name="Newcomer",
-        date_of_birth=timezone.localdate() - timedelta(days=365 * 30),
+        date_of_birth=today_in(world.clinic_a.time_zone) - timedelta(days=365 * 30),
         email="nina@example.org",
     )
     assert nina.portal_access is False

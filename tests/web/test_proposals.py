@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from lasting.accounts.clocks import today_in
 from lasting.accounts.models import Role
 from lasting.audit.models import AuditEvent
 from lasting.plans.models import BoosterProposal, ProposalStatus
@@ -29,7 +30,7 @@ def world():
     make_member(clinic, Role.STAFF, "rn_cara")
     make_member(make_organization(), Role.CLINICIAN, "dr_olga")
     paul = make_patient(clinic, family_name="Moreno", assigned_clinician=dr_ana.user)
-    today = timezone.localdate()
+    today = today_in(clinic.time_zone)
     proposal = BoosterProposal.objects.create(
         organization=clinic,
         patient=paul,

@@ -4,8 +4,8 @@ from datetime import date
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 
+from lasting.accounts.clocks import today_in
 from lasting.accounts.models import Location, Membership, Role, User
 from lasting.patients.models import Diagnosis, Patient
 
@@ -76,7 +76,7 @@ class PatientForm(forms.ModelForm[Patient]):
 
     def clean_date_of_birth(self) -> date:
         born: date = self.cleaned_data["date_of_birth"]
-        if born > timezone.localdate():
+        if born > today_in(self.membership.organization.time_zone):
             raise forms.ValidationError("The date of birth cannot be in the future.")
         if born.year < 1900:
             raise forms.ValidationError("Check the year of birth.")

@@ -5,9 +5,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
 from lasting.accounts import rules
+from lasting.accounts.clocks import today_in
 from lasting.accounts.middleware import ClinicRequest
 from lasting.audit.services import Actor
 from lasting.patients.forms import PatientForm
@@ -26,7 +26,7 @@ def new_patient(request: ClinicRequest) -> HttpResponse:
             patient = create_patient(
                 Actor.from_request(request),
                 membership.organization,
-                started_on=timezone.localdate(),
+                started_on=today_in(membership.organization.time_zone),
                 **fields,
             )
         except IntegrityError:

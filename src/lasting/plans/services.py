@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lasting.accounts import rules
+from lasting.accounts.clocks import today_in
 from lasting.accounts.models import Location, Membership, Organization
 from lasting.alerts.queries import local_day
 from lasting.alerts.risk import assess_many, assess_one, refit_prior
@@ -189,7 +190,7 @@ def _proposal_for(actor: Actor, membership: Membership | None, proposal_id: int)
         raise PermissionDenied("You cannot decide on this proposal.")
     proposal = (
         BoosterProposal.objects.select_for_update()
-        .select_related("patient")
+        .select_related("patient", "organization")
         .get(pk=proposal_id, organization_id=membership.organization_id)
     )
     if proposal.status != ProposalStatus.OPEN:
@@ -256,11 +257,11 @@ def move_proposal(
     """Keep the proposal open but in a new window (recorded as a decision, then reopened)."""
     if latest_on < earliest_on:
         raise ValidationError("The window cannot end before it starts.")
-    if latest_on < timezone.localdate():
-        raise ValidationError("The new window has already passed.")
     check_proposal_access(actor, membership, proposal_id)
     with transaction.atomic():
         proposal = _proposal_for(actor, membership, proposal_id)
+        if latest_on < today_in(proposal.organization.time_zone):
+            raise ValidationError("The new window has already passed.")
         _decide(actor, proposal, ProposalStatus.MOVED, note)
         moved = BoosterProposal.objects.create(
             organization_id=proposal.organization_id,
@@ -292,7 +293,7 @@ def expire_proposals(organization_id: int, now: datetime | None = None) -> int:
     """Close the organisation's open proposals whose window ended before its today."""
     now = now or timezone.now()
     organization = Organization.objects.get(pk=organization_id)
-    today = now.astimezone(ZoneInfo(organization.time_zone)).date()
+    today = today_in(organization.time_zone, now)
     return BoosterProposal.objects.filter(
         organization_id=organization_id, status=ProposalStatus.OPEN, latest_on__lt=today
     ).update(status=ProposalStatus.EXPIRED, decided_at=now, decision_note="window passed")

@@ -4,9 +4,9 @@ from datetime import date
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 
-from lasting.accounts.models import Location, Membership
+from lasting.accounts.clocks import today_in
+from lasting.accounts.models import Location, Membership, Organization
 from lasting.treatment.models import ClinicalEvent, TreatmentSession, VitalPhase, VitalSign
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -104,8 +104,12 @@ class ClinicalEventForm(forms.ModelForm[ClinicalEvent]):
         }
         labels = {"kind": "Event", "occurred_on": "Date"}
 
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+
     def clean_occurred_on(self) -> date:
         occurred_on: date = self.cleaned_data["occurred_on"]
-        if occurred_on > timezone.localdate():
+        if occurred_on > today_in(self.organization.time_zone):
             raise forms.ValidationError("The event cannot be in the future.")
         return occurred_on

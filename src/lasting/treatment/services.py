@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from lasting.accounts.clocks import today_in
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_about, record_event
 from lasting.patients.models import Patient, Phase
@@ -77,7 +77,9 @@ def log_session(
         course.ended_on is not None and fields.get("kind") == SessionKind.INDUCTION
     ):
         # A patient returning after an ended course starts a new one with this induction.
-        course = open_next_course(actor, patient, course, fields["started_at"].date())
+        course = open_next_course(
+            actor, patient, course, today_in(patient.time_zone, fields["started_at"])
+        )
     session = TreatmentSession(
         organization_id=patient.organization_id,
         patient=patient,
@@ -92,9 +94,7 @@ def log_session(
         vital.full_clean()
         vital.save()
     target = Phase.INDUCTION if session.kind == SessionKind.INDUCTION else Phase.MAINTENANCE
-    advance_course(
-        course, target, timezone.localtime(session.started_at, ZoneInfo(patient.time_zone)).date()
-    )
+    advance_course(course, target, today_in(patient.time_zone, session.started_at))
     transaction.on_commit(
         lambda: session_logged.send(sender=TreatmentSession, patient=patient, session=session)
     )

@@ -54,7 +54,7 @@ def new_event(request: ClinicRequest, patient_id: int) -> HttpResponse:
     if not rules.can_review_alerts(membership):
         raise PermissionDenied("Only clinicians record clinical events.")
     patient = get_patient_for(membership, patient_id, actor=Actor.from_request(request))
-    form = ClinicalEventForm(request.POST or None)
+    form = ClinicalEventForm(request.POST or None, organization=membership.organization)
     if request.method == "POST" and form.is_valid():
         record_clinical_event(
             Actor.from_request(request),
