@@ -14,7 +14,8 @@ from lasting.alerts.services import submit_checkin
 from lasting.audit.services import Actor
 from lasting.checkins.models import CheckIn, Source
 from lasting.patients.models import Course, Patient, Phase
-from lasting.treatment.models import Route, SessionKind, TreatmentSession
+from lasting.treatment.models import Route, SessionKind, TreatmentSession, VitalPhase, VitalSign
+from lasting.treatment.services import open_monitoring_form
 from lasting_core.instruments import InstrumentCode, score
 
 _numbers = itertools.count(1)
@@ -74,22 +75,77 @@ def make_patient(organization: Organization, **overrides: Any) -> Patient:
     return patient
 
 
+# Vital signs of a calm session: (phase, minutes from the dose), one set per phase.
+IV_READINGS = ((VitalPhase.BEFORE, -5), (VitalPhase.DURING, 20), (VitalPhase.AFTER, 45))
+ESKETAMINE_READINGS = (
+    (VitalPhase.BEFORE, -10),
+    (VitalPhase.AFTER, 40),
+    (VitalPhase.DISCHARGE, 115),
+)
+ESKETAMINE_DEFAULTS: dict[str, Any] = {
+    "dose_mg": Decimal("84"),
+    "dose_mg_per_kg": None,
+    "lot_number": "EK2291",
+    "ready_to_leave_minutes": 95,
+    "vitals_acceptable_before_dose": True,
+    "vitals_acceptable_before_leaving": True,
+    "effects_resolved_at_end": True,
+    "takes_benzodiazepines": False,
+    "takes_non_benzodiazepine_sedative_hypnotics": False,
+    "takes_psychostimulants": False,
+    "takes_maois": False,
+    "rems_patient_enrolled": True,
+    "rems_first_treatment": False,
+}
+
+
 def make_session(patient: Patient, **overrides: Any) -> TreatmentSession:
+    """A session that meets every session-safety rule: IV by default, with its vital signs.
+
+    `route=Route.INTRANASAL_ESKETAMINE` gives a complete REMS record (2 h 5 min of
+    monitoring, three blood pressures) and opens its monitoring form. `vitals=[...]` (rows
+    of VitalSign fields) replaces the default readings; `vitals=()` stores none.
+    """
     started_at = overrides.pop("started_at", timezone.now() - timedelta(days=3))
+    route = overrides.get("route", Route.IV)
+    esketamine = route == Route.INTRANASAL_ESKETAMINE
     fields: dict[str, Any] = {
         "kind": SessionKind.INDUCTION,
         "route": Route.IV,
         "dose_mg": Decimal("40.0"),
+        "dose_mg_per_kg": Decimal("0.50"),
         "started_at": started_at,
-        "ended_at": started_at + timedelta(minutes=90),
+        "ended_at": started_at + timedelta(minutes=125 if esketamine else 90),
+        "sedation": 4,
+        "dissociation": 1,
     }
+    if esketamine:
+        fields.update(ESKETAMINE_DEFAULTS)
+    vitals = overrides.pop("vitals", None)
     fields.update(overrides)
-    return TreatmentSession.objects.create(
+    session = TreatmentSession.objects.create(
         organization_id=patient.organization_id,
         patient=patient,
         course=patient.courses.order_by("-number").first(),
         **fields,
     )
+    if vitals is None:
+        vitals = [
+            {
+                "phase": phase,
+                "measured_at": started_at + timedelta(minutes=minutes),
+                "systolic_mmhg": 128,
+                "diastolic_mmhg": 80,
+                "heart_rate_bpm": 76,
+                "spo2_percent": 98,
+            }
+            for phase, minutes in (ESKETAMINE_READINGS if esketamine else IV_READINGS)
+        ]
+    for row in vitals:
+        VitalSign.objects.create(organization_id=patient.organization_id, session=session, **row)
+    if esketamine:
+        open_monitoring_form(session)
+    return session
 
 
 def phq9_answers(total: int, item9: int = 0) -> dict[str, int | None]:

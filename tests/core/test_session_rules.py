@@ -27,6 +27,7 @@ from lasting_core.sessions import (
     is_form_overdue,
     moaas_label,
     monitoring_form_due_on,
+    rems_blood_pressures,
     review_session,
 )
 
@@ -276,6 +277,28 @@ class TestEsketamineFollowsTheLabelAndTheRems:
     def test_vitals_not_acceptable_before_the_dose_ask_for_a_reason(self) -> None:
         record = esketamine_session(vitals_acceptable_before_dose=False)
         assert finding_codes(record) == [FindingCode.VITALS_NOT_ACCEPTABLE_BEFORE_DOSE]
+
+    def test_the_rems_form_takes_the_last_pre_dose_the_nearest_to_40_and_the_last_reading(
+        self,
+    ) -> None:
+        readings = (
+            reading(ReadingPhase.BEFORE, -30, systolic_mmhg=150),
+            reading(ReadingPhase.BEFORE, -10, systolic_mmhg=132),
+            reading(ReadingPhase.AFTER, 58, systolic_mmhg=141),
+            reading(ReadingPhase.AFTER, 42, systolic_mmhg=145),
+            reading(ReadingPhase.AFTER, 90, systolic_mmhg=139),
+            reading(ReadingPhase.DISCHARGE, 100, systolic_mmhg=130),
+            reading(ReadingPhase.DISCHARGE, 118, systolic_mmhg=126),
+        )
+        picked = rems_blood_pressures(DOSE_AT, readings)
+        assert picked.before_dose is not None and picked.before_dose.systolic_mmhg == 132
+        assert picked.about_40_minutes is not None
+        assert picked.about_40_minutes.systolic_mmhg == 145
+        assert picked.before_leaving is not None and picked.before_leaving.systolic_mmhg == 126
+
+    def test_the_rems_form_leaves_a_blood_pressure_empty_when_none_fits(self) -> None:
+        picked = rems_blood_pressures(DOSE_AT, (reading(ReadingPhase.AFTER, 90),))
+        assert picked == type(picked)(None, None, None)
 
     def test_the_monitoring_form_is_due_seven_calendar_days_after_the_session(self) -> None:
         assert monitoring_form_due_on(date(2026, 11, 20)) == date(2026, 11, 27)

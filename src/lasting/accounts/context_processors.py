@@ -10,5 +10,7 @@ def membership(request: HttpRequest) -> dict[str, object]:
     return {
         "membership": current,
         "can_view_patients": rules.can_view_patients(current),
+        "can_view_clinical_record": rules.can_view_clinical_record(current),
+        "can_file_monitoring_forms": rules.can_file_monitoring_forms(current),
         "can_review_alerts": rules.can_review_alerts(current),
     }

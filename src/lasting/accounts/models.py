@@ -72,9 +72,13 @@ class User(AbstractUser):
 
 
 class Role(models.TextChoices):
+    """What a person does in one organisation (DESIGN section 4, roles)."""
+
     ADMIN = "admin", "Clinic admin"
     CLINICIAN = "clinician", "Clinician"
-    STAFF = "staff", "Staff"
+    # Nurses keep the stored value "staff" so existing memberships and links stay valid.
+    STAFF = "staff", "Nurse"
+    SCHEDULER = "scheduler", "Scheduler (front desk)"
 
 
 class Membership(models.Model):

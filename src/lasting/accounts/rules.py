@@ -1,9 +1,10 @@
 """Who may do what: every access decision in Lasting goes through these functions.
 
 Clinical data is visible to the clinical team of the patient's organisation (clinicians
-and staff). Clinic admins run the clinic (locations, users, policies, aggregate reports)
-and do not read individual charts unless they also hold a clinical role. Nobody sees
-anything from another organisation.
+and nurses). Schedulers (front desk) see patients' names, contact details and
+appointments, never doses, vital signs, scales or scores. Clinic admins run the clinic
+(locations, users, policies, aggregate reports) and do not read individual charts unless
+they also hold a clinical role. Nobody sees anything from another organisation.
 
 Each check is a TypeGuard: once it passes, the membership is known not to be None.
 """
@@ -14,38 +15,67 @@ from typing import TypeGuard
 
 from lasting.accounts.models import Membership, Role
 
+CLINICAL_ROLES = frozenset({Role.CLINICIAN, Role.STAFF})
+PATIENT_FACING_ROLES = CLINICAL_ROLES | {Role.SCHEDULER}
+
 
 def can_view_patients(membership: Membership | None) -> TypeGuard[Membership]:
+    """See the patient list, names, contact details and appointments."""
     return (
         membership is not None
-        and membership.is_active
-        and membership.role
-        in {
-            Role.CLINICIAN,
-            Role.STAFF,
-        }
+        and membership.is_active  # a deactivated membership grants nothing
+        and membership.role in PATIENT_FACING_ROLES
+    )
+
+
+def can_view_clinical_record(membership: Membership | None) -> TypeGuard[Membership]:
+    """See doses, vital signs, sedation and dissociation scales, scores and check-ins."""
+    return (
+        membership is not None
+        and membership.is_active  # a deactivated membership grants nothing
+        and membership.role in CLINICAL_ROLES  # never schedulers or admins
     )
 
 
 def can_edit_patients(membership: Membership | None) -> TypeGuard[Membership]:
+    """Register a patient: the form holds diagnoses and medication, so clinical roles only."""
+    return can_view_clinical_record(membership)
+
+
+def can_edit_contact_details(membership: Membership | None) -> TypeGuard[Membership]:
+    """Change how and when a patient is contacted (reminder preferences)."""
     return can_view_patients(membership)
 
 
 def can_log_sessions(membership: Membership | None) -> TypeGuard[Membership]:
-    return can_view_patients(membership)
+    """Record a dose with its vital signs and scales: nurses and clinicians."""
+    return can_view_clinical_record(membership)
+
+
+def can_file_monitoring_forms(membership: Membership | None) -> TypeGuard[Membership]:
+    """See the REMS patient-monitoring forms due and record their submission."""
+    return can_log_sessions(membership)
 
 
 def can_issue_checkin_links(membership: Membership | None) -> TypeGuard[Membership]:
-    return can_view_patients(membership)
+    return can_view_clinical_record(membership)
 
 
 def can_review_alerts(membership: Membership | None) -> TypeGuard[Membership]:
     """Only clinicians see and acknowledge alerts: it is a clinical judgement."""
-    return membership is not None and membership.is_active and membership.role == Role.CLINICIAN
+    return (
+        membership is not None
+        and membership.is_active  # a deactivated membership grants nothing
+        and membership.role == Role.CLINICIAN  # not nurses, schedulers or admins
+    )
 
 
 def can_manage_organization(membership: Membership | None) -> TypeGuard[Membership]:
-    return membership is not None and membership.is_active and membership.role == Role.ADMIN
+    return (
+        membership is not None
+        and membership.is_active  # a deactivated membership grants nothing
+        and membership.role == Role.ADMIN
+    )
 
 
 def can_decide_boosters(membership: Membership | None) -> TypeGuard[Membership]:

@@ -13,7 +13,8 @@ from lasting.alerts.models import Alert, AlertKind, AlertStatus, Priority
 from lasting.checkins.models import CheckIn, Instrument, Response
 from lasting.patients.models import Course, Patient, Phase
 from lasting.patients.queries import ACTIVE_PHASES, current_phase, list_patients_for
-from lasting.treatment.models import SessionKind, TreatmentSession
+from lasting.treatment.models import MonitoringForm, SessionKind, TreatmentSession
+from lasting.treatment.queries import organization_today
 from lasting_core.instruments import InstrumentCode, get_instrument
 
 PHASE_ORDER = {
@@ -40,6 +41,8 @@ class CaseloadRow:
     baseline_phq9: float | None
     last_session_at: datetime | None
     phase: str
+    # REMS patient-monitoring forms past their due day and not yet submitted.
+    overdue_monitoring_forms: int = 0
 
     @property
     def change_from_baseline(self) -> float | None:
@@ -69,15 +72,37 @@ def list_caseload_for(
     now: datetime,
     assigned_to_id: int | None = None,
     include_alerts: bool = True,
+    include_clinical: bool = True,
 ) -> list[CaseloadRow]:
     """Every visible patient with what the sort needs, most pressing first.
 
     Without `include_alerts` (roles that do not review alerts) safety alerts neither show
-    nor shape the order, so the order cannot reveal them either.
+    nor shape the order, so the order cannot reveal them either. Without
+    `include_clinical` (schedulers) no score, session or REMS form is read and the list
+    is in name order.
     """
     patients = list_patients_for(membership)
+    assert membership is not None
     if assigned_to_id is not None:
         patients = patients.filter(assigned_clinician_id=assigned_to_id)
+    if not include_clinical:
+        return [
+            CaseloadRow(
+                patient=patient,
+                urgent_alerts=0,
+                open_alerts=0,
+                latest_phq9=None,
+                latest_phq9_band="",
+                latest_phq9_band_label="",
+                latest_phq9_at=None,
+                baseline_phq9=None,
+                last_session_at=None,
+                phase=patient.phase or "",
+            )
+            for patient in patients.select_related("assigned_clinician")
+            .annotate(phase=current_phase())
+            .order_by("family_name", "given_name", "pk")
+        ]
     open_safety = (
         Alert.objects.filter(patient=OuterRef("pk"), kind=AlertKind.SAFETY, status=AlertStatus.OPEN)
         .order_by()
@@ -140,6 +165,21 @@ def list_caseload_for(
             .values("started_at")[:1]
         ),
         phase=current_phase(),
+        overdue_monitoring_forms=Coalesce(
+            Subquery(
+                MonitoringForm.objects.filter(
+                    patient=OuterRef("pk"),
+                    submitted_on__isnull=True,
+                    due_on__lt=organization_today(membership.organization, now),
+                )
+                .order_by()
+                .values("patient")
+                .annotate(n=Count("pk"))
+                .values("n"),
+                output_field=IntegerField(),
+            ),
+            0,
+        ),
     )
     rows = [
         CaseloadRow(
@@ -153,6 +193,7 @@ def list_caseload_for(
             baseline_phq9=patient.baseline_phq9,
             last_session_at=patient.last_session_at,
             phase=patient.phase or "",
+            overdue_monitoring_forms=patient.overdue_monitoring_forms,
         )
         for patient in annotated
     ]

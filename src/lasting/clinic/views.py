@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from lasting.accounts import rules
+from lasting.accounts.clocks import today_in
 from lasting.accounts.middleware import ClinicRequest
 from lasting.accounts.models import Location
 from lasting.alerts.models import AlertKind, AlertStatus
@@ -23,6 +24,7 @@ from lasting.clinic.queries import list_caseload_for, list_quiet_patients_for
 from lasting.patients.queries import find_current_course, get_patient_for
 from lasting.plans.models import BoosterProposal, ProposalStatus
 from lasting.plans.services import find_plan
+from lasting.treatment.models import AppointmentStatus
 from lasting.vega import BUNDLE_PATH
 
 CASELOAD_PAGE_SIZE = 100
@@ -50,6 +52,7 @@ def caseload(request: ClinicRequest) -> HttpResponse:
         now=now,
         assigned_to_id=request.user.pk if mine else None,
         include_alerts=rules.can_review_alerts(membership),
+        include_clinical=rules.can_view_clinical_record(membership),
     )
     record_event(
         Actor.from_request(request), Action.SEARCH, organization_id=membership.organization_id
@@ -88,9 +91,32 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
         organization_id=patient.organization_id,
         obj=patient,
     )
-    responses = list(patient.responses.order_by("observed_at"))
-    sessions = list(patient.sessions.prefetch_related("vitals").order_by("started_at"))
+    clinical = rules.can_view_clinical_record(membership)
     reviewer = rules.can_review_alerts(membership)
+    appointments = list(
+        patient.appointments.filter(
+            starts_at__gte=timezone.now(), status=AppointmentStatus.SCHEDULED
+        )
+        .select_related("location", "clinician")
+        .order_by("starts_at")[:20]
+    )
+    context: dict[str, object] = {
+        "patient": patient,
+        "course": find_current_course(patient),
+        "appointments": appointments,
+        "can_view_clinical_record": clinical,
+        "can_log_sessions": rules.can_log_sessions(membership),
+        "can_issue_links": rules.can_issue_checkin_links(membership),
+    }
+    if not clinical:
+        # Schedulers: contact details and appointments only (DESIGN section 4, roles).
+        return render(request, "clinic/patient.html", context)
+    responses = list(patient.responses.order_by("observed_at"))
+    sessions = list(
+        patient.sessions.select_related("monitoring_form")
+        .prefetch_related("vitals")
+        .order_by("started_at")
+    )
     timeline = Timeline(
         zone=ZoneInfo(patient.time_zone),
         responses=responses,
@@ -117,12 +143,9 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
     )
     # The open alerts are the timeline's, not a second query.
     alerts = [a for a in reversed(timeline.alerts) if a.status != AlertStatus.RESOLVED]
-    return render(
-        request,
-        "clinic/patient.html",
+    today = today_in(patient.organization.time_zone)
+    context.update(
         {
-            "patient": patient,
-            "course": find_current_course(patient),
             "chart_spec": timeline_spec(timeline),
             "risk_spec": risk_spec(timeline),
             "assessment": assessment,
@@ -134,10 +157,10 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
             "checkins": checkins,
             "alerts": alerts,
             "link_form": IssueLinkForm(),
-            "can_log_sessions": rules.can_log_sessions(membership),
-            "can_issue_links": rules.can_issue_checkin_links(membership),
-        },
+            "today": today,
+        }
     )
+    return render(request, "clinic/patient.html", context)
 
 
 @login_required

@@ -29,7 +29,7 @@ def schedule(request: ClinicRequest, patient_id: int) -> HttpResponse:
     )
     form = ContactPreferenceForm(request.POST or None, instance=preference)
     if request.method == "POST":
-        if not rules.can_edit_patients(membership):
+        if not rules.can_edit_contact_details(membership):
             raise PermissionDenied("Your role cannot change a patient's reminders.")
         if form.is_valid():
             with transaction.atomic():

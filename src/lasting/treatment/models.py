@@ -8,7 +8,10 @@ from django.db import models
 
 from lasting.accounts.models import Location, Organization
 from lasting.patients.models import Course, Patient
+from lasting_core import sessions as rules
 from lasting_core.definitions import ClinicalEventKind as CoreEventKind
+
+LIMITS = rules.VitalLimits()
 
 
 class SessionKind(models.TextChoices):
@@ -18,10 +21,19 @@ class SessionKind(models.TextChoices):
 
 
 class Route(models.TextChoices):
-    IV = "iv", "IV ketamine"
-    IM = "im", "IM ketamine"
-    INTRANASAL_ESKETAMINE = "intranasal_esketamine", "Intranasal esketamine"
-    OTHER = "other", "Other"
+    """How the dose was given; values are the core's (`lasting_core.sessions.Route`)."""
+
+    IV = rules.Route.IV.value, "IV ketamine"
+    IM = rules.Route.IM.value, "IM ketamine"
+    INTRANASAL_ESKETAMINE = rules.Route.INTRANASAL_ESKETAMINE.value, "Intranasal esketamine"
+    OTHER = rules.Route.OTHER.value, "Other"
+
+
+# The MOAA/S (Chernik 1990) with its wording, awake (5) first.
+SEDATION_CHOICES = [(level.score, f"{level.score} · {level.label}") for level in rules.MOAAS]
+DISSOCIATION_CHOICES = [
+    (level.score, f"{level.score} · {level.label}") for level in rules.DISSOCIATION
+]
 
 
 class TreatmentSession(models.Model):
@@ -41,20 +53,46 @@ class TreatmentSession(models.Model):
         blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(10)],
     )
+    # A dose other than the labelled ones (esketamine 56 or 84 mg) needs a reason.
+    dose_reason = models.CharField(max_length=300, blank=True)
     lot_number = models.CharField(max_length=64, blank=True)
+    # The dose (for esketamine: the first device) and the end of monitoring.
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
-    # MOAA/S-style sedation 0 (awake) – 5 (unresponsive); dissociation 0 (none) – 4 (severe).
+    # The deepest sedation seen, on the MOAA/S: 5 responds readily to name ... 0 no
+    # response to a painful stimulus. Dissociation: 0 (none) - 4 (severe).
     sedation = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(5)]
+        null=True, blank=True, choices=SEDATION_CHOICES, validators=[MaxValueValidator(5)]
     )
     dissociation = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(4)]
+        null=True, blank=True, choices=DISSOCIATION_CHOICES, validators=[MaxValueValidator(4)]
     )
     respiratory_depression = models.BooleanField(default=False)
     adverse_events = models.TextField(blank=True)
     serious_adverse_event = models.BooleanField(default=False)
     discharge_note = models.TextField(blank=True)
+    # The SPRAVATO REMS patient-monitoring form (esketamine); empty for other routes.
+    monitoring_clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    ready_to_leave_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    vitals_acceptable_before_dose = models.BooleanField(null=True, blank=True)
+    vitals_acceptable_before_leaving = models.BooleanField(null=True, blank=True)
+    effects_resolved_at_end = models.BooleanField(null=True, blank=True)
+    takes_benzodiazepines = models.BooleanField(null=True, blank=True)
+    takes_non_benzodiazepine_sedative_hypnotics = models.BooleanField(null=True, blank=True)
+    takes_psychostimulants = models.BooleanField(null=True, blank=True)
+    takes_maois = models.BooleanField(null=True, blank=True)
+    rems_patient_enrolled = models.BooleanField(null=True, blank=True)
+    rems_first_treatment = models.BooleanField(null=True, blank=True)
+    # What the session was stored despite (a pre-dose BP above 140/90, SpO2 below 92 %,
+    # mg/kg outside 0.1-1.0): the findings as shown, and the reason confirmed for them.
+    confirmed_findings = models.JSONField(default=list, blank=True)
+    confirmed_reason = models.TextField(blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -78,12 +116,29 @@ class TreatmentSession(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d}"
 
+    @property
+    def is_esketamine(self) -> bool:
+        return self.route == Route.INTRANASAL_ESKETAMINE
+
+    @property
+    def monitored_minutes(self) -> int | None:
+        """Minutes from the dose (the first device) to the end of monitoring."""
+        if self.ended_at is None:
+            return None
+        return int((self.ended_at - self.started_at).total_seconds() // 60)
+
+    @property
+    def sedation_label(self) -> str:
+        return "" if self.sedation is None else rules.moaas_label(self.sedation)
+
 
 class VitalPhase(models.TextChoices):
-    BEFORE = "before", "Before dose"
-    DURING = "during", "During"
-    AFTER = "after", "After (40 min+)"
-    DISCHARGE = "discharge", "At discharge"
+    """When the reading was taken; values are the core's (`lasting_core.sessions`)."""
+
+    BEFORE = rules.ReadingPhase.BEFORE.value, "Before the dose"
+    DURING = rules.ReadingPhase.DURING.value, "During"
+    AFTER = rules.ReadingPhase.AFTER.value, "After the dose (esketamine: about 40 min)"
+    DISCHARGE = rules.ReadingPhase.DISCHARGE.value, "Before leaving"
 
 
 class VitalSign(models.Model):
@@ -91,21 +146,73 @@ class VitalSign(models.Model):
     session = models.ForeignKey(TreatmentSession, on_delete=models.CASCADE, related_name="vitals")
     measured_at = models.DateTimeField()
     phase = models.CharField(max_length=16, choices=VitalPhase.choices)
+    # Physiological limits from the core (`VitalLimits`): outside them a value is a typo.
     systolic_mmhg = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(50), MaxValueValidator(260)]
+        validators=[
+            MinValueValidator(LIMITS.systolic_mmhg.low),
+            MaxValueValidator(LIMITS.systolic_mmhg.high),
+        ]
     )
     diastolic_mmhg = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(20), MaxValueValidator(160)]
+        validators=[
+            MinValueValidator(LIMITS.diastolic_mmhg.low),
+            MaxValueValidator(LIMITS.diastolic_mmhg.high),
+        ]
     )
     heart_rate_bpm = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(20), MaxValueValidator(250)]
+        validators=[
+            MinValueValidator(LIMITS.heart_rate_bpm.low),
+            MaxValueValidator(LIMITS.heart_rate_bpm.high),
+        ]
     )
     spo2_percent = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(50), MaxValueValidator(100)]
+        validators=[
+            MinValueValidator(LIMITS.spo2_percent.low),
+            MaxValueValidator(LIMITS.spo2_percent.high),
+        ]
     )
 
     class Meta:
         ordering = ["measured_at"]
+
+
+class MonitoringForm(models.Model):
+    """The SPRAVATO REMS patient-monitoring form of one esketamine session.
+
+    Its contents are the session itself (never typed twice); this row tracks the
+    obligation: due 7 calendar days after the session, and who recorded its submission.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    session = models.OneToOneField(
+        TreatmentSession, on_delete=models.CASCADE, related_name="monitoring_form"
+    )
+    due_on = models.DateField()
+    submitted_on = models.DateField(null=True, blank=True)
+    submission_reference = models.CharField(max_length=64, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    submission_recorded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on"]
+        indexes = [models.Index(fields=["organization", "submitted_on", "due_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(submitted_on__isnull=True)
+                | models.Q(submitted_by__isnull=False, submission_recorded_at__isnull=False),
+                name="monitoring_form_submission_names_who",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"REMS monitoring form, session {self.session_id}"
 
 
 class AppointmentStatus(models.TextChoices):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -11,6 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from lasting.accounts.clocks import today_in
+from lasting.accounts.models import Membership
+from lasting.accounts.rules import CLINICAL_ROLES
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_about, record_event
 from lasting.patients.models import Patient, Phase
@@ -18,47 +20,84 @@ from lasting.patients.queries import find_current_course
 from lasting.patients.services import advance_course, open_next_course
 from lasting.treatment.models import (
     ClinicalEvent,
+    MonitoringForm,
     Route,
     SessionKind,
     TreatmentSession,
-    VitalPhase,
     VitalSign,
 )
 from lasting.treatment.signals import clinical_event_recorded, session_logged
+from lasting_core import sessions as rules
 
-VITALS_BEFORE_LEEWAY = timedelta(hours=2)
-VITALS_AFTER_LEEWAY = timedelta(hours=1)
-# Esketamine REMS: blood pressure before the dose and about 40 minutes after it.
-ESKETAMINE_AFTER_MINUTES = 40
+SESSION_RULES = rules.SessionRules()
+ESKETAMINE_ONLY_FIELDS = ("ready_to_leave_minutes", *rules.REMS_YES_NO_FIELDS)
 
 
-def check_vitals(fields: Mapping[str, Any], vitals: Sequence[Mapping[str, Any]]) -> None:
-    """Raise ValidationError unless the vital signs fit the session (DESIGN section 4).
+class SessionNeedsConfirmation(ValidationError):
+    """The session may be stored only with a confirmed reason for these findings."""
 
-    1. At least one reading before the dose.
-    2. Every reading within two hours before the start and an hour after the end.
-    3. Intranasal esketamine: a reading after the dose at least 40 minutes after the start.
-    """
-    started_at = fields["started_at"]
-    ended_at = fields.get("ended_at") or started_at + timedelta(hours=4)
-    problems: list[str] = []
-    if not any(row["phase"] == VitalPhase.BEFORE for row in vitals):
-        problems.append("Record vital signs before the dose.")
-    for row in vitals:
-        measured_at = row["measured_at"]
-        if not started_at - VITALS_BEFORE_LEEWAY <= measured_at <= ended_at + VITALS_AFTER_LEEWAY:
-            problems.append(
-                f"A reading at {timezone.localtime(measured_at):%Y-%m-%d %H:%M} is outside "
-                "the session (from two hours before it starts to an hour after it ends)."
+    def __init__(self, findings: Sequence[rules.Finding], message: str) -> None:
+        super().__init__({"confirmed_reason": [message]})
+        self.findings = tuple(findings)
+
+
+def session_record(
+    fields: Mapping[str, Any], vitals: Sequence[Mapping[str, Any]]
+) -> rules.SessionRecord:
+    """Turn a session's fields and vital-sign rows into the core's plain record."""
+    clinician = fields.get("monitoring_clinician")
+    dose_mg, dose_mg_per_kg = fields.get("dose_mg"), fields.get("dose_mg_per_kg")
+    return rules.SessionRecord(
+        route=rules.Route(fields["route"]),
+        started_at=fields["started_at"],
+        ended_at=fields.get("ended_at"),
+        dose_mg=None if dose_mg is None else float(dose_mg),
+        dose_mg_per_kg=None if dose_mg_per_kg is None else float(dose_mg_per_kg),
+        dose_reason=fields.get("dose_reason") or "",
+        lot_number=fields.get("lot_number") or "",
+        sedation=fields.get("sedation"),
+        dissociation=fields.get("dissociation"),
+        respiratory_depression=bool(fields.get("respiratory_depression")),
+        readings=tuple(
+            rules.Reading(
+                phase=rules.ReadingPhase(row["phase"]),
+                measured_at=row["measured_at"],
+                systolic_mmhg=row["systolic_mmhg"],
+                diastolic_mmhg=row["diastolic_mmhg"],
+                heart_rate_bpm=row["heart_rate_bpm"],
+                spo2_percent=row["spo2_percent"],
             )
-    if fields.get("route") == Route.INTRANASAL_ESKETAMINE and not any(
-        row["phase"] in (VitalPhase.AFTER, VitalPhase.DISCHARGE)
-        and row["measured_at"] >= started_at + timedelta(minutes=ESKETAMINE_AFTER_MINUTES)
-        for row in vitals
-    ):
-        problems.append("Esketamine: record blood pressure at least 40 minutes after the dose.")
-    if problems:
-        raise ValidationError(problems)
+            for row in vitals
+        ),
+        monitoring_clinician=clinician.display_name if clinician is not None else "",
+        ready_to_leave_minutes=fields.get("ready_to_leave_minutes"),
+        **{name: fields.get(name) for name in rules.REMS_YES_NO_FIELDS},
+    )
+
+
+def refusal(review: rules.SessionReview) -> ValidationError:
+    """The review's problems as one ValidationError, keyed by the field each belongs to."""
+    by_field: dict[str, list[str]] = {}
+    for problem in review.problems:
+        by_field.setdefault(problem.field, []).append(problem.message)
+    return ValidationError(by_field)
+
+
+def check_monitoring_clinician(patient: Patient, fields: Mapping[str, Any]) -> None:
+    """The clinician who monitored must be a nurse or clinician of the patient's clinic."""
+    clinician = fields.get("monitoring_clinician")
+    if clinician is None:
+        return
+    team = Membership.objects.filter(
+        user=clinician,
+        organization_id=patient.organization_id,
+        is_active=True,
+        role__in=CLINICAL_ROLES,
+    )
+    if not team.exists():
+        raise ValidationError(
+            {"monitoring_clinician": ["Choose a nurse or clinician of this clinic."]}
+        )
 
 
 @transaction.atomic
@@ -68,10 +107,41 @@ def log_session(
     fields: Mapping[str, Any],
     vitals: Iterable[Mapping[str, Any]] = (),
     recorded_by_id: int | None = None,
+    *,
+    confirm_findings: bool = False,
 ) -> TreatmentSession:
-    """Store a session and its vital signs together; move the course into the right phase."""
+    """Sign a session: check it against the session-safety rules, then store it whole.
+
+    1. The core reviews the session (``lasting_core.sessions``): any problem refuses it,
+       naming the field; findings (pre-dose BP above 140/90, SpO2 below 92 %, mg/kg outside
+       0.1-1.0, ...) need ``confirm_findings`` and a ``confirmed_reason``, stored with the
+       findings as shown.
+    2. The session, its vital signs and, for esketamine, its REMS patient-monitoring form
+       (due 7 calendar days after the session's date on the clinic's clock) are stored
+       together; the course moves into the right phase; the write is audited.
+    """
     vitals = list(vitals)
-    check_vitals(fields, vitals)
+    reason = str(fields.get("confirmed_reason") or "").strip()
+    # The findings stored are the ones found here, never ones a caller passes in.
+    fields = {
+        name: value
+        for name, value in fields.items()
+        if name not in ("confirmed_findings", "confirmed_reason")
+    }
+    if fields.get("route") != Route.INTRANASAL_ESKETAMINE:
+        # The REMS questions belong to esketamine sessions only.
+        fields.update(dict.fromkeys(ESKETAMINE_ONLY_FIELDS))
+    check_monitoring_clinician(patient, fields)
+    review = rules.review_session(
+        session_record(fields, vitals), now=timezone.now(), rules=SESSION_RULES
+    )
+    if review.problems:
+        raise refusal(review)
+    if review.findings and not (confirm_findings and reason):
+        raise SessionNeedsConfirmation(
+            review.findings,
+            "Tick the confirmation and give the reason to store the session with these findings.",
+        )
     course = find_current_course(patient)
     if course is None or (
         course.ended_on is not None and fields.get("kind") == SessionKind.INDUCTION
@@ -85,6 +155,10 @@ def log_session(
         patient=patient,
         course=course,
         recorded_by_id=recorded_by_id or actor.user_id,
+        confirmed_findings=[
+            {"code": finding.code.value, "message": finding.message} for finding in review.findings
+        ],
+        confirmed_reason=reason if review.findings else "",
         **fields,
     )
     session.full_clean()
@@ -93,6 +167,8 @@ def log_session(
         vital = VitalSign(organization_id=patient.organization_id, session=session, **row)
         vital.full_clean()
         vital.save()
+    if session.is_esketamine:
+        open_monitoring_form(session)
     target = Phase.INDUCTION if session.kind == SessionKind.INDUCTION else Phase.MAINTENANCE
     advance_course(course, target, today_in(patient.time_zone, session.started_at))
     transaction.on_commit(
@@ -106,6 +182,52 @@ def log_session(
         obj=session,
     )
     return session
+
+
+def session_on(session: TreatmentSession) -> date:
+    """The session's date on the organisation's clock (the REMS counts calendar days)."""
+    return today_in(session.organization.time_zone, session.started_at)
+
+
+def open_monitoring_form(session: TreatmentSession) -> MonitoringForm:
+    """Open the REMS patient-monitoring form of an esketamine session, due in 7 days."""
+    return MonitoringForm.objects.create(
+        organization_id=session.organization_id,
+        patient_id=session.patient_id,
+        session=session,
+        due_on=rules.monitoring_form_due_on(session_on(session), SESSION_RULES.esketamine),
+    )
+
+
+@transaction.atomic
+def record_form_submission(
+    actor: Actor, form: MonitoringForm, submitted_on: date, reference: str = ""
+) -> MonitoringForm:
+    """Record that the REMS patient-monitoring form was submitted, when and by whom."""
+    form = (
+        MonitoringForm.objects.select_for_update()
+        .select_related("session__organization")
+        .get(pk=form.pk)
+    )
+    if form.submitted_on is not None:
+        raise ValidationError(
+            {"submitted_on": [f"Already recorded as submitted on {form.submitted_on:%Y-%m-%d}."]}
+        )
+    today = today_in(form.session.organization.time_zone)
+    if submitted_on > today:
+        raise ValidationError({"submitted_on": ["The submission date is in the future."]})
+    if submitted_on < session_on(form.session):
+        raise ValidationError(
+            {"submitted_on": ["The form cannot be submitted before the session."]}
+        )
+    form.submitted_on = submitted_on
+    form.submission_reference = reference.strip()
+    form.submitted_by_id = actor.user_id
+    form.submission_recorded_at = timezone.now()
+    form.full_clean()
+    form.save()
+    record_about(actor, Action.UPDATE, form)
+    return form
 
 
 @transaction.atomic

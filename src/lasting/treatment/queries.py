@@ -1,0 +1,132 @@
+"""Reads of sessions and REMS monitoring forms, scoped to the reader's organisation and role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from lasting.accounts import rules
+from lasting.accounts.clocks import today_in
+from lasting.accounts.models import Membership, Organization
+from lasting.patients.models import Patient
+from lasting.treatment.models import MonitoringForm, Route, TreatmentSession, VitalSign
+from lasting_core.sessions import (
+    Reading,
+    ReadingPhase,
+    RemsBloodPressures,
+    is_form_overdue,
+    rems_blood_pressures,
+)
+
+# The to-do list also shows what was submitted lately, so a mistaken entry can be seen.
+RECENTLY_SUBMITTED_DAYS = 14
+
+
+def organization_today(organization: Organization, now: datetime) -> date:
+    """Today on the organisation's clock (the REMS counts the clinic's calendar days)."""
+    return today_in(organization.time_zone, now)
+
+
+def find_previous_esketamine_session(patient: Patient) -> TreatmentSession | None:
+    """The patient's latest esketamine session, whose REMS answers carry over."""
+    return (
+        TreatmentSession.objects.filter(
+            patient=patient,
+            organization_id=patient.organization_id,
+            route=Route.INTRANASAL_ESKETAMINE,
+        )
+        .order_by("-started_at")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class FormRow:
+    """One REMS patient-monitoring form on the staff's to-do list."""
+
+    form: MonitoringForm
+    overdue: bool
+    days_left: int
+
+    @property
+    def days_late(self) -> int:
+        return -self.days_left
+
+
+def monitoring_forms_for(membership: Membership | None) -> QuerySet[MonitoringForm]:
+    if not rules.can_file_monitoring_forms(membership):
+        raise PermissionDenied("Your role does not file REMS monitoring forms.")
+    return MonitoringForm.objects.filter(organization_id=membership.organization_id)
+
+
+def list_due_forms_for(membership: Membership | None, *, now: datetime) -> list[FormRow]:
+    """Forms not yet submitted, the most overdue first (due = session day + 7, clinic clock)."""
+    forms = monitoring_forms_for(membership)
+    assert membership is not None
+    today = organization_today(membership.organization, now)
+    pending = (
+        forms.filter(submitted_on__isnull=True)
+        .select_related("patient", "session", "session__monitoring_clinician")
+        .order_by("due_on", "session__started_at")
+    )
+    return [
+        FormRow(form, is_form_overdue(form.due_on, today=today), (form.due_on - today).days)
+        for form in pending
+    ]
+
+
+def list_submitted_forms_for(
+    membership: Membership | None, *, now: datetime
+) -> list[MonitoringForm]:
+    """Forms recorded as submitted in the last two weeks, the latest first."""
+    forms = monitoring_forms_for(membership)
+    assert membership is not None
+    since = organization_today(membership.organization, now) - timedelta(
+        days=RECENTLY_SUBMITTED_DAYS
+    )
+    return list(
+        forms.filter(submitted_on__gte=since)
+        .select_related("patient", "session", "submitted_by")
+        .order_by("-submitted_on", "-submission_recorded_at")
+    )
+
+
+def get_form_for(membership: Membership | None, session_id: int) -> MonitoringForm:
+    """The monitoring form of a session the member may see; 404 for anyone else's."""
+    try:
+        return (
+            monitoring_forms_for(membership)
+            .select_related(
+                "patient",
+                "submitted_by",
+                "session__organization",
+                "session__location",
+                "session__monitoring_clinician",
+                "session__recorded_by",
+            )
+            .get(session_id=session_id)
+        )
+    except MonitoringForm.DoesNotExist as missing:
+        raise Http404("No such monitoring form.") from missing
+
+
+def reading_of(vital: VitalSign) -> Reading:
+    return Reading(
+        phase=ReadingPhase(vital.phase),
+        measured_at=vital.measured_at,
+        systolic_mmhg=vital.systolic_mmhg,
+        diastolic_mmhg=vital.diastolic_mmhg,
+        heart_rate_bpm=vital.heart_rate_bpm,
+        spo2_percent=vital.spo2_percent,
+    )
+
+
+def rems_pressures_of(session: TreatmentSession) -> RemsBloodPressures:
+    """The session's blood pressures at the three points the REMS form asks for."""
+    return rems_blood_pressures(
+        session.started_at, [reading_of(vital) for vital in session.vitals.all()]
+    )
