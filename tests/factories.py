@@ -99,16 +99,22 @@ ESKETAMINE_DEFAULTS: dict[str, Any] = {
 }
 
 
-def make_session(patient: Patient, **overrides: Any) -> TreatmentSession:
-    """A session that meets every session-safety rule: IV by default, with its vital signs.
+def reading_rows(
+    started_at: datetime, route: str = Route.IV, **values: int
+) -> list[dict[str, Any]]:
+    """Calm vital signs for a session given at `started_at`, one row per required phase."""
+    readings = ESKETAMINE_READINGS if route == Route.INTRANASAL_ESKETAMINE else IV_READINGS
+    row = {"systolic_mmhg": 128, "diastolic_mmhg": 80, "heart_rate_bpm": 76, "spo2_percent": 98}
+    row.update(values)
+    return [
+        {"phase": phase, "measured_at": started_at + timedelta(minutes=minutes), **row}
+        for phase, minutes in readings
+    ]
 
-    `route=Route.INTRANASAL_ESKETAMINE` gives a complete REMS record (2 h 5 min of
-    monitoring, three blood pressures) and opens its monitoring form. `vitals=[...]` (rows
-    of VitalSign fields) replaces the default readings; `vitals=()` stores none.
-    """
-    started_at = overrides.pop("started_at", timezone.now() - timedelta(days=3))
-    route = overrides.get("route", Route.IV)
-    esketamine = route == Route.INTRANASAL_ESKETAMINE
+
+def session_fields(started_at: datetime, **overrides: Any) -> dict[str, Any]:
+    """The fields of a complete IV session for `log_session` (esketamine with `route=`)."""
+    esketamine = overrides.get("route") == Route.INTRANASAL_ESKETAMINE
     fields: dict[str, Any] = {
         "kind": SessionKind.INDUCTION,
         "route": Route.IV,
@@ -121,8 +127,20 @@ def make_session(patient: Patient, **overrides: Any) -> TreatmentSession:
     }
     if esketamine:
         fields.update(ESKETAMINE_DEFAULTS)
-    vitals = overrides.pop("vitals", None)
     fields.update(overrides)
+    return fields
+
+
+def make_session(patient: Patient, **overrides: Any) -> TreatmentSession:
+    """A session that meets every session-safety rule: IV by default, with its vital signs.
+
+    `route=Route.INTRANASAL_ESKETAMINE` gives a complete REMS record (2 h 5 min of
+    monitoring, three blood pressures) and opens its monitoring form. `vitals=[...]` (rows
+    of VitalSign fields) replaces the default readings; `vitals=()` stores none.
+    """
+    started_at = overrides.pop("started_at", timezone.now() - timedelta(days=3))
+    vitals = overrides.pop("vitals", None)
+    fields = session_fields(started_at, **overrides)
     session = TreatmentSession.objects.create(
         organization_id=patient.organization_id,
         patient=patient,
@@ -130,20 +148,10 @@ def make_session(patient: Patient, **overrides: Any) -> TreatmentSession:
         **fields,
     )
     if vitals is None:
-        vitals = [
-            {
-                "phase": phase,
-                "measured_at": started_at + timedelta(minutes=minutes),
-                "systolic_mmhg": 128,
-                "diastolic_mmhg": 80,
-                "heart_rate_bpm": 76,
-                "spo2_percent": 98,
-            }
-            for phase, minutes in (ESKETAMINE_READINGS if esketamine else IV_READINGS)
-        ]
+        vitals = reading_rows(started_at, fields["route"])
     for row in vitals:
         VitalSign.objects.create(organization_id=patient.organization_id, session=session, **row)
-    if esketamine:
+    if session.is_esketamine:
         open_monitoring_form(session)
     return session
 

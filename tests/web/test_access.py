@@ -3,28 +3,41 @@
 Personas:
 - dr_ana: clinician in Clinic A, treats Paul.
 - dr_ben: clinician in Clinic A, not treating Paul (same clinical team: may see him).
-- rn_cara: staff in Clinic A: sees patients, logs sessions, issues links; no alerts.
+- rn_cara: nurse in Clinic A: sees patients, logs sessions, files REMS forms, issues links;
+  no alerts.
+- sam_front: scheduler (front desk) in Clinic A: names, contact details and appointments;
+  never doses, vital signs, scales or scores.
 - admin_dora: admin of Clinic A: runs the clinic, does not read charts.
 - dr_olga: clinician in Clinic B: sees nothing of Clinic A.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from lasting.accounts.models import Role
 from lasting.alerts.models import Alert, AlertStatus
 from lasting.audit.models import AuditEvent, Outcome
 from lasting.checkins.models import CheckInLink
-from lasting.treatment.models import TreatmentSession
+from lasting.treatment.models import (
+    Appointment,
+    MonitoringForm,
+    Route,
+    SessionKind,
+    TreatmentSession,
+)
 from tests.factories import (
     PASSWORD,
     make_member,
     make_organization,
     make_patient,
     make_phq9,
+    make_session,
 )
 
 pytestmark = pytest.mark.django_db
@@ -38,13 +51,35 @@ def world():
         "dr_ana": make_member(clinic_a, Role.CLINICIAN, "dr_ana"),
         "dr_ben": make_member(clinic_a, Role.CLINICIAN, "dr_ben"),
         "rn_cara": make_member(clinic_a, Role.STAFF, "rn_cara"),
+        "sam_front": make_member(clinic_a, Role.SCHEDULER, "sam_front"),
         "admin_dora": make_member(clinic_a, Role.ADMIN, "admin_dora"),
         "dr_olga": make_member(clinic_b, Role.CLINICIAN, "dr_olga"),
     }
-    paul = make_patient(clinic_a, assigned_clinician=people["dr_ana"].user)
+    paul = make_patient(
+        clinic_a, assigned_clinician=people["dr_ana"].user, phone="555-0142", email="paul@ex.org"
+    )
     checkin = make_phq9(paul, 20, item9=2)
     alert = Alert.objects.get(response__checkin=checkin)
-    return {"people": people, "paul": paul, "alert": alert, "clinic_a": clinic_a}
+    session = make_session(
+        paul,
+        route=Route.INTRANASAL_ESKETAMINE,
+        lot_number="LOT-4471",
+        sedation=3,
+        started_at=timezone.now() - timedelta(days=2),
+    )
+    Appointment.objects.create(
+        organization=clinic_a,
+        patient=paul,
+        kind=SessionKind.BOOSTER,
+        starts_at=timezone.now() + timedelta(days=5),
+    )
+    return {
+        "people": people,
+        "paul": paul,
+        "alert": alert,
+        "clinic_a": clinic_a,
+        "session": session,
+    }
 
 
 def client_for(username: str) -> Client:
@@ -55,31 +90,43 @@ def client_for(username: str) -> Client:
 
 PAGES = {
     "caseload": lambda w: reverse("clinic:caseload"),
+    "quiet": lambda w: reverse("clinic:quiet"),
     "patient": lambda w: reverse("clinic:patient", args=[w["paul"].pk]),
+    "reminders": lambda w: reverse("outreach:schedule", args=[w["paul"].pk]),
     "new_session": lambda w: reverse("treatment:new_session", args=[w["paul"].pk]),
+    "new_event": lambda w: reverse("treatment:new_event", args=[w["paul"].pk]),
+    "rems_forms": lambda w: reverse("treatment:monitoring_forms"),
+    "rems_form": lambda w: reverse("treatment:monitoring_form", args=[w["session"].pk]),
+    "plan": lambda w: reverse("plans:edit_plan", args=[w["paul"].pk]),
     "new_patient": lambda w: reverse("patients:new"),
+    "review": lambda w: reverse("clinic:review"),
     "alerts": lambda w: reverse("alerts:list"),
+    "organization": lambda w: reverse("accounts:organization"),
 }
 
-# Expected status per (page, persona).
+PERSONAS = ("dr_ana", "dr_ben", "rn_cara", "sam_front", "admin_dora", "dr_olga")
+
+
+def expect(*statuses: int) -> dict[str, int]:
+    return dict(zip(PERSONAS, statuses, strict=True))
+
+
+# Expected status per (page, persona), in the order of PERSONAS:
+#                                  ana  ben  cara  sam  dora olga
 EXPECTED = {
-    "caseload": {"dr_ana": 200, "dr_ben": 200, "rn_cara": 200, "admin_dora": 403, "dr_olga": 200},
-    "patient": {"dr_ana": 200, "dr_ben": 200, "rn_cara": 200, "admin_dora": 403, "dr_olga": 404},
-    "new_session": {
-        "dr_ana": 200,
-        "dr_ben": 200,
-        "rn_cara": 200,
-        "admin_dora": 403,
-        "dr_olga": 404,
-    },
-    "new_patient": {
-        "dr_ana": 200,
-        "dr_ben": 200,
-        "rn_cara": 200,
-        "admin_dora": 403,
-        "dr_olga": 200,
-    },
-    "alerts": {"dr_ana": 200, "dr_ben": 200, "rn_cara": 403, "admin_dora": 403, "dr_olga": 200},
+    "caseload": expect(200, 200, 200, 200, 403, 200),
+    "quiet": expect(200, 200, 200, 200, 403, 200),
+    "patient": expect(200, 200, 200, 200, 403, 404),
+    "reminders": expect(200, 200, 200, 200, 403, 404),
+    "new_session": expect(200, 200, 200, 403, 403, 404),
+    "new_event": expect(200, 200, 403, 403, 403, 404),
+    "rems_forms": expect(200, 200, 200, 403, 403, 200),
+    "rems_form": expect(200, 200, 200, 403, 403, 404),
+    "plan": expect(200, 200, 403, 403, 403, 404),
+    "new_patient": expect(200, 200, 200, 403, 403, 200),
+    "review": expect(200, 200, 403, 403, 403, 200),
+    "alerts": expect(200, 200, 403, 403, 403, 200),
+    "organization": expect(403, 403, 403, 403, 200, 403),
 }
 
 
@@ -155,7 +202,105 @@ def test_a_foreign_clinician_cannot_issue_links_or_log_sessions_for_paul(world):
     assert link.status_code == 404
     assert session.status_code == 404
     assert not CheckInLink.objects.exists()
-    assert not TreatmentSession.objects.exists()
+    assert list(TreatmentSession.objects.all()) == [world["session"]]
+
+
+def test_the_scheduler_sees_contact_details_and_appointments_but_no_clinical_record(world):
+    content = (
+        client_for("sam_front")
+        .get(reverse("clinic:patient", args=[world["paul"].pk]))
+        .content.decode()
+    )
+    assert world["paul"].family_name in content
+    assert "555-0142" in content
+    assert "paul@ex.org" in content
+    assert 'id="appointments"' in content
+    assert "Booster" in content
+    for clinical in (
+        'id="sessions"',  # doses, vital signs, sedation and dissociation
+        "LOT-4471",
+        "84 mg",
+        "128/80",
+        "MOAA/S",
+        "Responds only after name is called",
+        "timeline-spec",  # the PHQ-9 chart
+        "<h2>Check-ins</h2>",
+        "item 9",
+        "Treatment-resistant depression",
+        "Log session",
+        "REMS form",
+    ):
+        assert clinical not in content, clinical
+
+
+def test_the_nurse_sees_what_the_scheduler_does_not(world):
+    content = (
+        client_for("rn_cara")
+        .get(reverse("clinic:patient", args=[world["paul"].pk]))
+        .content.decode()
+    )
+    for clinical in ('id="sessions"', "LOT-4471", "84 mg", "128/80", "MOAA/S", "Log session"):
+        assert clinical in content, clinical
+
+
+def test_the_scheduler_caseload_shows_no_scores_or_sessions(world):
+    content = client_for("sam_front").get(reverse("clinic:caseload")).content.decode()
+    assert world["paul"].family_name in content
+    assert "555-0142" in content
+    assert "Latest PHQ-9" not in content
+    assert "Severe" not in content
+    assert "day ago" not in content
+    assert "days ago" not in content
+    assert "REMS" not in content
+
+
+def test_the_scheduler_cannot_log_a_session_or_record_a_rems_submission(world):
+    sam = client_for("sam_front")
+    paul = world["paul"]
+    session = sam.post(reverse("treatment:new_session", args=[paul.pk]), {"route": "iv"})
+    rems = sam.post(
+        reverse("treatment:monitoring_form", args=[world["session"].pk]),
+        {"submitted_on": timezone.now().date().isoformat()},
+    )
+    assert session.status_code == 403
+    assert rems.status_code == 403
+    assert TreatmentSession.objects.count() == 1
+    assert MonitoringForm.objects.get().submitted_on is None
+
+
+def test_the_scheduler_may_change_reminder_preferences_and_the_admin_may_not(world):
+    from lasting.outreach.models import ContactPreference
+
+    url = reverse("outreach:schedule", args=[world["paul"].pk])
+    body = {"channel": "sms", "quiet_from": "21:00", "quiet_until": "08:00"}
+    assert client_for("admin_dora").post(url, body).status_code == 403
+    assert not ContactPreference.objects.exists()
+    assert client_for("sam_front").post(url, body).status_code == 302
+    assert ContactPreference.objects.get(patient=world["paul"]).channel == "sms"
+
+
+def test_nurses_and_clinicians_may_log_sessions_and_schedulers_may_not():
+    from lasting.accounts import rules
+    from lasting.accounts.models import Membership
+
+    for role, allowed in (
+        (Role.CLINICIAN, True),
+        (Role.STAFF, True),
+        (Role.SCHEDULER, False),
+        (Role.ADMIN, False),
+    ):
+        membership = Membership(role=role, is_active=True)
+        assert rules.can_log_sessions(membership) is allowed
+        assert rules.can_view_clinical_record(membership) is allowed
+        assert rules.can_file_monitoring_forms(membership) is allowed
+    inactive_nurse = Membership(role=Role.STAFF, is_active=False)
+    assert not rules.can_log_sessions(inactive_nurse)
+    assert rules.can_view_patients(Membership(role=Role.SCHEDULER, is_active=True))
+
+
+def test_the_nurse_role_keeps_its_stored_value_and_reads_nurse():
+    assert Role.STAFF.value == "staff"
+    assert Role.STAFF.label == "Nurse"
 
 
 def test_viewing_a_chart_is_audited_and_a_denied_view_changes_nothing(world):

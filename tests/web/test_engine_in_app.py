@@ -251,27 +251,15 @@ def test_staff_cannot_record_clinical_events(relapsing):
 def test_logging_a_session_reassesses_the_patient(relapsing, django_capture_on_commit_callbacks):
     from lasting.audit.services import Actor
     from lasting.treatment.services import log_session
+    from tests.factories import reading_rows, session_fields
 
     paul, now = relapsing["paul"], relapsing["now"]
     with django_capture_on_commit_callbacks(execute=True):
+        started_at = now - timedelta(hours=3)
         log_session(
             Actor.system("tests"),
             paul,
-            {
-                "kind": SessionKind.BOOSTER,
-                "route": "iv",
-                "dose_mg": 40,
-                "started_at": now - timedelta(hours=3),
-            },
-            [
-                {
-                    "phase": "before",
-                    "measured_at": now - timedelta(hours=3, minutes=5),
-                    "systolic_mmhg": 120,
-                    "diastolic_mmhg": 80,
-                    "heart_rate_bpm": 70,
-                    "spo2_percent": 98,
-                }
-            ],
+            session_fields(started_at, kind=SessionKind.BOOSTER),
+            reading_rows(started_at),
         )
     assert RiskAssessment.objects.filter(patient=paul).exists()

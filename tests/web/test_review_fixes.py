@@ -18,7 +18,7 @@ from lasting.audit.models import AuditEvent, Outcome
 from lasting.audit.services import Actor
 from lasting.clinic.queries import list_caseload_for
 from lasting.patients.models import Phase
-from lasting.treatment.models import Route, SessionKind
+from lasting.treatment.models import SessionKind
 from lasting.treatment.services import log_session
 from tests.factories import (
     PASSWORD,
@@ -27,6 +27,8 @@ from tests.factories import (
     make_patient,
     make_phq9,
     make_session,
+    reading_rows,
+    session_fields,
 )
 
 pytestmark = pytest.mark.django_db
@@ -120,25 +122,12 @@ def test_a_returning_patient_starts_a_new_course_with_its_own_baseline(clinic):
     make_session(paul, started_at=now - timedelta(days=299))
     paul.courses.update(phase=Phase.DISCONTINUED, ended_on=(now - timedelta(days=200)).date())
     make_phq9(paul, 16, submitted_at=now - timedelta(days=20))  # the new baseline
+    started_at = now - timedelta(days=19)
     session = log_session(
         Actor.system("tests"),
         paul,
-        {
-            "kind": SessionKind.INDUCTION,
-            "route": Route.IV,
-            "dose_mg": 40,
-            "started_at": now - timedelta(days=19),
-        },
-        [
-            {
-                "phase": "before",
-                "measured_at": now - timedelta(days=19, minutes=10),
-                "systolic_mmhg": 120,
-                "diastolic_mmhg": 80,
-                "heart_rate_bpm": 70,
-                "spo2_percent": 98,
-            }
-        ],
+        session_fields(started_at, kind=SessionKind.INDUCTION),
+        reading_rows(started_at),
     )
     assert session.course.number == 2
     assert session.course.phase == Phase.INDUCTION

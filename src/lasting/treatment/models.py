@@ -110,6 +110,7 @@ class TreatmentSession(models.Model):
                 condition=models.Q(ended_at__isnull=True)
                 | models.Q(ended_at__gte=models.F("started_at")),
                 name="session_ends_after_start",
+                violation_error_message="Monitoring cannot end before the dose.",
             )
         ]
 

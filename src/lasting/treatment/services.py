@@ -204,6 +204,8 @@ def record_form_submission(
     actor: Actor, form: MonitoringForm, submitted_on: date, reference: str = ""
 ) -> MonitoringForm:
     """Record that the REMS patient-monitoring form was submitted, when and by whom."""
+    if actor.user_id is None:
+        raise ValidationError("A person records a submission to the REMS, not a job.")
     form = (
         MonitoringForm.objects.select_for_update()
         .select_related("session__organization")
