@@ -291,10 +291,12 @@ class TestEsketamineFollowsTheLabelAndTheRems:
             reading(ReadingPhase.DISCHARGE, 118, systolic_mmhg=126),
         )
         picked = rems_blood_pressures(DOSE_AT, readings)
-        assert picked.before_dose is not None and picked.before_dose.systolic_mmhg == 132
+        assert picked.before_dose is not None
+        assert picked.before_dose.systolic_mmhg == 132
         assert picked.about_40_minutes is not None
         assert picked.about_40_minutes.systolic_mmhg == 145
-        assert picked.before_leaving is not None and picked.before_leaving.systolic_mmhg == 126
+        assert picked.before_leaving is not None
+        assert picked.before_leaving.systolic_mmhg == 126
 
     def test_the_rems_form_leaves_a_blood_pressure_empty_when_none_fits(self) -> None:
         picked = rems_blood_pressures(DOSE_AT, (reading(ReadingPhase.AFTER, 90),))

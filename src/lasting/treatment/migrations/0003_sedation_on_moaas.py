@@ -5,11 +5,13 @@ a painful stimulus. The conversion new = 5 - old is its own inverse, so the reve
 migration runs the same step.
 """
 
+from django.apps.registry import Apps
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import F
 
 
-def flip_sedation_scale(apps, schema_editor):
+def flip_sedation_scale(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     TreatmentSession = apps.get_model("treatment", "TreatmentSession")
     TreatmentSession.objects.filter(sedation__isnull=False).update(sedation=5 - F("sedation"))
 
