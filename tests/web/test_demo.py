@@ -30,7 +30,7 @@ def test_the_demo_has_four_locations_ten_staff_and_every_role(seeded):
     assert Location.objects.filter(organization=clinic).count() == 4
     roles = list(Membership.objects.filter(organization=clinic).values_list("role", flat=True))
     assert len(roles) == 10
-    assert set(roles) == {Role.ADMIN, Role.CLINICIAN, Role.STAFF}
+    assert set(roles) == {Role.ADMIN, Role.CLINICIAN, Role.STAFF, Role.SCHEDULER}
 
 
 def test_the_demo_holds_a_year_of_history_in_every_phase(seeded):
@@ -102,3 +102,50 @@ def test_the_printed_patient_sign_in_works(seeded, mailoutbox, immediate_tasks):
     client.post("/me/sign-in/", {"email": email})
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == [email]
+
+
+def test_every_demo_session_passes_the_session_safety_rules(seeded):
+    from lasting.treatment.services import session_record
+    from lasting_core.sessions import review_session
+
+    sessions = TreatmentSession.objects.prefetch_related("vitals").select_related(
+        "monitoring_clinician"
+    )
+    assert sessions.exists()
+    for session in sessions:
+        fields = {
+            field.name: getattr(session, field.name)
+            for field in TreatmentSession._meta.concrete_fields
+        }
+        rows = list(session.vitals.values())
+        review = review_session(session_record(fields, rows), now=timezone.now())
+        assert review.problems == (), session.pk
+        assert [f["code"] for f in session.confirmed_findings] == [f.code for f in review.findings]
+        assert bool(session.confirmed_reason) == bool(review.findings)
+        assert 0 <= session.sedation <= 5
+
+
+def test_every_demo_esketamine_session_has_its_rems_form_some_still_due(seeded):
+    from lasting.treatment.models import MonitoringForm, Route
+
+    esketamine = TreatmentSession.objects.filter(route=Route.INTRANASAL_ESKETAMINE)
+    assert esketamine.exists()
+    assert MonitoringForm.objects.count() == esketamine.count()
+    assert MonitoringForm.objects.filter(submitted_on__isnull=False).exists()
+    assert MonitoringForm.objects.filter(submitted_on__isnull=True).exists()
+    assert not MonitoringForm.objects.filter(
+        submitted_on__isnull=False, submitted_by__isnull=True
+    ).exists()
+
+
+def test_the_printed_scheduler_login_sees_no_clinical_record(seeded):
+    result, _ = seeded
+    line = next(line for line in result.login_lines if line.lstrip().startswith("Scheduler"))
+    username, password = line.split()[1], line.split("password:")[1].split()[0]
+    client = Client()
+    assert client.login(username=username, password=password)
+    patient = TreatmentSession.objects.first().patient
+    content = client.get(reverse("clinic:patient", args=[patient.pk])).content.decode()
+    assert patient.family_name in content
+    assert 'id="sessions"' not in content
+    assert client.get(reverse("treatment:new_session", args=[patient.pk])).status_code == 403

@@ -78,7 +78,7 @@ class Role(models.TextChoices):
     CLINICIAN = "clinician", "Clinician"
     # Nurses keep the stored value "staff" so existing memberships and links stay valid.
     STAFF = "staff", "Nurse"
-    SCHEDULER = "scheduler", "Scheduler (front desk)"
+    SCHEDULER = "scheduler", "Scheduler"  # front desk
 
 
 class Membership(models.Model):

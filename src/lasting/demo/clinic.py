@@ -32,6 +32,7 @@ from lasting.plans.models import BoosterProposal, MaintenancePlan
 from lasting.plans.services import propose_booster
 from lasting.treatment.models import (
     Appointment,
+    MonitoringForm,
     TreatmentSession,
     VitalSign,
 )
@@ -61,8 +62,8 @@ STAFF = [
     ("rn.elena", "Elena", "Marsh", Role.STAFF, "RN"),
     ("rn.farid", "Farid", "Haddad", Role.STAFF, "RN"),
     ("rn.grace", "Grace", "Whitfield", Role.STAFF, "RN"),
-    ("sched.hana", "Hana", "Kowalski", Role.STAFF, "Scheduler"),
-    ("sched.ivan", "Ivan", "Petrov", Role.STAFF, "Scheduler"),
+    ("sched.hana", "Hana", "Kowalski", Role.SCHEDULER, "Front desk"),
+    ("sched.ivan", "Ivan", "Petrov", Role.SCHEDULER, "Front desk"),
     ("admin.jo", "Jo", "Castellanos", Role.ADMIN, "Practice manager"),
 ]
 
@@ -187,6 +188,7 @@ def delete_demo(organization: Organization) -> None:
         Response,
         CheckIn,
         VitalSign,
+        MonitoringForm,
         TreatmentSession,
         Appointment,
         Course,

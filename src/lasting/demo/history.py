@@ -12,11 +12,13 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.utils import timezone
 
+from lasting.accounts.clocks import today_in
 from lasting.accounts.models import Location, Membership, Organization, Role, User
 from lasting.alerts.models import (
     Alert,
@@ -29,12 +31,15 @@ from lasting.checkins.services import response_from_score
 from lasting.patients.models import Course, Diagnosis, Patient, Phase
 from lasting.plans.models import MaintenancePlan, PolicyChoice
 from lasting.treatment.models import (
+    MonitoringForm,
     Route,
     SessionKind,
     TreatmentSession,
     VitalPhase,
     VitalSign,
 )
+from lasting.treatment.services import session_record
+from lasting_core import sessions as sessions_rules
 from lasting_core.instruments import InstrumentCode, ScoreFlag, score
 from lasting_core.simulation import (
     MaintenancePolicy,
@@ -193,6 +198,16 @@ def phase_for(simulated: SimulatedPatient, *, today_index: int) -> str:
     return Phase.MAINTENANCE
 
 
+DEMO_CONFIRMED_REASON = (
+    "Rechecked after 10 minutes of rest; benefit judged to outweigh the risk with the "
+    "prescriber (demo)."
+)
+# Vital-sign phases per route: (phase, minutes from the dose, rise in mmHg); esketamine's
+# reading before leaving is taken 10 minutes before monitoring ends.
+IV_PHASES = ((VitalPhase.BEFORE, -10, 0), (VitalPhase.DURING, 20, 12), (VitalPhase.AFTER, 45, 5))
+ESKETAMINE_PHASES = ((VitalPhase.BEFORE, -10, 0), (VitalPhase.AFTER, 40, 12))
+
+
 def store_sessions(
     patient: Patient,
     course: Course,
@@ -203,78 +218,158 @@ def store_sessions(
     nurse: User,
     location: Location,
 ) -> int:
+    """Store the simulated sessions as a nurse would have signed them.
+
+    Every session passes the session-safety rules of the core (a demo that breaks them is
+    a bug and stops here); a pre-dose blood pressure above 140/90 is stored with its
+    confirmed reason, as the session form requires. Esketamine sessions carry their REMS
+    answers and a monitoring form, submitted a few days later unless it is still due.
+    """
     route = rng.choice([Route.IV, Route.IM, Route.INTRANASAL_ESKETAMINE], p=[0.65, 0.1, 0.25])
     weight_kg = float(np.clip(rng.normal(80, 15), 48, 140))
+    now = timezone.now()
     sessions: list[TreatmentSession] = []
-    for simulated_session in simulated.sessions:
+    vitals: list[list[dict[str, Any]]] = []
+    for number, simulated_session in enumerate(simulated.sessions):
         started_at = at_local(
             day_zero + timedelta(days=simulated_session.day), float(rng.uniform(8, 16)), tz
         )
+        fields: dict[str, Any]
         if route == Route.INTRANASAL_ESKETAMINE:
             dose_mg = Decimal(
                 56 if simulated_session.kind == "induction" and rng.random() < 0.4 else 84
             )
-            per_kg = None
-            minutes = 120
+            minutes = 120 + (simulated.index * 7 + number * 11) % 31
+            fields = {"dose_mg": dose_mg, "dose_mg_per_kg": None}
+            fields.update(esketamine_answers(simulated.index, number, minutes, nurse))
+            phases: tuple[tuple[str, int, int], ...] = (
+                *ESKETAMINE_PHASES,
+                (VitalPhase.DISCHARGE, minutes - 10, 3),
+            )
         else:
             per_kg = Decimal(str(round(0.5 if route == Route.IV else 0.75, 2)))
-            dose_mg = Decimal(str(round(weight_kg * float(per_kg), 1)))
             minutes = 90 if route == Route.IV else 75
+            fields = {
+                "dose_mg": Decimal(str(round(weight_kg * float(per_kg), 1))),
+                "dose_mg_per_kg": per_kg,
+            }
+            phases = IV_PHASES
+        # History ends at the present: a session of today has ended before now.
+        started_at = min(started_at, now - timedelta(minutes=minutes + 15))
+        fields.update(
+            kind=SessionKind(str(simulated_session.kind)),
+            route=route,
+            lot_number=f"LOT{int(rng.integers(10000, 99999))}",
+            started_at=started_at,
+            ended_at=started_at + timedelta(minutes=minutes),
+            # The deepest sedation on the MOAA/S (5 awake ... 0 no response).
+            sedation=5 - int(rng.choice([0, 1, 1, 2, 2, 3])),
+            dissociation=int(rng.choice([0, 1, 1, 2, 2, 3])),
+            adverse_events=str(
+                rng.choice(
+                    [
+                        "",
+                        "",
+                        "",
+                        "nausea",
+                        "transient dizziness",
+                        "headache",
+                        "elevated BP, resolved by discharge",
+                    ]
+                )
+            ),
+            discharge_note="Alert and oriented; discharged with companion.",
+        )
+        rows = [
+            {
+                "phase": phase,
+                "measured_at": started_at + timedelta(minutes=offset),
+                "systolic_mmhg": int(rng.normal(124 + bump, 9)),
+                "diastolic_mmhg": int(rng.normal(78 + bump / 2, 6)),
+                "heart_rate_bpm": int(rng.normal(74 + bump / 2, 8)),
+                "spo2_percent": int(np.clip(rng.normal(97.5, 1), 93, 100)),
+            }
+            for phase, offset, bump in phases
+        ]
+        review = sessions_rules.review_session(session_record(fields, rows), now=now)
+        if review.problems:
+            raise RuntimeError(f"demo session breaks the session rules: {review.problems}")
         sessions.append(
             TreatmentSession(
                 organization_id=patient.organization_id,
                 patient=patient,
                 course=course,
                 location=location,
-                kind=SessionKind(str(simulated_session.kind)),
-                route=route,
-                dose_mg=dose_mg,
-                dose_mg_per_kg=per_kg,
-                lot_number=f"LOT{int(rng.integers(10000, 99999))}",
-                started_at=started_at,
-                ended_at=started_at + timedelta(minutes=minutes),
-                sedation=int(rng.choice([0, 1, 1, 2, 2, 3])),
-                dissociation=int(rng.choice([0, 1, 1, 2, 2, 3])),
-                adverse_events=str(
-                    rng.choice(
-                        [
-                            "",
-                            "",
-                            "",
-                            "nausea",
-                            "transient dizziness",
-                            "headache",
-                            "elevated BP, resolved by discharge",
-                        ]
-                    )
-                ),
-                discharge_note="Alert and oriented; discharged with companion.",
                 recorded_by=nurse,
+                confirmed_findings=[
+                    {"code": finding.code.value, "message": finding.message}
+                    for finding in review.findings
+                ],
+                confirmed_reason=DEMO_CONFIRMED_REASON if review.findings else "",
+                **fields,
             )
         )
+        vitals.append(rows)
     TreatmentSession.objects.bulk_create(sessions)
-    vitals: list[VitalSign] = []
-    for session in TreatmentSession.objects.filter(patient=patient):
-        for phase, offset, bump in (
-            (VitalPhase.BEFORE, -10, 0),
-            (VitalPhase.DURING, 20, 12),
-            (VitalPhase.AFTER, 45, 5),
-        ):
-            systolic = int(rng.normal(124 + bump, 9))
-            vitals.append(
-                VitalSign(
-                    organization_id=patient.organization_id,
-                    session=session,
-                    measured_at=session.started_at + timedelta(minutes=offset),
-                    phase=phase,
-                    systolic_mmhg=systolic,
-                    diastolic_mmhg=int(rng.normal(78 + bump / 2, 6)),
-                    heart_rate_bpm=int(rng.normal(74 + bump / 2, 8)),
-                    spo2_percent=int(np.clip(rng.normal(97.5, 1), 93, 100)),
-                )
-            )
-    VitalSign.objects.bulk_create(vitals)
+    VitalSign.objects.bulk_create(
+        VitalSign(organization_id=patient.organization_id, session=session, **row)
+        for session, rows in zip(sessions, vitals, strict=True)
+        for row in rows
+    )
+    MonitoringForm.objects.bulk_create(
+        monitoring_form(session, nurse, now, patient.time_zone)
+        for session in sessions
+        if session.is_esketamine
+    )
     return len(sessions)
+
+
+def esketamine_answers(index: int, number: int, minutes: int, nurse: User) -> dict[str, Any]:
+    """The REMS form's answers for one patient's session (the same medicines every time)."""
+    return {
+        "monitoring_clinician": nurse,
+        "ready_to_leave_minutes": 60 + (index * 13 + number * 7) % (minutes - 60),
+        "vitals_acceptable_before_dose": True,
+        "vitals_acceptable_before_leaving": True,
+        "effects_resolved_at_end": True,
+        "takes_benzodiazepines": index % 6 == 0,
+        "takes_non_benzodiazepine_sedative_hypnotics": index % 9 == 0,
+        "takes_psychostimulants": index % 11 == 0,
+        "takes_maois": False,
+        "rems_patient_enrolled": True,
+        "rems_first_treatment": number == 0,
+    }
+
+
+def monitoring_form(
+    session: TreatmentSession, nurse: User, now: datetime, time_zone: str
+) -> MonitoringForm:
+    """The session's REMS form: submitted 1-5 days after the session, except the latest
+    ones and one in five of the last fortnight's (overdue), so the to-do list shows both.
+
+    `time_zone` is the clinic's (the demo's locations share the organisation's zone).
+    """
+    session_on = today_in(time_zone, session.started_at)
+    due_on = sessions_rules.monitoring_form_due_on(session_on)
+    today = today_in(time_zone, now)
+    submitted_on = session_on + timedelta(days=1 + session.pk % 5)
+    forgotten = due_on >= today - timedelta(days=7) and session.pk % 5 == 0
+    if submitted_on > today or forgotten:
+        return MonitoringForm(
+            organization_id=session.organization_id,
+            patient_id=session.patient_id,
+            session=session,
+            due_on=due_on,
+        )
+    return MonitoringForm(
+        organization_id=session.organization_id,
+        patient_id=session.patient_id,
+        session=session,
+        due_on=due_on,
+        submitted_on=submitted_on,
+        submitted_by=nurse,
+        submission_recorded_at=min(now, datetime.combine(submitted_on, time(16), tzinfo=UTC)),
+    )
 
 
 def answers_for(observation: SimulatedObservation) -> tuple[InstrumentCode, dict[str, int | None]]:

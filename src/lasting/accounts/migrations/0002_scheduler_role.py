@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='membership',
             name='role',
-            field=models.CharField(choices=[('admin', 'Clinic admin'), ('clinician', 'Clinician'), ('staff', 'Nurse'), ('scheduler', 'Scheduler (front desk)')], max_length=16),
+            field=models.CharField(choices=[('admin', 'Clinic admin'), ('clinician', 'Clinician'), ('staff', 'Nurse'), ('scheduler', 'Scheduler')], max_length=16),
         ),
     ]
