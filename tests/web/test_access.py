@@ -315,3 +315,35 @@ def test_viewing_a_chart_is_audited_and_a_denied_view_changes_nothing(world):
 def test_every_page_with_patient_data_is_marked_no_store(world):
     response = client_for("dr_ana").get(reverse("clinic:patient", args=[world["paul"].pk]))
     assert response["Cache-Control"] == "no-store"
+
+
+SCHEDULER_REFUSED_ACTIONS = {
+    "issue a check-in link": lambda w: (
+        reverse("checkins:new_link", args=[w["paul"].pk]),
+        {"instruments": ["phq9"]},
+    ),
+    "acknowledge an alert": lambda w: (reverse("alerts:acknowledge", args=[w["alert"].pk]), {}),
+    "record a clinical event": lambda w: (
+        reverse("treatment:new_event", args=[w["paul"].pk]),
+        {"kind": "hospitalisation", "occurred_on": "2026-01-10"},
+    ),
+    "register a patient": lambda w: (
+        reverse("patients:new"),
+        {"record_number": "S-1", "given_name": "Sam", "family_name": "Front"},
+    ),
+}
+
+
+@pytest.mark.parametrize("action", list(SCHEDULER_REFUSED_ACTIONS))
+def test_the_scheduler_is_refused_every_clinical_action_and_nothing_changes(world, action):
+    from lasting.patients.models import Patient
+    from lasting.treatment.models import ClinicalEvent
+
+    path, body = SCHEDULER_REFUSED_ACTIONS[action](world)
+    before = (Patient.objects.count(), CheckInLink.objects.count(), ClinicalEvent.objects.count())
+    response = client_for("sam_front").post(path, body)
+    assert response.status_code == 403
+    after = (Patient.objects.count(), CheckInLink.objects.count(), ClinicalEvent.objects.count())
+    assert after == before
+    world["alert"].refresh_from_db()
+    assert world["alert"].status == AlertStatus.OPEN
