@@ -39,7 +39,7 @@ from lasting.treatment.models import (
     VitalSign,
 )
 from lasting.treatment.services import session_record
-from lasting_core import sessions as sessions_rules
+from lasting_core import sessions as safety
 from lasting_core.instruments import InstrumentCode, ScoreFlag, score
 from lasting_core.simulation import (
     MaintenancePolicy,
@@ -291,7 +291,7 @@ def store_sessions(
             }
             for phase, offset, bump in phases
         ]
-        review = sessions_rules.review_session(session_record(fields, rows), now=now)
+        review = safety.review_session(session_record(fields, rows), now=now)
         if review.problems:
             raise RuntimeError(f"demo session breaks the session rules: {review.problems}")
         sessions.append(
@@ -350,7 +350,7 @@ def monitoring_form(
     `time_zone` is the clinic's (the demo's locations share the organisation's zone).
     """
     session_on = today_in(time_zone, session.started_at)
-    due_on = sessions_rules.monitoring_form_due_on(session_on)
+    due_on = safety.monitoring_form_due_on(session_on)
     today = today_in(time_zone, now)
     submitted_on = session_on + timedelta(days=1 + session.pk % 5)
     forgotten = due_on >= today - timedelta(days=7) and session.pk % 5 == 0

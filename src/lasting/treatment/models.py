@@ -8,10 +8,10 @@ from django.db import models
 
 from lasting.accounts.models import Location, Organization
 from lasting.patients.models import Course, Patient
-from lasting_core import sessions as rules
+from lasting_core import sessions as safety
 from lasting_core.definitions import ClinicalEventKind as CoreEventKind
 
-LIMITS = rules.VitalLimits()
+LIMITS = safety.VitalLimits()
 
 
 class SessionKind(models.TextChoices):
@@ -23,16 +23,16 @@ class SessionKind(models.TextChoices):
 class Route(models.TextChoices):
     """How the dose was given; values are the core's (`lasting_core.sessions.Route`)."""
 
-    IV = rules.Route.IV.value, "IV ketamine"
-    IM = rules.Route.IM.value, "IM ketamine"
-    INTRANASAL_ESKETAMINE = rules.Route.INTRANASAL_ESKETAMINE.value, "Intranasal esketamine"
-    OTHER = rules.Route.OTHER.value, "Other"
+    IV = safety.Route.IV.value, "IV ketamine"
+    IM = safety.Route.IM.value, "IM ketamine"
+    INTRANASAL_ESKETAMINE = safety.Route.INTRANASAL_ESKETAMINE.value, "Intranasal esketamine"
+    OTHER = safety.Route.OTHER.value, "Other"
 
 
 # The MOAA/S (Chernik 1990) with its wording, awake (5) first.
-SEDATION_CHOICES = [(level.score, f"{level.score} · {level.label}") for level in rules.MOAAS]
+SEDATION_CHOICES = [(level.score, f"{level.score} · {level.label}") for level in safety.MOAAS]
 DISSOCIATION_CHOICES = [
-    (level.score, f"{level.score} · {level.label}") for level in rules.DISSOCIATION
+    (level.score, f"{level.score} · {level.label}") for level in safety.DISSOCIATION
 ]
 
 
@@ -130,16 +130,16 @@ class TreatmentSession(models.Model):
 
     @property
     def sedation_label(self) -> str:
-        return "" if self.sedation is None else rules.moaas_label(self.sedation)
+        return "" if self.sedation is None else safety.moaas_label(self.sedation)
 
 
 class VitalPhase(models.TextChoices):
     """When the reading was taken; values are the core's (`lasting_core.sessions`)."""
 
-    BEFORE = rules.ReadingPhase.BEFORE.value, "Before the dose"
-    DURING = rules.ReadingPhase.DURING.value, "During"
-    AFTER = rules.ReadingPhase.AFTER.value, "After the dose (esketamine: about 40 min)"
-    DISCHARGE = rules.ReadingPhase.DISCHARGE.value, "Before leaving"
+    BEFORE = safety.ReadingPhase.BEFORE.value, "Before the dose"
+    DURING = safety.ReadingPhase.DURING.value, "During"
+    AFTER = safety.ReadingPhase.AFTER.value, "After the dose (esketamine: about 40 min)"
+    DISCHARGE = safety.ReadingPhase.DISCHARGE.value, "Before leaving"
 
 
 class VitalSign(models.Model):

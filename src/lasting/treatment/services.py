@@ -27,28 +27,28 @@ from lasting.treatment.models import (
     VitalSign,
 )
 from lasting.treatment.signals import clinical_event_recorded, session_logged
-from lasting_core import sessions as rules
+from lasting_core import sessions as safety
 
-SESSION_RULES = rules.SessionRules()
-ESKETAMINE_ONLY_FIELDS = ("ready_to_leave_minutes", *rules.REMS_YES_NO_FIELDS)
+SESSION_RULES = safety.SessionRules()
+ESKETAMINE_ONLY_FIELDS = ("ready_to_leave_minutes", *safety.REMS_YES_NO_FIELDS)
 
 
 class SessionNeedsConfirmation(ValidationError):
     """The session may be stored only with a confirmed reason for these findings."""
 
-    def __init__(self, findings: Sequence[rules.Finding], message: str) -> None:
+    def __init__(self, findings: Sequence[safety.Finding], message: str) -> None:
         super().__init__({"confirmed_reason": [message]})
         self.findings = tuple(findings)
 
 
 def session_record(
     fields: Mapping[str, Any], vitals: Sequence[Mapping[str, Any]]
-) -> rules.SessionRecord:
+) -> safety.SessionRecord:
     """Turn a session's fields and vital-sign rows into the core's plain record."""
     clinician = fields.get("monitoring_clinician")
     dose_mg, dose_mg_per_kg = fields.get("dose_mg"), fields.get("dose_mg_per_kg")
-    return rules.SessionRecord(
-        route=rules.Route(fields["route"]),
+    return safety.SessionRecord(
+        route=safety.Route(fields["route"]),
         started_at=fields["started_at"],
         ended_at=fields.get("ended_at"),
         dose_mg=None if dose_mg is None else float(dose_mg),
@@ -59,8 +59,8 @@ def session_record(
         dissociation=fields.get("dissociation"),
         respiratory_depression=bool(fields.get("respiratory_depression")),
         readings=tuple(
-            rules.Reading(
-                phase=rules.ReadingPhase(row["phase"]),
+            safety.Reading(
+                phase=safety.ReadingPhase(row["phase"]),
                 measured_at=row["measured_at"],
                 systolic_mmhg=row["systolic_mmhg"],
                 diastolic_mmhg=row["diastolic_mmhg"],
@@ -71,11 +71,11 @@ def session_record(
         ),
         monitoring_clinician=clinician.display_name if clinician is not None else "",
         ready_to_leave_minutes=fields.get("ready_to_leave_minutes"),
-        **{name: fields.get(name) for name in rules.REMS_YES_NO_FIELDS},
+        **{name: fields.get(name) for name in safety.REMS_YES_NO_FIELDS},
     )
 
 
-def refusal(review: rules.SessionReview) -> ValidationError:
+def refusal(review: safety.SessionReview) -> ValidationError:
     """The review's problems as one ValidationError, keyed by the field each belongs to."""
     by_field: dict[str, list[str]] = {}
     for problem in review.problems:
@@ -132,7 +132,7 @@ def log_session(
         # The REMS questions belong to esketamine sessions only.
         fields.update(dict.fromkeys(ESKETAMINE_ONLY_FIELDS))
     check_monitoring_clinician(patient, fields)
-    review = rules.review_session(
+    review = safety.review_session(
         session_record(fields, vitals), now=timezone.now(), rules=SESSION_RULES
     )
     if review.problems:
@@ -195,7 +195,7 @@ def open_monitoring_form(session: TreatmentSession) -> MonitoringForm:
         organization_id=session.organization_id,
         patient_id=session.patient_id,
         session=session,
-        due_on=rules.monitoring_form_due_on(session_on(session), SESSION_RULES.esketamine),
+        due_on=safety.monitoring_form_due_on(session_on(session), SESSION_RULES.esketamine),
     )
 
 
