@@ -56,6 +56,7 @@ ENGLISH_MATCHES = [
     ("Tonight I will end my life", {IDEATION, PLAN}),
     ("I've been stockpiling my pills", {MEANS}),
     ("I have been saving up my sleeping pills", {MEANS}),
+    ("I can't take it anymore, I want to die. I have the pills saved up.", {IDEATION, MEANS}),
     ("I have enough pills to do it", {MEANS}),
     ("I am going to take all my pills", {MEANS}),
     ("I bought a gun", {MEANS}),
