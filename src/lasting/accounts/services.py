@@ -1,10 +1,19 @@
-"""Create people and give them roles."""
+"""Create people and give them roles; set what patients read about getting help now."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.db import transaction
 
-from lasting.accounts.models import Membership, Organization, Role, User
+from lasting.accounts.models import (
+    CrisisLanguage,
+    CrisisResource,
+    Membership,
+    Organization,
+    Role,
+    User,
+)
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 
@@ -34,3 +43,25 @@ def add_member(
     )
     record_event(actor, Action.PRIVILEGE_CHANGE, organization_id=organization.pk, obj=membership)
     return membership
+
+
+@transaction.atomic
+def set_crisis_resource(
+    actor: Actor,
+    organization: Organization,
+    language: CrisisLanguage,
+    fields: Mapping[str, str],
+) -> CrisisResource:
+    """Set the crisis resource patients reading `language` see; audited (create, then
+    update). `fields` are the form's checked values (name, phone, text number and word,
+    instructions, emergency number)."""
+    resource, created = CrisisResource.objects.update_or_create(
+        organization=organization, language=language, defaults=dict(fields)
+    )
+    record_event(
+        actor,
+        Action.CREATE if created else Action.UPDATE,
+        organization_id=organization.pk,
+        obj=resource,
+    )
+    return resource

@@ -2,7 +2,8 @@
 
 Safety alerts (DESIGN section 4) are never deduplicated or suppressed: every positive or
 missing PHQ-9 item 9 opens its own alert, in the same transaction that stores the
-answers. E-mails name no patient and no clinical value; they are sent after the commit
+answers; so does every note that matches the screening phrase list (`open_note_alert`).
+E-mails name no patient and no clinical value; they are sent after the commit
 and marked sent only once the mail server accepted them, so a failed send is retried by
 the next run (at least once, never silently dropped).
 """
@@ -30,6 +31,7 @@ from lasting.checkins.models import CheckIn, CheckInLink, Instrument, Source
 from lasting.checkins.services import RecordedCheckIn, record_checkin
 from lasting.patients.models import Patient
 from lasting_core.instruments import Score, ScoreFlag
+from lasting_core.screening import NoteScreening, RiskCategory, screen_note
 
 log = logging.getLogger("lasting.alerts")
 
@@ -65,6 +67,9 @@ def submit_checkin(
         if recorded.created:
             for alert in open_safety_alerts(recorded.checkin):
                 schedule_notification(alert)
+            note_alert = open_note_alert(recorded.checkin)
+            if note_alert is not None:
+                schedule_notification(note_alert)
     return recorded
 
 
@@ -122,6 +127,7 @@ def open_alert_for_unstored_answer(patient: Patient, item9: int, situation: str)
             status=AlertStatus.OPEN,
             response__isnull=True,
             priority__in=as_pressing,
+            drivers__has_key="item9",  # an alert for a note does not answer for item 9
         )
         .order_by("-opened_at")
         .first()
@@ -133,6 +139,92 @@ def open_alert_for_unstored_answer(patient: Patient, item9: int, situation: str)
         priority,
         f"{reason} Reported on a check-in that was not stored ({situation}).",
         drivers={"item9": item9, "stored": False, "situation": situation},
+        opened_at=timezone.now(),
+        response_id=None,
+    )
+    schedule_notification(alert)  # queued after the commit
+    return alert
+
+
+NOTE_CATEGORY_WORDS = {
+    RiskCategory.IDEATION: "suicidal ideation",
+    RiskCategory.PLAN: "a plan or intent",
+    RiskCategory.MEANS: "means",
+    RiskCategory.FAREWELL: "farewell",
+}
+
+
+def note_safety_priority(screening: NoteScreening) -> tuple[Priority, str]:
+    """Priority and reason for a note that matched the screening phrase list: urgent for
+    the categories `lasting_core.screening.ScreeningSettings` names, high otherwise."""
+    priority = Priority.URGENT if screening.needs_urgent_review else Priority.HIGH
+    words = ", ".join(NOTE_CATEGORY_WORDS[category] for category in screening.categories)
+    return priority, (
+        f"The patient's note matched the risk phrase list (version {screening.list_version}): "
+        f"{words}."
+    )
+
+
+def note_drivers(screening: NoteScreening) -> dict[str, object]:
+    """What the screener found, never the note's words."""
+    return {
+        "source": "note",
+        "categories": [category.value for category in screening.categories],
+        "phrase_ids": list(screening.phrase_ids),
+        "list_version": screening.list_version,
+    }
+
+
+def open_note_alert(checkin: CheckIn) -> Alert | None:
+    """Open a safety alert when the check-in's note matches the screening phrase list
+    (DESIGN section 4); the alert points at the check-in's first response."""
+    screening = screen_note(checkin.note)
+    if not screening.matched:
+        return None
+    priority, reason = note_safety_priority(screening)
+    return create_safety_alert(
+        checkin.patient,
+        priority,
+        f"{reason} Read the note on the check-in.",
+        drivers=note_drivers(screening),
+        opened_at=checkin.submitted_at,
+        response_id=checkin.responses.order_by("pk").values_list("pk", flat=True).first(),
+    )
+
+
+def open_alert_for_unstored_note(patient: Patient, note: str, situation: str) -> Alert | None:
+    """Open a safety alert for a matching note on a check-in that could not be stored.
+
+    The note is not stored (only what the screener found is), so the reason says to
+    contact the patient. The same report sent again while its alert is still open, at
+    the same or a higher priority, adds nothing (as for item 9).
+    """
+    screening = screen_note(note)
+    if not screening.matched:
+        return None
+    priority, reason = note_safety_priority(screening)
+    as_pressing = [p for p, rank in PRIORITY_RANK.items() if rank <= PRIORITY_RANK[priority]]
+    waiting = (
+        Alert.objects.select_for_update()
+        .filter(
+            patient=patient,
+            kind=AlertKind.SAFETY,
+            status=AlertStatus.OPEN,
+            response__isnull=True,
+            priority__in=as_pressing,
+            drivers__source="note",
+        )
+        .order_by("-opened_at")
+        .first()
+    )
+    if waiting is not None:
+        return waiting
+    alert = create_safety_alert(
+        patient,
+        priority,
+        f"{reason} Written on a check-in that was not stored ({situation}), so the note "
+        "itself is not available: contact the patient.",
+        drivers={**note_drivers(screening), "stored": False, "situation": situation},
         opened_at=timezone.now(),
         response_id=None,
     )
