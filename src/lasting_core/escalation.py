@@ -69,8 +69,9 @@ class BusinessHours:
 
 
 def parse_weekdays(text: str) -> frozenset[int]:
-    """ISO weekday numbers from their digits as stored ("12345" is Monday to Friday)."""
-    if not text.isdigit():
+    """ISO weekday numbers from their digits as stored ("12345" is Monday to Friday; an
+    empty text is a clinic with no business hours, where every hour is after hours)."""
+    if text and not text.isdigit():
         raise ValueError("weekdays are written as digits 1 (Monday) to 7 (Sunday)")
     days = frozenset(int(digit) for digit in text)
     if not days <= set(range(1, 8)):

@@ -71,6 +71,11 @@ def test_the_local_weekday_decides_not_the_utc_one():
     assert sunday_hours.contains(utc("2026-03-09T02:30:00"))
 
 
+def test_a_clinic_without_business_days_is_always_after_hours():
+    never = BusinessHours("America/New_York", frozenset(), time(8, 0), time(18, 0))
+    assert not never.contains(utc("2026-03-09T15:00:00"))
+
+
 def test_a_naive_instant_is_refused():
     with pytest.raises(ValueError, match="aware"):
         NEW_YORK.contains(datetime(2026, 3, 9, 12, 0))  # noqa: DTZ001 (the case under test)
@@ -81,12 +86,14 @@ def test_hours_that_close_before_they_open_are_refused():
         BusinessHours("America/New_York", frozenset({1}), time(18, 0), time(8, 0))
 
 
-@pytest.mark.parametrize(("text", "days"), [("12345", {1, 2, 3, 4, 5}), ("67", {6, 7})])
+@pytest.mark.parametrize(
+    ("text", "days"), [("12345", {1, 2, 3, 4, 5}), ("67", {6, 7}), ("", set())]
+)
 def test_weekdays_are_read_from_their_digits(text, days):
     assert parse_weekdays(text) == frozenset(days)
 
 
-@pytest.mark.parametrize("text", ["", "8", "1a", "0"])
+@pytest.mark.parametrize("text", ["8", "1a", "0", " 1"])
 def test_weekdays_that_are_not_iso_weekday_digits_are_refused(text):
     with pytest.raises(ValueError, match="digits 1"):
         parse_weekdays(text)

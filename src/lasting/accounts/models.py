@@ -56,6 +56,7 @@ class Organization(models.Model):
     # same opening and closing times on each of those days.
     business_weekdays = models.CharField(
         max_length=7,
+        blank=True,
         default=weekday_digits(ESCALATION.business_weekdays),
         validators=[validate_weekdays],
     )

@@ -2,15 +2,18 @@ from __future__ import annotations
 
 import unicodedata
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from lasting.accounts import rules
+from lasting.accounts.forms import AlertPolicyForm
 from lasting.accounts.middleware import ClinicRequest
 from lasting.accounts.models import Location, Membership
+from lasting.accounts.services import update_alert_policy
 from lasting.accounts.throttle import find_lockout
 from lasting.audit.models import Action, Outcome
 from lasting.audit.services import Actor, record_event
@@ -61,14 +64,24 @@ def organization(request: ClinicRequest) -> HttpResponse:
     if not rules.can_manage_organization(membership):
         raise PermissionDenied("Only clinic admins manage the organisation.")
     organization = membership.organization
+    form = AlertPolicyForm(request.POST or None, instance=organization)
+    if request.method == "POST" and form.is_valid():
+        update_alert_policy(Actor.from_request(request), membership, form.save(commit=False))
+        messages.success(request, "Alert policy saved.")
+        return redirect("accounts:organization")
+    if request.method == "POST":
+        # The form changed the instance in memory while validating; show what is stored.
+        organization.refresh_from_db()
     return render(
         request,
         "accounts/organization.html",
         {
             "organization": organization,
+            "form": form,
             "locations": Location.objects.filter(organization=organization),
             "members": Membership.objects.filter(organization=organization)
             .select_related("user")
             .order_by("role", "user__last_name"),
         },
+        status=422 if request.method == "POST" else 200,
     )

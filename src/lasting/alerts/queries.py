@@ -88,7 +88,7 @@ def list_patient_alerts_for(membership: Membership | None, patient: Patient) -> 
     return list(
         visible_alerts(membership)
         .filter(patient=patient)
-        .select_related("acknowledged_by", "resolved_by", "escalated_to")
+        .select_related("patient", "assigned_to", "acknowledged_by", "resolved_by", "escalated_to")
         .prefetch_related(Prefetch("contact_attempts", queryset=attempts))
         .order_by("-opened_at", "-pk")
     )

@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='organization',
             name='business_weekdays',
-            field=models.CharField(default='12345', max_length=7, validators=[lasting.accounts.models.validate_weekdays]),
+            field=models.CharField(blank=True, default='12345', max_length=7, validators=[lasting.accounts.models.validate_weekdays]),
         ),
         migrations.AddConstraint(
             model_name='organization',
