@@ -161,7 +161,7 @@ def test_the_alert_page_gives_the_phone_the_crisis_line_and_the_clinic_clock(wor
     assert "988 Suicide &amp; Crisis Lifeline" in text
     assert "answered 3 of 3" in text
     assert "Opened Mon Mar 16, 09:00 MDT" in text
-    assert "Escalates again Mon Mar 16, 13:00 MDT" in text
+    assert "Escalates Mon Mar 16, 13:00 MDT unless acknowledged" in text
     assert 'id="acknowledge"' in text
     assert "no-store" in page["Cache-Control"]
 
