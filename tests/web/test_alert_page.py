@@ -182,12 +182,12 @@ def history_page(username: str, world) -> str:
 
 
 def test_the_patient_page_shows_every_alert_with_who_acknowledged_and_contacted(world):
-    cara = client_for("rn_cara")
     alert = world["safety"]
+    # Signed in at each pinned instant: a session from the real clock would have expired.
     with time_machine.travel(OPENED_AT + timedelta(minutes=20), tick=False):
-        cara.post(reverse("alerts:acknowledge", args=[alert.pk]))
+        client_for("rn_cara").post(reverse("alerts:acknowledge", args=[alert.pk]))
     with time_machine.travel(OPENED_AT + timedelta(minutes=40), tick=False):
-        cara.post(
+        client_for("rn_cara").post(
             reverse("alerts:contact", args=[alert.pk]),
             {"outcome": "unable_to_reach", "note": "No answer."},
         )

@@ -28,6 +28,7 @@ from django.utils import timezone
 from lasting.accounts import rules
 from lasting.accounts.models import Membership, Role, User
 from lasting.alerts.models import UNRESOLVED, Alert, AlertKind, AlertStatus
+from lasting.alerts.services import lock_alert
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_about
 from lasting_core.escalation import next_escalation_at
@@ -253,7 +254,7 @@ def escalate_overdue_alerts(now: datetime | None = None) -> list[Alert]:
 def escalate_one(alert_id: int, now: datetime) -> Alert | None:
     """Escalate one alert if it is due, then send its escalation e-mail if not yet sent."""
     with transaction.atomic():
-        alert = Alert.objects.select_for_update().select_related("organization").get(pk=alert_id)
+        alert = lock_alert(alert_id)
         if alert.kind != AlertKind.SAFETY or alert.status not in UNRESOLVED:
             return None
         sla = timedelta(minutes=alert.organization.alert_ack_sla_minutes)

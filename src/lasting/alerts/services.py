@@ -178,6 +178,15 @@ def schedule_notification(alert: Alert) -> None:
     transaction.on_commit(lambda: notify_alert_task.enqueue(alert.pk), robust=True)
 
 
+def lock_alert(alert_id: int) -> Alert:
+    """The alert, its row locked until the transaction ends (not its organisation's row)."""
+    return (
+        Alert.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .get(pk=alert_id)
+    )
+
+
 def acknowledge_alert(actor: Actor, membership: Membership | None, alert_id: int) -> Alert:
     """Record that someone has the alert ("I have it"): who and when, audited.
 
@@ -187,7 +196,7 @@ def acknowledge_alert(actor: Actor, membership: Membership | None, alert_id: int
     """
     get_alert_for(membership, alert_id, actor=actor, action=Action.ACKNOWLEDGE)
     with transaction.atomic():
-        alert = Alert.objects.select_for_update().select_related("organization").get(pk=alert_id)
+        alert = lock_alert(alert_id)
         if alert.status == AlertStatus.OPEN:
             mark_acknowledged(alert, actor, timezone.now())
             alert.save(
@@ -243,7 +252,7 @@ def record_contact_attempt(
         raise ValidationError(f"{outcome!r} is not a contact outcome.")
     outcome = ContactOutcome(outcome)
     with transaction.atomic():
-        alert = Alert.objects.select_for_update().select_related("organization").get(pk=alert_id)
+        alert = lock_alert(alert_id)
         if alert.kind != AlertKind.SAFETY:
             raise ValidationError("Contact outcomes are recorded on safety alerts only.")
         if alert.status == AlertStatus.RESOLVED:
@@ -301,7 +310,7 @@ def resolve_alert(
             )
         return record_contact_attempt(actor, membership, alert_id, outcome, note).alert
     with transaction.atomic():
-        alert = Alert.objects.select_for_update().select_related("organization").get(pk=alert_id)
+        alert = lock_alert(alert_id)
         if alert.status != AlertStatus.RESOLVED:
             now = timezone.now()
             if alert.acknowledged_at is None:
