@@ -11,4 +11,5 @@ def membership(request: HttpRequest) -> dict[str, object]:
         "membership": current,
         "can_view_patients": rules.can_view_patients(current),
         "can_review_alerts": rules.can_review_alerts(current),
+        "can_handle_safety_alerts": rules.can_handle_safety_alerts(current),
     }

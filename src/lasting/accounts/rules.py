@@ -40,8 +40,28 @@ def can_issue_checkin_links(membership: Membership | None) -> TypeGuard[Membersh
 
 
 def can_review_alerts(membership: Membership | None) -> TypeGuard[Membership]:
-    """Only clinicians see and acknowledge alerts: it is a clinical judgement."""
+    """Only clinicians review the engine's alerts (early warning, relapse, disengagement):
+    it is a clinical judgement."""
     return membership is not None and membership.is_active and membership.role == Role.CLINICIAN
+
+
+def can_handle_safety_alerts(membership: Membership | None) -> TypeGuard[Membership]:
+    """Clinicians and nurses take safety alerts: see them, acknowledge, call the patient and
+    record the contact outcome (DESIGN section 4 lists alerts among a nurse's tasks).
+
+    The staff role is taken as the nursing role. A front-desk role (appointments and
+    contact details only, issue 9 item 3) must not be added here: it never sees an
+    item-9 answer.
+    """
+    return (
+        membership is not None
+        and membership.is_active
+        and membership.role
+        in {
+            Role.CLINICIAN,
+            Role.STAFF,
+        }
+    )
 
 
 def can_manage_organization(membership: Membership | None) -> TypeGuard[Membership]:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -9,11 +10,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from lasting.accounts import rules
-from lasting.accounts.forms import CrisisResourceForm
+from lasting.accounts.forms import AlertPolicyForm, CrisisResourceForm
 from lasting.accounts.middleware import ClinicRequest
 from lasting.accounts.models import CrisisLanguage, CrisisResource, Location, Membership
 from lasting.accounts.queries import list_crisis_lines
-from lasting.accounts.services import set_crisis_resource
+from lasting.accounts.services import set_crisis_resource, update_alert_policy
 from lasting.accounts.throttle import find_lockout
 from lasting.audit.models import Action, Outcome
 from lasting.audit.services import Actor, record_event
@@ -64,11 +65,20 @@ def organization(request: ClinicRequest) -> HttpResponse:
     if not rules.can_manage_organization(membership):
         raise PermissionDenied("Only clinic admins manage the organisation.")
     organization = membership.organization
+    form = AlertPolicyForm(request.POST or None, instance=organization)
+    if request.method == "POST" and form.is_valid():
+        update_alert_policy(Actor.from_request(request), membership, form.save(commit=False))
+        messages.success(request, "Alert policy saved.")
+        return redirect("accounts:organization")
+    if request.method == "POST":
+        # The form changed the instance in memory while validating; show what is stored.
+        organization.refresh_from_db()
     return render(
         request,
         "accounts/organization.html",
         {
             "organization": organization,
+            "form": form,
             "locations": Location.objects.filter(organization=organization),
             "members": Membership.objects.filter(organization=organization)
             .select_related("user")
@@ -78,6 +88,7 @@ def organization(request: ClinicRequest) -> HttpResponse:
                 for language, line in list_crisis_lines(organization).items()
             ],
         },
+        status=422 if request.method == "POST" else 200,
     )
 
 

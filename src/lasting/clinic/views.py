@@ -12,8 +12,8 @@ from django.utils import timezone
 from lasting.accounts import rules
 from lasting.accounts.middleware import ClinicRequest
 from lasting.accounts.models import Location
-from lasting.alerts.models import AlertKind, AlertStatus
-from lasting.alerts.queries import list_alerts_for
+from lasting.alerts.models import AlertKind
+from lasting.alerts.queries import list_alerts_for, list_patient_alerts_for
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.checkins.forms import IssueLinkForm
@@ -49,7 +49,7 @@ def caseload(request: ClinicRequest) -> HttpResponse:
         membership,
         now=now,
         assigned_to_id=request.user.pk if mine else None,
-        include_alerts=rules.can_review_alerts(membership),
+        include_alerts=rules.can_handle_safety_alerts(membership),
     )
     record_event(
         Actor.from_request(request), Action.SEARCH, organization_id=membership.organization_id
@@ -91,6 +91,13 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
     responses = list(patient.responses.order_by("observed_at"))
     sessions = list(patient.sessions.prefetch_related("vitals").order_by("started_at"))
     reviewer = rules.can_review_alerts(membership)
+    # Every alert this member may see, newest first, with who acknowledged, who contacted
+    # the patient and how it ended.
+    alert_history = (
+        list_patient_alerts_for(membership, patient)
+        if rules.can_handle_safety_alerts(membership)
+        else []
+    )
     timeline = Timeline(
         zone=ZoneInfo(patient.time_zone),
         responses=responses,
@@ -100,13 +107,7 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
         )
         if reviewer
         else [],
-        alerts=list(
-            patient.alerts.select_related("assigned_to", "acknowledged_by", "resolved_by").order_by(
-                "opened_at"
-            )
-        )
-        if reviewer
-        else [],
+        alerts=list(reversed(alert_history)) if reviewer else [],
         proposals=list(patient.proposals.order_by("created_at")) if reviewer else [],
     )
     assessment = timeline.assessments[-1] if timeline.assessments else None
@@ -115,8 +116,8 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
         .prefetch_related("responses")
         .order_by("-submitted_at")[:60]
     )
-    # The open alerts are the timeline's, not a second query.
-    alerts = [a for a in reversed(timeline.alerts) if a.status != AlertStatus.RESOLVED]
+    # The open alerts are the history's, not a second query.
+    alerts = [alert for alert in alert_history if alert.is_unresolved]
     return render(
         request,
         "clinic/patient.html",
@@ -133,6 +134,7 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
             "sessions": list(reversed(sessions)),
             "checkins": checkins,
             "alerts": alerts,
+            "alert_history": alert_history,
             "link_form": IssueLinkForm(),
             "can_log_sessions": rules.can_log_sessions(membership),
             "can_issue_links": rules.can_issue_checkin_links(membership),
