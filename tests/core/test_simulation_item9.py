@@ -88,7 +88,8 @@ def test_item9_is_more_often_positive_and_more_often_severe_at_higher_severity()
     levels = np.arange(0.0, 27.5, 0.5)
     at_least = item9_probabilities(levels, PRESET)
     assert np.all(np.diff(at_least, axis=1) > 0)
-    assert np.all(at_least[0] >= at_least[1]) and np.all(at_least[1] >= at_least[2])
+    assert np.all(at_least[0] >= at_least[1])
+    assert np.all(at_least[1] >= at_least[2])
 
 
 def test_before_induction_the_seed_cohort_answers_positively_more_than_outpatients() -> None:
