@@ -1,4 +1,4 @@
-"""Clinical definitions of DESIGN section 2: baseline, response, remission, reliable change,
+"""Clinical definitions of DESIGN section 2: baseline, the end of induction, response, remission,
 nadir and the relapse state machine. Settings in, facts out.
 
 The relapse state machine is written once, on arrays shaped (n_patients,), so the engine's
