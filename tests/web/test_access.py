@@ -18,7 +18,7 @@ from django.urls import reverse
 from lasting.accounts.models import Role
 from lasting.alerts.models import Alert, AlertStatus
 from lasting.audit.models import AuditEvent, Outcome
-from lasting.checkins.models import CheckInLink
+from lasting.checkins.models import CheckIn, CheckInLink
 from lasting.treatment.models import TreatmentSession
 from tests.factories import (
     PASSWORD,
@@ -26,6 +26,7 @@ from tests.factories import (
     make_organization,
     make_patient,
     make_phq9,
+    phq9_answers,
 )
 
 pytestmark = pytest.mark.django_db
@@ -58,6 +59,7 @@ PAGES = {
     "caseload": lambda w: reverse("clinic:caseload"),
     "patient": lambda w: reverse("clinic:patient", args=[w["paul"].pk]),
     "new_session": lambda w: reverse("treatment:new_session", args=[w["paul"].pk]),
+    "enter_phq9": lambda w: reverse("clinic:enter_phq9", args=[w["paul"].pk]),
     "new_patient": lambda w: reverse("patients:new"),
     "alerts": lambda w: reverse("alerts:list"),
 }
@@ -67,6 +69,13 @@ EXPECTED = {
     "caseload": {"dr_ana": 200, "dr_ben": 200, "rn_cara": 200, "admin_dora": 403, "dr_olga": 200},
     "patient": {"dr_ana": 200, "dr_ben": 200, "rn_cara": 200, "admin_dora": 403, "dr_olga": 404},
     "new_session": {
+        "dr_ana": 200,
+        "dr_ben": 200,
+        "rn_cara": 200,
+        "admin_dora": 403,
+        "dr_olga": 404,
+    },
+    "enter_phq9": {
         "dr_ana": 200,
         "dr_ben": 200,
         "rn_cara": 200,
@@ -171,3 +180,43 @@ def test_viewing_a_chart_is_audited_and_a_denied_view_changes_nothing(world):
 def test_every_page_with_patient_data_is_marked_no_store(world):
     response = client_for("dr_ana").get(reverse("clinic:patient", args=[world["paul"].pk]))
     assert response["Cache-Control"] == "no-store"
+
+
+def phq9_entry(total: int, item9: int) -> dict[str, str]:
+    fields = {"idempotency_key": "entry", "taken_at": "2026-01-05T09:00"}
+    fields.update(
+        {f"phq9__{item}": str(value) for item, value in phq9_answers(total, item9).items()}
+    )
+    return fields
+
+
+@pytest.mark.parametrize(("persona", "status"), [("admin_dora", 403), ("dr_olga", 404)])
+def test_only_paul_s_clinical_team_can_enter_a_phq9_for_him(world, persona, status):
+    before = CheckIn.objects.count(), Alert.objects.count()
+    response = client_for(persona).post(
+        reverse("clinic:enter_phq9", args=[world["paul"].pk]), phq9_entry(20, 3)
+    )
+    assert response.status_code == status
+    assert (CheckIn.objects.count(), Alert.objects.count()) == before
+
+
+def test_no_role_but_clinician_and_nurse_may_enter_a_phq9(world):
+    """Any other role, a scheduler included where one exists, is refused."""
+    others = [role for role in Role if role not in {Role.CLINICIAN, Role.STAFF}]
+    assert others
+    for role in others:
+        member = make_member(world["clinic_a"], role, f"other_{role.value}")
+        client = client_for(member.user.username)
+        path = reverse("clinic:enter_phq9", args=[world["paul"].pk])
+        assert client.get(path).status_code == 403
+        assert client.post(path, phq9_entry(20, 3)).status_code == 403
+    assert CheckIn.objects.filter(source="clinic").count() == 1  # the fixture's own
+
+
+def test_a_nurse_s_entry_for_paul_opens_his_safety_alert(world):
+    before = Alert.objects.filter(patient=world["paul"]).count()
+    response = client_for("rn_cara").post(
+        reverse("clinic:enter_phq9", args=[world["paul"].pk]), phq9_entry(20, 2)
+    )
+    assert response.status_code == 302
+    assert Alert.objects.filter(patient=world["paul"]).count() == before + 1

@@ -71,3 +71,13 @@ def can_manage_organization(membership: Membership | None) -> TypeGuard[Membersh
 def can_decide_boosters(membership: Membership | None) -> TypeGuard[Membership]:
     """Accepting, moving or declining a booster is a clinical decision."""
     return can_review_alerts(membership)
+
+
+def can_enter_checkins(membership: Membership | None) -> TypeGuard[Membership]:
+    """Entering a questionnaire the patient filled in at the clinic is clinical work:
+    clinicians and nurses, named here so that no other role gains it by default."""
+    return (
+        membership is not None
+        and membership.is_active
+        and membership.role in {Role.CLINICIAN, Role.STAFF}
+    )

@@ -176,6 +176,10 @@ class RelapseState(models.TextChoices):
 
     NOT_STARTED = CoreRelapseState.NOT_STARTED.value, "Before induction"
     NO_BASELINE = CoreRelapseState.NO_BASELINE.value, "No baseline PHQ-9"
+    NOT_ASSESSED = (
+        CoreRelapseState.NOT_ASSESSED.value,
+        "Response not judged yet (end of induction)",
+    )
     NOT_RESPONDED = CoreRelapseState.NOT_RESPONDED.value, "Not responded (yet)"
     RESPONDING = CoreRelapseState.RESPONDING.value, "Responding"
     PENDING = CoreRelapseState.PENDING.value, "Relapse-level score, awaiting confirmation"
