@@ -322,7 +322,9 @@ def test_the_home_page_is_in_spanish(world, mailoutbox):
     assert "síntomas leves." in content
     assert re.search(r"Su último cuestionario, del \d+ de [a-z]+: síntomas leves\.", content)
     assert re.search(
-        r"<strong>[a-zé]+ \d+ de [a-z]+, \d\d:\d\d</strong> — Sesión de refuerzo", content
+        r"<strong>(lunes|martes|miércoles|jueves|viernes|sábado|domingo) \d+ de [a-z]+, "
+        r"\d\d:\d\d</strong> — Sesión de refuerzo",
+        content,
     )
     assert "Tiene una sesión de refuerzo cada 6 semanas." in content
     assert "Cerrar sesión" in content
