@@ -9,7 +9,14 @@ from typing import Any
 
 from django.utils import timezone
 
-from lasting.accounts.models import Location, Membership, Organization, Role, User
+from lasting.accounts.models import (
+    CrisisResource,
+    Location,
+    Membership,
+    Organization,
+    Role,
+    User,
+)
 from lasting.alerts.services import submit_checkin
 from lasting.audit.services import Actor
 from lasting.checkins.models import CheckIn, Source
@@ -28,6 +35,18 @@ def make_organization(**overrides: Any) -> Organization:
     fields: dict[str, Any] = {"name": f"Clinic {n}", "slug": f"clinic-{n}"}
     fields.update(overrides)
     return Organization.objects.create(**fields)
+
+
+def make_crisis_resource(organization: Organization, **overrides: Any) -> CrisisResource:
+    """An organisation's own crisis line (English unless `language` says otherwise)."""
+    fields: dict[str, Any] = {
+        "language": "en",
+        "name": "Clinic crisis line",
+        "phone": "555-0100",
+        "instructions": "Call 555-0100, any time.",
+    }
+    fields.update(overrides)
+    return CrisisResource.objects.create(organization=organization, **fields)
 
 
 def make_location(organization: Organization, **overrides: Any) -> Location:

@@ -1,17 +1,39 @@
-"""Clinical definitions of DESIGN section 2: baseline, response, remission, reliable change,
+"""Clinical definitions of DESIGN section 2: baseline, the end of induction, response, remission,
 nadir and the relapse state machine. Settings in, facts out.
 
 The relapse state machine is written once, on arrays shaped (n_patients,), so the engine's
-batch path (every patient of a clinic at once) and its one-patient path run the very same
-steps; ``track_relapse`` runs it for one patient and returns the facts.
+batch path (every patient of a clinic at once), its one-patient path and its replay run the
+very same steps; ``track_relapse`` runs it for one patient and returns the facts.
 
-Definitions (defaults in ``DefinitionSettings``):
+Definitions (defaults in ``DefinitionSettings``; days are calendar days, the integer part
+of the engine's day numbers):
 
-- Baseline: the last PHQ-9 before the first induction session of a course. A PHQ-9 taken on
-  the same day as a session, at the same recorded time, counts as before it (the clinic
-  asks the questionnaire before the dose).
-- Response: PHQ-9 fall of at least 50 % from baseline, at any check-in after the first
-  induction session. Remission: PHQ-9 below 5.
+- Baseline: the last PHQ-9 before the first induction session of a course, self-reported
+  or entered in clinic. A PHQ-9 taken on the same day as a session, at the same recorded
+  time, counts as before it (the clinic asks the questionnaire before the dose).
+- Induction series: consecutive induction sessions of a course. Its last session is the
+  last induction session before the first booster or maintenance session, or before a gap
+  of more than ``induction_series_gap_days`` (7) without an induction session. An
+  induction session after such a gap starts a new series of the same course (same
+  baseline; its end is judged again); one more than ``new_course_gap_days`` (30) after
+  the previous one starts a new course with a new baseline.
+- End of induction (DESIGN 2): the first PHQ-9 1-14 days after the last induction session
+  of the series. Response (a PHQ-9 fall of at least 50 % from baseline) and remission
+  (PHQ-9 below 5) are judged on that PHQ-9, and a response starts the relapse clock
+  there. If no PHQ-9 falls 1-14 days after the last induction session, response is not
+  assessed (state NOT_ASSESSED), and stays so until a later PHQ-9 shows a response.
+  Scores during the series are shown but judge nothing: they start no relapse clock.
+- No look-ahead: while the series may still continue (the latest session is an induction
+  session at most ``induction_series_gap_days`` ago) nobody knows whether a PHQ-9 after
+  it is the end of induction. The machine judges it provisionally, but reports the
+  patient as NOT_ASSESSED (``judged_states``); the next induction session voids the
+  provisional verdict, and a booster or maintenance session, or the passing of the gap,
+  makes it final. So a relapse, which needs a responder, is never dated inside an
+  induction series, and neither a relapse confirmation nor a clinician-entered event
+  counts while the series may continue.
+- Later responses: a patient not in response after the end of induction (not responded,
+  not assessed, or relapsed) starts a new response episode at a PHQ-9 at or below half the
+  baseline; durability is then measured from there (or from the booster before it).
 - Nadir: the lowest PHQ-9 since the latest session (induction, booster or maintenance);
   it is re-based by the first check-in after a session.
 - Relapse, for a patient who responded: PHQ-9 >= 10 and at least half of the improvement
@@ -22,9 +44,9 @@ Definitions (defaults in ``DefinitionSettings``):
   criteria less than 5 days after the first neither confirms nor cancels; one more than
   15 days after it starts a new confirmation. A hospitalisation or suicide-related event
   entered by a clinician is a relapse at once.
-- After a relapse, a new response (a check-in again at or below half the baseline)
-  starts a new response episode. An induction session more than ``new_course_gap_days``
-  after the previous one starts a new course with a new baseline.
+- Change between two totals (``classify_change``): PHQ-9 and GAD-7 by reliable change
+  (IAPT); PCL-5 by clinically meaningful change (NCPTSD; not reliable change, whose index
+  is 15-18 points, Marx 2022); pain NRS by clinically important change (IMMPACT).
 """
 
 from __future__ import annotations
@@ -60,6 +82,7 @@ class RelapseState(StrEnum):
 
     NOT_STARTED = "not_started"  # no induction session yet
     NO_BASELINE = "no_baseline"  # induction began with no PHQ-9 before it
+    NOT_ASSESSED = "not_assessed"  # end of induction not (yet) judged
     NOT_RESPONDED = "not_responded"
     RESPONDING = "responding"
     PENDING = "pending_confirmation"  # one check-in met the criteria; awaiting the second
@@ -72,8 +95,16 @@ class ChangeKind(StrEnum):
     UNCHANGED = "unchanged"
 
 
+class ChangeCriterion(StrEnum):
+    """The published criterion a change of an instrument's total is judged by."""
+
+    RELIABLE = "reliable"  # beyond measurement error (PHQ-9, GAD-7)
+    CLINICALLY_MEANINGFUL = "clinically meaningful"  # PCL-5 (NCPTSD)
+    CLINICALLY_IMPORTANT = "clinically important"  # pain NRS (IMMPACT)
+
+
 STATES: tuple[RelapseState, ...] = tuple(RelapseState)
-NOT_STARTED, NO_BASELINE, NOT_RESPONDED, RESPONDING, PENDING, RELAPSED = (
+NOT_STARTED, NO_BASELINE, NOT_ASSESSED, NOT_RESPONDED, RESPONDING, PENDING, RELAPSED = (
     float(code) for code in range(len(STATES))
 )
 
@@ -94,13 +125,25 @@ class DefinitionSettings:
     confirmation_max_days: float = 15.0
     # Choice: an induction session this long after the previous one starts a new course.
     new_course_gap_days: float = 30.0
-    # Reliable change, points (DESIGN 2): PHQ-9 and GAD-7 from IAPT, PCL-5 from the
-    # National Center for PTSD, pain NRS from IMMPACT (2 points or 30 %).
+    # End of induction (DESIGN 2): the first PHQ-9 1-14 days after the last induction
+    # session judges response and remission and starts the relapse clock.
+    end_of_induction_min_days: float = 1.0
+    end_of_induction_max_days: float = 14.0
+    # Choice: more than 7 days without an induction session ends the series. Induction
+    # sessions come two or three times a week (DESIGN 7: 6 sessions over 2-3 weeks;
+    # Murrough 2013: 6 infusions over 12 days), so a week's gap is a missed visit at most,
+    # and the end-of-induction verdict is final at most a week after the last session.
+    induction_series_gap_days: float = 7.0
+    # Change between two totals (DESIGN 2). Reliable change from IAPT: PHQ-9 6 points,
+    # GAD-7 4 points. PCL-5: 10 points is clinically meaningful change (National Center
+    # for PTSD); its reliable-change index is 15-18 points (Marx 2022), so 10 points is
+    # never called reliable. Pain NRS: 2 points and 30 % of the earlier score, both
+    # (IMMPACT: Dworkin 2008, clinically important improvement).
     reliable_change_phq9: float = 6.0
     reliable_change_gad7: float = 4.0
-    reliable_change_pcl5: float = 10.0
-    reliable_change_pain_nrs: float = 2.0
-    pain_reliable_change_share: float = 0.30
+    meaningful_change_pcl5: float = 10.0
+    important_change_pain_nrs_points: float = 2.0
+    important_change_pain_nrs_share: float = 0.30
 
     def __post_init__(self) -> None:
         if not 0 < self.response_fall_share < 1:
@@ -111,6 +154,10 @@ class DefinitionSettings:
             raise ValueError("confirmation days must be ordered and non-negative")
         if self.new_course_gap_days <= 0:
             raise ValueError("new_course_gap_days must be positive")
+        if not 0 <= self.end_of_induction_min_days <= self.end_of_induction_max_days:
+            raise ValueError("end-of-induction days must be ordered and non-negative")
+        if not 0 < self.induction_series_gap_days <= self.new_course_gap_days:
+            raise ValueError("induction_series_gap_days must lie in (0, new_course_gap_days]")
 
 
 def is_response(baseline: float, score: float, settings: DefinitionSettings | None = None) -> bool:
@@ -132,42 +179,87 @@ def relapse_bar(baseline: float, best: float, settings: DefinitionSettings | Non
     return max(s.relapse_threshold, lost)
 
 
-def reliable_change(
-    instrument: str, before: float, after: float, settings: DefinitionSettings | None = None
-) -> ChangeKind:
-    """Classify a change in an instrument's total as reliable improvement, worsening or none.
+@dataclass(frozen=True)
+class ChangeRule:
+    """When a change of an instrument's total counts: at least ``points``, and at least
+    ``share`` of the earlier total too when a share is set."""
 
-    Higher totals are worse on every supported instrument. Pain NRS counts a change of
-    2 points or of 30 % of the earlier score (IMMPACT).
-    """
+    criterion: ChangeCriterion
+    points: float
+    share: float | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change between two totals (higher is worse on every supported instrument)."""
+
+    kind: ChangeKind
+    criterion: ChangeCriterion
+    points: float  # after - before
+
+    @property
+    def label(self) -> str:
+        """Return the change in words: "reliable improvement", "no clinically
+        meaningful change", ..."""
+        if self.kind == ChangeKind.UNCHANGED:
+            return f"no {self.criterion} change"
+        noun = "improvement" if self.kind == ChangeKind.IMPROVED else "worsening"
+        return f"{self.criterion} {noun}"
+
+
+def change_rules(settings: DefinitionSettings | None = None) -> dict[str, ChangeRule]:
+    """Return the change rule of each instrument code (DESIGN 2)."""
     s = settings or DefinitionSettings()
-    points_by_instrument = {
-        "phq9": s.reliable_change_phq9,
-        "gad7": s.reliable_change_gad7,
-        "pcl5": s.reliable_change_pcl5,
-        "pain_nrs": s.reliable_change_pain_nrs,
+    return {
+        "phq9": ChangeRule(ChangeCriterion.RELIABLE, s.reliable_change_phq9),
+        "gad7": ChangeRule(ChangeCriterion.RELIABLE, s.reliable_change_gad7),
+        "pcl5": ChangeRule(ChangeCriterion.CLINICALLY_MEANINGFUL, s.meaningful_change_pcl5),
+        "pain_nrs": ChangeRule(
+            ChangeCriterion.CLINICALLY_IMPORTANT,
+            s.important_change_pain_nrs_points,
+            s.important_change_pain_nrs_share,
+        ),
     }
+
+
+def classify_change(
+    instrument: str, before: float, after: float, settings: DefinitionSettings | None = None
+) -> Change:
+    """Classify a change in an instrument's total by the instrument's own criterion.
+
+    PHQ-9 and GAD-7 use reliable change (IAPT); PCL-5 uses clinically meaningful change
+    (10 points, NCPTSD), never "reliable"; pain NRS uses clinically important change:
+    2 points and 30 % of the earlier score (IMMPACT), so 3 -> 2 is no improvement.
+    IMMPACT defines improvement; worsening mirrors it (choice: the same two conditions).
+    """
+    rules = change_rules(settings)
     try:
-        points = points_by_instrument[instrument]
+        rule = rules[instrument]
     except KeyError:
-        known = ", ".join(sorted(points_by_instrument))
-        raise ValueError(f"no reliable-change rule for {instrument!r}; known: {known}") from None
+        known = ", ".join(sorted(rules))
+        raise ValueError(f"no change rule for {instrument!r}; known: {known}") from None
     change = after - before
-    reliable = abs(change) >= points
-    if instrument == "pain_nrs" and before > 0:
-        reliable = reliable or abs(change) >= s.pain_reliable_change_share * before
-    if not reliable or change == 0:
-        return ChangeKind.UNCHANGED
-    return ChangeKind.WORSENED if change > 0 else ChangeKind.IMPROVED
+    counts = change != 0 and abs(change) >= rule.points
+    if rule.share is not None:
+        # A hair of tolerance: 30 % of 10 must admit a change of exactly 3 points.
+        counts = counts and abs(change) + 1e-9 >= rule.share * before
+    if not counts:
+        kind = ChangeKind.UNCHANGED
+    else:
+        kind = ChangeKind.WORSENED if change > 0 else ChangeKind.IMPROVED
+    return Change(kind=kind, criterion=rule.criterion, points=change)
 
 
 @dataclass
 class RelapseArrays:
     """The relapse state machine of n patients; NaN means "none yet". Mutated in place."""
 
-    state: FloatArray  # index into STATES
+    state: FloatArray  # index into STATES; provisional while the series may continue
     course_start: FloatArray  # first induction session of the current course
     last_induction: FloatArray
+    series_open: FloatArray  # 1 while the latest session is an induction session
+    end_day: FloatArray  # the end-of-induction PHQ-9 of the latest series
+    end_score: FloatArray
     latest_score: FloatArray
     latest_day: FloatArray
     baseline: FloatArray
@@ -186,6 +278,7 @@ class RelapseArrays:
     def empty(cls, n: int) -> RelapseArrays:
         values = {f.name: np.full(n, np.nan) for f in fields(cls)}
         values["state"] = np.full(n, NOT_STARTED)
+        values["series_open"] = np.zeros(n)
         values["nadir_stale"] = np.zeros(n)
         values["relapse_count"] = np.zeros(n)
         return cls(**values)
@@ -202,6 +295,39 @@ def _assign(target: FloatArray, where: BoolArray, value: FloatArray | float) -> 
     np.copyto(target, value, where=where)
 
 
+def _calendar_days(later: FloatArray, earlier: FloatArray) -> FloatArray:
+    """Return whole calendar days from ``earlier`` to ``later`` (NaN where either is)."""
+    result: FloatArray = np.floor(later) - np.floor(earlier)
+    return result
+
+
+def series_may_continue(
+    m: RelapseArrays, day: FloatArray, settings: DefinitionSettings
+) -> BoolArray:
+    """Return rows whose induction series may still continue at ``day``: the latest
+    session is an induction session and no more than the series gap has passed."""
+    since = _calendar_days(day, m.last_induction)
+    result: BoolArray = (m.series_open > 0) & ~(since > settings.induction_series_gap_days)
+    return result
+
+
+def judged_state_codes(
+    m: RelapseArrays, day: FloatArray, settings: DefinitionSettings
+) -> FloatArray:
+    """Return each row's state as known at ``day``: NOT_ASSESSED while the induction
+    series may continue (the provisional verdict is not shown, DESIGN 2)."""
+    hidden = series_may_continue(m, day, settings) & (m.state > NO_BASELINE)
+    result: FloatArray = np.where(hidden, NOT_ASSESSED, m.state)
+    return result
+
+
+def judged_states(
+    m: RelapseArrays, day: FloatArray, settings: DefinitionSettings
+) -> list[RelapseState]:
+    """Return each row's RelapseState as known at ``day`` (see ``judged_state_codes``)."""
+    return states_of(judged_state_codes(m, day, settings))
+
+
 def observe_phq9(
     m: RelapseArrays,
     where: BoolArray,
@@ -211,8 +337,9 @@ def observe_phq9(
 ) -> BoolArray:
     """Apply one PHQ-9 check-in to the rows in ``where``; return rows that relapsed now.
 
-    Steps: 1. nadir since the latest session; 2. response; 3. relapse criteria against the
-    bar of the current response episode; 4. the confirmation window.
+    Steps: 1. nadir since the latest session; 2. the end-of-induction verdict, or a later
+    response; 3. relapse criteria against the bar of the current response episode; 4. the
+    confirmation window, which confirms nothing while the induction series may continue.
     """
     started = where & ~np.isnan(m.baseline)
     # 1. Nadir: re-based by the first check-in after a session; a tie moves its day to the
@@ -222,10 +349,23 @@ def observe_phq9(
     _assign(m.nadir_day, rebase, day)
     _assign(m.nadir_stale, started, 0.0)
 
-    # 2. Response.
-    responds = started & (score <= m.baseline * (1.0 - settings.response_fall_share))
+    # 2. The end-of-induction verdict: the first PHQ-9 in the window after the last
+    # induction session, provisional while the series may continue.
     state = m.state.copy()
-    new_response = responds & ((state == NOT_RESPONDED) | (state == RELAPSED))
+    responds = started & (score <= m.baseline * (1.0 - settings.response_fall_share))
+    since = _calendar_days(day, m.last_induction)
+    in_window = (since >= settings.end_of_induction_min_days) & (
+        since <= settings.end_of_induction_max_days
+    )
+    verdict = started & (state == NOT_ASSESSED) & np.isnan(m.end_day) & in_window
+    _assign(m.end_day, verdict, day)
+    _assign(m.end_score, verdict, score)
+    _assign(m.state, verdict & ~responds, NOT_RESPONDED)
+    # A later response: after the end of induction, outside an open series.
+    may_continue = series_may_continue(m, day, settings)
+    later = ~verdict & ~may_continue
+    later &= (state == NOT_RESPONDED) | (state == RELAPSED) | (state == NOT_ASSESSED)
+    new_response = responds & (verdict | later)
     _assign(m.response_day, new_response, day)
     _assign(m.best, new_response, score)
     _assign(m.state, new_response, RESPONDING)
@@ -238,7 +378,7 @@ def observe_phq9(
     gap = day - m.pending_day
     pending = meets & (state == PENDING)
     confirms: BoolArray = pending & (gap >= settings.confirmation_min_days)
-    confirms &= gap <= settings.confirmation_max_days
+    confirms &= (gap <= settings.confirmation_max_days) & ~may_continue
     restarts = pending & (gap > settings.confirmation_max_days)
     cancels = in_response & ~meets & (state == PENDING)
 
@@ -268,36 +408,52 @@ def observe_session(
     induction: BoolArray,
     settings: DefinitionSettings,
 ) -> BoolArray:
-    """Apply one session to the rows in ``where``; return rows where a new course began."""
-    new_course: BoolArray = where & induction
-    new_course &= np.isnan(m.last_induction) | (
-        day - m.last_induction > settings.new_course_gap_days
+    """Apply one session to the rows in ``where``; return rows where a new course began.
+
+    An induction session starts or continues a series: the end-of-induction verdict waits
+    for its end, so any provisional verdict and response episode is dropped. A booster or
+    maintenance session ends the series, which makes its verdict final.
+    """
+    inducted = where & induction
+    new_course: BoolArray = inducted & (
+        np.isnan(m.last_induction) | (day - m.last_induction > settings.new_course_gap_days)
     )
     has_score = ~np.isnan(m.latest_score)
     _assign(m.course_start, new_course, day)
     _assign(m.baseline, new_course, np.where(has_score, m.latest_score, np.nan))
     _assign(m.baseline_day, new_course, np.where(has_score, m.latest_day, np.nan))
-    _assign(m.state, new_course, np.where(has_score, NOT_RESPONDED, NO_BASELINE))
-    for name in ("response_day", "best", "nadir", "nadir_day", "pending_day"):
-        _assign(getattr(m, name), new_course, np.nan)
-    _assign(m.last_induction, where & induction, day)
+    _assign(m.nadir, new_course, np.nan)
+    _assign(m.nadir_day, new_course, np.nan)
+    _assign(m.state, inducted, np.where(np.isnan(m.baseline), NO_BASELINE, NOT_ASSESSED))
+    for name in ("response_day", "best", "pending_day", "end_day", "end_score"):
+        _assign(getattr(m, name), inducted, np.nan)
+    _assign(m.last_induction, inducted, day)
+    _assign(m.series_open, where, np.where(induction, 1.0, 0.0))
     _assign(m.nadir_stale, where, 1.0)
     return new_course
 
 
-def observe_clinical_event(m: RelapseArrays, where: BoolArray, day: FloatArray) -> BoolArray:
+def observe_clinical_event(
+    m: RelapseArrays, where: BoolArray, day: FloatArray, settings: DefinitionSettings
+) -> BoolArray:
     """Apply a clinician-entered event: a relapse at once for a patient in response.
 
-    Return the rows that relapsed.
+    While the induction series may continue, response is not judged yet, so the event is
+    no relapse. Return the rows that relapsed.
     """
     rows: BoolArray = where & ((m.state == RESPONDING) | (m.state == PENDING))
+    rows &= ~series_may_continue(m, day, settings)
     _relapse(m, rows, day, day)
     return rows
 
 
 @dataclass(frozen=True)
 class RelapseCourse:
-    """Facts of one patient's history under the definitions."""
+    """Facts of one patient's history under the definitions, as known on ``as_of_day``.
+
+    While the induction series may continue, the state is NOT_ASSESSED and the
+    end-of-induction facts and the response day are None (not known yet).
+    """
 
     state: RelapseState
     baseline: float | None
@@ -309,6 +465,11 @@ class RelapseCourse:
     pending_since: float | None
     relapse_days: tuple[float, ...]  # confirmation dates, in order
     relapse_anchor_days: tuple[float, ...]
+    induction_end_day: float | None = None  # the latest induction session
+    end_of_induction_day: float | None = None  # the PHQ-9 that judged the latest series
+    end_of_induction_score: float | None = None
+    responded_at_end_of_induction: bool | None = None  # None: not assessed
+    remitted_at_end_of_induction: bool | None = None
 
 
 def _optional(value: float) -> float | None:
@@ -327,7 +488,10 @@ def track_relapse(
     *,
     as_of_day: float | None = None,
 ) -> RelapseCourse:
-    """Run the relapse definition over one patient's records (those on or before as_of_day)."""
+    """Run the relapse definition over one patient's records (those on or before as_of_day).
+
+    The state is the one known on ``as_of_day`` (default: the day of the latest record).
+    """
     s = settings or DefinitionSettings()
     records: list[tuple[float, int, float]] = []
     records += [(float(day), _PHQ9, float(score)) for day, score in phq9]
@@ -341,32 +505,47 @@ def track_relapse(
     yes = np.ones(1, dtype=bool)
     relapses: list[float] = []
     anchors: list[float] = []
+    known_on = as_of_day
     for day, kind, value in records:
         if as_of_day is not None and day > as_of_day:
             break
+        known_on = day if as_of_day is None else as_of_day
         at = np.full(1, day)
         if kind == _PHQ9:
             relapsed = observe_phq9(m, yes, at, np.full(1, value), s)
         elif kind == _EVENT:
-            relapsed = observe_clinical_event(m, yes, at)
+            relapsed = observe_clinical_event(m, yes, at, s)
         else:
             observe_session(m, yes, at, np.full(1, value > 0), s)
             continue
         if relapsed[0]:
             relapses.append(day)
             anchors.append(float(m.relapse_anchor[0]))
+    hidden = known_on is not None and bool(series_may_continue(m, np.full(1, known_on), s)[0])
+    state = NOT_ASSESSED if hidden and m.state[0] > NO_BASELINE else float(m.state[0])
+    baseline = _optional(m.baseline[0])
+    end_score = None if hidden else _optional(m.end_score[0])
+    responded = remitted = None
+    if end_score is not None and baseline is not None:
+        responded = is_response(baseline, end_score, s)
+        remitted = is_remission(end_score, s)
     bar = m.bar(s)
     return RelapseCourse(
-        state=STATES[int(m.state[0])],
-        baseline=_optional(m.baseline[0]),
+        state=STATES[int(state)],
+        baseline=baseline,
         baseline_day=_optional(m.baseline_day[0]),
-        response_day=_optional(m.response_day[0]),
+        response_day=None if hidden else _optional(m.response_day[0]),
         nadir=_optional(m.nadir[0]),
         nadir_day=_optional(m.nadir_day[0]),
-        relapse_bar=_optional(bar[0]),
-        pending_since=_optional(m.pending_day[0]),
+        relapse_bar=None if hidden else _optional(bar[0]),
+        pending_since=None if hidden else _optional(m.pending_day[0]),
         relapse_days=tuple(relapses),
         relapse_anchor_days=tuple(anchors),
+        induction_end_day=_optional(m.last_induction[0]),
+        end_of_induction_day=None if hidden else _optional(m.end_day[0]),
+        end_of_induction_score=end_score,
+        responded_at_end_of_induction=responded,
+        remitted_at_end_of_induction=remitted,
     )
 
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lasting_core.definitions import RelapseState
 from lasting_core.engine import (
     PatientHistory,
     ReplayAlert,
     SignalKind,
+    assess_patient,
     replay,
     run_replay,
 )
 from lasting_core.simulation import MaintenancePolicy, simulate_cohort
 from lasting_core.simulation.evaluation import history_of, observed_relapses
-from tests.core.engine_factories import make_responder
+from tests.core.engine_factories import INDUCTION_DAYS, make_responder
 
 MIX = {MaintenancePolicy.NONE: 0.4, MaintenancePolicy.SYMPTOM: 0.6}
 
@@ -92,6 +94,24 @@ def test_disengagement_is_one_alert_per_silence() -> None:
 
 def test_at_risk_days_count_the_days_in_response() -> None:
     result = run_replay({"paul": make_responder()}, start_day=0.0, end_day=99.0)
-    # Responded on day 31 and never relapsed: days 31-99.
-    assert result.at_risk_days == {"paul": 69}
+    # Responded on day 31, seven days after the last induction session (day 24): the
+    # verdict is final once a week has passed without one, on day 32. Days 32-99.
+    assert result.at_risk_days == {"paul": 68}
     assert np.isfinite(result.first_day)
+
+
+def test_scores_during_induction_raise_no_relapse_and_no_warning() -> None:
+    """A good day after the first infusion, then relapse-level scores between infusions:
+    the clock starts only at the end of induction, so nothing fires inside the series."""
+    sessions = tuple((day, "induction") for day in INDUCTION_DAYS)
+    during = ((11.0, 4.0), (14.0, 15.0), (20.0, 16.0), (23.0, 15.0))
+    after = tuple((31.0 + 7.0 * week, 4.0) for week in range(8))
+    history = PatientHistory(phq9=((5.0, 20.0), *during, *after), sessions=sessions)
+    result = run_replay({"paul": history}, start_day=0.0, end_day=90.0)
+    assert [a for a in result.alerts if a.kind == SignalKind.RELAPSE] == []
+    assert [a for a in result.alerts if a.alerted_day <= INDUCTION_DAYS[-1] + 7.0] == []
+    assert result.at_risk_days == {"paul": 90 - 32 + 1}
+    inside = assess_patient(history, 21.0)
+    assert inside.relapse_state == RelapseState.NOT_ASSESSED
+    assert inside.p_relapse_28d is None
+    assert inside.relapse_bar is None

@@ -204,3 +204,46 @@ def test_a_regional_spanish_tag_falls_back_to_spanish(code: str) -> None:
 
     assert texts.language == "es"
     assert texts.requested_language == "es-MX"
+
+
+# Spanish for Lasting's own wording: the daily check and the pain NRS are not licensed
+# questionnaires, so Lasting translates them itself (docs/instruments-spanish.md).
+
+
+@pytest.mark.parametrize("code", ["daily", "pain_nrs"])
+def test_lasting_translates_its_own_daily_check_and_pain_nrs(code: str) -> None:
+    instrument = get_instrument(code)
+    english = load_texts(code)
+    texts = load_texts(code, "es")
+
+    assert texts.language == "es"
+    assert list(texts.items) == [item.key for item in instrument.items]
+    for item in instrument.items:
+        assert texts.items[item.key] != english.items[item.key]
+        assert [value for value, _ in texts.options[item.key]] == list(item.values)
+        # The end labels are words; the numbers between read the same in both languages.
+        labels = dict(texts.options[item.key])
+        assert labels[item.min_value] != dict(english.options[item.key])[item.min_value]
+        assert labels[item.max_value] != dict(english.options[item.key])[item.max_value]
+    assert texts.title != english.title
+    assert texts.instructions != english.instructions
+
+
+def test_the_spanish_daily_check_and_pain_nrs_read_as_lasting_wrote_them() -> None:
+    daily = load_texts("daily", "es")
+    pain = load_texts("pain_nrs", "es")
+
+    assert daily.items["mood"] == "¿Cómo ha estado su estado de ánimo hoy?"
+    assert daily.items["sleep"] == "¿Qué tan bien durmió anoche?"
+    assert daily.options["pain"][0] == (0, "Sin dolor")
+    assert pain.options["pain"][-1] == (10, "El peor dolor que se pueda imaginar")
+    assert "24 horas" in pain.items["pain"]
+
+
+@pytest.mark.parametrize("code", ["daily", "pain_nrs"])
+def test_lasting_names_itself_as_the_source_of_its_own_spanish_wording(code: str) -> None:
+    resource = resources.files("lasting_core.instruments") / "data" / f"{code}.es.json"
+    source = json.loads(resource.read_text(encoding="utf-8"))["source"]
+
+    assert source["publisher"] == "Lasting"
+    assert "own translation" in source["notes"]

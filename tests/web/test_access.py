@@ -3,10 +3,10 @@
 Personas:
 - dr_ana: clinician in Clinic A, treats Paul.
 - dr_ben: clinician in Clinic A, not treating Paul (same clinical team: may see him).
-- rn_cara: nurse in Clinic A: sees patients, logs sessions, files REMS forms, issues links;
-  no alerts.
+- rn_cara: nurse (stored role "staff") in Clinic A: sees patients, logs sessions, files REMS
+  forms, issues links, handles safety alerts; not the engine's alerts.
 - sam_front: scheduler (front desk) in Clinic A: names, contact details and appointments;
-  never doses, vital signs, scales or scores.
+  never doses, vital signs, scales, scores or alerts.
 - admin_dora: admin of Clinic A: runs the clinic, does not read charts.
 - dr_olga: clinician in Clinic B: sees nothing of Clinic A.
 """
@@ -23,7 +23,7 @@ from django.utils import timezone
 from lasting.accounts.models import Role
 from lasting.alerts.models import Alert, AlertStatus
 from lasting.audit.models import AuditEvent, Outcome
-from lasting.checkins.models import CheckInLink
+from lasting.checkins.models import CheckIn, CheckInLink
 from lasting.treatment.models import (
     Appointment,
     MonitoringForm,
@@ -38,6 +38,7 @@ from tests.factories import (
     make_patient,
     make_phq9,
     make_session,
+    phq9_answers,
 )
 
 pytestmark = pytest.mark.django_db
@@ -98,6 +99,7 @@ PAGES = {
     "rems_forms": lambda w: reverse("treatment:monitoring_forms"),
     "rems_form": lambda w: reverse("treatment:monitoring_form", args=[w["session"].pk]),
     "plan": lambda w: reverse("plans:edit_plan", args=[w["paul"].pk]),
+    "enter_phq9": lambda w: reverse("clinic:enter_phq9", args=[w["paul"].pk]),
     "new_patient": lambda w: reverse("patients:new"),
     "review": lambda w: reverse("clinic:review"),
     "alerts": lambda w: reverse("alerts:list"),
@@ -125,7 +127,8 @@ EXPECTED = {
     "plan": expect(200, 200, 403, 403, 403, 404),
     "new_patient": expect(200, 200, 200, 403, 403, 200),
     "review": expect(200, 200, 403, 403, 403, 200),
-    "alerts": expect(200, 200, 403, 403, 403, 200),
+    "enter_phq9": expect(200, 200, 200, 403, 403, 404),
+    "alerts": expect(200, 200, 200, 403, 403, 200),
     "organization": expect(403, 403, 403, 403, 200, 403),
 }
 
@@ -158,15 +161,15 @@ def test_a_foreign_clinician_sees_nothing_of_paul_anywhere(world):
 def test_a_foreign_clinician_cannot_acknowledge_the_alert(world):
     alert = world["alert"]
     response = client_for("dr_olga").post(reverse("alerts:acknowledge", args=[alert.pk]))
-    assert response.status_code == 403
+    assert response.status_code == 404
     alert.refresh_from_db()
     assert alert.status == AlertStatus.OPEN
     assert AuditEvent.objects.filter(action="acknowledge", outcome=Outcome.DENIED).exists()
 
 
-def test_staff_cannot_acknowledge_a_safety_alert(world):
+def test_an_admin_cannot_acknowledge_a_safety_alert(world):
     alert = world["alert"]
-    response = client_for("rn_cara").post(reverse("alerts:acknowledge", args=[alert.pk]))
+    response = client_for("admin_dora").post(reverse("alerts:acknowledge", args=[alert.pk]))
     assert response.status_code == 403
     alert.refresh_from_db()
     assert alert.status == AlertStatus.OPEN
@@ -347,3 +350,43 @@ def test_the_scheduler_is_refused_every_clinical_action_and_nothing_changes(worl
     assert after == before
     world["alert"].refresh_from_db()
     assert world["alert"].status == AlertStatus.OPEN
+
+
+def phq9_entry(total: int, item9: int) -> dict[str, str]:
+    fields = {"idempotency_key": "entry", "taken_at": "2026-01-05T09:00"}
+    fields.update(
+        {f"phq9__{item}": str(value) for item, value in phq9_answers(total, item9).items()}
+    )
+    return fields
+
+
+@pytest.mark.parametrize(("persona", "status"), [("admin_dora", 403), ("dr_olga", 404)])
+def test_only_paul_s_clinical_team_can_enter_a_phq9_for_him(world, persona, status):
+    before = CheckIn.objects.count(), Alert.objects.count()
+    response = client_for(persona).post(
+        reverse("clinic:enter_phq9", args=[world["paul"].pk]), phq9_entry(20, 3)
+    )
+    assert response.status_code == status
+    assert (CheckIn.objects.count(), Alert.objects.count()) == before
+
+
+def test_no_role_but_clinician_and_nurse_may_enter_a_phq9(world):
+    """Any other role, a scheduler included where one exists, is refused."""
+    others = [role for role in Role if role not in {Role.CLINICIAN, Role.STAFF}]
+    assert others
+    for role in others:
+        member = make_member(world["clinic_a"], role, f"other_{role.value}")
+        client = client_for(member.user.username)
+        path = reverse("clinic:enter_phq9", args=[world["paul"].pk])
+        assert client.get(path).status_code == 403
+        assert client.post(path, phq9_entry(20, 3)).status_code == 403
+    assert CheckIn.objects.filter(source="clinic").count() == 1  # the fixture's own
+
+
+def test_a_nurse_s_entry_for_paul_opens_his_safety_alert(world):
+    before = Alert.objects.filter(patient=world["paul"]).count()
+    response = client_for("rn_cara").post(
+        reverse("clinic:enter_phq9", args=[world["paul"].pk]), phq9_entry(20, 2)
+    )
+    assert response.status_code == 302
+    assert Alert.objects.filter(patient=world["paul"]).count() == before + 1

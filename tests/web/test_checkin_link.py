@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def paul():
-    clinic = make_organization(crisis_line_text="Call or text 988 any time.")
+    clinic = make_organization()
     dr_ana = make_member(clinic, username="dr_ana")
     return make_patient(clinic, given_name="Paul", assigned_clinician=dr_ana.user)
 

@@ -17,7 +17,7 @@ from tests.web.portal_support import PAUL_EMAIL, World, make_world, signed_in_cl
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("immediate_tasks")]
 
 CRISIS_EN = b"call or text 988"
-CRISIS_ES = "llame o envíe un mensaje de texto al 988".encode()
+CRISIS_ES = "llame al 988 y oprima 2, o envíe un mensaje de texto con la palabra AYUDA".encode()
 
 
 @pytest.fixture

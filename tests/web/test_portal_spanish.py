@@ -1,8 +1,9 @@
 """Every patient-facing page in Spanish, and the committed catalogue matching its source.
 
 Personas (tests/web/portal_support.py): patient_pia prefers Spanish, patient_paul
-English; both in Clinic A. Questionnaires are never translated by Lasting: PHQ-9 and
-GAD-7 use their official Spanish texts, the others stay in English with one line saying so.
+English; both in Clinic A. Licensed questionnaires are never translated by Lasting: PHQ-9
+and GAD-7 use their official Spanish texts, the PCL-5 stays in English with one line saying
+so. The daily check and the pain NRS are Lasting's own wording, translated by Lasting.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from lasting.checkins.services import issue_link
 from lasting.plans.models import MaintenancePlan, PolicyChoice
 from lasting.treatment.models import Appointment, SessionKind
 from lasting_core.instruments import InstrumentCode
-from tests.factories import SYSTEM, make_phq9
+from tests.factories import SYSTEM, make_crisis_resource, make_phq9
 from tests.web.portal_support import (
     PIA_EMAIL,
     World,
@@ -145,13 +146,42 @@ def test_the_spanish_checkin_form_has_no_english_chrome(world):
     # The official Spanish PHQ-9 and GAD-7, never Lasting's own translation.
     assert "Pensamientos de que estaría mejor muerto(a) o de lastimarse de alguna manera" in content
     assert "Se ha sentido nervioso(a), ansioso(a) o con los nervios de punta" in content
-    # PCL-5 and the daily check have no official Spanish text: English, said once each.
-    assert content.count(ONLY_IN_ENGLISH) == 2
+    # The PCL-5 has no official Spanish text: English, said once.
+    assert content.count(ONLY_IN_ENGLISH) == 1
     assert '<fieldset class="instrument" id="instrument-pcl5" lang="en">' in content
     assert '<fieldset class="instrument" id="instrument-phq9">' in content
+    assert '<fieldset class="instrument" id="instrument-daily">' in content
     assert "¿Hay algo que quiera decirle a su equipo de atención? (opcional)" in content
-    assert "988 Línea de Prevención del Suicidio y Crisis" in content
+    assert "Línea 988 de Prevención del Suicidio y Crisis" in content
     assert "Llamar al 988" in content
+    assert_no_english_chrome(content)
+
+
+def test_the_spanish_form_shows_the_daily_check_and_pain_nrs_in_spanish(world):
+    path = spanish_link(world, [InstrumentCode.DAILY, InstrumentCode.PAIN_NRS])
+    content = Client().get(path).content.decode()
+    assert ONLY_IN_ENGLISH not in content
+    assert '<fieldset class="instrument" id="instrument-daily">' in content
+    assert '<fieldset class="instrument" id="instrument-pain_nrs">' in content
+    for spanish in (
+        "Registro diario",
+        "¿Cómo ha estado su estado de ánimo hoy?",
+        "¿Qué tan bien durmió anoche?",
+        "¿Qué tan estresado(a) se ha sentido hoy?",
+        "¿Cuánto dolor ha tenido hoy?",
+        "Intensidad del dolor (escala numérica de 0 a 10)",
+        "en promedio, en las últimas 24 horas",
+        "El peor dolor que se pueda imaginar",
+        "Sin dolor",
+    ):
+        assert html.escape(spanish, quote=False) in content, spanish
+    for english in (
+        "How has your mood been today?",
+        "How well did you sleep last night?",
+        "Pain as bad as you can imagine",
+        "No pain",
+    ):
+        assert english not in content
     assert_no_english_chrome(content)
 
 
@@ -209,7 +239,7 @@ def test_link_problems_are_explained_in_the_patients_language(world, problem, st
     assert response.status_code == status
     content = response.content.decode()
     assert heading in content
-    assert "988 Línea de Prevención del Suicidio y Crisis" in content
+    assert "Línea 988 de Prevención del Suicidio y Crisis" in content
     assert_no_english_chrome(content)
 
 
@@ -229,7 +259,7 @@ def test_the_sign_in_page_follows_the_browser_and_has_a_language_switch(world):
     assert "Su correo electrónico" in content
     assert '<a href="?lang=en" lang="en" hreflang="en">English</a>' in content
     assert 'lang="es" hreflang="es" aria-current="true">Español</a>' in content
-    assert "988 Línea de Prevención del Suicidio y Crisis" in content
+    assert "Línea 988 de Prevención del Suicidio y Crisis" in content
     assert_no_english_chrome(content)
     english = Client(headers={"accept-language": "es"}).get("/me/sign-in/?lang=en")
     assert "Sign in to see your results" in english.content.decode()
@@ -292,7 +322,9 @@ def test_the_home_page_is_in_spanish(world, mailoutbox):
     assert "síntomas leves." in content
     assert re.search(r"Su último cuestionario, del \d+ de [a-z]+: síntomas leves\.", content)
     assert re.search(
-        r"<strong>[a-zé]+ \d+ de [a-z]+, \d\d:\d\d</strong> — Sesión de refuerzo", content
+        r"<strong>(lunes|martes|miércoles|jueves|viernes|sábado|domingo) \d+ de [a-z]+, "
+        r"\d\d:\d\d</strong> — Sesión de refuerzo",
+        content,
     )
     assert "Tiene una sesión de refuerzo cada 6 semanas." in content
     assert "Cerrar sesión" in content
@@ -324,15 +356,17 @@ def test_the_spanish_chart_draws_with_spanish_month_names(world):
 
 
 def test_the_organisations_own_crisis_text_is_shown_as_entered(world):
-    world.clinic_a.crisis_line_name = "Línea de la clínica"
-    world.clinic_a.crisis_line_text = "Call us at 555-0100, day or night."
-    world.clinic_a.crisis_line_phone = "555-0100"
-    world.clinic_a.save()
+    make_crisis_resource(
+        world.clinic_a,
+        name="Línea de la clínica",
+        instructions="Call us at 555-0100, day or night.",
+        phone="555-0100",
+    )
     content = Client().get(spanish_link(world, [InstrumentCode.PHQ9])).content.decode()
     assert "<strong>Línea de la clínica</strong>: Call us at 555-0100, day or night." in content
     assert "Llamar al 555-0100" in content
     # (Phrases, not the bare number: the form's random key may contain any digits.)
-    assert "988 Línea" not in content
+    assert "Línea 988" not in content
     assert 'href="tel:988"' not in content
 
 

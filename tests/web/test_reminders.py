@@ -32,7 +32,7 @@ from lasting.outreach.reminders import (
     queue_reminders,
     send_reminder,
 )
-from tests.factories import make_organization, make_patient
+from tests.factories import make_crisis_resource, make_organization, make_patient
 from tests.smtp import no_smtp_server, smtp_server
 
 pytestmark = pytest.mark.django_db
@@ -429,8 +429,13 @@ def test_a_server_without_tls_gets_nothing_when_smtp_promises_tls(paul):
 
 
 def test_the_reminder_names_the_organisations_own_crisis_line(clinic):
-    clinic.crisis_line_phone = "024"
-    clinic.save(update_fields=["crisis_line_phone"])
+    make_crisis_resource(
+        clinic,
+        language="es",
+        name="Línea 024 de atención a la conducta suicida",
+        phone="024",
+        instructions="Llame al 024, a cualquier hora.",
+    )
     madrid = ZoneInfo("Europe/Madrid")
     sofia = make_patient(
         clinic, time_zone="Europe/Madrid", preferred_language="es", email="sofia@example.org"
@@ -438,11 +443,26 @@ def test_the_reminder_names_the_organisations_own_crisis_line(clinic):
     open_checkin(sofia, opens_at=local("2026-03-10T08:00", madrid))
     queue_and_send(local("2026-03-10T10:00", madrid))
     body = mail.outbox[0].body
-    assert "llame al 024" in body
-    # (Phrases, not bare numbers: the link's token may contain any digits.)
-    assert "al 911" not in body
-    assert "al 988" not in body
-    assert "número de emergencias de su zona" in body
+    assert "Si necesita ayuda ahora: Línea 024 de atención a la conducta suicida." in body
+    assert "Llame al 024, a cualquier hora." in body
+    assert not re.search(r"\b(988|911)\b", re.sub(r"https?://\S+", "", body))
+    assert (
+        "Servicios de emergencia: si está en peligro inmediato, llame al número de "
+        "emergencias de su zona." in body
+    )
+
+
+def test_the_reminder_names_988_and_911_on_separate_labelled_lines(paul):
+    open_checkin(paul)
+    queue_and_send()
+    body = mail.outbox[0].body
+    help_line = next(line for line in body.splitlines() if line.startswith("If you need help"))
+    emergency = next(line for line in body.splitlines() if line.startswith("Emergency services"))
+    assert help_line == (
+        "If you need help now: 988 Suicide & Crisis Lifeline. "
+        "Call or text 988, any time, day or night."
+    )
+    assert emergency == "Emergency services: if you are in immediate danger, call 911."
 
 
 def test_a_reminder_whose_workers_keep_dying_gives_up(paul):

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lasting.accounts.models import Role
+from lasting.alerts.escalation import escalate_overdue_alerts
 from lasting.alerts.models import Alert, AlertStatus
-from lasting.alerts.services import escalate_overdue_alerts
 from lasting.audit.models import AuditEvent, Outcome
 from lasting.audit.services import Actor
 from lasting.clinic.queries import list_caseload_for
@@ -68,13 +68,16 @@ def test_next_within_the_site_is_followed(clinic):
     assert response["Location"] == back_to
 
 
-def test_staff_see_neither_alert_pills_nor_item9_and_the_order_ignores_alerts(clinic):
+def test_nurses_who_handle_safety_alerts_see_their_pills_and_item9(clinic):
+    caseload = client_for("rn_cara").get(reverse("clinic:caseload")).content.decode()
+    assert "Safety" in caseload
+    chart = client_for("rn_cara").get(reverse("clinic:patient", args=[clinic["paul"].pk]))
+    assert b"item 9" in chart.content
+
+
+def test_without_alerts_the_caseload_order_ignores_them(clinic):
     calm = make_patient(clinic["clinic"], family_name="Calm")
     make_phq9(calm, 24)
-    caseload = client_for("rn_cara").get(reverse("clinic:caseload")).content.decode()
-    assert "Safety" not in caseload
-    chart = client_for("rn_cara").get(reverse("clinic:patient", args=[clinic["paul"].pk]))
-    assert b"item 9" not in chart.content
     rows = list_caseload_for(clinic["dr_ana"], now=timezone.now(), include_alerts=False)
     assert [row.open_alerts for row in rows] == [0, 0]
     assert rows[0].patient.family_name == "Calm"  # severity order, not alert order
@@ -160,7 +163,7 @@ def test_a_failed_escalation_email_is_sent_again_on_the_next_run(clinic, monkeyp
             raise OSError("connection refused")
         return 1
 
-    monkeypatch.setattr("lasting.alerts.services.send_mail", flaky)
+    monkeypatch.setattr("lasting.alerts.escalation.send_mail", flaky)
     later = timezone.now() + timedelta(hours=5)
     escalate_overdue_alerts(later)
     alert = Alert.objects.get()
@@ -173,13 +176,20 @@ def test_a_failed_escalation_email_is_sent_again_on_the_next_run(clinic, monkeyp
     assert AuditEvent.objects.filter(action="escalate").count() == 1
 
 
-def test_an_acknowledged_alert_can_be_resolved_with_a_note(clinic):
+def test_an_acknowledged_safety_alert_is_resolved_by_a_contact_outcome_with_a_note(clinic):
     client = client_for("dr_ana")
     alert = clinic["alert"]
     client.post(reverse("alerts:acknowledge", args=[alert.pk]))
-    missing = client.post(reverse("alerts:resolve", args=[alert.pk]), {"note": " "})
+    missing = client.post(
+        reverse("alerts:contact", args=[alert.pk]), {"outcome": "reached", "note": " "}
+    )
     assert missing.status_code == 422
-    client.post(reverse("alerts:resolve", args=[alert.pk]), {"note": "called; safety plan"})
+    clicked = client.post(reverse("alerts:resolve", args=[alert.pk]), {"note": "called"})
+    assert clicked.status_code == 422
+    client.post(
+        reverse("alerts:contact", args=[alert.pk]),
+        {"outcome": "reached", "note": "called; safety plan"},
+    )
     alert.refresh_from_db()
     assert alert.status == AlertStatus.RESOLVED
     assert alert.resolution_note == "called; safety plan"

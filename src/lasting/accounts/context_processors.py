@@ -13,4 +13,5 @@ def membership(request: HttpRequest) -> dict[str, object]:
         "can_view_clinical_record": rules.can_view_clinical_record(current),
         "can_file_monitoring_forms": rules.can_file_monitoring_forms(current),
         "can_review_alerts": rules.can_review_alerts(current),
+        "can_handle_safety_alerts": rules.can_handle_safety_alerts(current),
     }

@@ -2,16 +2,68 @@
 
 from __future__ import annotations
 
+import re
 from zoneinfo import available_timezones
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from lasting_core.escalation import DEFAULTS as ESCALATION
+from lasting_core.escalation import BusinessHours, parse_weekdays
+
 
 def validate_time_zone(value: str) -> None:
     if value not in available_timezones():
         raise ValidationError(f"{value!r} is not a known IANA time zone (e.g. America/Denver).")
+
+
+PHONE_CHARACTERS = re.compile(r"[0-9+() .-]{2,32}")
+NUMBER_IN_TEXT = re.compile(r"\d[\d ().-]*\d|\d")
+
+
+def validate_phone(value: str) -> None:
+    if value and not (PHONE_CHARACTERS.fullmatch(value) and any(c.isdigit() for c in value)):
+        raise ValidationError(f"{value!r} is not a phone number (digits, spaces, + ( ) . -).")
+
+
+def digits(value: str) -> str:
+    return "".join(char for char in value if char.isdigit())
+
+
+def validate_one_line(instructions: str, phone: str, text_number: str) -> None:
+    """Refuse instructions that name a number other than the line's own phone or text
+    number: a crisis box names one line (never 988 next to another number), and the
+    emergency number has a labelled line of its own."""
+    own = {digits(phone), digits(text_number)} - {""}
+    others = [
+        found.group()
+        for found in NUMBER_IN_TEXT.finditer(instructions)
+        if len(digits(found.group())) >= 3 and digits(found.group()) not in own
+    ]
+    if others:
+        raise ValidationError(
+            {
+                "instructions": (
+                    f"The instructions name {', '.join(others)}, which is not this line's "
+                    "phone or text number. Name only this line's number here; the emergency "
+                    "number has its own field."
+                )
+            }
+        )
+
+
+def validate_weekdays(value: str) -> None:
+    try:
+        parse_weekdays(value)
+    except ValueError as error:
+        raise ValidationError(f"{value!r}: {error} (e.g. 12345 for Monday to Friday).") from error
+    if len(set(value)) != len(value):
+        raise ValidationError(f"{value!r} names a weekday twice.")
+
+
+def weekday_digits(days: tuple[int, ...]) -> str:
+    return "".join(str(day) for day in sorted(days))
 
 
 class Organization(models.Model):
@@ -20,25 +72,93 @@ class Organization(models.Model):
     time_zone = models.CharField(
         max_length=64, default="America/New_York", validators=[validate_time_zone]
     )
-    crisis_line_name = models.CharField(max_length=200, default="988 Suicide & Crisis Lifeline")
-    crisis_line_phone = models.CharField(max_length=32, default="988")
-    crisis_line_text = models.CharField(
-        max_length=400,
-        default=(
-            "Call or text 988, any time, day or night. If you are in immediate danger, call 911."
-        ),
-    )
-    # Minutes a safety alert may stay unacknowledged before it escalates (DESIGN section 4).
-    alert_ack_sla_minutes = models.PositiveIntegerField(default=240)
+    # Minutes a safety alert may stay without acknowledgement, then without a contact
+    # outcome, before it escalates (DESIGN section 4; lasting_core.escalation).
+    alert_ack_sla_minutes = models.PositiveIntegerField(default=ESCALATION.ack_sla_minutes)
     # Who is told when an urgent alert is not acknowledged in time; if empty, every
     # other active clinician of the organisation.
     escalation_contact = models.ForeignKey(
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Business hours on the organisation's clock: ISO weekday digits (1 = Monday) and the
+    # same opening and closing times on each of those days.
+    business_weekdays = models.CharField(
+        max_length=7,
+        blank=True,
+        default=weekday_digits(ESCALATION.business_weekdays),
+        validators=[validate_weekdays],
+    )
+    business_opens = models.TimeField(default=ESCALATION.business_opens)
+    business_closes = models.TimeField(default=ESCALATION.business_closes)
+    # Who is told of safety alerts outside business hours (the on-call clinician or
+    # nurse); if empty, the escalation goes where it would in business hours.
+    after_hours_contact = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(business_opens__lt=models.F("business_closes")),
+                name="business_hours_open_before_they_close",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def business_hours(self) -> BusinessHours:
+        return BusinessHours(
+            time_zone=self.time_zone,
+            weekdays=parse_weekdays(self.business_weekdays),
+            opens=self.business_opens,
+            closes=self.business_closes,
+        )
+
+
+class CrisisLanguage(models.TextChoices):
+    """The languages patients read Lasting in (the same codes as settings.LANGUAGES)."""
+
+    ENGLISH = "en", "English"
+    SPANISH = "es", "Español"
+
+
+class CrisisResource(models.Model):
+    """Where a patient gets help now, in one language: shown on every patient page and in
+    every reminder (DESIGN section 4). An organisation without any row shows Lasting's
+    defaults (`lasting.accounts.queries.DEFAULT_CRISIS_RESOURCES`)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="crisis_resources"
+    )
+    language = models.CharField(max_length=8, choices=CrisisLanguage.choices)
+    name = models.CharField(max_length=200)
+    # What the patient dials (the tel: link).
+    phone = models.CharField(max_length=32, validators=[validate_phone])
+    # Where a text message reaches the line; empty when it takes none.
+    text_number = models.CharField(max_length=32, blank=True, validators=[validate_phone])
+    # A word to text that reaches the right counsellors (the 988 Lifeline's AYUDA).
+    text_keyword = models.CharField(max_length=32, blank=True)
+    # How to reach the line, in this language; names no number but the line's own.
+    instructions = models.CharField(max_length=400)
+    # Emergency services (911 in the US); empty: "your local emergency number".
+    emergency_phone = models.CharField(max_length=32, blank=True, validators=[validate_phone])
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "language"], name="one_crisis_resource_per_language"
+            )
+        ]
+        ordering = ["language"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
+
+    def clean(self) -> None:
+        validate_one_line(self.instructions, self.phone, self.text_number)
 
 
 class Location(models.Model):

@@ -62,11 +62,26 @@ def can_issue_checkin_links(membership: Membership | None) -> TypeGuard[Membersh
 
 
 def can_review_alerts(membership: Membership | None) -> TypeGuard[Membership]:
-    """Only clinicians see and acknowledge alerts: it is a clinical judgement."""
+    """Only clinicians review the engine's alerts (early warning, relapse, disengagement):
+    it is a clinical judgement."""
     return (
         membership is not None
         and membership.is_active  # a deactivated membership grants nothing
         and membership.role == Role.CLINICIAN  # not nurses, schedulers or admins
+    )
+
+
+def can_handle_safety_alerts(membership: Membership | None) -> TypeGuard[Membership]:
+    """Clinicians and nurses take safety alerts: see them, acknowledge, call the patient and
+    record the contact outcome (DESIGN section 4 lists alerts among a nurse's tasks).
+
+    Nurses hold the stored role "staff". Schedulers (front desk) never see an item-9
+    answer, so they are not here.
+    """
+    return (
+        membership is not None
+        and membership.is_active  # a deactivated membership grants nothing
+        and membership.role in CLINICAL_ROLES  # never schedulers or admins
     )
 
 
@@ -81,3 +96,13 @@ def can_manage_organization(membership: Membership | None) -> TypeGuard[Membersh
 def can_decide_boosters(membership: Membership | None) -> TypeGuard[Membership]:
     """Accepting, moving or declining a booster is a clinical decision."""
     return can_review_alerts(membership)
+
+
+def can_enter_checkins(membership: Membership | None) -> TypeGuard[Membership]:
+    """Entering a questionnaire the patient filled in at the clinic is clinical work:
+    clinicians and nurses, named here so that no other role gains it by default."""
+    return (
+        membership is not None
+        and membership.is_active  # a deactivated membership grants nothing
+        and membership.role in CLINICAL_ROLES  # never schedulers or admins
+    )

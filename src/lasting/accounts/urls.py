@@ -9,4 +9,5 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organization/", views.organization, name="organization"),
+    path("organization/crisis/<str:language>/", views.crisis_resource, name="crisis_resource"),
 ]

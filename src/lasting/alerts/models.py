@@ -29,9 +29,32 @@ PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.REVIEW: 2, Prior
 
 
 class AlertStatus(models.TextChoices):
+    """Open: nobody has it yet. Acknowledged: someone has it, still open. Resolved: closed."""
+
     OPEN = "open", "Open"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
     RESOLVED = "resolved", "Resolved"
+
+
+# Not resolved: a safety alert in either state still needs contact with the patient.
+UNRESOLVED = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+
+
+class ContactOutcome(models.TextChoices):
+    """What came of one attempt to contact the patient about a safety alert (DESIGN 4)."""
+
+    REACHED = "reached", "Reached the patient"
+    LEFT_MESSAGE = "left_message", "Left a message"
+    EMERGENCY_SERVICES = "emergency_services", "Called emergency services"
+    UNABLE_TO_REACH = "unable_to_reach", "Unable to reach"
+
+
+# The outcomes that close a safety alert; "unable to reach" keeps it open and escalating.
+CLOSING_OUTCOMES = (
+    ContactOutcome.REACHED,
+    ContactOutcome.LEFT_MESSAGE,
+    ContactOutcome.EMERGENCY_SERVICES,
+)
 
 
 class Alert(models.Model):
@@ -88,6 +111,9 @@ class Alert(models.Model):
         blank=True,
         related_name="+",
     )
+    # Safety alerts: when the alert escalates next unless a closing contact outcome is
+    # recorded first (lasting_core.escalation.next_escalation_at); empty once resolved.
+    next_escalation_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-opened_at"]
@@ -105,12 +131,55 @@ class Alert(models.Model):
             f"{self.get_kind_display()} ({self.get_priority_display()}) {self.get_status_display()}"
         )
 
+    @property
+    def is_unresolved(self) -> bool:
+        return self.status in UNRESOLVED
+
+    @property
+    def is_safety(self) -> bool:
+        return self.kind == AlertKind.SAFETY
+
+
+class ContactAttempt(models.Model):
+    """One attempt to contact the patient about a safety alert, with its outcome and note."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="contact_attempts")
+    outcome = models.CharField(max_length=24, choices=ContactOutcome.choices)
+    note = models.TextField()
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(note=""), name="contact_attempt_has_a_note"),
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=ContactOutcome.values),
+                name="contact_attempt_outcome_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} at {self.recorded_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def closes_alert(self) -> bool:
+        return self.outcome in CLOSING_OUTCOMES
+
 
 class RelapseState(models.TextChoices):
     """Labels for lasting_core.definitions.RelapseState (the values are the core's)."""
 
     NOT_STARTED = CoreRelapseState.NOT_STARTED.value, "Before induction"
     NO_BASELINE = CoreRelapseState.NO_BASELINE.value, "No baseline PHQ-9"
+    NOT_ASSESSED = (
+        CoreRelapseState.NOT_ASSESSED.value,
+        "Response not judged yet (end of induction)",
+    )
     NOT_RESPONDED = CoreRelapseState.NOT_RESPONDED.value, "Not responded (yet)"
     RESPONDING = CoreRelapseState.RESPONDING.value, "Responding"
     PENDING = CoreRelapseState.PENDING.value, "Relapse-level score, awaiting confirmation"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from lasting.alerts.services import escalate_overdue_alerts, notify_alert, notify_pending_alerts
+from lasting.alerts.escalation import escalate_overdue_alerts, notify_alert, notify_pending_alerts
 
 
 @task()

@@ -6,6 +6,8 @@ app_name = "alerts"
 
 urlpatterns = [
     path("", views.alert_list, name="list"),
+    path("<int:alert_id>/", views.detail, name="detail"),
     path("<int:alert_id>/acknowledge/", views.acknowledge, name="acknowledge"),
+    path("<int:alert_id>/contact/", views.contact, name="contact"),
     path("<int:alert_id>/resolve/", views.resolve, name="resolve"),
 ]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 
@@ -98,3 +100,75 @@ class CheckInForm(forms.Form):
                 raise forms.ValidationError(f"{instrument.name}: {error}") from error
         cleaned["scores"] = scores
         return cleaned
+
+
+TAKEN_AT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class WallTimeField(forms.DateTimeField):
+    """A date and time as read off a clock, with no zone: the form names the clock."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=None)
+        wall = forms.fields.BaseTemporalField.to_python(self, str(value))
+        return wall if isinstance(wall, datetime) else None
+
+
+def instant_on_clock(wall: datetime, zone: ZoneInfo, now: datetime) -> datetime | None:
+    """Return the UTC instant a wall time names on ``zone``'s clock, None if the clock
+    skipped it (the hour lost when daylight saving starts).
+
+    In the hour that happens twice when daylight saving ends, the later reading is
+    meant unless it is still to come.
+    """
+    readings: list[datetime] = []
+    for fold in (1, 0):  # the later reading first
+        reading = wall.replace(tzinfo=zone, fold=fold).astimezone(UTC)
+        if reading.astimezone(zone).replace(tzinfo=None) == wall and reading not in readings:
+            readings.append(reading)
+    past = [reading for reading in readings if reading <= now]
+    chosen = past or readings
+    return chosen[0] if chosen else None
+
+
+class ClinicCheckInForm(CheckInForm):
+    """A questionnaire the patient filled in at the clinic, entered by a clinician or nurse.
+
+    ``taken_at`` is wall time on the organisation's clock (``zone``); it defaults to now
+    and cannot lie in the future.
+    """
+
+    taken_at = WallTimeField(
+        label="Taken at (clinic time)",
+        input_formats=[TAKEN_AT_FORMAT],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=TAKEN_AT_FORMAT),
+        error_messages={"required": "Enter when the questionnaire was taken."},
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        instruments: Sequence[str],
+        zone: ZoneInfo,
+        now: datetime,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, instruments=instruments, **kwargs)
+        self.zone = zone
+        self.now = now
+        self.fields["taken_at"].initial = now.astimezone(zone).strftime(TAKEN_AT_FORMAT)
+
+    def clean_taken_at(self) -> datetime:
+        wall: datetime = self.cleaned_data["taken_at"]
+        taken_at = instant_on_clock(wall, self.zone, self.now)
+        if taken_at is None:
+            raise forms.ValidationError(
+                "The clinic's clocks skipped this time (daylight saving started); "
+                "enter the time again."
+            )
+        if taken_at > self.now:
+            raise forms.ValidationError("The time taken cannot be in the future.")
+        return taken_at

@@ -9,7 +9,7 @@ from django.db.models import Count, Expression, IntegerField, OuterRef, Q, Subqu
 from django.db.models.functions import Coalesce
 
 from lasting.accounts.models import Membership
-from lasting.alerts.models import Alert, AlertKind, AlertStatus, Priority
+from lasting.alerts.models import UNRESOLVED, Alert, AlertKind, AlertStatus, Priority
 from lasting.checkins.models import CheckIn, Instrument, Response
 from lasting.patients.models import Course, Patient, Phase
 from lasting.patients.queries import ACTIVE_PHASES, current_phase, list_patients_for
@@ -33,6 +33,7 @@ PHQ9_BAND_RANK: dict[str, int] = {
 class CaseloadRow:
     patient: Patient
     urgent_alerts: int
+    # Unresolved safety alerts: acknowledged ones count until a contact outcome closes them.
     open_alerts: int
     latest_phq9: float | None
     latest_phq9_band: str
@@ -41,6 +42,8 @@ class CaseloadRow:
     baseline_phq9: float | None
     last_session_at: datetime | None
     phase: str
+    # Unresolved safety alerts that nobody has acknowledged yet.
+    unacknowledged_alerts: int = 0
     # REMS patient-monitoring forms past their due day and not yet submitted.
     overdue_monitoring_forms: int = 0
 
@@ -76,8 +79,8 @@ def list_caseload_for(
 ) -> list[CaseloadRow]:
     """Every visible patient with what the sort needs, most pressing first.
 
-    Without `include_alerts` (roles that do not review alerts) safety alerts neither show
-    nor shape the order, so the order cannot reveal them either. Without
+    Without `include_alerts` (roles that do not handle safety alerts) safety alerts
+    neither show nor shape the order, so the order cannot reveal them either. Without
     `include_clinical` (schedulers) no score, session or REMS form is read and the list
     is in name order.
     """
@@ -103,8 +106,10 @@ def list_caseload_for(
             .annotate(phase=current_phase())
             .order_by("family_name", "given_name", "pk")
         ]
+    # Acknowledging ("I have it") keeps the patient on top: only a contact outcome that
+    # resolves the alert lets them down.
     open_safety = (
-        Alert.objects.filter(patient=OuterRef("pk"), kind=AlertKind.SAFETY, status=AlertStatus.OPEN)
+        Alert.objects.filter(patient=OuterRef("pk"), kind=AlertKind.SAFETY, status__in=UNRESOLVED)
         .order_by()
         .values("patient")
     )
@@ -122,6 +127,7 @@ def list_caseload_for(
     alert_counts: dict[str, Expression | Subquery] = {
         "urgent_alerts": Value(0, output_field=IntegerField()),
         "open_alerts": Value(0, output_field=IntegerField()),
+        "unacknowledged_alerts": Value(0, output_field=IntegerField()),
     }
     if include_alerts:
         alert_counts = {
@@ -140,10 +146,18 @@ def list_caseload_for(
                 ),
                 0,
             ),
+            "unacknowledged_alerts": Coalesce(
+                Subquery(
+                    open_safety.filter(status=AlertStatus.OPEN).annotate(n=Count("pk")).values("n"),
+                    output_field=IntegerField(),
+                ),
+                0,
+            ),
         }
     annotated = patients.select_related("assigned_clinician").annotate(
         urgent_alerts=alert_counts["urgent_alerts"],
         open_alerts=alert_counts["open_alerts"],
+        unacknowledged_alerts=alert_counts["unacknowledged_alerts"],
         latest_phq9=_latest_phq9("total"),
         latest_phq9_band=_latest_phq9("band"),
         latest_phq9_band_label=_latest_phq9("band_label"),
@@ -193,6 +207,7 @@ def list_caseload_for(
             baseline_phq9=patient.baseline_phq9,
             last_session_at=patient.last_session_at,
             phase=patient.phase or "",
+            unacknowledged_alerts=patient.unacknowledged_alerts,
             overdue_monitoring_forms=patient.overdue_monitoring_forms,
         )
         for patient in annotated
@@ -202,7 +217,8 @@ def list_caseload_for(
 
 
 def need_key(row: CaseloadRow, now: datetime) -> tuple[float, ...]:
-    """Sort key: open safety alerts, then PHQ-9 band, worsening, time since a session, phase.
+    """Sort key: unresolved safety alerts (urgent first, then those nobody has acknowledged),
+    then PHQ-9 band, worsening, time since a session, phase.
 
     Patients whose course has ended sort below everyone in active care (an open safety
     alert still lifts them to the top): a severe score from a patient who left months ago
@@ -213,6 +229,7 @@ def need_key(row: CaseloadRow, now: datetime) -> tuple[float, ...]:
     ended = row.phase in (Phase.DISCONTINUED, Phase.COMPLETED)
     return (
         -row.urgent_alerts,
+        -row.unacknowledged_alerts,
         -row.open_alerts,
         1 if ended else 0,
         -PHQ9_BAND_RANK.get(row.latest_phq9_band, -1),

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import uuid
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,19 +14,22 @@ from lasting.accounts import rules
 from lasting.accounts.clocks import today_in
 from lasting.accounts.middleware import ClinicRequest
 from lasting.accounts.models import Location
-from lasting.alerts.models import AlertKind, AlertStatus
-from lasting.alerts.queries import list_alerts_for
+from lasting.alerts.models import AlertKind
+from lasting.alerts.queries import list_alerts_for, list_patient_alerts_for
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
-from lasting.checkins.forms import IssueLinkForm
+from lasting.checkins.forms import ClinicCheckInForm, IssueLinkForm
 from lasting.checkins.models import CheckIn
+from lasting.checkins.services import IdempotencyConflict
 from lasting.clinic.charts import Timeline, risk_spec, timeline_spec
 from lasting.clinic.queries import list_caseload_for, list_quiet_patients_for
+from lasting.clinic.services import enter_clinic_checkin
 from lasting.patients.queries import find_current_course, get_patient_for
 from lasting.plans.models import BoosterProposal, ProposalStatus
 from lasting.plans.services import find_plan
 from lasting.treatment.models import AppointmentStatus
 from lasting.vega import BUNDLE_PATH
+from lasting_core.instruments import InstrumentCode
 
 CASELOAD_PAGE_SIZE = 100
 REVIEW_PAGE_SIZE = 300
@@ -51,7 +55,7 @@ def caseload(request: ClinicRequest) -> HttpResponse:
         membership,
         now=now,
         assigned_to_id=request.user.pk if mine else None,
-        include_alerts=rules.can_review_alerts(membership),
+        include_alerts=rules.can_handle_safety_alerts(membership),
         include_clinical=rules.can_view_clinical_record(membership),
     )
     record_event(
@@ -107,6 +111,7 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
         "can_view_clinical_record": clinical,
         "can_log_sessions": rules.can_log_sessions(membership),
         "can_issue_links": rules.can_issue_checkin_links(membership),
+        "can_enter_checkins": rules.can_enter_checkins(membership),
     }
     if not clinical:
         # Schedulers: contact details and appointments only (DESIGN section 4, roles).
@@ -117,6 +122,13 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
         .prefetch_related("vitals")
         .order_by("started_at")
     )
+    # Every alert this member may see, newest first, with who acknowledged, who contacted
+    # the patient and how it ended.
+    alert_history = (
+        list_patient_alerts_for(membership, patient)
+        if rules.can_handle_safety_alerts(membership)
+        else []
+    )
     timeline = Timeline(
         zone=ZoneInfo(patient.time_zone),
         responses=responses,
@@ -126,13 +138,7 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
         )
         if reviewer
         else [],
-        alerts=list(
-            patient.alerts.select_related("assigned_to", "acknowledged_by", "resolved_by").order_by(
-                "opened_at"
-            )
-        )
-        if reviewer
-        else [],
+        alerts=list(reversed(alert_history)) if reviewer else [],
         proposals=list(patient.proposals.order_by("created_at")) if reviewer else [],
     )
     assessment = timeline.assessments[-1] if timeline.assessments else None
@@ -141,9 +147,6 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
         .prefetch_related("responses")
         .order_by("-submitted_at")[:60]
     )
-    # The open alerts are the timeline's, not a second query.
-    alerts = [a for a in reversed(timeline.alerts) if a.status != AlertStatus.RESOLVED]
-    today = today_in(patient.organization.time_zone)
     context.update(
         {
             "chart_spec": timeline_spec(timeline),
@@ -155,12 +158,53 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
             "bundle_path": BUNDLE_PATH,
             "sessions": list(reversed(sessions)),
             "checkins": checkins,
-            "alerts": alerts,
+            # The open alerts are the history's, not a second query.
+            "alerts": [alert for alert in alert_history if alert.is_unresolved],
+            "alert_history": alert_history,
             "link_form": IssueLinkForm(),
-            "today": today,
+            "today": today_in(patient.organization.time_zone),
         }
     )
     return render(request, "clinic/patient.html", context)
+
+
+@login_required
+def enter_phq9(request: ClinicRequest, patient_id: int) -> HttpResponse:
+    """Enter a PHQ-9 the patient filled in at the clinic (source "clinic")."""
+    membership = request.membership
+    if not rules.can_enter_checkins(membership):
+        raise PermissionDenied("Your role cannot enter check-ins.")
+    actor = Actor.from_request(request)
+    patient = get_patient_for(membership, patient_id, actor=actor)
+    now = timezone.now()
+    form = ClinicCheckInForm(
+        request.POST or None,
+        instruments=[InstrumentCode.PHQ9.value],
+        zone=ZoneInfo(membership.organization.time_zone),
+        now=now,
+        initial={"idempotency_key": uuid.uuid4().hex},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            enter_clinic_checkin(
+                actor,
+                membership,
+                patient,
+                form.cleaned_data["scores"],
+                taken_at=form.cleaned_data["taken_at"],
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                now=now,
+            )
+        except ValidationError as problem:
+            form.add_error(None, problem)
+        except IdempotencyConflict as conflict:
+            form.add_error(None, str(conflict))
+        else:
+            return redirect("clinic:patient", patient_id=patient.pk)
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request, "clinic/enter_phq9.html", {"patient": patient, "form": form}, status=status
+    )
 
 
 @login_required

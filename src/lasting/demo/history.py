@@ -24,6 +24,8 @@ from lasting.alerts.models import (
     Alert,
     AlertKind,
     AlertStatus,
+    ContactAttempt,
+    ContactOutcome,
     Priority,
 )
 from lasting.checkins.models import CheckIn, Response, Source
@@ -414,6 +416,20 @@ def store_observations(
         if ScoreFlag.ITEM9_POSITIVE in response.flags
     ]
     Alert.objects.bulk_create(alerts)
+    # A handled safety alert was closed by contact: the call that closed it is on record.
+    ContactAttempt.objects.bulk_create(
+        ContactAttempt(
+            organization_id=alert.organization_id,
+            patient_id=alert.patient_id,
+            alert=alert,
+            outcome=ContactOutcome.REACHED,
+            note=alert.resolution_note,
+            recorded_at=alert.resolved_at,
+            recorded_by_id=alert.resolved_by_id,
+        )
+        for alert in alerts
+        if alert.resolved_at is not None and alert.resolved_by_id is not None
+    )
     return len(checkins), len(alerts)
 
 
@@ -436,6 +452,7 @@ def history_alert(patient: Patient, response: Response, today: date) -> Alert:
         assigned_to_id=clinician_id,
         opened_at=opened_at,
         acknowledge_by=opened_at + timedelta(hours=4),
+        next_escalation_at=None if handled else opened_at + timedelta(hours=4),
         acknowledged_at=opened_at + timedelta(minutes=47) if handled else None,
         acknowledged_by_id=clinician_id if handled else None,
         resolved_at=opened_at + timedelta(days=1) if handled else None,

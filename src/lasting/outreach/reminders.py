@@ -27,6 +27,7 @@ from django.db.models import Q
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from lasting.accounts.queries import CrisisLine, find_crisis_line
 from lasting.audit.services import Actor
 from lasting.checkins.models import ScheduledCheckIn
 from lasting.checkins.services import link_for_scheduled
@@ -258,27 +259,31 @@ def compose(
                 _("Your check-in is ready. It takes a few minutes."),
                 url,
                 _("The link works until %(until)s and can be used once.") % {"until": until},
-                crisis_sentence(scheduled.organization.crisis_line_phone),
+                crisis_sentences(
+                    find_crisis_line(scheduled.organization, patient.preferred_language)
+                ),
                 _("To stop or pause these reminders, tell your care team."),
             ]
         )
     return OutgoingMessage(to=patient.email, subject=subject, body=body)
 
 
-DEFAULT_CRISIS_PHONE = "988"
-
-
-def crisis_sentence(phone: str) -> str:
-    """Where to get help now: the organisation's crisis line (988 unless it set another)."""
-    if not phone or phone == DEFAULT_CRISIS_PHONE:
-        return _(
-            "If you need help now, call or text 988, any time. "
-            "If you are in immediate danger, call 911."
+def crisis_sentences(line: CrisisLine) -> str:
+    """Where to get help now, every word and number from the organisation's one crisis
+    resource in the patient's language; emergency services on a labelled line of their own."""
+    emergency = (
+        _("Emergency services: if you are in immediate danger, call %(phone)s.")
+        % {"phone": line.emergency_phone}
+        if line.emergency_phone
+        else _(
+            "Emergency services: if you are in immediate danger, call your local emergency number."
         )
-    return _(
-        "If you need help now, call %(phone)s, any time. "
-        "If you are in immediate danger, call your local emergency number."
-    ) % {"phone": phone}
+    )
+    help_now = _("If you need help now: %(name)s. %(instructions)s") % {
+        "name": line.name,
+        "instructions": line.instructions,
+    }
+    return f"{help_now}\n{emergency}"
 
 
 def hand_over(reminder_id: int, attempt: int) -> None:

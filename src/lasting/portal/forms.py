@@ -37,3 +37,5 @@ class PatientCheckInForm(CheckInForm):
             self.fields["note"].label = gettext(
                 "Anything you want your care team to know? (optional)"
             )
+            # The warning that notes are not read in real time is read with the field.
+            self.fields["note"].widget.attrs["aria-describedby"] = "note-not-monitored"

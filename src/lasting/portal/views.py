@@ -2,7 +2,8 @@
 
 Whatever happens to a submission, a reported thought of self-harm is never lost: if
 the check-in cannot be stored (a used link, a changed resubmission, a form with an
-error), a safety alert still opens and the crisis resources are shown at once.
+error), a safety alert still opens and the crisis resources are shown at once. The same
+holds for a note that matches the screening phrase list.
 
 Every page is in the patient's language when the patient is known (link or session),
 otherwise in the browser's (English or Spanish), and carries the crisis resources.
@@ -27,7 +28,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from lasting.accounts.models import Organization
-from lasting.alerts.services import open_alert_for_unstored_answer, submit_checkin
+from lasting.accounts.queries import find_crisis_line
+from lasting.alerts.services import (
+    open_alert_for_unstored_answer,
+    open_alert_for_unstored_note,
+    submit_checkin,
+)
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.checkins.forms import field_name
@@ -53,13 +59,17 @@ from lasting.portal.sessions import (
     patient_session_actor,
     start_patient_session,
 )
-from lasting.portal.wording import band_words, crisis_line, describe_plan, session_words
+from lasting.portal.wording import band_words, describe_plan, session_words
 from lasting.vega import BUNDLE_PATH
 from lasting_core.instruments import InstrumentCode, ScoreFlag
+from lasting_core.screening import screen_note
 
 log = logging.getLogger("lasting.portal")
 
 LANGUAGES = {code.value for code in Language}
+# Why a page shows the crisis resources first (the wording differs).
+CRISIS_ITEM9 = "item9"
+CRISIS_NOTE = "note"
 LINK_PROBLEM_STATUS = {LinkProblem.INVALID: 404, LinkProblem.EXPIRED: 410, LinkProblem.USED: 410}
 SIGN_IN_PROBLEM_STATUS = {
     SignInProblem.INVALID: 404,
@@ -95,7 +105,9 @@ def render_patient_page(
     with translation.override(language):
         page = {
             **context,
-            "crisis": crisis_line(organization if isinstance(organization, Organization) else None),
+            "crisis": find_crisis_line(
+                organization if isinstance(organization, Organization) else None, language
+            ),
         }
         response = render(request, template, page, status=status)
     response["Content-Language"] = language
@@ -118,15 +130,21 @@ def posted_item9(request: HttpRequest) -> int | None:
     return int(raw) if raw in {"1", "2", "3"} else None
 
 
-def safety_net(request: HttpRequest, link: CheckInLink | None, situation: str) -> bool:
-    """Open a safety alert for a positive item 9 in a submission that was not stored."""
+def safety_net(request: HttpRequest, link: CheckInLink | None, situation: str) -> str:
+    """Open safety alerts for a submission that was not stored: a positive item 9, a note
+    that matches the screening phrase list. Return why crisis resources show ("" if not)."""
     item9 = posted_item9(request)
-    if item9 is None:
-        return False
+    note = request.POST.get("note", "")
+    note_matched = screen_note(note).matched
+    if item9 is None and not note_matched:
+        return ""
     if link is not None:
         with transaction.atomic():
-            open_alert_for_unstored_answer(link.patient, item9, situation)
-    return True
+            if item9 is not None:
+                open_alert_for_unstored_answer(link.patient, item9, situation)
+            if note_matched:
+                open_alert_for_unstored_note(link.patient, note, situation)
+    return CRISIS_ITEM9 if item9 is not None else CRISIS_NOTE
 
 
 # The link's secret token is the credential, not a cookie: there is no ambient
@@ -170,7 +188,12 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
         return render_patient_page(
             request,
             "portal/checkin_form.html",
-            {**context, "form": form, "needs_crisis_support": crisis},
+            {
+                **context,
+                "form": form,
+                "needs_crisis_support": bool(crisis),
+                "crisis_reason": crisis,
+            },
             language=language,
             status=422,
         )
@@ -190,6 +213,7 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
         return link_problem(request, error.problem, link=link)
     if recorded.created:
         reassess(patient)
+    crisis = crisis_reason(recorded.checkin)
     with translation.override(language):
         next_day = next_checkin_day(patient, timezone.now())
     return render_patient_page(
@@ -197,7 +221,8 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
         "portal/checkin_done.html",
         {
             **context,
-            "needs_crisis_support": needs_crisis_support(recorded.checkin),
+            "needs_crisis_support": bool(crisis),
+            "crisis_reason": crisis,
             "next_checkin_day": next_day,
         },
         language=language,
@@ -260,13 +285,14 @@ def link_problem(
     status: int | None = None,
 ) -> HttpResponse:
     """Explain why the link cannot take this check-in; keep any item-9 answer safe."""
-    crisis = False
+    crisis = ""
     if request.method == "POST":
         crisis = safety_net(request, link, f"link {problem}")
     code = status or LINK_PROBLEM_STATUS.get(LinkProblem(problem), 422)
     context = {
         "problem": str(problem),
-        "needs_crisis_support": crisis,
+        "needs_crisis_support": bool(crisis),
+        "crisis_reason": crisis,
         "organization": link.organization if link else None,
         "patient": link.patient if link else None,
     }
@@ -276,12 +302,15 @@ def link_problem(
     )
 
 
-def needs_crisis_support(checkin: CheckIn) -> bool:
-    """Show crisis resources first when PHQ-9 item 9 was answered above 0."""
-    return any(
+def crisis_reason(checkin: CheckIn) -> str:
+    """Why crisis resources show first: PHQ-9 item 9 answered above 0, or a note that
+    matches the screening phrase list; "" when neither."""
+    if any(
         ScoreFlag.ITEM9_POSITIVE in response.flags
         for response in checkin.responses.filter(instrument=Instrument.PHQ9)
-    )
+    ):
+        return CRISIS_ITEM9
+    return CRISIS_NOTE if screen_note(checkin.note).matched else ""
 
 
 # Signing in -------------------------------------------------------------------------

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.utils.functional import Promise
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from lasting.accounts.models import Organization
 from lasting.plans.models import MaintenancePlan, PolicyChoice
 from lasting.treatment.models import SessionKind
 from lasting_core.instruments import BandCode
@@ -75,34 +72,4 @@ def describe_plan(plan: MaintenancePlan | None) -> str:
     return gettext(
         "You can ask for a booster session whenever you feel you need one. "
         "Contact your clinic to book it."
-    )
-
-
-@dataclass(frozen=True)
-class CrisisLine:
-    name: str
-    text: str
-    phone: str
-
-
-def crisis_line(organization: Organization | None) -> CrisisLine:
-    """The organisation's crisis line, with the 988 default in the page's language.
-
-    A name or text the organisation configured is shown as entered; one still at the
-    model's default is Lasting's own wording, so it is translated (988 answers in Spanish).
-    """
-    fields = Organization._meta
-    default_name = str(fields.get_field("crisis_line_name").get_default())
-    default_text = str(fields.get_field("crisis_line_text").get_default())
-    name = organization.crisis_line_name if organization else ""
-    text = organization.crisis_line_text if organization else ""
-    phone = organization.crisis_line_phone if organization else ""
-    return CrisisLine(
-        name=name if name and name != default_name else gettext("988 Suicide & Crisis Lifeline"),
-        text=text
-        if text and text != default_text
-        else gettext(
-            "Call or text 988, any time, day or night. If you are in immediate danger, call 911."
-        ),
-        phone=phone or "988",
     )

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from lasting_core.definitions import PENDING, RELAPSED, RESPONDING
+from lasting_core.definitions import (
+    PENDING,
+    RELAPSED,
+    RESPONDING,
+    judged_state_codes,
+    series_may_continue,
+)
 from lasting_core.engine.drift import WORSE_DIRECTION, DailyArrays, daily_change
 from lasting_core.engine.durability import PopulationPrior
 from lasting_core.engine.forecast import crossing_quantiles
@@ -137,9 +143,12 @@ def assess_arrays(
     has_checkin = ~np.isnan(a.relapse.latest_day)
     predict(kalman, np.where(has_checkin, as_of, np.nan), settings)
     r = a.relapse
-    state = r.state
+    definitions = settings.definitions()
+    # While the induction series may continue, response is not judged yet (DESIGN 2):
+    # no relapse bar, no forecast, no early warning.
+    state = judged_state_codes(r, as_of, definitions)
     in_response = (state == RESPONDING) | (state == PENDING)
-    bar = r.bar(settings.definitions())
+    bar = np.where(series_may_continue(r, as_of, definitions), np.nan, r.bar(definitions))
 
     u = a.durability
     forecast_bar = np.where(in_response, bar, np.nan)
@@ -206,7 +215,7 @@ def assess_arrays(
         level_sd=np.sqrt(kalman.p11),
         slope_per_week=kalman.slope * 7.0,
         slope_sd_per_week=np.sqrt(kalman.p22) * 7.0,
-        state=state.copy(),
+        state=state,
         baseline=r.baseline.copy(),
         nadir=r.nadir.copy(),
         nadir_day=r.nadir_day.copy(),

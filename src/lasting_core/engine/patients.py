@@ -44,7 +44,7 @@ from lasting_core.engine.sweep import (
 )
 
 FloatArray = npt.NDArray[np.float64]
-_STATE_VERSION = 2
+_STATE_VERSION = 3
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from lasting_core.definitions import NO_BASELINE, NOT_RESPONDED, NOT_STARTED, RELAPSED
+from lasting_core.definitions import (
+    NO_BASELINE,
+    NOT_ASSESSED,
+    NOT_RESPONDED,
+    NOT_STARTED,
+    RELAPSED,
+)
 from lasting_core.engine.assess import AssessmentArrays
 from lasting_core.engine.history import DAILY_ITEMS
 from lasting_core.engine.settings import EngineSettings
@@ -207,6 +213,11 @@ def state_part(r: _Row) -> str | None:
         return "no induction session yet"
     if r.state == NO_BASELINE:
         return "no PHQ-9 before induction, so response cannot be judged"
+    if r.state == NOT_ASSESSED:
+        return (
+            "response not judged yet: it is judged on the first PHQ-9 1-14 days after "
+            "the last induction session"
+        )
     if r.state == NOT_RESPONDED:
         baseline = _number(r.baseline)
         latest = _number(r.latest)

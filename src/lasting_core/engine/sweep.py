@@ -159,7 +159,7 @@ def step_a(
     relapsed = observe_phq9(state.relapse, is_phq9, day, value, definitions)
     is_event = kind == EVENT
     if is_event.any():
-        relapsed |= observe_clinical_event(state.relapse, is_event, day)
+        relapsed |= observe_clinical_event(state.relapse, is_event, day, definitions)
     if relapsed.any():
         close_intervals(
             state.durability, relapsed, state.relapse.relapse_anchor, relapsed, weibull_shape

@@ -1,17 +1,25 @@
 """Measure a simulated cohort against its calibration targets (DESIGN sections 2 and 7).
 
 The durability measure follows DESIGN 2: days from the end of induction to relapse,
-censored at the last simulated day, summarised by a Kaplan-Meier curve.
+censored at the last simulated day, summarised by a Kaplan-Meier curve. The PHQ-9 item-9
+model is calibrated to a published outpatient rate (``calibrate_item9_log_odds``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from lasting_core.simulation.cohort import Cohort, SimulatedPatient
+from lasting_core.simulation.draws import FloatArray
+from lasting_core.simulation.observations import item9_probabilities
+from lasting_core.simulation.presets import Preset
+
+PHQ9_MAX = 27.0
 
 
 @dataclass(frozen=True)
@@ -124,3 +132,46 @@ def measure_calibration(cohort: Cohort) -> CalibrationReport:
         stop_after_first_share=sum(p.stopped_after_first for p in treated) / count,
         durability=responder_durability(cohort),
     )
+
+
+def clipped_normal_grid(
+    mean: float, sd: float, step: float = 0.05
+) -> tuple[FloatArray, FloatArray]:
+    """Return latent PHQ-9 points on 0-27 and their weights under N(mean, sd) clipped
+    to 0-27 (the mass beyond each end sits on the end point)."""
+    edges = np.arange(-step / 2, PHQ9_MAX + step, step)
+    edges[0], edges[-1] = -math.inf, math.inf
+    cdf = np.array([0.5 * (1.0 + math.erf((e - mean) / (sd * math.sqrt(2.0)))) for e in edges])
+    points: FloatArray = np.clip((edges[:-1] + edges[1:]) / 2, 0.0, PHQ9_MAX)
+    points[0], points[-1] = 0.0, PHQ9_MAX
+    weights: FloatArray = np.diff(cdf)
+    return points, weights
+
+
+def expected_item9_rates(preset: Preset, mean: float, sd: float) -> tuple[float, float, float]:
+    """Return the model's shares of item 9 >= 1, >= 2 and >= 3 when the latent PHQ-9 is
+    N(mean, sd) clipped to 0-27 (exact integration on a fine grid, no sampling)."""
+    points, weights = clipped_normal_grid(mean, sd)
+    at_least = item9_probabilities(points, preset) @ weights
+    return float(at_least[0]), float(at_least[1]), float(at_least[2])
+
+
+def calibrate_item9_log_odds(
+    preset: Preset, at_least: tuple[float, float, float], mean: float, sd: float
+) -> tuple[float, float, float]:
+    """Return the intercepts a_k that give the shares ``at_least`` (item 9 >= 1, >= 2,
+    >= 3) in a population with latent PHQ-9 N(mean, sd), at the preset's slope.
+
+    Each share rises with its intercept, so each is found by bisection.
+    """
+    points, weights = clipped_normal_grid(mean, sd)
+    intercepts: list[float] = []
+    for target in at_least:
+        low, high = -30.0, 30.0
+        for _ in range(80):
+            middle = (low + high) / 2.0
+            trial = dataclasses.replace(preset, item9_log_odds=(middle, middle, middle))
+            share = float(item9_probabilities(points, trial)[0] @ weights)
+            low, high = (middle, high) if share < target else (low, middle)
+        intercepts.append((low + high) / 2.0)
+    return intercepts[0], intercepts[1], intercepts[2]

@@ -38,8 +38,6 @@ DAILY_INTERCEPTS = (8.0, 7.5, 2.0)
 DAILY_SEVERITY_SLOPES = (-6.5, -5.0, 5.0)
 DAILY_PERSONAL_SD = 0.7
 DAILY_STRESS_SHOCK = 3.0
-# Item 9 answers when positive: mostly "several days".
-ITEM9_VALUE_SHARES = (0.85, 0.12, 0.03)
 # Where diagnosis raises anxiety relative to depression (GAD-7 offset, points).
 ANXIOUS_DIAGNOSES = {"gad": 3.0, "ptsd": 2.0, "ocd": 2.0}
 
@@ -87,20 +85,46 @@ def _personal_weights(
     return profile
 
 
+def item9_probabilities(latent: FloatArray, preset: Preset) -> FloatArray:
+    """Return P(item 9 >= 1), P(>= 2) and P(>= 3) at each latent PHQ-9, shape (3, n).
+
+    Ordinal (proportional-odds) logistic model in the latent severity s:
+    logit P(item 9 >= k | s) = a_k + b (s - c), with ``item9_log_odds`` = (a_1, a_2, a_3)
+    falling in k, so the three probabilities are nested; see the preset for the source.
+    """
+    centred = np.nan_to_num(latent) - preset.item9_centre_phq9
+    log_odds = np.asarray(preset.item9_log_odds)[:, None] + (
+        preset.item9_log_odds_per_point * centred[None, :]
+    )
+    result: FloatArray = 1.0 / (1.0 + np.exp(-log_odds))
+    return result
+
+
+def draw_item9(latent: FloatArray, preset: Preset, rng: np.random.Generator) -> IntArray:
+    """Draw item-9 answers (0-3) at the given latent PHQ-9 levels.
+
+    One uniform per answer: the answer is the number of thresholds P(item 9 >= k) it lies
+    under, which draws each value with its model probability.
+    """
+    at_least = item9_probabilities(latent, preset)
+    drawn: IntArray = np.count_nonzero(rng.random(latent.size)[None, :] < at_least, axis=0)
+    return drawn
+
+
 def draw_phq9_items(
     run: CourseRun, preset: Preset, rng: np.random.Generator
 ) -> npt.NDArray[np.int8]:
-    """Return the nine item answers of every answered PHQ-9, in row-major grid order."""
+    """Return the nine item answers of every answered PHQ-9, in row-major grid order.
+
+    Item 9 is drawn from the latent severity of the day (``draw_item9``), capped by the
+    total and at least what the other eight items cannot hold (24 points).
+    """
     n_patients = run.phq9.shape[0]
     profile = _personal_weights(PHQ9_ITEM_WEIGHTS, n_patients, rng)
-    patient, _day = np.nonzero(run.phq9 >= 0)
-    totals = run.phq9[run.phq9 >= 0].astype(np.int64)
-    # Item 9 only at high severity: share rises quadratically from 0 at 14 to the maximum
-    # at 27; and the other eight items hold at most 24 points.
-    severity = np.clip((totals - 14) / 13.0, 0.0, 1.0)
-    positive = rng.random(totals.size) < preset.item9_share_at_max * severity**2
-    value = 1 + np.searchsorted(np.cumsum(ITEM9_VALUE_SHARES), rng.random(totals.size))
-    item9 = np.where(positive, np.minimum(value, ITEM_MAX), 0)
+    answered = run.phq9 >= 0
+    patient, _day = np.nonzero(answered)
+    totals = run.phq9[answered].astype(np.int64)
+    item9 = np.minimum(draw_item9(run.latent[answered], preset, rng), totals)
     item9 = np.maximum(item9, totals - ITEM_MAX * 8)
     rest = allocate_items(totals - item9, profile[patient], rng)
     result: npt.NDArray[np.int8] = np.concatenate([rest, item9[:, None].astype(np.int8)], axis=1)

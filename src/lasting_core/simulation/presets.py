@@ -146,10 +146,16 @@ class Preset:
     daily_share: float = 0.40
     daily_phi: float = 0.4
     daily_noise_sd: float = 1.0
-    # PHQ-9 item 9: positive only at high severity; share positive at a total of 27,
-    # falling quadratically to zero at 14 (assumption tuned so a 200-patient year
-    # shows a handful of positive answers).
-    item9_share_at_max: float = 0.03
+    # PHQ-9 item 9 (thoughts of death or self-harm), ordinal logistic in the latent PHQ-9
+    # s: logit P(item 9 >= k) = a_k + b (s - 11). The a_k reproduce the outpatient rates of
+    # Simon 2013 (6.4 % "several days", 2.0 % "more than half the days", 1.3 % "nearly
+    # every day") in a population whose latent PHQ-9 is N(11, 6) (the population is an
+    # assumption; tests/reference/item9_rates.md). Choice: b = 0.25 per point (odds x1.28
+    # per point): about 4 % positive at a PHQ-9 of 10 and 32 % at 20, so a cohort with a
+    # baseline mean of 17 answers positively about 22 % of the time before induction.
+    item9_log_odds: tuple[float, float, float] = (-2.99, -4.32, -5.35)
+    item9_log_odds_per_point: float = 0.25
+    item9_centre_phq9: float = 11.0
 
     # Adherence: share of scheduled remote check-ins completed, falling from start to
     # floor with this time constant (assumption; DESIGN 7: adherence falls over time).
@@ -184,7 +190,6 @@ class Preset:
             "therapy_share",
             "antidepressant_share",
             "daily_share",
-            "item9_share_at_max",
             "clinic_visit_adherence",
             "severity_disengagement",
             "dropout_per_month",
@@ -228,6 +233,11 @@ class Preset:
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
+        first, second, third = self.item9_log_odds
+        if not first >= second >= third:
+            raise ValueError("item9_log_odds must not rise with the answer (nested odds)")
+        if self.item9_log_odds_per_point < 0:
+            raise ValueError("item9_log_odds_per_point cannot be negative")
         names = [diagnosis for diagnosis, _ in self.diagnosis_shares]
         if sorted(names) != sorted(DIAGNOSES):
             raise ValueError(f"diagnosis_shares must name each of {DIAGNOSES} once")
