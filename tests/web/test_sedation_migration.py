@@ -10,13 +10,17 @@ from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("treatment", "0002_esketamine_rems_fields")]
-AFTER = [("treatment", "0003_sedation_on_moaas")]
+BEFORE = "0002_esketamine_rems_fields"
+AFTER = "0003_sedation_on_moaas"
 
 
-def migrate(targets):
+def migrate(treatment_migration: str | None = None):
+    """Migrate every app to its latest migration and treatment to `treatment_migration`."""
     executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
+    targets = [
+        (app, treatment_migration if app == "treatment" and treatment_migration else name)
+        for app, name in executor.loader.graph.leaf_nodes()
+    ]
     executor.migrate(targets)
     return executor.loader.project_state(targets).apps
 
@@ -69,9 +73,4 @@ def test_old_scores_are_converted_as_five_minus_old_and_back():
         )
     )
     assert reverted == {"old-0": 0, "old-1": 1, "old-5": 5, "old-None": None}
-    migrate(executor_leaf_nodes())
-
-
-def executor_leaf_nodes():
-    executor = MigrationExecutor(connection)
-    return executor.loader.graph.leaf_nodes()
+    migrate()
