@@ -313,7 +313,7 @@ class TestCalibration:
         assert median == pytest.approx(18, abs=3)
 
     @pytest.mark.parametrize("interval", [7, 14])
-    def test_maintenance_hazard_ratio_is_as_in_sustain_1(
+    def test_maintenance_hazard_ratio_lies_in_the_range_sustain_1_reported(
         self, untreated_cohort: Cohort, interval: int
     ) -> None:
         """SUSTAIN-1: maintenance weekly to every other week vs none, HR 0.30-0.49.

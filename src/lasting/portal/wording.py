@@ -47,8 +47,8 @@ def describe_plan(plan: MaintenancePlan | None) -> str:
     if plan.policy == PolicyChoice.FORECAST:
         return gettext(
             "Your care team watches your check-ins. When your answers suggest you may "
-            "start to feel worse, they offer you a booster session early, before your "
-            "symptoms come back."
+            "start to feel worse, they may offer you a booster session early, to try to "
+            "keep your symptoms from coming back."
         )
     if plan.policy == PolicyChoice.SYMPTOM:
         return gettext(
