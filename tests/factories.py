@@ -17,9 +17,9 @@ from lasting.accounts.models import (
     Role,
     User,
 )
-from lasting.alerts.services import submit_checkin
 from lasting.audit.services import Actor
 from lasting.checkins.models import CheckIn, Source
+from lasting.intake.services import submit_checkin
 from lasting.patients.models import Course, Patient, Phase
 from lasting.treatment.models import Route, SessionKind, TreatmentSession, VitalPhase, VitalSign
 from lasting.treatment.services import open_monitoring_form

@@ -155,6 +155,7 @@ INSTALLED_APPS = [
     "lasting.checkins",
     "lasting.alerts",
     "lasting.plans",
+    "lasting.intake",
     "lasting.outreach",
     "lasting.clinic",
     "lasting.portal",

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("lasting.clinic.urls")),
     path("patients/", include("lasting.patients.urls")),
     path("", include("lasting.treatment.urls")),
+    path("", include("lasting.intake.urls")),
     path("", include("lasting.checkins.urls")),
     path("alerts/", include("lasting.alerts.urls")),
     path("", include("lasting.plans.urls")),

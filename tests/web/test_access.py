@@ -94,12 +94,12 @@ PAGES = {
     "quiet": lambda w: reverse("clinic:quiet"),
     "patient": lambda w: reverse("clinic:patient", args=[w["paul"].pk]),
     "reminders": lambda w: reverse("outreach:schedule", args=[w["paul"].pk]),
-    "new_session": lambda w: reverse("treatment:new_session", args=[w["paul"].pk]),
-    "new_event": lambda w: reverse("treatment:new_event", args=[w["paul"].pk]),
+    "new_session": lambda w: reverse("intake:new_session", args=[w["paul"].pk]),
+    "new_event": lambda w: reverse("intake:new_event", args=[w["paul"].pk]),
     "rems_forms": lambda w: reverse("treatment:monitoring_forms"),
     "rems_form": lambda w: reverse("treatment:monitoring_form", args=[w["session"].pk]),
     "plan": lambda w: reverse("plans:edit_plan", args=[w["paul"].pk]),
-    "enter_phq9": lambda w: reverse("clinic:enter_phq9", args=[w["paul"].pk]),
+    "enter_phq9": lambda w: reverse("intake:enter_phq9", args=[w["paul"].pk]),
     "new_patient": lambda w: reverse("patients:new"),
     "review": lambda w: reverse("clinic:review"),
     "alerts": lambda w: reverse("alerts:list"),
@@ -201,7 +201,7 @@ def test_a_foreign_clinician_cannot_issue_links_or_log_sessions_for_paul(world):
     dr_olga = client_for("dr_olga")
     paul = world["paul"]
     link = dr_olga.post(reverse("checkins:new_link", args=[paul.pk]), {"instruments": ["phq9"]})
-    session = dr_olga.post(reverse("treatment:new_session", args=[paul.pk]), {})
+    session = dr_olga.post(reverse("intake:new_session", args=[paul.pk]), {})
     assert link.status_code == 404
     assert session.status_code == 404
     assert not CheckInLink.objects.exists()
@@ -260,7 +260,7 @@ def test_the_scheduler_caseload_shows_no_scores_or_sessions(world):
 def test_the_scheduler_cannot_log_a_session_or_record_a_rems_submission(world):
     sam = client_for("sam_front")
     paul = world["paul"]
-    session = sam.post(reverse("treatment:new_session", args=[paul.pk]), {"route": "iv"})
+    session = sam.post(reverse("intake:new_session", args=[paul.pk]), {"route": "iv"})
     rems = sam.post(
         reverse("treatment:monitoring_form", args=[world["session"].pk]),
         {"submitted_on": timezone.now().date().isoformat()},
@@ -327,7 +327,7 @@ SCHEDULER_REFUSED_ACTIONS = {
     ),
     "acknowledge an alert": lambda w: (reverse("alerts:acknowledge", args=[w["alert"].pk]), {}),
     "record a clinical event": lambda w: (
-        reverse("treatment:new_event", args=[w["paul"].pk]),
+        reverse("intake:new_event", args=[w["paul"].pk]),
         {"kind": "hospitalisation", "occurred_on": "2026-01-10"},
     ),
     "register a patient": lambda w: (
@@ -364,7 +364,7 @@ def phq9_entry(total: int, item9: int) -> dict[str, str]:
 def test_only_paul_s_clinical_team_can_enter_a_phq9_for_him(world, persona, status):
     before = CheckIn.objects.count(), Alert.objects.count()
     response = client_for(persona).post(
-        reverse("clinic:enter_phq9", args=[world["paul"].pk]), phq9_entry(20, 3)
+        reverse("intake:enter_phq9", args=[world["paul"].pk]), phq9_entry(20, 3)
     )
     assert response.status_code == status
     assert (CheckIn.objects.count(), Alert.objects.count()) == before
@@ -377,7 +377,7 @@ def test_no_role_but_clinician_and_nurse_may_enter_a_phq9(world):
     for role in others:
         member = make_member(world["clinic_a"], role, f"other_{role.value}")
         client = client_for(member.user.username)
-        path = reverse("clinic:enter_phq9", args=[world["paul"].pk])
+        path = reverse("intake:enter_phq9", args=[world["paul"].pk])
         assert client.get(path).status_code == 403
         assert client.post(path, phq9_entry(20, 3)).status_code == 403
     assert CheckIn.objects.filter(source="clinic").count() == 1  # the fixture's own
@@ -386,7 +386,7 @@ def test_no_role_but_clinician_and_nurse_may_enter_a_phq9(world):
 def test_a_nurse_s_entry_for_paul_opens_his_safety_alert(world):
     before = Alert.objects.filter(patient=world["paul"]).count()
     response = client_for("rn_cara").post(
-        reverse("clinic:enter_phq9", args=[world["paul"].pk]), phq9_entry(20, 2)
+        reverse("intake:enter_phq9", args=[world["paul"].pk]), phq9_entry(20, 2)
     )
     assert response.status_code == 302
     assert Alert.objects.filter(patient=world["paul"]).count() == before + 1

@@ -78,7 +78,7 @@ def body(taken_at: str, total: int, item9: int = 0, key: str = "key-1") -> dict[
 
 
 def enter(client: Client, paul, fields: dict[str, str]):
-    return client.post(reverse("clinic:enter_phq9", args=[paul.pk]), fields)
+    return client.post(reverse("intake:enter_phq9", args=[paul.pk]), fields)
 
 
 def test_a_nurse_enters_a_phq9_as_a_clinic_check_in(clinic):
@@ -122,7 +122,7 @@ def test_a_missing_item9_entered_in_clinic_still_needs_follow_up(clinic):
 
 
 def test_the_form_offers_now_on_the_clinics_clock(clinic):
-    response = signed_in("rn_cara").get(reverse("clinic:enter_phq9", args=[clinic["paul"].pk]))
+    response = signed_in("rn_cara").get(reverse("intake:enter_phq9", args=[clinic["paul"].pk]))
     assert response.status_code == 200
     shown = clinic_time(clinic["clinic"], timezone.now())
     earlier = clinic_time(clinic["clinic"], timezone.now() - timedelta(minutes=1))
@@ -187,7 +187,9 @@ def test_sending_the_form_twice_stores_one_check_in_and_one_alert(clinic):
     assert Alert.objects.filter(patient=paul).count() == 1
 
 
-def test_a_phq9_entered_in_clinic_before_induction_becomes_the_baseline(clinic):
+def test_a_phq9_entered_in_clinic_before_induction_becomes_the_baseline(
+    clinic, django_capture_on_commit_callbacks
+):
     """Paul had no check-in before his first infusion; the paper PHQ-9 from that morning
     is entered afterwards and gives him a baseline."""
     paul = clinic["paul"]
@@ -196,7 +198,8 @@ def test_a_phq9_entered_in_clinic_before_induction_becomes_the_baseline(clinic):
     refresh_patient(paul)
     assert RiskAssessment.objects.latest("computed_at").relapse_state == RelapseState.NO_BASELINE
     morning = clinic_time(clinic["clinic"], first_session - timedelta(hours=1))
-    assert enter(signed_in("rn_cara"), paul, body(morning, 22)).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        assert enter(signed_in("rn_cara"), paul, body(morning, 22)).status_code == 302
     assessment = RiskAssessment.objects.filter(patient=paul).latest("computed_at")
     assert assessment.relapse_state == RelapseState.NOT_ASSESSED  # induction under way
     rows = list_caseload_for(clinic["dr_ana"], now=timezone.now())
@@ -208,5 +211,5 @@ def test_the_patient_page_links_to_the_entry_form_and_marks_clinic_check_ins(cli
     nurse = signed_in("rn_cara")
     enter(nurse, paul, body(clinic_time(clinic["clinic"], timezone.now()), 11))
     page = nurse.get(reverse("clinic:patient", args=[paul.pk])).content.decode()
-    assert reverse("clinic:enter_phq9", args=[paul.pk]) in page
+    assert reverse("intake:enter_phq9", args=[paul.pk]) in page
     assert "entered in clinic" in page

@@ -148,4 +148,4 @@ def test_the_printed_scheduler_login_sees_no_clinical_record(seeded):
     content = client.get(reverse("clinic:patient", args=[patient.pk])).content.decode()
     assert patient.family_name in content
     assert 'id="sessions"' not in content
-    assert client.get(reverse("treatment:new_session", args=[patient.pk])).status_code == 403
+    assert client.get(reverse("intake:new_session", args=[patient.pk])).status_code == 403

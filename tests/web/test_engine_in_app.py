@@ -104,12 +104,15 @@ def test_an_early_warning_after_a_booster_is_a_new_episode(relapsing):
     assert Alert.objects.filter(kind=AlertKind.EARLY_WARNING).count() == 2
 
 
-def test_a_checkin_by_link_updates_the_risk_within_the_request(relapsing):
+def test_a_checkin_by_link_updates_the_risk_within_the_request(
+    relapsing, django_capture_on_commit_callbacks
+):
     paul = relapsing["paul"]
     issued = issue_link(SYSTEM, paul, [InstrumentCode.PHQ9])
     body = {"idempotency_key": "k-engine"}
     body.update({f"phq9__{key}": str(value) for key, value in phq9_answers(15).items()})
-    response = Client().post(re.sub(r"^https?://[^/]+", "", issued.url), body)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(re.sub(r"^https?://[^/]+", "", issued.url), body)
     assert response.status_code == 200
     stored = RiskAssessment.objects.get(patient=paul)
     assert stored.computed_at >= relapsing["now"]
@@ -255,7 +258,7 @@ def test_staff_cannot_record_clinical_events(relapsing):
 
 def test_logging_a_session_reassesses_the_patient(relapsing, django_capture_on_commit_callbacks):
     from lasting.audit.services import Actor
-    from lasting.treatment.services import log_session
+    from lasting.intake.services import log_session
     from tests.factories import reading_rows, session_fields
 
     paul, now = relapsing["paul"], relapsing["now"]

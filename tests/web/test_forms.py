@@ -86,7 +86,7 @@ def test_a_duplicate_record_number_and_a_bad_time_zone_are_named(clinic, rn_cara
 def test_a_session_is_logged_with_its_vitals_and_starts_induction(clinic, rn_cara):
     paul = make_patient(clinic)
     body = iv_body(dose_time(clinic))
-    response = rn_cara.post(reverse("treatment:new_session", args=[paul.pk]), body)
+    response = rn_cara.post(reverse("intake:new_session", args=[paul.pk]), body)
     assert response.status_code == 302
     session = TreatmentSession.objects.get(patient=paul)
     assert session.vitals.count() == 3
@@ -97,7 +97,7 @@ def test_a_session_with_impossible_vitals_stores_nothing(clinic, rn_cara):
     paul = make_patient(clinic)
     dose_at = dose_time(clinic)
     body = iv_body(dose_at, **{"vitals-1-spo2_percent": "140", "ended_at": at(dose_at, -60)})
-    response = rn_cara.post(reverse("treatment:new_session", args=[paul.pk]), body)
+    response = rn_cara.post(reverse("intake:new_session", args=[paul.pk]), body)
     assert response.status_code == 422
     assert "SpO₂ 140 % is not a possible reading" in response.content.decode()
     assert b"Monitoring cannot end before the dose." in response.content
@@ -132,7 +132,7 @@ def test_empty_vital_rows_are_skipped(clinic, rn_cara):
     for field in ("measured_at", "systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm"):
         body[f"vitals-3-{field}"] = ""
     body["vitals-3-spo2_percent"] = ""
-    response = rn_cara.post(reverse("treatment:new_session", args=[paul.pk]), body)
+    response = rn_cara.post(reverse("intake:new_session", args=[paul.pk]), body)
     assert response.status_code == 302
     assert TreatmentSession.objects.get().vitals.count() == 3
 
@@ -141,7 +141,7 @@ def test_a_session_needs_a_reading_before_the_dose(clinic, rn_cara):
     paul = make_patient(clinic)
     dose_at = dose_time(clinic)
     body = iv_body(dose_at, **{"vitals-0-phase": "during", "vitals-0-measured_at": at(dose_at, 5)})
-    response = rn_cara.post(reverse("treatment:new_session", args=[paul.pk]), body)
+    response = rn_cara.post(reverse("intake:new_session", args=[paul.pk]), body)
     assert response.status_code == 422
     assert b"Record vital signs before the dose." in response.content
     assert not TreatmentSession.objects.exists()
@@ -151,6 +151,6 @@ def test_a_reading_far_from_the_session_is_refused(clinic, rn_cara):
     paul = make_patient(clinic)
     dose_at = dose_time(clinic, hours_ago=30 * 24)
     body = iv_body(dose_at, **{"vitals-0-measured_at": at(dose_at, -7 * 24 * 60)})
-    response = rn_cara.post(reverse("treatment:new_session", args=[paul.pk]), body)
+    response = rn_cara.post(reverse("intake:new_session", args=[paul.pk]), body)
     assert response.status_code == 422
     assert b"is outside the session" in response.content

@@ -14,9 +14,9 @@ from django.core import mail
 from django.test import Client
 
 from lasting.alerts.models import Alert, AlertKind, AlertStatus, Priority
-from lasting.alerts.services import submit_checkin
 from lasting.checkins.models import CheckIn, Response, Source
 from lasting.checkins.services import issue_link
+from lasting.intake.services import submit_checkin
 from lasting_core.instruments import InstrumentCode, score
 from tests.factories import SYSTEM
 from tests.web.portal_support import World, make_world

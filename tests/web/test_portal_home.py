@@ -119,7 +119,7 @@ def test_the_plan_is_explained_in_plain_words(world, frozen, mailoutbox):
     plan.policy = PolicyChoice.FORECAST
     plan.save()
     content = client.get("/me/").content
-    assert b"they offer you a booster session early" in content
+    assert b"they may offer you a booster session early" in content
     assert b"Forecast" not in content
     assert b"probability" not in content
 

@@ -17,9 +17,9 @@ from lasting.alerts.models import Alert, AlertStatus
 from lasting.audit.models import AuditEvent, Outcome
 from lasting.audit.services import Actor
 from lasting.clinic.queries import list_caseload_for
+from lasting.intake.services import log_session
 from lasting.patients.models import Phase
 from lasting.treatment.models import SessionKind
-from lasting.treatment.services import log_session
 from tests.factories import (
     PASSWORD,
     make_member,

@@ -21,8 +21,9 @@ from django.utils import timezone
 from lasting.accounts.clocks import today_in
 from lasting.accounts.models import Role
 from lasting.audit.services import Actor
+from lasting.intake.services import log_session
 from lasting.treatment.models import MonitoringForm, Route, TreatmentSession, VitalSign
-from lasting.treatment.services import SessionNeedsConfirmation, log_session
+from lasting.treatment.services import SessionNeedsConfirmation
 from lasting_core.sessions import FindingCode
 from tests.factories import (
     PASSWORD,
@@ -60,7 +61,7 @@ def world():
         "rn_olga": rn_olga,
         "paul": paul,
         "client": client,
-        "url": reverse("treatment:new_session", args=[paul.pk]),
+        "url": reverse("intake:new_session", args=[paul.pk]),
     }
 
 

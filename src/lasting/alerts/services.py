@@ -10,7 +10,6 @@ the commit, marked sent only once the mail server accepted them).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,49 +30,13 @@ from lasting.alerts.models import (
 from lasting.alerts.queries import get_alert_for
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_about
-from lasting.checkins.models import CheckIn, CheckInLink, Instrument, Source
-from lasting.checkins.services import RecordedCheckIn, record_checkin
+from lasting.checkins.models import CheckIn, Instrument
 from lasting.patients.models import Patient
 from lasting_core.escalation import next_escalation_at
-from lasting_core.instruments import Score, ScoreFlag
+from lasting_core.instruments import ScoreFlag
 from lasting_core.screening import NoteScreening, RiskCategory, screen_note
 
 ITEM9_WORDS = {1: "several days", 2: "more than half the days", 3: "nearly every day"}
-
-
-def submit_checkin(
-    actor: Actor,
-    patient: Patient,
-    scores: Sequence[Score],
-    *,
-    source: Source,
-    link: CheckInLink | None = None,
-    idempotency_key: str | None = None,
-    note: str = "",
-    submitted_at: datetime | None = None,
-) -> RecordedCheckIn:
-    """Store a check-in and open its safety alerts together: the one way check-ins enter.
-
-    A retry (same key, same answers) opens nothing new; the first submission did.
-    """
-    with transaction.atomic():
-        recorded = record_checkin(
-            actor,
-            patient,
-            scores,
-            source=source,
-            link=link,
-            idempotency_key=idempotency_key,
-            note=note,
-            submitted_at=submitted_at,
-        )
-        if recorded.created:
-            for alert in open_safety_alerts(recorded.checkin):
-                schedule_notification(alert)
-            note_alert = open_note_alert(recorded.checkin)
-            if note_alert is not None:
-                schedule_notification(note_alert)
-    return recorded
 
 
 def safety_priority(item9: int | None) -> tuple[Priority, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,14 +11,14 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, models, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
-from lasting.checkins.models import CheckIn, CheckInLink, Response, ScheduledCheckIn, Source
+from lasting.checkins.models import CheckIn, CheckInLink, Response, ScheduledCheckIn
 from lasting.patients.models import Patient
 from lasting_core.instruments import InstrumentCode, Score
 
@@ -154,110 +153,10 @@ def open_link(
     return link
 
 
-def fingerprint(patient: Patient, scores: Sequence[Score], note: str) -> str:
-    """Hash who submitted what, to tell a retry from a different body under the same key."""
-    body = {
-        "patient": patient.pk,
-        "responses": {str(score.instrument): dict(score.answers) for score in scores},
-        "note": note,
-    }
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-
-
 @dataclass(frozen=True)
 class RecordedCheckIn:
     checkin: CheckIn
     created: bool
-
-
-def record_checkin(
-    actor: Actor,
-    patient: Patient,
-    scores: Sequence[Score],
-    *,
-    source: Source = Source.LINK,
-    link: CheckInLink | None = None,
-    idempotency_key: str | None = None,
-    note: str = "",
-    submitted_at: datetime | None = None,
-) -> RecordedCheckIn:
-    """Store a check-in and all its scored responses in one transaction.
-
-    1. The same idempotency key with the same body returns the stored check-in (created=False).
-    2. The same key with a different body raises IdempotencyConflict; nothing is stored.
-    3. A used link raises LinkError(USED); the link is marked used in the same transaction.
-    """
-    body_hash = fingerprint(patient, scores, note)
-    try:
-        with transaction.atomic():
-            # Lock the link first: a concurrent duplicate waits here, then finds the key.
-            locked = (
-                CheckInLink.objects.select_for_update().get(pk=link.pk)
-                if link is not None
-                else None
-            )
-            if idempotency_key:
-                existing = CheckIn.objects.filter(
-                    patient=patient, idempotency_key=idempotency_key
-                ).first()
-                if existing is not None:
-                    return replay(existing, body_hash)
-            submitted_at = submitted_at or timezone.now()
-            if locked is not None:
-                if locked.used_at is not None:
-                    raise LinkError(LinkProblem.USED)
-                locked.used_at = submitted_at
-                locked.save(update_fields=["used_at"])
-            checkin = CheckIn.objects.create(
-                organization_id=patient.organization_id,
-                patient=patient,
-                submitted_at=submitted_at,
-                source=source,
-                link=link,
-                idempotency_key=idempotency_key or None,
-                body_hash=body_hash,
-                note=note,
-            )
-            Response.objects.bulk_create([response_from_score(checkin, score) for score in scores])
-            mark_scheduled_answered(checkin, [str(score.instrument) for score in scores])
-            record_event(
-                actor,
-                Action.CREATE,
-                patient_id=patient.pk,
-                organization_id=patient.organization_id,
-                obj=checkin,
-            )
-            return RecordedCheckIn(checkin, created=True)
-    except IntegrityError:
-        # A concurrent duplicate won the race on the unique key: answer as a retry.
-        if not idempotency_key:
-            raise
-        existing = CheckIn.objects.get(patient=patient, idempotency_key=idempotency_key)
-        return replay(existing, body_hash)
-
-
-def mark_scheduled_answered(checkin: CheckIn, instruments: Sequence[str]) -> int:
-    """Mark the scheduled check-ins this check-in answers; return how many.
-
-    The one its link was sent for, and any other of the patient's scheduled check-ins
-    open at the time whose first instrument was answered (a check-in entered in clinic
-    during a window answers it too).
-    """
-    scheduled = ScheduledCheckIn.objects.filter(patient_id=checkin.patient_id, answered_by=None)
-    in_window = scheduled.filter(
-        opens_at__lte=checkin.submitted_at, expires_at__gt=checkin.submitted_at
-    ).values_list("pk", "instruments")
-    answered = [pk for pk, asked in in_window if asked and asked[0] in instruments]
-    matches = models.Q(pk__in=answered)
-    if checkin.link_id is not None:
-        matches |= models.Q(link_id=checkin.link_id)
-    return scheduled.filter(matches).update(answered_by=checkin)
-
-
-def replay(existing: CheckIn, body_hash: str) -> RecordedCheckIn:
-    if existing.body_hash != body_hash:
-        raise IdempotencyConflict("This submission key was already used for different answers.")
-    return RecordedCheckIn(existing, created=False)
 
 
 def response_from_score(checkin: CheckIn, score: Score) -> Response:

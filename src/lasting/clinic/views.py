@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import uuid
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,18 +17,15 @@ from lasting.alerts.models import AlertKind
 from lasting.alerts.queries import list_alerts_for, list_patient_alerts_for
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
-from lasting.checkins.forms import ClinicCheckInForm, IssueLinkForm
+from lasting.checkins.forms import IssueLinkForm
 from lasting.checkins.models import CheckIn
-from lasting.checkins.services import IdempotencyConflict
 from lasting.clinic.charts import Timeline, risk_spec, timeline_spec
 from lasting.clinic.queries import list_caseload_for, list_quiet_patients_for
-from lasting.clinic.services import enter_clinic_checkin
 from lasting.patients.queries import find_current_course, get_patient_for
 from lasting.plans.models import BoosterProposal, ProposalStatus
 from lasting.plans.services import find_plan
 from lasting.treatment.models import AppointmentStatus
 from lasting.vega import BUNDLE_PATH
-from lasting_core.instruments import InstrumentCode
 
 CASELOAD_PAGE_SIZE = 100
 REVIEW_PAGE_SIZE = 300
@@ -166,45 +162,6 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
         }
     )
     return render(request, "clinic/patient.html", context)
-
-
-@login_required
-def enter_phq9(request: ClinicRequest, patient_id: int) -> HttpResponse:
-    """Enter a PHQ-9 the patient filled in at the clinic (source "clinic")."""
-    membership = request.membership
-    if not rules.can_enter_checkins(membership):
-        raise PermissionDenied("Your role cannot enter check-ins.")
-    actor = Actor.from_request(request)
-    patient = get_patient_for(membership, patient_id, actor=actor)
-    now = timezone.now()
-    form = ClinicCheckInForm(
-        request.POST or None,
-        instruments=[InstrumentCode.PHQ9.value],
-        zone=ZoneInfo(membership.organization.time_zone),
-        now=now,
-        initial={"idempotency_key": uuid.uuid4().hex},
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            enter_clinic_checkin(
-                actor,
-                membership,
-                patient,
-                form.cleaned_data["scores"],
-                taken_at=form.cleaned_data["taken_at"],
-                idempotency_key=form.cleaned_data["idempotency_key"],
-                now=now,
-            )
-        except ValidationError as problem:
-            form.add_error(None, problem)
-        except IdempotencyConflict as conflict:
-            form.add_error(None, str(conflict))
-        else:
-            return redirect("clinic:patient", patient_id=patient.pk)
-    status = 422 if request.method == "POST" else 200
-    return render(
-        request, "clinic/enter_phq9.html", {"patient": patient, "form": form}, status=status
-    )
 
 
 @login_required

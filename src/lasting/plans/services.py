@@ -90,6 +90,24 @@ def refresh_patient(patient: Patient, now: datetime | None = None) -> BoosterPro
     return propose_booster(patient, assessment, now)
 
 
+def reassess_after_commit(patient: Patient) -> None:
+    """Re-assess the patient once the current transaction commits (at once outside one).
+
+    The one way re-assessment starts after new data: the one door calls it for every
+    check-in, session and clinical event, and a plan change calls it too. It runs in the
+    same request, so the clinician sees the new risk at once; a failure is logged and
+    never undoes what was stored (the next sweep re-assesses).
+    """
+
+    def reassess() -> None:
+        try:
+            refresh_patient(patient)
+        except Exception:
+            log.exception("patient %s: re-assessment after new data failed", patient.pk)
+
+    transaction.on_commit(reassess)
+
+
 def sweep_organization(organization_id: int, now: datetime | None = None) -> int:
     """Re-assess every patient in active care (batch path); return how many were assessed."""
     now = now or timezone.now()
@@ -123,10 +141,7 @@ def save_plan(actor: Actor, plan: MaintenancePlan) -> MaintenancePlan:
             decided_at=timezone.now(),
             decision_note="withdrawn: the maintenance plan changed",
         )
-    try:
-        refresh_patient(plan.patient)
-    except Exception:  # the plan is saved; the next sweep applies it
-        log.exception("patient %s: re-assessment after a plan change failed", plan.patient_id)
+    reassess_after_commit(plan.patient)
     return plan
 
 

@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,11 +28,6 @@ from django.views.decorators.csrf import csrf_exempt
 
 from lasting.accounts.models import Organization
 from lasting.accounts.queries import find_crisis_line
-from lasting.alerts.services import (
-    open_alert_for_unstored_answer,
-    open_alert_for_unstored_note,
-    submit_checkin,
-)
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.checkins.forms import field_name
@@ -45,9 +39,9 @@ from lasting.checkins.services import (
     link_for_scheduled,
     open_link,
 )
+from lasting.intake.services import report_unstored_checkin, submit_checkin
 from lasting.outreach.queries import upcoming_checkins
 from lasting.patients.models import Language, Patient
-from lasting.plans.services import refresh_patient
 from lasting.portal import services
 from lasting.portal.charts import phq9_spec
 from lasting.portal.forms import PatientCheckInForm, SignInForm
@@ -131,19 +125,16 @@ def posted_item9(request: HttpRequest) -> int | None:
 
 
 def safety_net(request: HttpRequest, link: CheckInLink | None, situation: str) -> str:
-    """Open safety alerts for a submission that was not stored: a positive item 9, a note
-    that matches the screening phrase list. Return why crisis resources show ("" if not)."""
+    """Keep the safety signal of a submission that was not stored: a positive item 9, a
+    note that matches the screening phrase list. Return why crisis resources show ("" if
+    not)."""
     item9 = posted_item9(request)
     note = request.POST.get("note", "")
     note_matched = screen_note(note).matched
     if item9 is None and not note_matched:
         return ""
     if link is not None:
-        with transaction.atomic():
-            if item9 is not None:
-                open_alert_for_unstored_answer(link.patient, item9, situation)
-            if note_matched:
-                open_alert_for_unstored_note(link.patient, note, situation)
+        report_unstored_checkin(link.patient, item9=item9, note=note, situation=situation)
     return CRISIS_ITEM9 if item9 is not None else CRISIS_NOTE
 
 
@@ -211,8 +202,6 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
         return link_problem(request, "conflict", link=link, status=422)
     except LinkError as error:
         return link_problem(request, error.problem, link=link)
-    if recorded.created:
-        reassess(patient)
     crisis = crisis_reason(recorded.checkin)
     with translation.override(language):
         next_day = next_checkin_day(patient, timezone.now())
@@ -267,14 +256,6 @@ def upcoming_for_home(
             }
         )
     return rows
-
-
-def reassess(patient: Patient) -> None:
-    """Update the patient's risk within this request (the check-in itself is committed)."""
-    try:
-        refresh_patient(patient)
-    except Exception:  # never fail the patient's submission; the next sweep re-assesses
-        log.exception("patient %s: re-assessment after a check-in failed", patient.pk)
 
 
 def link_problem(

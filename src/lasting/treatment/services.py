@@ -1,8 +1,11 @@
-"""Record treatment sessions."""
+"""Session-safety checks, the REMS patient-monitoring form, and what the writers share.
+
+Sessions and clinical events are stored by `lasting.treatment.writers`, behind the one
+door (`lasting.intake.services`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -14,19 +17,12 @@ from lasting.accounts.clocks import today_in
 from lasting.accounts.models import Membership
 from lasting.accounts.rules import CLINICAL_ROLES
 from lasting.audit.models import Action
-from lasting.audit.services import Actor, record_about, record_event
-from lasting.patients.models import Patient, Phase
-from lasting.patients.queries import find_current_course
-from lasting.patients.services import advance_course, open_next_course
+from lasting.audit.services import Actor, record_about
+from lasting.patients.models import Patient
 from lasting.treatment.models import (
-    ClinicalEvent,
     MonitoringForm,
-    Route,
-    SessionKind,
     TreatmentSession,
-    VitalSign,
 )
-from lasting.treatment.signals import clinical_event_recorded, session_logged
 from lasting_core import sessions as safety
 
 SESSION_RULES = safety.SessionRules()
@@ -100,90 +96,6 @@ def check_monitoring_clinician(patient: Patient, fields: Mapping[str, Any]) -> N
         )
 
 
-@transaction.atomic
-def log_session(
-    actor: Actor,
-    patient: Patient,
-    fields: Mapping[str, Any],
-    vitals: Iterable[Mapping[str, Any]] = (),
-    recorded_by_id: int | None = None,
-    *,
-    confirm_findings: bool = False,
-) -> TreatmentSession:
-    """Sign a session: check it against the session-safety rules, then store it whole.
-
-    1. The core reviews the session (``lasting_core.sessions``): any problem refuses it,
-       naming the field; findings (pre-dose BP above 140/90, SpO2 below 92 %, mg/kg outside
-       0.1-1.0, ...) need ``confirm_findings`` and a ``confirmed_reason``, stored with the
-       findings as shown.
-    2. The session, its vital signs and, for esketamine, its REMS patient-monitoring form
-       (due 7 calendar days after the session's date on the clinic's clock) are stored
-       together; the course moves into the right phase; the write is audited.
-    """
-    vitals = list(vitals)
-    reason = str(fields.get("confirmed_reason") or "").strip()
-    # The findings stored are the ones found here, never ones a caller passes in.
-    fields = {
-        name: value
-        for name, value in fields.items()
-        if name not in ("confirmed_findings", "confirmed_reason")
-    }
-    if fields.get("route") != Route.INTRANASAL_ESKETAMINE:
-        # The REMS questions belong to esketamine sessions only.
-        fields.update(dict.fromkeys(ESKETAMINE_ONLY_FIELDS))
-    check_monitoring_clinician(patient, fields)
-    review = safety.review_session(
-        session_record(fields, vitals), now=timezone.now(), rules=SESSION_RULES
-    )
-    if review.problems:
-        raise refusal(review)
-    if review.findings and not (confirm_findings and reason):
-        raise SessionNeedsConfirmation(
-            review.findings,
-            "Tick the confirmation and give the reason to store the session with these findings.",
-        )
-    course = find_current_course(patient)
-    if course is None or (
-        course.ended_on is not None and fields.get("kind") == SessionKind.INDUCTION
-    ):
-        # A patient returning after an ended course starts a new one with this induction.
-        course = open_next_course(
-            actor, patient, course, today_in(patient.time_zone, fields["started_at"])
-        )
-    session = TreatmentSession(
-        organization_id=patient.organization_id,
-        patient=patient,
-        course=course,
-        recorded_by_id=recorded_by_id or actor.user_id,
-        confirmed_findings=[
-            {"code": finding.code.value, "message": finding.message} for finding in review.findings
-        ],
-        confirmed_reason=reason if review.findings else "",
-        **fields,
-    )
-    session.full_clean()
-    session.save()
-    for row in vitals:
-        vital = VitalSign(organization_id=patient.organization_id, session=session, **row)
-        vital.full_clean()
-        vital.save()
-    if session.is_esketamine:
-        open_monitoring_form(session)
-    target = Phase.INDUCTION if session.kind == SessionKind.INDUCTION else Phase.MAINTENANCE
-    advance_course(course, target, today_in(patient.time_zone, session.started_at))
-    transaction.on_commit(
-        lambda: session_logged.send(sender=TreatmentSession, patient=patient, session=session)
-    )
-    record_event(
-        actor,
-        Action.CREATE,
-        patient_id=patient.pk,
-        organization_id=patient.organization_id,
-        obj=session,
-    )
-    return session
-
-
 def session_on(session: TreatmentSession) -> date:
     """The session's date on the organisation's clock (the REMS counts calendar days)."""
     return today_in(session.organization.time_zone, session.started_at)
@@ -230,25 +142,3 @@ def record_form_submission(
     form.save()
     record_about(actor, Action.UPDATE, form)
     return form
-
-
-@transaction.atomic
-def record_clinical_event(
-    actor: Actor, patient: Patient, kind: str, occurred_on: date, note: str = ""
-) -> ClinicalEvent:
-    """Record a hospitalisation or suicide-related event; the engine counts it as a relapse."""
-    event = ClinicalEvent(
-        organization_id=patient.organization_id,
-        patient=patient,
-        kind=kind,
-        occurred_on=occurred_on,
-        note=note,
-        recorded_by_id=actor.user_id,
-    )
-    event.full_clean()
-    event.save()
-    record_about(actor, Action.CREATE, event)
-    transaction.on_commit(
-        lambda: clinical_event_recorded.send(sender=ClinicalEvent, patient=patient, event=event)
-    )
-    return event

@@ -1,0 +1,169 @@
+"""The one door for clinical data: every check-in, session and clinical event enters here.
+
+Whatever the source — the patient's link, the patient's own page, a PHQ-9 taken in
+clinic, a session signed by a nurse, an event a clinician records, and later the API,
+FHIR and CSV import — the entry point calls one function of this module, which in one
+transaction:
+
+1. stores the data through its app's writer (`checkins.writers`, `treatment.writers`;
+   no other module may import those, an import-linter contract);
+2. opens the safety alerts the data calls for (PHQ-9 item 9 ≥ 1 or unanswered, a note
+   that matches the screening phrase list), e-mailed after the commit;
+3. schedules the patient's re-assessment for right after the commit
+   (`plans.services.reassess_after_commit`), so the clinician sees the new risk within
+   the same request and a failing engine never undoes stored data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from lasting.accounts import rules
+from lasting.accounts.models import Membership
+from lasting.alerts.services import (
+    open_alert_for_unstored_answer,
+    open_alert_for_unstored_note,
+    open_note_alert,
+    open_safety_alerts,
+    schedule_notification,
+)
+from lasting.audit.services import Actor
+from lasting.checkins import writers as checkin_writers
+from lasting.checkins.models import CheckInLink, Source
+from lasting.checkins.services import RecordedCheckIn
+from lasting.patients.models import Patient
+from lasting.plans.services import reassess_after_commit
+from lasting.treatment import writers as treatment_writers
+from lasting.treatment.models import ClinicalEvent, TreatmentSession
+from lasting_core.instruments import Score
+from lasting_core.screening import screen_note
+
+
+def submit_checkin(
+    actor: Actor,
+    patient: Patient,
+    scores: Sequence[Score],
+    *,
+    source: Source,
+    link: CheckInLink | None = None,
+    idempotency_key: str | None = None,
+    note: str = "",
+    submitted_at: datetime | None = None,
+) -> RecordedCheckIn:
+    """Store a check-in with its safety alerts and schedule re-assessment.
+
+    A retry (same key, same answers) opens nothing new and re-assesses nothing: the first
+    submission did. The same key with other answers raises `IdempotencyConflict`; a used
+    link raises `LinkError`; in both cases nothing is stored.
+    """
+    with transaction.atomic():
+        recorded = checkin_writers.record_checkin(
+            actor,
+            patient,
+            scores,
+            source=source,
+            link=link,
+            idempotency_key=idempotency_key,
+            note=note,
+            submitted_at=submitted_at,
+        )
+        if recorded.created:
+            for alert in open_safety_alerts(recorded.checkin):
+                schedule_notification(alert)
+            note_alert = open_note_alert(recorded.checkin)
+            if note_alert is not None:
+                schedule_notification(note_alert)
+            reassess_after_commit(patient)
+    return recorded
+
+
+def enter_clinic_checkin(
+    actor: Actor,
+    membership: Membership | None,
+    patient: Patient,
+    scores: Sequence[Score],
+    *,
+    taken_at: datetime,
+    idempotency_key: str,
+    now: datetime | None = None,
+) -> RecordedCheckIn:
+    """Store a questionnaire taken in clinic, exactly as the patient's own check-in.
+
+    1. Only clinicians and nurses of the patient's organisation may enter one.
+    2. It is dated when it was taken (never in the future) with source "clinic"; a
+       PHQ-9 taken before the first induction session becomes the baseline.
+    """
+    if not rules.can_enter_checkins(membership) or (
+        membership.organization_id != patient.organization_id
+    ):
+        raise PermissionDenied("Your role cannot enter check-ins.")
+    if taken_at > (now or timezone.now()):
+        raise ValidationError("The time taken cannot be in the future.")
+    return submit_checkin(
+        actor,
+        patient,
+        scores,
+        source=Source.CLINIC,
+        idempotency_key=idempotency_key,
+        submitted_at=taken_at,
+    )
+
+
+def report_unstored_checkin(
+    patient: Patient, *, item9: int | None, note: str, situation: str
+) -> None:
+    """Keep the safety signal of a check-in that could not be stored.
+
+    A form with errors, a used or expired link, a changed resubmission: the answers are
+    not stored, but a positive item 9 or a note that matches the screening list still
+    opens its safety alert (the same report sent again joins the open alert).
+    """
+    note_matched = screen_note(note).matched
+    if item9 is None and not note_matched:
+        return
+    with transaction.atomic():
+        if item9 is not None:
+            open_alert_for_unstored_answer(patient, item9, situation)
+        if note_matched:
+            open_alert_for_unstored_note(patient, note, situation)
+
+
+def log_session(
+    actor: Actor,
+    patient: Patient,
+    fields: Mapping[str, Any],
+    vitals: Iterable[Mapping[str, Any]] = (),
+    recorded_by_id: int | None = None,
+    *,
+    confirm_findings: bool = False,
+) -> TreatmentSession:
+    """Sign a treatment session (checked against the session-safety rules, stored whole)
+    and schedule the patient's re-assessment: a session resets the engine's relief clock."""
+    with transaction.atomic():
+        session = treatment_writers.log_session(
+            actor,
+            patient,
+            fields,
+            vitals,
+            recorded_by_id,
+            confirm_findings=confirm_findings,
+        )
+        reassess_after_commit(patient)
+    return session
+
+
+def record_clinical_event(
+    actor: Actor, patient: Patient, kind: str, occurred_on: date, note: str = ""
+) -> ClinicalEvent:
+    """Record a hospitalisation or suicide-related event (a relapse at once) and schedule
+    the patient's re-assessment."""
+    with transaction.atomic():
+        event = treatment_writers.record_clinical_event(actor, patient, kind, occurred_on, note)
+        reassess_after_commit(patient)
+    return event
