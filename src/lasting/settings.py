@@ -154,6 +154,7 @@ INSTALLED_APPS = [
     "lasting.treatment",
     "lasting.checkins",
     "lasting.alerts",
+    "lasting.risk",
     "lasting.plans",
     "lasting.intake",
     "lasting.outreach",

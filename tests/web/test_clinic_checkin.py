@@ -19,11 +19,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lasting.accounts.models import Role
-from lasting.alerts.models import Alert, AlertKind, AlertStatus, Priority, RiskAssessment
+from lasting.alerts.models import Alert, AlertKind, AlertStatus, Priority
 from lasting.audit.models import Action, AuditEvent
 from lasting.checkins.models import CheckIn, Source
 from lasting.clinic.queries import list_caseload_for
 from lasting.plans.services import refresh_patient
+from lasting.risk.models import RiskAssessment
 from lasting_core.definitions import RelapseState
 from tests.factories import (
     PASSWORD,

@@ -12,12 +12,13 @@ from django.utils import timezone
 
 from lasting.accounts.clocks import today_in
 from lasting.accounts.models import Role
-from lasting.alerts.models import Alert, AlertKind, AlertStatus, ClinicPrior, RiskAssessment
-from lasting.alerts.risk import assess_one
+from lasting.alerts.models import Alert, AlertKind, AlertStatus
 from lasting.checkins.services import issue_link
 from lasting.patients.models import Phase
 from lasting.plans.models import BoosterProposal, MaintenancePlan
 from lasting.plans.services import refresh_patient, sweep_organization
+from lasting.risk.models import ClinicPrior, RiskAssessment
+from lasting.risk.services import assess_one
 from lasting.treatment.models import SessionKind
 from lasting_core.instruments import InstrumentCode
 from tests.factories import (

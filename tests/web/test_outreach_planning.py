@@ -12,13 +12,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from lasting.alerts.models import Alert, AlertKind, RiskAssessment
-from lasting.alerts.risk import assess_one
+from lasting.alerts.models import Alert, AlertKind
 from lasting.checkins.models import ScheduledCheckIn
 from lasting.checkins.services import link_for_scheduled
 from lasting.outreach.planning import plan_organization
 from lasting.patients.models import Phase
 from lasting.plans.models import MaintenancePlan
+from lasting.risk.models import RiskAssessment
+from lasting.risk.services import assess_one
 from lasting.treatment.models import Appointment, SessionKind
 from tests.factories import SYSTEM, make_organization, make_patient, make_phq9, make_session
 

@@ -15,10 +15,11 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from lasting.alerts.models import Alert, RiskAssessment
+from lasting.alerts.models import Alert
 from lasting.audit.models import Action, AuditEvent
 from lasting.checkins.models import CheckIn, ScheduledCheckIn
 from lasting.plans.models import BoosterProposal, MaintenancePlan, PolicyChoice, ProposalStatus
+from lasting.risk.models import RiskAssessment
 from lasting.treatment.models import Appointment, AppointmentStatus, SessionKind
 from tests.factories import make_location, make_phq9, make_session
 from tests.web.portal_support import PAUL_EMAIL, World, make_world, signed_in_client

@@ -244,7 +244,7 @@ def test_username_variants_share_one_throttle_count(clinic, variant):
 
 
 def test_staff_see_no_risk_or_forecast_on_the_chart(clinic):
-    from lasting.alerts.risk import assess_one
+    from lasting.risk.services import assess_one
 
     assess_one(clinic["paul"])
     page = client_for("rn_cara").get(reverse("clinic:patient", args=[clinic["paul"].pk]))

@@ -11,8 +11,9 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from lasting.accounts.models import Role
-from lasting.alerts.models import Alert, RiskAssessment
+from lasting.alerts.models import Alert
 from lasting.periodic import run_scheduler
+from lasting.risk.models import RiskAssessment
 from tests.factories import make_member, make_organization, make_patient, make_phq9
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 import altair as alt
 
-from lasting.alerts.models import Alert, RiskAssessment
+from lasting.alerts.models import Alert
 from lasting.checkins.models import Instrument, Response
 from lasting.plans.models import BoosterProposal
+from lasting.risk.models import RiskAssessment
 from lasting.treatment.models import TreatmentSession
 from lasting.vega import ensure_vega_bundle as ensure_vega_bundle  # for the CLI and e2e tests
 from lasting_core.instruments import InstrumentCode, get_instrument

@@ -23,7 +23,7 @@ from lasting.clinic.charts import Timeline, risk_spec, timeline_spec
 from lasting.clinic.queries import list_caseload_for, list_quiet_patients_for
 from lasting.patients.queries import find_current_course, get_patient_for
 from lasting.plans.models import BoosterProposal, ProposalStatus
-from lasting.plans.services import find_plan
+from lasting.plans.services import plan_or_default
 from lasting.treatment.models import AppointmentStatus
 from lasting.vega import BUNDLE_PATH
 
@@ -148,7 +148,7 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
             "chart_spec": timeline_spec(timeline),
             "risk_spec": risk_spec(timeline),
             "assessment": assessment,
-            "plan": find_plan(patient) if reviewer else None,
+            "plan": plan_or_default(patient) if reviewer else None,
             "open_proposals": [p for p in timeline.proposals if p.status == ProposalStatus.OPEN],
             "locations": list(Location.objects.filter(organization_id=patient.organization_id)),
             "bundle_path": BUNDLE_PATH,

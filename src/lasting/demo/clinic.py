@@ -12,14 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from lasting.accounts.models import Location, Membership, Organization, Role, User
-from lasting.alerts.models import (
-    Alert,
-    AlertKind,
-    AlertStatus,
-    ClinicPrior,
-    RiskAssessment,
-)
-from lasting.alerts.risk import assess_many
+from lasting.alerts.models import Alert, AlertKind, AlertStatus
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.checkins.models import CheckIn, Response
@@ -30,6 +23,8 @@ from lasting.patients.models import Phase as CoursePhase
 from lasting.patients.queries import ACTIVE_PHASES, current_phase
 from lasting.plans.models import BoosterProposal, MaintenancePlan
 from lasting.plans.services import propose_booster
+from lasting.risk.models import ClinicPrior, RiskAssessment
+from lasting.risk.services import assess_many
 from lasting.treatment.models import (
     Appointment,
     MonitoringForm,

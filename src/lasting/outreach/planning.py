@@ -18,11 +18,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.db.models import Max, Min, OuterRef, Subquery
 from django.utils import timezone
 
-from lasting.alerts.models import Alert, AlertKind, AlertStatus, RiskAssessment
+from lasting.alerts.models import Alert, AlertKind, AlertStatus
 from lasting.checkins.models import Instrument, Response, ScheduledCheckIn
 from lasting.patients.models import Course, Patient
 from lasting.patients.models import Phase as CoursePhase
 from lasting.plans.models import MaintenancePlan
+from lasting.risk.models import RiskAssessment
 from lasting.treatment.models import Appointment, AppointmentStatus, SessionKind, TreatmentSession
 from lasting_core.definitions import DefinitionSettings
 from lasting_core.schedules import (

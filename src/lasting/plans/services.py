@@ -13,13 +13,13 @@ from django.utils import timezone
 from lasting.accounts import rules
 from lasting.accounts.clocks import today_in
 from lasting.accounts.models import Location, Membership, Organization
-from lasting.alerts.queries import local_day
-from lasting.alerts.risk import assess_many, assess_one, refit_prior
 from lasting.audit.models import Action, Outcome
 from lasting.audit.services import Actor, record_about, record_event
 from lasting.patients.models import Patient, Phase
 from lasting.patients.queries import ACTIVE_PHASES, current_phase, find_current_course
 from lasting.plans.models import BoosterProposal, MaintenancePlan, ProposalStatus
+from lasting.risk.history import local_day
+from lasting.risk.services import assess_many, assess_one, refit_prior
 from lasting.treatment.models import Appointment, AppointmentStatus, SessionKind
 from lasting_core.daynumbers import date_of_day
 from lasting_core.engine import Assessment, SignalKind
@@ -28,13 +28,13 @@ from lasting_core.policies import Proposal, RiskSnapshot, propose
 log = logging.getLogger("lasting.plans")
 
 
-def find_plan(patient: Patient) -> MaintenancePlan:
+def plan_or_default(patient: Patient) -> MaintenancePlan:
     """The patient's plan, or an unsaved default one (saved when a clinician saves it)."""
     plan = MaintenancePlan.objects.filter(patient=patient).first()
     return plan or MaintenancePlan(patient=patient, organization_id=patient.organization_id)
 
 
-def snapshot_for(
+def risk_snapshot(
     patient: Patient, assessment: Assessment, plan: MaintenancePlan, now: datetime
 ) -> RiskSnapshot:
     """What the plan's policy needs, from the engine's assessment and the patient's rows."""
@@ -75,8 +75,8 @@ def propose_booster(
     patient: Patient, assessment: Assessment, now: datetime
 ) -> BoosterProposal | None:
     """Ask the patient's plan whether a booster is due; store the proposal if so."""
-    plan = find_plan(patient)
-    proposal = propose(plan.policy_settings(), snapshot_for(patient, assessment, plan, now))
+    plan = plan_or_default(patient)
+    proposal = propose(plan.policy_settings(), risk_snapshot(patient, assessment, plan, now))
     if proposal is None:
         return None
     today = date_of_day(assessment.as_of_day)

@@ -27,8 +27,8 @@ from lasting.plans.models import BoosterProposal
 from lasting.plans.services import (
     accept_proposal,
     decline_proposal,
-    find_plan,
     move_proposal,
+    plan_or_default,
     save_plan,
 )
 
@@ -134,7 +134,7 @@ def edit_plan(request: ClinicRequest, patient_id: int) -> HttpResponse:
     if not rules.can_decide_boosters(membership):
         raise PermissionDenied("Only clinicians change maintenance plans.")
     patient = get_patient_for(membership, patient_id, actor=Actor.from_request(request))
-    plan = find_plan(patient)
+    plan = plan_or_default(patient)
     form = MaintenancePlanForm(request.POST or None, instance=plan)
     if request.method == "POST" and form.is_valid():
         save_plan(Actor.from_request(request), form.save(commit=False))

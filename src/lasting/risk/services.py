@@ -18,15 +18,10 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from lasting.alerts.models import (
-    Alert,
-    AlertKind,
-    ClinicPrior,
-    Priority,
-    RiskAssessment,
-)
-from lasting.alerts.queries import HistoryRows, list_history_rows, local_day
+from lasting.alerts.models import Alert, AlertKind, Priority
 from lasting.patients.models import Patient
+from lasting.risk.history import HistoryRows, list_history_rows, local_day
+from lasting.risk.models import ClinicPrior, RiskAssessment
 from lasting_core.daynumbers import date_of_day
 from lasting_core.engine import (
     ALERT_KINDS,
@@ -41,7 +36,7 @@ from lasting_core.engine import (
     fit_population_prior,
 )
 
-log = logging.getLogger("lasting.alerts")
+log = logging.getLogger("lasting.risk")
 
 SIGNAL_ALERTS = {
     SignalKind.EARLY_WARNING: AlertKind.EARLY_WARNING,
@@ -60,7 +55,7 @@ def history_of(rows: HistoryRows) -> PatientHistory:
     )
 
 
-def find_prior(organization_id: int) -> PopulationPrior:
+def prior_or_default(organization_id: int) -> PopulationPrior:
     stored = ClinicPrior.objects.filter(organization_id=organization_id).first()
     if stored is None:
         return PopulationPrior.default()
@@ -82,7 +77,7 @@ def assess_one(patient: Patient, now: datetime | None = None) -> Assessment:
     assessment = assess_patient(
         history_of(rows),
         as_of,
-        prior=find_prior(patient.organization_id),
+        prior=prior_or_default(patient.organization_id),
         state=find_engine_state(patient),
     )
     store_assessment(patient, assessment, now)
@@ -134,7 +129,7 @@ def assess_many(
         raise ValueError("assess_many works on one organisation at a time")
     rows = list_history_rows(patients, now)
     histories = {patient.pk: history_of(rows[patient.pk]) for patient in patients}
-    prior = find_prior(organization_id)
+    prior = prior_or_default(organization_id)
     if refit_prior:
         prior = fit_population_prior(list(histories.values()))
         save_prior(organization_id, prior, now)
