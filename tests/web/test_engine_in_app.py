@@ -189,7 +189,7 @@ def test_an_unreadable_engine_state_falls_back_to_the_full_history(relapsing):
 
 
 def test_one_failing_patient_does_not_stop_the_sweep(relapsing, monkeypatch):
-    from lasting.alerts import risk
+    from lasting.risk import services as risk
 
     calm = make_patient(relapsing["clinic"], family_name="Calm")
     make_phq9(calm, 4, submitted_at=relapsing["now"] - timedelta(days=3))
