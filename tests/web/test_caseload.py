@@ -138,3 +138,25 @@ def test_the_caseload_is_sorted_whole_and_shown_a_page_at_a_time(clinic, dr_ana)
     assert "24 · Severe" in first
     assert "24 · Severe" not in second  # the most severe are all on the first page
     assert client.get(reverse("clinic:caseload") + "?page=x").status_code == 200
+
+
+def test_the_caseload_and_the_engine_agree_on_a_baseline_taken_at_the_session_time(
+    clinic, dr_ana
+):
+    """A PHQ-9 recorded at the same time as the first infusion was taken before the dose
+    (the core's baseline rule); the caseload's SQL must pick the same one."""
+    from lasting.risk.services import assess_one
+
+    now = timezone.now()
+    paul = make_patient(clinic)
+    first_session = now - timedelta(days=30)
+    make_phq9(paul, 22, submitted_at=now - timedelta(days=40))
+    make_phq9(paul, 18, submitted_at=first_session)  # the baseline, at the session's time
+    make_session(paul, started_at=first_session)
+    make_phq9(paul, 6, submitted_at=now - timedelta(days=20))
+
+    (row,) = list_caseload_for(dr_ana, now=now)
+    assessment = assess_one(paul, now)
+
+    assert row.baseline_phq9 == 18
+    assert assessment.baseline == 18

@@ -168,7 +168,8 @@ def list_caseload_for(
                 patient=OuterRef("pk"),
                 instrument=Instrument.PHQ9,
                 valid=True,
-                observed_at__lt=OuterRef("first_induction_at"),
+                # Same time counts as before the dose: the core's baseline rule.
+                observed_at__lte=OuterRef("first_induction_at"),
             )
             .order_by("-observed_at")
             .values("total")[:1]
