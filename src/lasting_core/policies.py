@@ -11,12 +11,17 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from lasting_core.definitions import DefinitionSettings
+
 
 class Policy(StrEnum):
     FORECAST = "forecast"
     SYMPTOM = "symptom"
     FIXED = "fixed"
     AS_NEEDED = "as_needed"
+
+
+DEFINITIONS = DefinitionSettings()
 
 
 @dataclass(frozen=True)
@@ -28,9 +33,10 @@ class PolicySettings:
     probability_threshold: float = 0.5
     # forecast and symptom: no proposal sooner than this after a session or a proposal.
     min_spacing_days: float = 7.0
-    # symptom: propose at this PHQ-9, or on reliable worsening from the nadir (IAPT: 6 points).
-    symptom_threshold: float = 10.0
-    reliable_worsening_points: float = 6.0
+    # symptom: propose at the relapse threshold (PHQ-9 10), or on reliable worsening from
+    # the nadir (IAPT: 6 points); both defaults come from the core's one definition.
+    symptom_threshold: float = DEFINITIONS.relapse_threshold
+    reliable_worsening_points: float = DEFINITIONS.reliable_change_phq9
     # fixed: a booster every N days (common practice: 4–6 weeks).
     fixed_interval_days: float = 42.0
     # Width of the recommended window, days (a choice: a week is schedulable for most).

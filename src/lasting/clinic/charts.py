@@ -16,6 +16,7 @@ from lasting.plans.models import BoosterProposal
 from lasting.risk.models import RiskAssessment
 from lasting.treatment.models import TreatmentSession
 from lasting.vega import ensure_vega_bundle as ensure_vega_bundle  # for the CLI and e2e tests
+from lasting_core.definitions import DefinitionSettings
 from lasting_core.instruments import InstrumentCode, get_instrument
 
 BAND_COLOURS = {
@@ -25,8 +26,8 @@ BAND_COLOURS = {
     "moderately_severe": "#fce6dc",
     "severe": "#f9d9d9",
 }
-# The PHQ-9 threshold of the relapse definition (DESIGN section 2).
-RELAPSE_BAR = 10.0
+# The PHQ-9 threshold of the relapse definition, from the core's one definition.
+RELAPSE_BAR = DefinitionSettings().relapse_threshold
 SESSION_COLOURS = {"induction": "#5b6b8c", "booster": "#1f7a6d", "maintenance": "#8a6bb0"}
 
 
