@@ -160,6 +160,16 @@ class DefinitionSettings:
             raise ValueError("induction_series_gap_days must lie in (0, new_course_gap_days]")
 
 
+def starts_new_course(
+    day: float, last_induction_day: float | None, settings: DefinitionSettings | None = None
+) -> bool:
+    """Return True when an induction session on ``day`` starts a new course: no induction
+    session came before it, or the last one was more than ``new_course_gap_days`` earlier
+    (the course rule above; the relapse machine applies the same rule to arrays)."""
+    s = settings or DefinitionSettings()
+    return last_induction_day is None or day - last_induction_day > s.new_course_gap_days
+
+
 def is_response(baseline: float, score: float, settings: DefinitionSettings | None = None) -> bool:
     """Return True when ``score`` is a fall of at least the response share from baseline."""
     s = settings or DefinitionSettings()

@@ -19,6 +19,7 @@ from lasting_core.definitions import (
     observe_phq9,
     observe_session,
     relapse_bar,
+    starts_new_course,
     track_relapse,
 )
 
@@ -312,3 +313,26 @@ def test_the_state_machine_runs_many_patients_at_once() -> None:
 def test_settings_refuse_an_inverted_confirmation_window() -> None:
     with pytest.raises(ValueError, match="confirmation"):
         DefinitionSettings(confirmation_min_days=16.0)
+
+
+class TestNewCourse:
+    """One rule for when an induction session starts a new course, in the app and the core."""
+
+    def test_the_first_induction_session_starts_a_course(self) -> None:
+        assert starts_new_course(100.0, None)
+
+    def test_an_induction_session_within_thirty_days_continues_the_course(self) -> None:
+        assert not starts_new_course(130.0, 100.0)
+
+    def test_an_induction_session_after_more_than_thirty_days_starts_a_new_course(self) -> None:
+        assert starts_new_course(130.5, 100.0)
+
+    def test_the_relapse_machine_applies_the_same_rule(self) -> None:
+        settings = DefinitionSettings()
+        gaps = np.array([10.0, 30.0, 30.5, 45.0])
+        m = RelapseArrays.empty(len(gaps))
+        everyone = np.ones(len(gaps), dtype=bool)
+        first = observe_session(m, everyone, np.zeros(len(gaps)), everyone, settings)
+        again = observe_session(m, everyone, gaps, everyone, settings)
+        assert first.all()
+        assert list(again) == [starts_new_course(gap, 0.0, settings) for gap in gaps]

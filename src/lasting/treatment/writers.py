@@ -7,8 +7,9 @@ a session or event stored any other way would skip the patient's re-assessment.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -36,6 +37,27 @@ from lasting.treatment.services import (
     session_record,
 )
 from lasting_core import sessions as safety
+from lasting_core.daynumbers import day_number
+from lasting_core.definitions import starts_new_course
+
+
+def opens_new_course(patient: Patient, started_at: datetime) -> bool:
+    """Whether an induction session at `started_at` starts a new course by the core's rule
+    (`lasting_core.definitions.starts_new_course`), on the patient's clock."""
+    zone = ZoneInfo(patient.time_zone)
+    last = (
+        TreatmentSession.objects.filter(
+            patient=patient, kind=SessionKind.INDUCTION, started_at__lt=started_at
+        )
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    if last is None:
+        return False  # the patient's first induction belongs to the course they are in
+    return starts_new_course(
+        day_number(started_at.astimezone(zone)), day_number(last.astimezone(zone))
+    )
 
 
 @transaction.atomic
@@ -82,9 +104,11 @@ def log_session(
         )
     course = find_current_course(patient)
     if course is None or (
-        course.ended_on is not None and fields.get("kind") == SessionKind.INDUCTION
+        fields.get("kind") == SessionKind.INDUCTION
+        and (course.ended_on is not None or opens_new_course(patient, fields["started_at"]))
     ):
-        # A patient returning after an ended course starts a new one with this induction.
+        # A patient returning after an ended course, or after more than the course gap
+        # since their last induction session, starts a new course with this induction.
         course = open_next_course(
             actor, patient, course, today_in(patient.time_zone, fields["started_at"])
         )
