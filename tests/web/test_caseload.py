@@ -140,9 +140,7 @@ def test_the_caseload_is_sorted_whole_and_shown_a_page_at_a_time(clinic, dr_ana)
     assert client.get(reverse("clinic:caseload") + "?page=x").status_code == 200
 
 
-def test_the_caseload_and_the_engine_agree_on_a_baseline_taken_at_the_session_time(
-    clinic, dr_ana
-):
+def test_the_caseload_and_the_engine_agree_on_a_baseline_taken_at_the_session_time(clinic, dr_ana):
     """A PHQ-9 recorded at the same time as the first infusion was taken before the dose
     (the core's baseline rule); the caseload's SQL must pick the same one."""
     from lasting.risk.services import assess_one
