@@ -25,7 +25,7 @@ BAND_COLOURS = {
     "moderately_severe": "#fce6dc",
     "severe": "#f9d9d9",
 }
-# The PHQ-9 threshold of the relapse definition (DESIGN section 2).
+# The PHQ-9 threshold of the relapse definition (docs/clinical.md#definitions).
 RELAPSE_BAR = 10.0
 SESSION_COLOURS = {"induction": "#5b6b8c", "booster": "#1f7a6d", "maintenance": "#8a6bb0"}
 

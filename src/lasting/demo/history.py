@@ -1,7 +1,7 @@
 """A year of simulated history for the demo clinic, stored through the app's own models.
 
-Patients come from the core simulator (DESIGN section 7): evaluation, induction, maintenance
-with boosters, weekly check-ins, the daily check for some, the odd discontinuation, and the
+Patients come from the core simulator (docs/clinical.md#simulated-cohorts): evaluation,
+induction, maintenance with boosters, weekly check-ins, the daily check for some, the odd discontinuation, and the
 safety alerts that history would have raised. Bulk inserts keep it fast.
 """
 
