@@ -144,7 +144,10 @@ def results_table(result: ArenaResult) -> Table:
 
 
 def verdict_lines(verdicts: Sequence[ForecastVerdict]) -> list[str]:
-    """Describe each forecast policy against the targets of DESIGN 10, in plain sentences."""
+    """Describe each forecast policy in plain sentences, against its targets.
+
+    Targets: at least 30 % fewer relapse-days than the fixed schedules at the same number
+    of sessions, and at most 20 % more relapse-days than the oracle."""
     lines = []
     for v in verdicts:
         if math.isnan(v.fixed_relapse_days):

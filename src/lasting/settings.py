@@ -211,7 +211,8 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Argon2id first (DESIGN section 10); the others only verify old hashes.
+# Argon2id first (OWASP ASVS; docs/clinical.md#privacy-and-security); the others only
+# verify old hashes.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -1,4 +1,4 @@
-"""Read and write Lasting's CSV exchange formats (DESIGN section 9; docs/formats.md).
+"""Read and write Lasting's CSV exchange formats (docs/formats.md).
 
 Every reader checks the whole file before returning anything: a bad row raises
 `CsvFormatError` naming its line number and what is wrong, so a caller can refuse the

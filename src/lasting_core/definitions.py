@@ -1,5 +1,6 @@
-"""Clinical definitions of DESIGN section 2: baseline, the end of induction, response, remission,
-nadir and the relapse state machine. Settings in, facts out.
+"""Clinical definitions: baseline, the end of induction, response, remission, nadir and the
+relapse state machine. Settings in, facts out. The rules and their sources, for a clinician:
+docs/clinical.md#definitions.
 
 The relapse state machine is written once, on arrays shaped (n_patients,), so the engine's
 batch path (every patient of a clinic at once), its one-patient path and its replay run the
@@ -17,7 +18,7 @@ of the engine's day numbers):
   induction session after such a gap starts a new series of the same course (same
   baseline; its end is judged again); one more than ``new_course_gap_days`` (30) after
   the previous one starts a new course with a new baseline.
-- End of induction (DESIGN 2): the first PHQ-9 1-14 days after the last induction session
+- End of induction: the first PHQ-9 1-14 days after the last induction session
   of the series. Response (a PHQ-9 fall of at least 50 % from baseline) and remission
   (PHQ-9 below 5) are judged on that PHQ-9, and a response starts the relapse clock
   there. If no PHQ-9 falls 1-14 days after the last induction session, response is not
@@ -71,7 +72,7 @@ class SessionKind(StrEnum):
 
 
 class ClinicalEventKind(StrEnum):
-    """Clinician-entered events that count as a relapse at once (DESIGN 2)."""
+    """Clinician-entered events that count as a relapse at once."""
 
     HOSPITALISATION = "hospitalisation"
     SUICIDE_RELATED = "suicide_related"
@@ -113,28 +114,28 @@ NOT_STARTED, NO_BASELINE, NOT_ASSESSED, NOT_RESPONDED, RESPONDING, PENDING, RELA
 class DefinitionSettings:
     """Every threshold of the clinical definitions, with its source."""
 
-    # McInnes 2022 and SUSTAIN-3 (DESIGN 2): response is a fall of >= 50 % from baseline.
+    # McInnes 2022 and SUSTAIN-3: response is a fall of >= 50 % from baseline.
     response_fall_share: float = 0.5
     # Remission: PHQ-9 < 5 (McInnes 2022).
     remission_below: float = 5.0
-    # Relapse: PHQ-9 >= 10 and half of the improvement lost (SUSTAIN-1 logic, DESIGN 2).
+    # Relapse: PHQ-9 >= 10 and half of the improvement lost (SUSTAIN-1 logic: Daly 2019).
     relapse_threshold: float = 10.0
     relapse_improvement_lost_share: float = 0.5
-    # Confirmation on a second consecutive check-in 5-15 days after the first (DESIGN 2).
+    # Confirmation on a second consecutive check-in 5-15 days after the first (SUSTAIN-1 logic).
     confirmation_min_days: float = 5.0
     confirmation_max_days: float = 15.0
     # Choice: an induction session this long after the previous one starts a new course.
     new_course_gap_days: float = 30.0
-    # End of induction (DESIGN 2): the first PHQ-9 1-14 days after the last induction
-    # session judges response and remission and starts the relapse clock.
+    # End of induction (choice, Lasting's definition): the first PHQ-9 1-14 days after the
+    # last induction session judges response and remission and starts the relapse clock.
     end_of_induction_min_days: float = 1.0
     end_of_induction_max_days: float = 14.0
     # Choice: more than 7 days without an induction session ends the series. Induction
-    # sessions come two or three times a week (DESIGN 7: 6 sessions over 2-3 weeks;
+    # sessions come two or three times a week (a series is about 6 sessions over 2-3 weeks;
     # Murrough 2013: 6 infusions over 12 days), so a week's gap is a missed visit at most,
     # and the end-of-induction verdict is final at most a week after the last session.
     induction_series_gap_days: float = 7.0
-    # Change between two totals (DESIGN 2). Reliable change from IAPT: PHQ-9 6 points,
+    # Change between two totals. Reliable change from IAPT: PHQ-9 6 points,
     # GAD-7 4 points. PCL-5: 10 points is clinically meaningful change (National Center
     # for PTSD); its reliable-change index is 15-18 points (Marx 2022), so 10 points is
     # never called reliable. Pain NRS: 2 points and 30 % of the earlier score, both
@@ -218,7 +219,7 @@ class Change:
 
 
 def change_rules(settings: DefinitionSettings | None = None) -> dict[str, ChangeRule]:
-    """Return the change rule of each instrument code (DESIGN 2)."""
+    """Return the change rule of each instrument code."""
     s = settings or DefinitionSettings()
     return {
         "phq9": ChangeRule(ChangeCriterion.RELIABLE, s.reliable_change_phq9),
@@ -325,7 +326,7 @@ def judged_state_codes(
     m: RelapseArrays, day: FloatArray, settings: DefinitionSettings
 ) -> FloatArray:
     """Return each row's state as known at ``day``: NOT_ASSESSED while the induction
-    series may continue (the provisional verdict is not shown, DESIGN 2)."""
+    series may continue (the provisional verdict is not shown: no look-ahead)."""
     hidden = series_may_continue(m, day, settings) & (m.state > NO_BASELINE)
     result: FloatArray = np.where(hidden, NOT_ASSESSED, m.state)
     return result

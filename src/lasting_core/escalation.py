@@ -1,9 +1,10 @@
 """When a safety alert escalates, and whether an instant falls in a clinic's business hours.
 
-DESIGN section 4: a safety alert must be acknowledged within the organisation's service
-level or it escalates to the next contact; acknowledging means "I have it", and the alert
+A safety alert must be acknowledged within the organisation's service level or it
+escalates to the next contact; acknowledging means "I have it", and the alert
 stays open and escalating until a contact outcome is recorded. Business hours decide who
-is told, not whether: outside them escalations go to the after-hours contact.
+is told, not whether: outside them escalations go to the after-hours contact. The rules
+and their reasons: docs/clinical.md#safety-alerts.
 
 All instants are aware datetimes; service-level arithmetic is on absolute time (UTC), so
 a daylight-saving change neither shortens nor stretches it, and business hours are read
@@ -34,7 +35,8 @@ class EscalationSettings:
       escalation: a patient nobody can reach is exactly when more people must know.
     """
 
-    # DESIGN section 4: escalate after 4 hours without acknowledgement.
+    # Choice: escalate after 4 hours without acknowledgement, so a report is in someone's
+    # hands well within the day it was made.
     ack_sla_minutes: int = 240
     # Choice: a weekday outpatient clinic's hours (ISO weekdays, Monday = 1).
     business_weekdays: tuple[int, ...] = (1, 2, 3, 4, 5)

@@ -1,4 +1,6 @@
-"""Booster policies: when to propose a booster session, and in which window (DESIGN section 6).
+"""Booster policies: when to propose a booster session, and in which window.
+
+The policies, their defaults and their reasons: docs/clinical.md#maintenance-plans.
 
 A policy reads a snapshot of the patient's risk and history and returns either nothing
 or a proposal with a recommended window and the reasons. Clinicians decide; a proposal
@@ -26,7 +28,7 @@ DEFINITIONS = DefinitionSettings()
 
 @dataclass(frozen=True)
 class PolicySettings:
-    """A maintenance plan's policy and its parameters (defaults from DESIGN section 6)."""
+    """A maintenance plan's policy and its parameters (docs/clinical.md#maintenance-plans)."""
 
     policy: Policy = Policy.FORECAST
     # forecast: propose when P(relapse criteria met within 21 days) reaches this.

@@ -1,7 +1,7 @@
 """Check-in schedules: which questionnaires fall due when, in the patient's own time zone.
 
-Issue 5 item 1 and DESIGN sections 3, 5 (layer 5: disengagement) and 6 ("check-in
-cadence adapts"). A schedule is anchored to treatment events:
+The rules and their reasons: docs/clinical.md#check-ins-and-reminders. A schedule is
+anchored to treatment events:
 
 - a check-in before each induction session;
 - in maintenance, one check-in on a fixed weekday (the weekday maintenance began),
@@ -9,7 +9,7 @@ cadence adapts"). A schedule is anchored to treatment events:
   PTSD, so a patient answers once on the day rather than in three sittings;
 - the daily check, when the plan asks for it.
 
-Cadence adapts (DESIGN section 6): while risk is raised a mid-week check-in is added (one
+Cadence adapts: while risk is raised a mid-week check-in is added (one
 every 3 or 4 days); after 12 stable weeks only every other weekly check-in is kept
 (the even weeks counted from the start of maintenance, whenever the job runs). All
 cadences use days of the same weekly series, so a check-in keeps its key when the
@@ -43,7 +43,7 @@ def _hours(wall: time) -> float:
 
 
 class Phase(StrEnum):
-    """Where the patient is in a treatment course (DESIGN section 2)."""
+    """Where the patient is in a treatment course (docs/clinical.md#definitions)."""
 
     EVALUATION = "evaluation"
     INDUCTION = "induction"
@@ -98,12 +98,12 @@ class ScheduleSettings:
     # 21 days, because a denser check-in costs far less than a booster).
     raised_risk_probability: float = 0.3
     # ...adds a check-in this many days after each weekly one (3: Monday and Thursday,
-    # so check-ins come every 3 or 4 days; issue 5 "denser while risk is raised").
+    # so check-ins come every 3 or 4 days: denser while risk is raised).
     raised_risk_midweek_offset_days: int = 3
-    # Stable: this many consecutive weeks with PHQ-9 < 10 and no early warning (issue 5:
-    # "sparser after 12 stable weeks")...
+    # Stable: this many consecutive weeks with PHQ-9 < 10 and no early warning (a
+    # choice: three months of stability earns a lighter burden)...
     stable_after_weeks: int = 12
-    # ...keeps every n-th weekly check-in (2: every 14 days; lower burden, DESIGN §6).
+    # ...keeps every n-th weekly check-in (2: every 14 days; lower burden).
     stable_every_weeks: int = 2
 
     def __post_init__(self) -> None:
@@ -242,7 +242,9 @@ def missed_in_a_row(
     *,
     reasons: Collection[Reason] | None = None,
 ) -> int:
-    """Count the check-ins missed since the last one answered (disengagement, DESIGN §5).
+    """Count the check-ins missed since the last one answered (disengagement).
+
+    Two in a row raise the disengagement signal (docs/clinical.md#check-ins-and-reminders).
 
     Missed means expired (`expires_at <= now`) and not answered; a window still open is
     not missed, and an answered check-in resets the count even before its window closes.

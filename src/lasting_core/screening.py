@@ -1,4 +1,6 @@
-"""Screen a patient's free-text note for suicide-risk wording (DESIGN section 4).
+"""Screen a patient's free-text note for suicide-risk wording.
+
+The rules, and what a match does: docs/clinical.md#free-text-screening.
 
 What it is: Lasting's own reviewed phrase list (version 1, English and Spanish, in
 ``screening_data/phrases-v1.json``) for four categories a clinician must read about at
@@ -55,7 +57,7 @@ class ScreeningSettings:
     # Choice: plan, means and farewell are urgent, ideation alone is high priority. The
     # C-SSRS screener rates a method, intent, a plan and preparatory acts (which include
     # writing a goodbye note and giving possessions away) above a wish to be dead; PHQ-9
-    # item 9 takes the same shape in DESIGN section 4 (urgent when >= 2, high at 1).
+    # item 9 takes the same shape (urgent when >= 2, high at 1; docs/clinical.md#safety-alerts).
     urgent_categories: frozenset[RiskCategory] = frozenset(
         {RiskCategory.PLAN, RiskCategory.MEANS, RiskCategory.FAREWELL}
     )

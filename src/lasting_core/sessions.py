@@ -1,4 +1,4 @@
-"""Session-safety rules for ketamine and esketamine sessions (DESIGN section 4).
+"""Session-safety rules for ketamine and esketamine sessions (docs/clinical.md#session-safety).
 
 One place for every rule a session must meet before it is stored, so that a change to the
 esketamine label or REMS, or to a clinic's limits, is one edit here. Plain values in,

@@ -1,4 +1,4 @@
-"""The policy arena: common random numbers, closed loop, no look-ahead (DESIGN 7)."""
+"""The policy arena: common random numbers, closed loop, no look-ahead (docs/engine.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Clinical definitions of DESIGN section 2: response, remission, reliable change, relapse."""
+"""Clinical definitions (docs/clinical.md#definitions): response, remission, change, relapse."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ class TestResponseAndRemission:
 
 class TestEndOfInduction:
     """Response is judged at the end of induction: the first PHQ-9 1-14 days after the
-    last induction session (DESIGN 2); scores during the series start no relapse clock."""
+    last induction session; scores during the series start no relapse clock."""
 
     def test_a_good_score_the_day_after_the_first_infusion_starts_no_relapse_clock(
         self,

@@ -1,4 +1,4 @@
-"""Drift guard (CUSUM on innovations), daily-item EWMA and disengagement (DESIGN 5.3-5.5)."""
+"""Drift guard (CUSUM on innovations), daily-item EWMA and disengagement (docs/engine.md)."""
 
 from __future__ import annotations
 
@@ -164,7 +164,7 @@ class TestDisengagement:
 
 class TestScheduledMissedCheckIns:
     """With a schedule, disengagement counts the check-ins the patient actually missed
-    (issue 5 item 3) instead of estimating them from a weekly interval."""
+    (missed check-ins feed the engine) instead of estimating them from a weekly interval."""
 
     def test_two_missed_scheduled_checkins_are_disengagement(self) -> None:
         history = dataclasses.replace(make_responder(), missed_checkins=(58.0, 65.0))

@@ -1,4 +1,4 @@
-"""Forecast, personal durability (empirical Bayes) and the explanation (DESIGN 5.2)."""
+"""Forecast, personal durability (empirical Bayes) and the explanation (docs/engine.md)."""
 
 from __future__ import annotations
 

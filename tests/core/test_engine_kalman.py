@@ -1,4 +1,4 @@
-"""The continuous-time local level + damped trend filter (DESIGN 5.2)."""
+"""The continuous-time local level + damped trend filter (docs/engine.md)."""
 
 from __future__ import annotations
 

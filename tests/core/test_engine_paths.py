@@ -1,4 +1,4 @@
-"""One maths, two paths: the batch sweep and the one-patient path agree (DESIGN 5)."""
+"""One maths, two paths: the batch sweep and the one-patient path agree (docs/engine.md)."""
 
 from __future__ import annotations
 

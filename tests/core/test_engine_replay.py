@@ -1,4 +1,4 @@
-"""Replay: day by day, no look-ahead, one alert per episode (DESIGN 5)."""
+"""Replay: day by day, no look-ahead, one alert per episode (docs/engine.md)."""
 
 from __future__ import annotations
 

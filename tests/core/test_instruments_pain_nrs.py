@@ -1,4 +1,4 @@
-"""Pain NRS scoring: the single 0-10 answer is the total (IMMPACT; DESIGN bands)."""
+"""Pain NRS scoring: the single 0-10 answer is the total (IMMPACT; Lasting's bands)."""
 
 import pytest
 

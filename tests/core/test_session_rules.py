@@ -1,4 +1,6 @@
-"""Session-safety rules of DESIGN section 4: what is refused, what needs a confirmed reason.
+"""Session-safety rules: what is refused, what needs a confirmed reason.
+
+The rules for a clinician: docs/clinical.md#session-safety.
 
 Sources are in tests/reference/session_safety.md: the SPRAVATO prescribing information and
 REMS patient-monitoring form for esketamine, the Sanacora 2017 consensus for IV/IM

@@ -291,7 +291,7 @@ class TestBoosterPolicies:
 
 
 class TestCalibration:
-    """Targets: DESIGN 7 and tests/reference/durability_anchors.md."""
+    """Targets: docs/clinical.md#simulated-cohorts and tests/reference/durability_anchors.md."""
 
     def test_real_world_outcome_shares(self, real_world_cohort: Cohort) -> None:
         report = measure_calibration(real_world_cohort)

@@ -93,7 +93,7 @@ def test_item9_is_more_often_positive_and_more_often_severe_at_higher_severity()
 
 
 def test_before_induction_the_seed_cohort_answers_positively_more_than_outpatients() -> None:
-    """Baseline PHQ-9 about N(17, 4) (DESIGN 7): far more positive answers than at 11."""
+    """Baseline PHQ-9 about N(17, 4) (real-world preset): far more positive answers than at 11."""
     baseline_any = expected_item9_rates(PRESET, 17.0, 4.0)[0]
     assert 0.15 < baseline_any < 0.35
     assert baseline_any > 2 * AT_LEAST[0]

@@ -1,5 +1,6 @@
 """The whole check-in cycle with the real worker, a real SMTP server and a real browser:
-schedule → reminder e-mail → link → check-in → the next due check-in (issue 5).
+schedule → reminder e-mail → link → check-in → the next due check-in
+(docs/clinical.md#check-ins-and-reminders).
 
 Paul is in maintenance; his weekly check-in opened yesterday at 08:00 his time. The
 scheduler enqueues the planning and reminder jobs, the database worker runs them, the

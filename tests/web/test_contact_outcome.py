@@ -1,4 +1,6 @@
-"""A safety alert is closed by contact with the patient, not by a click (DESIGN section 4).
+"""A safety alert is closed by contact with the patient, not by a click.
+
+The rules: docs/clinical.md#safety-alerts.
 
 Personas:
 - dr_ana: clinician in the clinic, treats Paul.

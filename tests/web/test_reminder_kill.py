@@ -1,5 +1,6 @@
 """SIGKILL a worker in the middle of sending a reminder, run it again: the patient gets
-the reminder exactly once (issue 5 item 4; DESIGN 10, reliability).
+the reminder exactly once: background jobs are delivered at least once, and a duplicate
+reminder is what that must never cause (docs/clinical.md#check-ins-and-reminders).
 
 Each step runs in its own process against a SQLite file and a real SMTP server on
 127.0.0.1. The server holds its answer at the moment chosen, the test kills the sending

@@ -1,5 +1,5 @@
 """Reminders: one per open check-in, at a decent hour, in the patient's language, never
-twice, with every attempt in the delivery log (issue 5 items 2 and 4).
+twice, with every attempt in the delivery log (docs/clinical.md#check-ins-and-reminders).
 
 Personas: Paul (New York, English) and Sofía (Madrid, Spanish) are in maintenance at
 Clinic A; their weekly check-ins are open now.

@@ -1,7 +1,7 @@
 """The production task backend: jobs go through RQ on Redis and an RQ worker runs them
-(issue 5 item 4). Needs the Redis at LASTING_TEST_REDIS_URL (default 127.0.0.1:6379,
-database 15, emptied before and after); CI sets LASTING_REQUIRE_REDIS=1, so a missing
-Redis fails there instead of skipping."""
+(`LASTING_TASK_BACKEND=rq`, see README.md). Needs the Redis at LASTING_TEST_REDIS_URL (default
+127.0.0.1:6379, database 15, emptied before and after); CI sets LASTING_REQUIRE_REDIS=1,
+so a missing Redis fails there instead of skipping."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Signing a session: the session-safety rules of the core, enforced by `log_session` and
-shown on the form (DESIGN section 4; rules and sources in lasting_core/sessions.py).
+shown on the form (docs/clinical.md#session-safety; rules and sources in
+lasting_core/sessions.py).
 
 Personas:
 - rn_cara: nurse in Clinic A, logs sessions; monitored Paul.

@@ -73,7 +73,7 @@ class Organization(models.Model):
         max_length=64, default="America/New_York", validators=[validate_time_zone]
     )
     # Minutes a safety alert may stay without acknowledgement, then without a contact
-    # outcome, before it escalates (DESIGN section 4; lasting_core.escalation).
+    # outcome, before it escalates (docs/clinical.md#safety-alerts; lasting_core.escalation).
     alert_ack_sla_minutes = models.PositiveIntegerField(default=ESCALATION.ack_sla_minutes)
     # Who is told when an urgent alert is not acknowledged in time; if empty, every
     # other active clinician of the organisation.
@@ -126,8 +126,8 @@ class CrisisLanguage(models.TextChoices):
 
 class CrisisResource(models.Model):
     """Where a patient gets help now, in one language: shown on every patient page and in
-    every reminder (DESIGN section 4). An organisation without any row shows Lasting's
-    defaults (`lasting.accounts.queries.DEFAULT_CRISIS_RESOURCES`)."""
+    every reminder (docs/clinical.md#crisis-resources). An organisation without any row
+    shows Lasting's defaults (`lasting.accounts.queries.DEFAULT_CRISIS_RESOURCES`)."""
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="crisis_resources"
@@ -192,7 +192,7 @@ class User(AbstractUser):
 
 
 class Role(models.TextChoices):
-    """What a person does in one organisation (DESIGN section 4, roles)."""
+    """What a person does in one organisation (docs/clinical.md#roles)."""
 
     ADMIN = "admin", "Clinic admin"
     CLINICIAN = "clinician", "Clinician"

@@ -73,7 +73,7 @@ def can_review_alerts(membership: Membership | None) -> TypeGuard[Membership]:
 
 def can_handle_safety_alerts(membership: Membership | None) -> TypeGuard[Membership]:
     """Clinicians and nurses take safety alerts: see them, acknowledge, call the patient and
-    record the contact outcome (DESIGN section 4 lists alerts among a nurse's tasks).
+    record the contact outcome: taking alerts is nursing work too (docs/clinical.md#roles).
 
     Nurses hold the stored role "staff". Schedulers (front desk) never see an item-9
     answer, so they are not here.

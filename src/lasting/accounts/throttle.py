@@ -1,4 +1,7 @@
-"""Slow down password guessing, before any password is hashed (DESIGN section 10).
+"""Slow down password guessing, before any password is hashed (NIST SP 800-63B).
+
+The thresholds and why they come from the audit trail: docs/clinical.md#privacy-and-security
+and docs/decisions/0001-login-throttling-from-the-audit-trail.md.
 
 A sign-in is refused without checking the password when, for the username asked for,
 there were 5 failures from the same address in the last 15 minutes, or 100 failures from

@@ -1,6 +1,6 @@
 """Tell people about safety alerts: the opening e-mail, and escalation until contact.
 
-DESIGN section 4: a safety alert not acknowledged within the organisation's service
+docs/clinical.md#safety-alerts: a safety alert not acknowledged within the organisation's service
 level escalates to the next contact; an acknowledged one keeps escalating until a
 contact outcome closes it (the rule is `lasting_core.escalation.next_escalation_at`).
 Outside business hours, on the organisation's clock, the after-hours contact is told.

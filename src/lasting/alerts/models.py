@@ -1,4 +1,4 @@
-"""Alerts that need a clinician: safety alerts first (DESIGN section 4)."""
+"""Alerts that need a clinician: safety alerts first (docs/clinical.md#safety-alerts)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ UNRESOLVED = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
 
 
 class ContactOutcome(models.TextChoices):
-    """What came of one attempt to contact the patient about a safety alert (DESIGN 4)."""
+    """What came of one attempt to contact the patient about a safety alert."""
 
     REACHED = "reached", "Reached the patient"
     LEFT_MESSAGE = "left_message", "Left a message"

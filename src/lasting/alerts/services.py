@@ -1,8 +1,8 @@
 """Open, acknowledge and close alerts, and record contact with the patient.
 
-Safety alerts (DESIGN section 4) are never deduplicated or suppressed: every positive or
-missing PHQ-9 item 9 opens its own alert, in the same transaction that stores the
-answers; so does every note that matches the screening phrase list (`open_note_alert`).
+Safety alerts (docs/clinical.md#safety-alerts) are never deduplicated or suppressed:
+every positive or missing PHQ-9 item 9 opens its own alert, in the same transaction that
+stores the answers; so does every note that matches the screening phrase list (`open_note_alert`).
 Acknowledging means "I have it"; a safety alert is closed only by a contact outcome with
 a note, and escalates until then (`lasting.alerts.escalation` sends the e-mails, after
 the commit, marked sent only once the mail server accepted them).
@@ -52,7 +52,8 @@ def open_safety_alerts(checkin: CheckIn) -> list[Alert]:
     """Open one safety alert for each PHQ-9 in the check-in whose item 9 needs follow-up.
 
     Item 9 >= 2 is urgent, item 9 = 1 is high priority, and a missing item 9 is high
-    priority too: it is not evidence of safety (DESIGN section 4).
+    priority too: it is not evidence of safety (Louzon 2016: 71.6 % of suicides in a
+    cohort of veterans followed an item 9 of 0).
     """
     opened: list[Alert] = []
     for response in checkin.responses.filter(instrument=Instrument.PHQ9):
@@ -143,7 +144,8 @@ def note_drivers(screening: NoteScreening) -> dict[str, object]:
 
 def open_note_alert(checkin: CheckIn) -> Alert | None:
     """Open a safety alert when the check-in's note matches the screening phrase list
-    (DESIGN section 4); the alert points at the check-in's first response."""
+    (docs/clinical.md#free-text-screening); the alert points at the check-in's first
+    response."""
     screening = screen_note(checkin.note)
     if not screening.matched:
         return None

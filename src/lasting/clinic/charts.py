@@ -26,7 +26,8 @@ BAND_COLOURS = {
     "moderately_severe": "#fce6dc",
     "severe": "#f9d9d9",
 }
-# The PHQ-9 threshold of the relapse definition, from the core's one definition.
+# The PHQ-9 threshold of the relapse definition (docs/clinical.md#definitions), from the
+# core's one definition.
 RELAPSE_BAR = DefinitionSettings().relapse_threshold
 SESSION_COLOURS = {"induction": "#5b6b8c", "booster": "#1f7a6d", "maintenance": "#8a6bb0"}
 

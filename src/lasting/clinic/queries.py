@@ -259,7 +259,8 @@ def list_quiet_patients_for(
 ) -> list[QuietPatient]:
     """Patients in active care with no check-in for `quiet_days` (none at all first).
 
-    No data is not good news (DESIGN section 5): these are the people to contact.
+    No data is not good news (docs/clinical.md#check-ins-and-reminders): these are the
+    people to contact.
     """
     latest = Subquery(
         CheckIn.objects.filter(patient=OuterRef("pk"))

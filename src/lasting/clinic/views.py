@@ -110,7 +110,7 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
         "can_enter_checkins": rules.can_enter_checkins(membership),
     }
     if not clinical:
-        # Schedulers: contact details and appointments only (DESIGN section 4, roles).
+        # Schedulers: contact details and appointments only (docs/clinical.md#roles).
         return render(request, "clinic/patient.html", context)
     responses = list(patient.responses.order_by("observed_at"))
     sessions = list(

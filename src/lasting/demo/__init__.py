@@ -1,4 +1,6 @@
-"""Seed a realistic demo clinic from the core simulator (DESIGN section 7).
+"""Seed a realistic demo clinic from the core simulator.
+
+The simulated patients and their calibration: docs/clinical.md#simulated-cohorts.
 
 `clinic` creates the organisation, its four locations and ten staff, and runs the engine
 over the last 12 weeks; `history` stores a year of simulated patients through the app's

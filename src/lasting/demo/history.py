@@ -1,8 +1,9 @@
 """A year of simulated history for the demo clinic, stored through the app's own models.
 
-Patients come from the core simulator (DESIGN section 7): evaluation, induction, maintenance
-with boosters, weekly check-ins, the daily check for some, the odd discontinuation, and the
-safety alerts that history would have raised. Bulk inserts keep it fast.
+Patients come from the core simulator (docs/clinical.md#simulated-cohorts): evaluation,
+induction, maintenance with boosters, weekly check-ins, the daily check for some, the odd
+discontinuation, and the safety alerts that history would have raised. Bulk inserts keep
+it fast.
 """
 
 from __future__ import annotations

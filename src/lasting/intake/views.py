@@ -110,7 +110,10 @@ def show_problems(form: SessionForm, refused: ValidationError) -> list[str]:
 
 @login_required
 def new_event(request: ClinicRequest, patient_id: int) -> HttpResponse:
-    """Record a hospitalisation or suicide-related event (a relapse at once, DESIGN 2)."""
+    """Record a hospitalisation or suicide-related event: a relapse at once.
+
+    The relapse definition: docs/clinical.md#definitions.
+    """
     membership = request.membership
     if not rules.can_review_alerts(membership):
         raise PermissionDenied("Only clinicians record clinical events.")

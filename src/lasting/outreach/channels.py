@@ -3,8 +3,9 @@
 Every transport calls `handing_over()` at its point of no return: the last moment
 after which the message may have reached the patient. Before it, a failure is safe to
 retry; after it, an unclear failure (a dropped connection) is not retried, so a patient
-never receives the same reminder twice (issue 5 item 4). Over SMTP that point is just
-before the message data is sent, after the server accepted the sender and recipient.
+never receives the same reminder twice (docs/clinical.md#check-ins-and-reminders). Over
+SMTP that point is just before the message data is sent, after the server accepted the
+sender and recipient.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ log = logging.getLogger("lasting.outreach")
 @dataclass(frozen=True)
 class OutgoingMessage:
     to: str  # an e-mail address or a phone number
-    subject: str  # e-mail only; never clinical (issue 5 item 2)
+    subject: str  # e-mail only; never clinical: anyone may see it on a phone
     body: str
 
 

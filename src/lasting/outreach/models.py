@@ -1,5 +1,5 @@
 """Reminders for scheduled check-ins, each patient's contact preferences, and the
-delivery log (issue 5 item 2)."""
+delivery log (docs/clinical.md#check-ins-and-reminders)."""
 
 from __future__ import annotations
 

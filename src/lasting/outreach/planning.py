@@ -1,4 +1,6 @@
-"""Turn each patient's treatment into scheduled check-ins (issue 5 item 1).
+"""Turn each patient's treatment into scheduled check-ins.
+
+What falls due, and when: docs/clinical.md#check-ins-and-reminders.
 
 The rules live in the pure planner `lasting_core.schedules`; this module reads what it
 needs from the rows (phase, diagnoses, upcoming induction sessions, the plan's daily

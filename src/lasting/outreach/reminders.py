@@ -8,7 +8,8 @@
    retried with exponential backoff, up to MAX_ATTEMPTS; a worker killed while sending
    leaves a lease that expires, and the next run takes it up again. A worker killed
    after the hand-over leaves "delivery unknown": not re-sent, because a duplicate is
-   the one thing at-least-once delivery must not cause (issue 5 item 4).
+   the one thing at-least-once delivery must not cause
+   (docs/clinical.md#check-ins-and-reminders).
 
 Messages carry no clinical content: no instrument, score, diagnosis or treatment, in
 the subject, the preview or the body; only that a check-in is ready, and the link.

@@ -1,4 +1,7 @@
-"""Maintenance plans and the booster proposals they produce (DESIGN section 6)."""
+"""Maintenance plans and the booster proposals they produce.
+
+The policies and their defaults: docs/clinical.md#maintenance-plans.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +44,7 @@ class MaintenancePlan(models.Model):
         default=int(DEFAULTS.fixed_interval_days),
         validators=[MinValueValidator(7), MaxValueValidator(180)],
     )
-    # The daily check is opt-in: it adds one short question set every evening (DESIGN 3).
+    # The daily check is opt-in: it adds one short question set every evening.
     daily_check = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 

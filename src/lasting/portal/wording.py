@@ -10,7 +10,7 @@ from lasting.plans.models import MaintenancePlan, PolicyChoice
 from lasting.treatment.models import SessionKind
 from lasting_core.instruments import BandCode
 
-# PHQ-9 bands (DESIGN section 3) in the words a patient would use.
+# PHQ-9 bands (docs/clinical.md#instruments) in the words a patient would use.
 BAND_WORDS: dict[str, Promise] = {
     BandCode.MINIMAL.value: _("few or no symptoms"),
     BandCode.MILD.value: _("mild symptoms"),

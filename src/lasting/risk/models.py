@@ -44,7 +44,7 @@ class RiskAssessment(models.Model):
     crossing_earliest_on = models.DateField(null=True)
     crossing_latest_on = models.DateField(null=True)
     # The PHQ-9 this patient must reach for the relapse definition (>= 10 and half the
-    # improvement lost, DESIGN section 2).
+    # improvement lost; docs/clinical.md#definitions).
     relapse_bar = models.FloatField(null=True)
     relapse_state = models.CharField(max_length=32, blank=True, choices=RelapseState.choices)
     explanation = models.TextField(blank=True)

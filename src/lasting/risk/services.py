@@ -1,6 +1,6 @@
 """Run the engine for patients and store what it says: assessments and engine alerts.
 
-Two paths, one maths (DESIGN section 5): `assess_one` right after a check-in or a
+Two paths, one maths (docs/engine.md): `assess_one` right after a check-in or a
 session (the incremental path, within the same request), `assess_many` for the periodic
 sweep of a whole clinic (the batch path, vectorised across patients). Both end in
 `store_assessment`, so what a clinician sees does not depend on which path ran last.

@@ -41,7 +41,8 @@ REMS_YES_NO = [
     "vitals_acceptable_before_leaving",
     "effects_resolved_at_end",
 ]
-# Fields carried over from the patient's previous esketamine session (DESIGN section 4).
+# Fields carried over from the patient's previous esketamine session
+# (docs/clinical.md#session-safety).
 CARRIED_OVER = [
     "rems_patient_enrolled",
     "takes_benzodiazepines",

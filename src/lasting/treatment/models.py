@@ -1,4 +1,7 @@
-"""Ketamine treatment sessions with their dose, monitoring and vital signs (DESIGN section 4)."""
+"""Ketamine treatment sessions with their dose, monitoring and vital signs.
+
+The session-safety rules and their sources: docs/clinical.md#session-safety.
+"""
 
 from __future__ import annotations
 
@@ -253,7 +256,7 @@ class Appointment(models.Model):
 
 
 class ClinicalEventKind(models.TextChoices):
-    """Events that count as a relapse at once (DESIGN section 2); values are the core's."""
+    """Events that count as a relapse at once; values are the core's."""
 
     HOSPITALISATION = CoreEventKind.HOSPITALISATION.value, "Psychiatric hospitalisation"
     SUICIDE_RELATED = (

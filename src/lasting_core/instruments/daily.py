@@ -6,9 +6,10 @@ quality last night (0 very poor, 10 excellent), stress (0 none, 10 extreme) and 
 optional pain today (0 no pain, 10 worst). Mood and sleep: higher is better; stress and
 pain: higher is worse (`Item.higher_is_worse`).
 
-There is no total and no band: each item is tracked on its own (DESIGN section 5, layer
-4). A score is valid when mood, sleep and stress are answered; a missing one is an input
-error (`ScoringError`), not an invalid score, because the form asks for all three.
+There is no total and no band: each item is tracked on its own (the engine's daily-item
+watch, docs/engine.md). A score is valid when mood, sleep and stress are answered; a
+missing one is an input error (`ScoringError`), not an invalid score, because the form
+asks for all three.
 `details` holds the four values (pain None when skipped). No LOINC codes.
 """
 

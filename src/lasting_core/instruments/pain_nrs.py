@@ -8,7 +8,7 @@ wording in data/pain_nrs.en.json is Lasting's.
 
 Scoring:
 - One item "pain", 0-10; the total is the answer.
-- Bands (Lasting's DESIGN section 3 default, a common clinical convention rather than
+- Bands (Lasting's default, a common clinical convention rather than
   one validated study; see tests/reference/instruments.md): 0 none, 1-3 mild,
   4-6 moderate, 7-10 severe.
 - LOINC 72514-3 (pain severity 0-10 verbal numeric rating, reported) codes the total.

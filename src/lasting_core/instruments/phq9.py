@@ -13,7 +13,7 @@ Scoring:
 - LOINC: panel 44249-1, total 44261-6, items 44250-9 ... 44260-8 (item 9), difficulty
   69722-7.
 
-Missing items (Lasting's rule, DESIGN section 3; Kroenke 2001 gives none):
+Missing items (Lasting's rule, docs/clinical.md#instruments; Kroenke 2001 gives none):
 - 1 or 2 of the nine items missing: total = mean of the answered items x 9, rounded
   half up to a whole number, `prorated=True`. Half up rather than Python's round-half-
   to-even because a tie should never move a patient into a *less* severe band for

@@ -1,4 +1,4 @@
-"""Crisis resources per organisation and language (issue 9, item 7).
+"""Crisis resources per organisation and language (docs/clinical.md#crisis-resources).
 
 Each organisation's single crisis line becomes its English resource. An organisation
 that kept Lasting's default (the 988 Lifeline) gets the English and Spanish 988
