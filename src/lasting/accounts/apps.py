@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
-        from lasting.accounts import signals  # noqa: F401  (connects the audit receivers)
+        from lasting.accounts import receivers  # noqa: F401  (connects the audit receivers)

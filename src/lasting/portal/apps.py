@@ -6,4 +6,4 @@ class PortalConfig(AppConfig):
     label = "portal"
 
     def ready(self) -> None:
-        from lasting.portal import signals  # noqa: F401  (staff sign-in ends a patient session)
+        from lasting.portal import receivers  # noqa: F401  (staff sign-in ends a patient session)

@@ -1,7 +1,7 @@
 """A signed-in patient's session, kept apart from staff authentication.
 
 The patient's id and organisation sit under their own session keys; Django's
-`request.user` stays anonymous. A staff sign-in drops these keys (see `signals.py`) and a
+`request.user` stays anonymous. A staff sign-in drops these keys (see `receivers.py`) and a
 patient sign-in signs staff out first, so one session never carries both.
 """
 
