@@ -24,6 +24,7 @@ from lasting.accounts.models import Role
 from lasting.alerts.models import Alert, AlertStatus
 from lasting.audit.models import AuditEvent, Outcome
 from lasting.checkins.models import CheckIn, CheckInLink
+from lasting.risk.services import assess_one
 from lasting.treatment.models import (
     Appointment,
     MonitoringForm,
@@ -32,7 +33,6 @@ from lasting.treatment.models import (
     TreatmentSession,
 )
 from tests.factories import (
-    PASSWORD,
     make_member,
     make_organization,
     make_patient,
@@ -40,6 +40,7 @@ from tests.factories import (
     make_session,
     phq9_answers,
 )
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -81,12 +82,6 @@ def world():
         "clinic_a": clinic_a,
         "session": session,
     }
-
-
-def client_for(username: str) -> Client:
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 PAGES = {
@@ -390,3 +385,18 @@ def test_a_nurse_s_entry_for_paul_opens_his_safety_alert(world):
     )
     assert response.status_code == 302
     assert Alert.objects.filter(patient=world["paul"]).count() == before + 1
+
+
+def test_nurses_who_handle_safety_alerts_see_their_pills_and_item9(personas, safety_alert):
+    caseload = client_for("rn_cara").get(reverse("clinic:caseload")).content.decode()
+    assert "Safety" in caseload
+    chart = client_for("rn_cara").get(reverse("clinic:patient", args=[personas.paul.pk]))
+    assert b"item 9" in chart.content
+
+
+def test_staff_see_no_risk_or_forecast_on_the_chart(personas, safety_alert):
+    assess_one(personas.paul)
+    page = client_for("rn_cara").get(reverse("clinic:patient", args=[personas.paul.pk]))
+    assert b"risk-spec" not in page.content
+    assert b"Forecast crossing" not in page.content
+    assert b"Relapse risk" not in page.content

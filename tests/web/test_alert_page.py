@@ -23,7 +23,8 @@ from lasting.accounts import rules
 from lasting.accounts.models import Membership, Role
 from lasting.alerts.models import Alert, AlertKind, AlertStatus, ContactAttempt, Priority
 from lasting.audit.models import AuditEvent, Outcome
-from tests.factories import PASSWORD, make_member, make_organization, make_patient, make_phq9
+from tests.factories import make_member, make_organization, make_patient, make_phq9
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -61,12 +62,6 @@ def world():
         episode_day=1,
     )
     return {"people": people, "paul": paul, "safety": safety, "engine": engine}
-
-
-def client_for(username: str) -> Client:
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 PERSONAS = ["dr_ana", "dr_ben", "rn_cara", "admin_dora", "dr_olga"]

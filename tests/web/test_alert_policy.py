@@ -12,14 +12,14 @@ from datetime import time
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.test import Client
 from django.urls import reverse
 
 from lasting.accounts.models import Organization, Role
 from lasting.accounts.services import update_alert_policy
 from lasting.audit.models import AuditEvent
 from lasting.audit.services import Actor
-from tests.factories import PASSWORD, make_member, make_organization
+from tests.factories import make_member, make_organization
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -34,12 +34,6 @@ def world():
         "dr_olga": make_member(make_organization(name="Clinic B"), Role.CLINICIAN, "dr_olga"),
     }
     return {"clinic": clinic_a, "people": people}
-
-
-def client_for(username: str) -> Client:
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 def policy(world, **changes: object) -> dict[str, object]:

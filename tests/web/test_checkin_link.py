@@ -249,3 +249,15 @@ def test_opening_the_form_is_an_audited_read(paul):
     reads = AuditEvent.objects.filter(patient_id=paul.pk, action="read")
     assert reads.count() == before + 1
     assert reads.order_by("-pk").first().username.startswith("patient-link:")
+
+
+def test_item9_on_an_expired_link_still_opens_an_alert(personas):
+    issued = issue_link(SYSTEM, personas.paul, [InstrumentCode.PHQ9])
+    body = {"idempotency_key": "late"}
+    body.update({f"phq9__{k}": str(v) for k, v in phq9_answers(20, 3).items()})
+    before = Alert.objects.count()
+    with time_machine.travel(timezone.now() + timedelta(days=8)):
+        response = Client().post(re.sub(r"^https?://[^/]+", "", issued.url), body)
+    assert response.status_code == 410
+    assert b'id="crisis-now"' in response.content
+    assert Alert.objects.count() == before + 1

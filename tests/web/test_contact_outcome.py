@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -33,7 +32,8 @@ from lasting.alerts.services import (
 from lasting.audit.models import AuditEvent
 from lasting.audit.services import Actor
 from lasting.clinic.queries import list_caseload_for
-from tests.factories import PASSWORD, make_member, make_organization, make_patient, make_phq9
+from tests.factories import make_member, make_organization, make_patient, make_phq9
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -61,12 +61,6 @@ def clinic():
 
 def top_of_caseload(membership: Membership) -> str:
     return list_caseload_for(membership, now=timezone.now())[0].patient.family_name
-
-
-def client_for(username: str) -> Client:
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 def test_one_click_with_an_empty_note_does_not_close_an_item9_3_alert(clinic):
@@ -294,3 +288,22 @@ def test_the_page_records_a_closing_contact_and_shows_it(clinic):
     assert "Left a message" in page
     assert "Closed by" in page
     assert 'id="record-contact"' not in page
+
+
+def test_an_acknowledged_safety_alert_is_resolved_by_a_contact_outcome_with_a_note(safety_alert):
+    client = client_for("dr_ana")
+    alert = safety_alert
+    client.post(reverse("alerts:acknowledge", args=[alert.pk]))
+    missing = client.post(
+        reverse("alerts:contact", args=[alert.pk]), {"outcome": "reached", "note": " "}
+    )
+    assert missing.status_code == 422
+    clicked = client.post(reverse("alerts:resolve", args=[alert.pk]), {"note": "called"})
+    assert clicked.status_code == 422
+    client.post(
+        reverse("alerts:contact", args=[alert.pk]),
+        {"outcome": "reached", "note": "called; safety plan"},
+    )
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.RESOLVED
+    assert alert.resolution_note == "called; safety plan"

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,7 +17,8 @@ from lasting.audit.models import AuditEvent
 from lasting.plans.models import BoosterProposal, ProposalStatus
 from lasting.plans.services import expire_proposals
 from lasting.treatment.models import Appointment
-from tests.factories import PASSWORD, make_location, make_member, make_organization, make_patient
+from tests.factories import make_location, make_member, make_organization, make_patient
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -41,12 +41,6 @@ def world():
         reason="forecast: 62% chance of relapse within 3 weeks (threshold 50%)",
     )
     return {"clinic": clinic, "paul": paul, "proposal": proposal, "today": today}
-
-
-def client_for(username):
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 def test_the_review_queue_lists_the_open_proposal_with_its_reason(world):
