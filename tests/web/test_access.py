@@ -34,8 +34,6 @@ from lasting.treatment.models import (
 )
 from tests.factories import (
     make_member,
-    make_organization,
-    make_patient,
     make_phq9,
     make_session,
     phq9_answers,
@@ -46,20 +44,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world():
-    clinic_a = make_organization(name="Clinic A")
-    clinic_b = make_organization(name="Clinic B")
-    people = {
-        "dr_ana": make_member(clinic_a, Role.CLINICIAN, "dr_ana"),
-        "dr_ben": make_member(clinic_a, Role.CLINICIAN, "dr_ben"),
-        "rn_cara": make_member(clinic_a, Role.STAFF, "rn_cara"),
-        "sam_front": make_member(clinic_a, Role.SCHEDULER, "sam_front"),
-        "admin_dora": make_member(clinic_a, Role.ADMIN, "admin_dora"),
-        "dr_olga": make_member(clinic_b, Role.CLINICIAN, "dr_olga"),
-    }
-    paul = make_patient(
-        clinic_a, assigned_clinician=people["dr_ana"].user, phone="555-0142", email="paul@ex.org"
-    )
+def world(personas):
+    """The personas, with Paul's contact details, a safety alert, a session and a booster."""
+    clinic_a, paul = personas.clinic, personas.paul
+    paul.phone, paul.email = "555-0142", "paul@ex.org"
+    paul.save()
     checkin = make_phq9(paul, 20, item9=2)
     alert = Alert.objects.get(response__checkin=checkin)
     session = make_session(
@@ -76,7 +65,7 @@ def world():
         starts_at=timezone.now() + timedelta(days=5),
     )
     return {
-        "people": people,
+        "people": {name: personas.member(name) for name in ("dr_ana", "dr_ben", "rn_cara")},
         "paul": paul,
         "alert": alert,
         "clinic_a": clinic_a,

@@ -18,16 +18,14 @@ from lasting.audit.models import AuditEvent
 from lasting.checkins.models import CheckIn, Response
 from lasting.checkins.services import issue_link
 from lasting_core.instruments import InstrumentCode
-from tests.factories import SYSTEM, make_member, make_organization, make_patient, phq9_answers
+from tests.factories import SYSTEM, make_patient, phq9_answers
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def paul():
-    clinic = make_organization()
-    dr_ana = make_member(clinic, username="dr_ana")
-    return make_patient(clinic, given_name="Paul", assigned_clinician=dr_ana.user)
+def paul(personas):
+    return personas.paul
 
 
 def link_path(paul, instruments=(InstrumentCode.PHQ9,)) -> str:

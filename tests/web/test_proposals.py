@@ -12,24 +12,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lasting.accounts.clocks import today_in
-from lasting.accounts.models import Role
 from lasting.audit.models import AuditEvent
 from lasting.plans.models import BoosterProposal, ProposalStatus
 from lasting.plans.services import expire_proposals
 from lasting.treatment.models import Appointment
-from tests.factories import make_location, make_member, make_organization, make_patient
+from tests.factories import make_location, make_organization
 from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world():
-    clinic = make_organization()
-    dr_ana = make_member(clinic, Role.CLINICIAN, "dr_ana")
-    make_member(clinic, Role.STAFF, "rn_cara")
-    make_member(make_organization(), Role.CLINICIAN, "dr_olga")
-    paul = make_patient(clinic, family_name="Moreno", assigned_clinician=dr_ana.user)
+def world(personas):
+    """The personas, with an open booster proposal for Paul."""
+    clinic, paul = personas.clinic, personas.paul
     today = today_in(clinic.time_zone)
     proposal = BoosterProposal.objects.create(
         organization=clinic,
