@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from lasting.accounts.models import Membership, Role
+from lasting.accounts.models import Membership
 from lasting.alerts.models import (
     Alert,
     AlertKind,
@@ -32,7 +32,7 @@ from lasting.alerts.services import (
 from lasting.audit.models import AuditEvent
 from lasting.audit.services import Actor
 from lasting.clinic.queries import list_caseload_for
-from tests.factories import make_member, make_organization, make_patient, make_phq9
+from tests.factories import make_patient, make_phq9
 from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
@@ -45,18 +45,22 @@ def actor_for(membership: Membership) -> Actor:
 
 
 @pytest.fixture
-def clinic():
-    clinic = make_organization()
-    dr_ana = make_member(clinic, Role.CLINICIAN, "dr_ana")
-    rn_cara = make_member(clinic, Role.STAFF, "rn_cara")
+def clinic(personas):
+    """The personas, with Paul's urgent safety alert and a more severe patient without one."""
+    clinic, dr_ana, paul = personas.clinic, personas.dr_ana, personas.paul
     # Someone more severe but safe: "top of the caseload" must mean the alert outranks it.
     severe = make_patient(clinic, family_name="Severe", assigned_clinician=dr_ana.user)
     make_phq9(severe, 24)
-    paul = make_patient(clinic, family_name="Moreno", assigned_clinician=dr_ana.user)
     make_phq9(paul, 15, item9=3)
     alert = Alert.objects.get(patient=paul)
     assert alert.priority == Priority.URGENT
-    return {"clinic": clinic, "dr_ana": dr_ana, "rn_cara": rn_cara, "paul": paul, "alert": alert}
+    return {
+        "clinic": clinic,
+        "dr_ana": dr_ana,
+        "rn_cara": personas.rn_cara,
+        "paul": paul,
+        "alert": alert,
+    }
 
 
 def top_of_caseload(membership: Membership) -> str:
