@@ -1,14 +1,6 @@
 """Who may see and change what. Every page and action against every role and a foreign clinic.
 
-Personas:
-- dr_ana: clinician in Clinic A, treats Paul.
-- dr_ben: clinician in Clinic A, not treating Paul (same clinical team: may see him).
-- rn_cara: nurse (stored role "staff") in Clinic A: sees patients, logs sessions, files REMS
-  forms, issues links, handles safety alerts; not the engine's alerts.
-- sam_front: scheduler (front desk) in Clinic A: names, contact details and appointments;
-  never doses, vital signs, scales, scores or alerts.
-- admin_dora: admin of Clinic A: runs the clinic, does not read charts.
-- dr_olga: clinician in Clinic B: sees nothing of Clinic A.
+The personas and what each may do are written in tests/personas.py.
 """
 
 from __future__ import annotations
