@@ -1,8 +1,12 @@
-"""Fixtures shared by the app tests."""
+"""Fixtures shared by the app tests: the personas (tests/personas.py) and the task queue."""
 
 from __future__ import annotations
 
 import pytest
+
+from lasting.alerts.models import Alert
+from tests.factories import make_phq9
+from tests.personas import Personas, make_personas
 
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
@@ -12,3 +16,17 @@ def immediate_tasks(settings):
     """Run background jobs at once, in the request (e.g. the sign-in e-mail), so a test
     reads their effect straight away; the worker tests use the real queue."""
     settings.TASKS = IMMEDIATE
+
+
+@pytest.fixture
+def personas(db) -> Personas:
+    """Clinic A's people and Paul, and dr_olga of Clinic B; who may do what is written in
+    tests/personas.py."""
+    return make_personas()
+
+
+@pytest.fixture
+def safety_alert(personas: Personas) -> Alert:
+    """The safety alert Paul's PHQ-9 of 12 with item 9 answered 3 opened, assigned to dr_ana."""
+    checkin = make_phq9(personas.paul, 12, item9=3)
+    return Alert.objects.get(response__checkin=checkin)

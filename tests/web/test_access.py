@@ -1,14 +1,6 @@
 """Who may see and change what. Every page and action against every role and a foreign clinic.
 
-Personas:
-- dr_ana: clinician in Clinic A, treats Paul.
-- dr_ben: clinician in Clinic A, not treating Paul (same clinical team: may see him).
-- rn_cara: nurse (stored role "staff") in Clinic A: sees patients, logs sessions, files REMS
-  forms, issues links, handles safety alerts; not the engine's alerts.
-- sam_front: scheduler (front desk) in Clinic A: names, contact details and appointments;
-  never doses, vital signs, scales, scores or alerts.
-- admin_dora: admin of Clinic A: runs the clinic, does not read charts.
-- dr_olga: clinician in Clinic B: sees nothing of Clinic A.
+The personas and what each may do are written in tests/personas.py.
 """
 
 from __future__ import annotations
@@ -24,6 +16,7 @@ from lasting.accounts.models import Role
 from lasting.alerts.models import Alert, AlertStatus
 from lasting.audit.models import AuditEvent, Outcome
 from lasting.checkins.models import CheckIn, CheckInLink
+from lasting.risk.services import assess_one
 from lasting.treatment.models import (
     Appointment,
     MonitoringForm,
@@ -32,33 +25,22 @@ from lasting.treatment.models import (
     TreatmentSession,
 )
 from tests.factories import (
-    PASSWORD,
     make_member,
-    make_organization,
-    make_patient,
     make_phq9,
     make_session,
     phq9_answers,
 )
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world():
-    clinic_a = make_organization(name="Clinic A")
-    clinic_b = make_organization(name="Clinic B")
-    people = {
-        "dr_ana": make_member(clinic_a, Role.CLINICIAN, "dr_ana"),
-        "dr_ben": make_member(clinic_a, Role.CLINICIAN, "dr_ben"),
-        "rn_cara": make_member(clinic_a, Role.STAFF, "rn_cara"),
-        "sam_front": make_member(clinic_a, Role.SCHEDULER, "sam_front"),
-        "admin_dora": make_member(clinic_a, Role.ADMIN, "admin_dora"),
-        "dr_olga": make_member(clinic_b, Role.CLINICIAN, "dr_olga"),
-    }
-    paul = make_patient(
-        clinic_a, assigned_clinician=people["dr_ana"].user, phone="555-0142", email="paul@ex.org"
-    )
+def world(personas):
+    """The personas, with Paul's contact details, a safety alert, a session and a booster."""
+    clinic_a, paul = personas.clinic, personas.paul
+    paul.phone, paul.email = "555-0142", "paul@ex.org"
+    paul.save()
     checkin = make_phq9(paul, 20, item9=2)
     alert = Alert.objects.get(response__checkin=checkin)
     session = make_session(
@@ -75,18 +57,12 @@ def world():
         starts_at=timezone.now() + timedelta(days=5),
     )
     return {
-        "people": people,
+        "people": {name: personas.member(name) for name in ("dr_ana", "dr_ben", "rn_cara")},
         "paul": paul,
         "alert": alert,
         "clinic_a": clinic_a,
         "session": session,
     }
-
-
-def client_for(username: str) -> Client:
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 PAGES = {
@@ -390,3 +366,18 @@ def test_a_nurse_s_entry_for_paul_opens_his_safety_alert(world):
     )
     assert response.status_code == 302
     assert Alert.objects.filter(patient=world["paul"]).count() == before + 1
+
+
+def test_nurses_who_handle_safety_alerts_see_their_pills_and_item9(personas, safety_alert):
+    caseload = client_for("rn_cara").get(reverse("clinic:caseload")).content.decode()
+    assert "Safety" in caseload
+    chart = client_for("rn_cara").get(reverse("clinic:patient", args=[personas.paul.pk]))
+    assert b"item 9" in chart.content
+
+
+def test_staff_see_no_risk_or_forecast_on_the_chart(personas, safety_alert):
+    assess_one(personas.paul)
+    page = client_for("rn_cara").get(reverse("clinic:patient", args=[personas.paul.pk]))
+    assert b"risk-spec" not in page.content
+    assert b"Forecast crossing" not in page.content
+    assert b"Relapse risk" not in page.content

@@ -23,7 +23,8 @@ from lasting.accounts import rules
 from lasting.accounts.models import Membership, Role
 from lasting.alerts.models import Alert, AlertKind, AlertStatus, ContactAttempt, Priority
 from lasting.audit.models import AuditEvent, Outcome
-from tests.factories import PASSWORD, make_member, make_organization, make_patient, make_phq9
+from tests.factories import make_phq9
+from tests.personas import client_for, make_personas
 
 pytestmark = pytest.mark.django_db
 
@@ -32,23 +33,12 @@ OPENED_AT = datetime(2026, 3, 16, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def world():
-    clinic_a = make_organization(name="Clinic A", time_zone="America/Denver")
-    clinic_b = make_organization(name="Clinic B")
-    people = {
-        "dr_ana": make_member(clinic_a, Role.CLINICIAN, "dr_ana", first_name="Ana"),
-        "dr_ben": make_member(clinic_a, Role.CLINICIAN, "dr_ben"),
-        "rn_cara": make_member(clinic_a, Role.STAFF, "rn_cara", first_name="Cara"),
-        "admin_dora": make_member(clinic_a, Role.ADMIN, "admin_dora"),
-        "dr_olga": make_member(clinic_b, Role.CLINICIAN, "dr_olga"),
-    }
-    paul = make_patient(
-        clinic_a,
-        given_name="Paul",
-        family_name="Moreno",
-        phone="+1 303 555 0142",
-        assigned_clinician=people["dr_ana"].user,
-    )
+def world(db):
+    """The personas, with Clinic A in Denver and two open alerts for Paul."""
+    personas = make_personas(time_zone="America/Denver")
+    clinic_a, paul = personas.clinic, personas.paul
+    paul.phone = "+1 303 555 0142"
+    paul.save()
     make_phq9(paul, 18, item9=3, submitted_at=OPENED_AT)
     safety = Alert.objects.get(patient=paul, kind=AlertKind.SAFETY)
     engine = Alert.objects.create(
@@ -60,13 +50,8 @@ def world():
         opened_at=OPENED_AT,
         episode_day=1,
     )
+    people = {name: personas.member(name) for name in PERSONAS}
     return {"people": people, "paul": paul, "safety": safety, "engine": engine}
-
-
-def client_for(username: str) -> Client:
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 PERSONAS = ["dr_ana", "dr_ben", "rn_cara", "admin_dora", "dr_olga"]

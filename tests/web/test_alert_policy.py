@@ -12,41 +12,22 @@ from datetime import time
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.test import Client
 from django.urls import reverse
 
-from lasting.accounts.models import Organization, Role
+from lasting.accounts.models import Organization
 from lasting.accounts.services import update_alert_policy
 from lasting.audit.models import AuditEvent
 from lasting.audit.services import Actor
-from tests.factories import PASSWORD, make_member, make_organization
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world():
-    clinic_a = make_organization(name="Clinic A")
-    people = {
-        "admin_dora": make_member(clinic_a, Role.ADMIN, "admin_dora"),
-        "dr_ana": make_member(clinic_a, Role.CLINICIAN, "dr_ana"),
-        "rn_cara": make_member(clinic_a, Role.STAFF, "rn_cara"),
-        "dr_olga": make_member(make_organization(name="Clinic B"), Role.CLINICIAN, "dr_olga"),
-    }
-    return {"clinic": clinic_a, "people": people}
-
-
-def client_for(username: str) -> Client:
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
-
-
-def policy(world, **changes: object) -> dict[str, object]:
+def policy(personas, **changes: object) -> dict[str, object]:
     form: dict[str, object] = {
         "alert_ack_sla_minutes": "120",
-        "escalation_contact": str(world["people"]["dr_ana"].user_id),
-        "after_hours_contact": str(world["people"]["rn_cara"].user_id),
+        "escalation_contact": str(personas.dr_ana.user_id),
+        "after_hours_contact": str(personas.rn_cara.user_id),
         "business_weekdays": ["1", "2", "3", "4", "5", "6"],
         "business_opens": "07:30",
         "business_closes": "19:00",
@@ -55,12 +36,12 @@ def policy(world, **changes: object) -> dict[str, object]:
     return form
 
 
-def test_the_admin_sets_business_hours_and_the_after_hours_contact(world):
-    response = client_for("admin_dora").post(reverse("accounts:organization"), policy(world))
+def test_the_admin_sets_business_hours_and_the_after_hours_contact(personas):
+    response = client_for("admin_dora").post(reverse("accounts:organization"), policy(personas))
     assert response.status_code == 302
-    clinic = Organization.objects.get(pk=world["clinic"].pk)
+    clinic = Organization.objects.get(pk=personas.clinic.pk)
     assert clinic.alert_ack_sla_minutes == 120
-    assert clinic.after_hours_contact == world["people"]["rn_cara"].user
+    assert clinic.after_hours_contact == personas.rn_cara.user
     assert clinic.business_weekdays == "123456"
     assert (clinic.business_opens, clinic.business_closes) == (time(7, 30), time(19, 0))
     event = AuditEvent.objects.get(action="update", object_type="Organization")
@@ -78,29 +59,29 @@ def test_the_admin_sets_business_hours_and_the_after_hours_contact(world):
         ({"alert_ack_sla_minutes": "2000"}, "less than or equal to 1440"),
     ],
 )
-def test_a_policy_that_makes_no_sense_is_refused_and_nothing_changes(world, changes, message):
+def test_a_policy_that_makes_no_sense_is_refused_and_nothing_changes(personas, changes, message):
     response = client_for("admin_dora").post(
-        reverse("accounts:organization"), policy(world, **changes)
+        reverse("accounts:organization"), policy(personas, **changes)
     )
     assert response.status_code == 422
     assert message in response.content.decode()
-    clinic = Organization.objects.get(pk=world["clinic"].pk)
+    clinic = Organization.objects.get(pk=personas.clinic.pk)
     assert clinic.alert_ack_sla_minutes == 240
     assert clinic.after_hours_contact is None
 
 
-def test_a_contact_from_another_clinic_is_not_offered_nor_accepted(world):
-    olga = world["people"]["dr_olga"].user_id
+def test_a_contact_from_another_clinic_is_not_offered_nor_accepted(personas):
+    olga = personas.dr_olga.user_id
     response = client_for("admin_dora").post(
-        reverse("accounts:organization"), policy(world, after_hours_contact=str(olga))
+        reverse("accounts:organization"), policy(personas, after_hours_contact=str(olga))
     )
     assert response.status_code == 422
-    assert Organization.objects.get(pk=world["clinic"].pk).after_hours_contact is None
+    assert Organization.objects.get(pk=personas.clinic.pk).after_hours_contact is None
 
 
-def test_the_service_refuses_a_contact_who_does_not_handle_alerts(world):
-    dora = world["people"]["admin_dora"]
-    clinic = Organization.objects.get(pk=world["clinic"].pk)
+def test_the_service_refuses_a_contact_who_does_not_handle_alerts(personas):
+    dora = personas.admin_dora
+    clinic = Organization.objects.get(pk=personas.clinic.pk)
     clinic.after_hours_contact = dora.user  # an admin: handles no safety alerts
     actor = Actor(dora.user_id, "admin_dora", clinic.pk, None, "")
     with pytest.raises(PermissionDenied):
@@ -109,7 +90,7 @@ def test_the_service_refuses_a_contact_who_does_not_handle_alerts(world):
 
 
 @pytest.mark.parametrize("persona", ["dr_ana", "rn_cara", "dr_olga"])
-def test_only_the_clinics_admin_changes_its_alert_policy(world, persona):
-    response = client_for(persona).post(reverse("accounts:organization"), policy(world))
+def test_only_the_clinics_admin_changes_its_alert_policy(personas, persona):
+    response = client_for(persona).post(reverse("accounts:organization"), policy(personas))
     assert response.status_code == 403
-    assert Organization.objects.get(pk=world["clinic"].pk).alert_ack_sla_minutes == 240
+    assert Organization.objects.get(pk=personas.clinic.pk).alert_ack_sla_minutes == 240

@@ -10,20 +10,16 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from lasting.audit.models import AuditEvent
+from lasting.audit.models import AuditEvent, Outcome
 from lasting.audit.services import verify_chain
 from lasting.cli import main
-from tests.factories import PASSWORD, make_member, make_organization, make_patient
+from tests.factories import PASSWORD, make_patient
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def dr_ana():
-    return make_member(make_organization(), username="dr_ana")
-
-
-def test_logins_and_failed_logins_are_audited_without_the_password(dr_ana):
+def test_logins_and_failed_logins_are_audited_without_the_password(personas):
     client = Client()
     client.post(reverse("accounts:login"), {"username": "dr_ana", "password": "wrong password!"})
     client.post(reverse("accounts:login"), {"username": "dr_ana", "password": PASSWORD})
@@ -33,7 +29,7 @@ def test_logins_and_failed_logins_are_audited_without_the_password(dr_ana):
     assert not AuditEvent.objects.filter(username__contains="wrong").exists()
 
 
-def test_the_session_id_changes_at_login(dr_ana):
+def test_the_session_id_changes_at_login(personas):
     client = Client()
     client.get(reverse("accounts:login"))
     client.cookies["sessionid"] = "not-a-real-session"
@@ -41,7 +37,7 @@ def test_the_session_id_changes_at_login(dr_ana):
     assert client.cookies["sessionid"].value != "not-a-real-session"
 
 
-def test_an_idle_session_is_logged_out_after_15_minutes(dr_ana):
+def test_an_idle_session_is_logged_out_after_15_minutes(personas):
     client = Client()
     client.login(username="dr_ana", password=PASSWORD)
     assert client.get(reverse("clinic:caseload")).status_code == 200
@@ -53,15 +49,32 @@ def test_an_idle_session_is_logged_out_after_15_minutes(dr_ana):
     assert response["Location"].startswith(reverse("accounts:login"))
 
 
-def test_an_intact_chain_verifies(dr_ana):
+def test_an_active_session_still_ends_12_hours_after_signing_in(personas):
+    client = client_for("dr_ana")
+    start = timezone.now()
+    for minutes in range(10, 12 * 60, 10):
+        with time_machine.travel(start + timedelta(minutes=minutes)):
+            client.get(reverse("clinic:caseload"))
+    with time_machine.travel(start + timedelta(hours=12, minutes=5)):
+        response = client.get(reverse("clinic:caseload"))
+    assert response.status_code == 302
+
+
+def test_a_refused_chart_is_audited_with_the_requested_id(personas):
+    client_for("dr_olga").get(reverse("clinic:patient", args=[personas.paul.pk]))
+    event = AuditEvent.objects.get(outcome=Outcome.DENIED)
+    assert (event.object_type, event.object_id) == ("Patient", str(personas.paul.pk))
+
+
+def test_an_intact_chain_verifies(personas):
     client = Client()
     client.login(username="dr_ana", password=PASSWORD)
-    client.get(reverse("clinic:patient", args=[make_patient(dr_ana.organization).pk]))
+    client.get(reverse("clinic:patient", args=[make_patient(personas.clinic).pk]))
     assert AuditEvent.objects.count() >= 2
     assert list(verify_chain()) == []
 
 
-def test_an_edited_event_is_detected(dr_ana):
+def test_an_edited_event_is_detected(personas):
     client = Client()
     client.login(username="dr_ana", password=PASSWORD)
     client.get(reverse("clinic:caseload"))
@@ -71,7 +84,7 @@ def test_an_edited_event_is_detected(dr_ana):
     assert [problem.event_id for problem in problems] == [event.pk]
 
 
-def test_a_deleted_event_is_detected(dr_ana):
+def test_a_deleted_event_is_detected(personas):
     client = Client()
     client.login(username="dr_ana", password=PASSWORD)
     client.get(reverse("clinic:caseload"))
@@ -81,14 +94,14 @@ def test_a_deleted_event_is_detected(dr_ana):
     assert list(verify_chain())
 
 
-def test_the_newest_event_deleted_is_detected(dr_ana):
+def test_the_newest_event_deleted_is_detected(personas):
     client = Client()
     client.login(username="dr_ana", password=PASSWORD)
     AuditEvent.objects.order_by("-id").first().delete()
     assert list(verify_chain())
 
 
-def test_the_verify_command_exits_non_zero_on_tampering(dr_ana, capsys):
+def test_the_verify_command_exits_non_zero_on_tampering(personas, capsys):
     client = Client()
     client.login(username="dr_ana", password=PASSWORD)
     assert main(["audit", "verify"]) == 0

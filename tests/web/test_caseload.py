@@ -158,3 +158,11 @@ def test_the_caseload_and_the_engine_agree_on_a_baseline_taken_at_the_session_ti
 
     assert row.baseline_phq9 == 18
     assert assessment.baseline == 18
+
+
+def test_without_alerts_the_caseload_order_ignores_them(personas, safety_alert):
+    calm = make_patient(personas.clinic, family_name="Calm")
+    make_phq9(calm, 24)
+    rows = list_caseload_for(personas.dr_ana, now=timezone.now(), include_alerts=False)
+    assert [row.open_alerts for row in rows] == [0, 0]
+    assert rows[0].patient.family_name == "Calm"  # severity order, not alert order

@@ -18,16 +18,14 @@ from lasting.audit.models import AuditEvent
 from lasting.checkins.models import CheckIn, Response
 from lasting.checkins.services import issue_link
 from lasting_core.instruments import InstrumentCode
-from tests.factories import SYSTEM, make_member, make_organization, make_patient, phq9_answers
+from tests.factories import SYSTEM, make_patient, phq9_answers
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def paul():
-    clinic = make_organization()
-    dr_ana = make_member(clinic, username="dr_ana")
-    return make_patient(clinic, given_name="Paul", assigned_clinician=dr_ana.user)
+def paul(personas):
+    return personas.paul
 
 
 def link_path(paul, instruments=(InstrumentCode.PHQ9,)) -> str:
@@ -249,3 +247,15 @@ def test_opening_the_form_is_an_audited_read(paul):
     reads = AuditEvent.objects.filter(patient_id=paul.pk, action="read")
     assert reads.count() == before + 1
     assert reads.order_by("-pk").first().username.startswith("patient-link:")
+
+
+def test_item9_on_an_expired_link_still_opens_an_alert(personas):
+    issued = issue_link(SYSTEM, personas.paul, [InstrumentCode.PHQ9])
+    body = {"idempotency_key": "late"}
+    body.update({f"phq9__{k}": str(v) for k, v in phq9_answers(20, 3).items()})
+    before = Alert.objects.count()
+    with time_machine.travel(timezone.now() + timedelta(days=8)):
+        response = Client().post(re.sub(r"^https?://[^/]+", "", issued.url), body)
+    assert response.status_code == 410
+    assert b'id="crisis-now"' in response.content
+    assert Alert.objects.count() == before + 1

@@ -18,7 +18,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from lasting.accounts.models import Role
 from lasting.alerts.models import Alert, AlertKind, AlertStatus, Priority
 from lasting.audit.models import Action, AuditEvent
 from lasting.checkins.models import CheckIn, Source
@@ -28,24 +27,25 @@ from lasting.risk.models import RiskAssessment
 from lasting_core.definitions import RelapseState
 from tests.factories import (
     PASSWORD,
-    make_member,
-    make_organization,
-    make_patient,
     make_session,
     phq9_answers,
 )
+from tests.personas import make_personas
 
 pytestmark = pytest.mark.django_db
 WALL_TIME = "%Y-%m-%dT%H:%M"
 
 
 @pytest.fixture
-def clinic():
-    clinic_a = make_organization(name="Clinic A", time_zone="America/Los_Angeles")
-    dr_ana = make_member(clinic_a, Role.CLINICIAN, "dr_ana")
-    rn_cara = make_member(clinic_a, Role.STAFF, "rn_cara")
-    paul = make_patient(clinic_a, assigned_clinician=dr_ana.user)
-    return {"clinic": clinic_a, "dr_ana": dr_ana, "rn_cara": rn_cara, "paul": paul}
+def clinic(db):
+    """The personas, with Clinic A in Los Angeles."""
+    personas = make_personas(time_zone="America/Los_Angeles")
+    return {
+        "clinic": personas.clinic,
+        "dr_ana": personas.dr_ana,
+        "rn_cara": personas.rn_cara,
+        "paul": personas.paul,
+    }
 
 
 def signed_in(username: str) -> Client:

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from lasting.accounts.models import Membership, Role
+from lasting.accounts.models import Membership
 from lasting.alerts.models import (
     Alert,
     AlertKind,
@@ -33,7 +32,8 @@ from lasting.alerts.services import (
 from lasting.audit.models import AuditEvent
 from lasting.audit.services import Actor
 from lasting.clinic.queries import list_caseload_for
-from tests.factories import PASSWORD, make_member, make_organization, make_patient, make_phq9
+from tests.factories import make_patient, make_phq9
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -45,28 +45,26 @@ def actor_for(membership: Membership) -> Actor:
 
 
 @pytest.fixture
-def clinic():
-    clinic = make_organization()
-    dr_ana = make_member(clinic, Role.CLINICIAN, "dr_ana")
-    rn_cara = make_member(clinic, Role.STAFF, "rn_cara")
+def clinic(personas):
+    """The personas, with Paul's urgent safety alert and a more severe patient without one."""
+    clinic, dr_ana, paul = personas.clinic, personas.dr_ana, personas.paul
     # Someone more severe but safe: "top of the caseload" must mean the alert outranks it.
     severe = make_patient(clinic, family_name="Severe", assigned_clinician=dr_ana.user)
     make_phq9(severe, 24)
-    paul = make_patient(clinic, family_name="Moreno", assigned_clinician=dr_ana.user)
     make_phq9(paul, 15, item9=3)
     alert = Alert.objects.get(patient=paul)
     assert alert.priority == Priority.URGENT
-    return {"clinic": clinic, "dr_ana": dr_ana, "rn_cara": rn_cara, "paul": paul, "alert": alert}
+    return {
+        "clinic": clinic,
+        "dr_ana": dr_ana,
+        "rn_cara": personas.rn_cara,
+        "paul": paul,
+        "alert": alert,
+    }
 
 
 def top_of_caseload(membership: Membership) -> str:
     return list_caseload_for(membership, now=timezone.now())[0].patient.family_name
-
-
-def client_for(username: str) -> Client:
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 def test_one_click_with_an_empty_note_does_not_close_an_item9_3_alert(clinic):
@@ -294,3 +292,22 @@ def test_the_page_records_a_closing_contact_and_shows_it(clinic):
     assert "Left a message" in page
     assert "Closed by" in page
     assert 'id="record-contact"' not in page
+
+
+def test_an_acknowledged_safety_alert_is_resolved_by_a_contact_outcome_with_a_note(safety_alert):
+    client = client_for("dr_ana")
+    alert = safety_alert
+    client.post(reverse("alerts:acknowledge", args=[alert.pk]))
+    missing = client.post(
+        reverse("alerts:contact", args=[alert.pk]), {"outcome": "reached", "note": " "}
+    )
+    assert missing.status_code == 422
+    clicked = client.post(reverse("alerts:resolve", args=[alert.pk]), {"note": "called"})
+    assert clicked.status_code == 422
+    client.post(
+        reverse("alerts:contact", args=[alert.pk]),
+        {"outcome": "reached", "note": "called; safety plan"},
+    )
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.RESOLVED
+    assert alert.resolution_note == "called; safety plan"

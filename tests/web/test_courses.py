@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from lasting.audit.services import Actor
+from lasting.clinic.queries import list_caseload_for
 from lasting.intake.services import log_session
 from lasting.patients.models import Phase
 from lasting.treatment.models import SessionKind
@@ -16,6 +17,7 @@ from lasting_core.definitions import DefinitionSettings
 from tests.factories import (
     make_organization,
     make_patient,
+    make_phq9,
     make_session,
     reading_rows,
     session_fields,
@@ -63,3 +65,23 @@ def test_a_booster_never_opens_a_new_course():
         reading_rows(started_at),
     )
     assert session.course.number == 1
+
+
+def test_a_returning_patient_starts_a_new_course_with_its_own_baseline(personas, safety_alert):
+    paul, now = personas.paul, timezone.now()
+    make_phq9(paul, 20, submitted_at=now - timedelta(days=300))
+    make_session(paul, started_at=now - timedelta(days=299))
+    paul.courses.update(phase=Phase.DISCONTINUED, ended_on=(now - timedelta(days=200)).date())
+    make_phq9(paul, 16, submitted_at=now - timedelta(days=20))  # the new baseline
+    started_at = now - timedelta(days=19)
+    session = log_session(
+        Actor.system("tests"),
+        paul,
+        session_fields(started_at, kind=SessionKind.INDUCTION),
+        reading_rows(started_at),
+    )
+    assert session.course.number == 2
+    assert session.course.phase == Phase.INDUCTION
+    make_phq9(paul, 8, submitted_at=now - timedelta(days=1))
+    row = next(r for r in list_caseload_for(personas.dr_ana, now=now) if r.patient == paul)
+    assert row.baseline_phq9 == 16

@@ -27,7 +27,8 @@ from lasting.checkins.models import ScheduledCheckIn
 from lasting.checkins.services import issue_link
 from lasting.outreach.reminders import queue_reminders, send_reminder
 from lasting_core.instruments import InstrumentCode
-from tests.factories import PASSWORD, SYSTEM, make_crisis_resource, make_member
+from tests.factories import SYSTEM, make_crisis_resource, make_member
+from tests.personas import client_for
 from tests.web.portal_support import PAUL_EMAIL, PIA_EMAIL, World, make_world, signed_in_client
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("immediate_tasks")]
@@ -243,12 +244,6 @@ def admins(world) -> World:
     make_member(world.clinic_a, Role.STAFF, "rn_cara")
     make_member(world.clinic_b, Role.ADMIN, "admin_oscar")
     return world
-
-
-def client_for(username: str) -> Client:
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 SPANISH_FORM = {

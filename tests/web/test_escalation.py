@@ -351,3 +351,40 @@ def test_the_escalation_email_links_to_the_alert_page(on_call):
     escalate_overdue_alerts(MONDAY_10 + SLA)
     assert reverse("alerts:detail", args=[alert.pk]) in mail.outbox[-1].body
     assert "Moreno" not in mail.outbox[-1].body
+
+
+def test_escalation_with_nobody_else_goes_to_the_admins(personas, safety_alert):
+    personas.dr_ben.delete()  # dr_ana, who treats Paul, is the clinic's only clinician
+    escalate_overdue_alerts(timezone.now() + timedelta(hours=5))
+    assert mail.outbox[-1].to == ["admin_dora@example.org"]
+
+
+def test_an_escalation_contact_from_another_clinic_is_ignored(personas, safety_alert):
+    personas.clinic.escalation_contact = personas.dr_olga.user
+    personas.clinic.save()
+    escalate_overdue_alerts(timezone.now() + timedelta(hours=5))
+    assert mail.outbox[-1].to == ["dr_ben@example.org"]
+
+
+def test_a_failed_escalation_email_is_sent_again_on_the_next_run(
+    personas, safety_alert, monkeypatch
+):
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError("connection refused")
+        return 1
+
+    monkeypatch.setattr("lasting.alerts.escalation.send_mail", flaky)
+    later = timezone.now() + timedelta(hours=5)
+    escalate_overdue_alerts(later)
+    alert = Alert.objects.get()
+    assert alert.escalated_at is not None
+    assert alert.escalation_notified_at is None
+    escalate_overdue_alerts(later + timedelta(minutes=1))
+    alert.refresh_from_db()
+    assert alert.escalation_notified_at is not None
+    assert calls["n"] == 2
+    assert AuditEvent.objects.filter(action="escalate").count() == 1

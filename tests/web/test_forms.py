@@ -20,6 +20,7 @@ from tests.factories import (
     make_phq9,
     make_session,
 )
+from tests.personas import client_for
 from tests.web.session_support import IV_PHASES, at, dose_time, iv_body, vitals_body
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +155,20 @@ def test_a_reading_far_from_the_session_is_refused(clinic, rn_cara):
     response = rn_cara.post(reverse("intake:new_session", args=[paul.pk]), body)
     assert response.status_code == 422
     assert b"is outside the session" in response.content
+
+
+def test_a_future_date_of_birth_is_refused(personas):
+    response = client_for("rn_cara").post(
+        reverse("patients:new"),
+        {
+            "record_number": "X-1",
+            "given_name": "A",
+            "family_name": "B",
+            "date_of_birth": "2999-01-01",
+            "time_zone": "UTC",
+            "preferred_language": "en",
+            "diagnoses": ["trd_mdd"],
+        },
+    )
+    assert response.status_code == 422
+    assert b"cannot be in the future" in response.content

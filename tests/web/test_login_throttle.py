@@ -13,14 +13,9 @@ from django.utils import timezone
 
 from lasting.accounts.models import User
 from lasting.audit.models import AuditEvent, Outcome
-from tests.factories import PASSWORD, make_member, make_organization
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def dr_ana():
-    return make_member(make_organization(), username="dr_ana")
 
 
 def attempt(password: str, address: str = "10.0.0.1") -> int:
@@ -30,7 +25,7 @@ def attempt(password: str, address: str = "10.0.0.1") -> int:
     return response.status_code
 
 
-def test_the_sixth_attempt_is_refused_without_checking_the_password(dr_ana, monkeypatch):
+def test_the_sixth_attempt_is_refused_without_checking_the_password(personas, monkeypatch):
     for _ in range(5):
         assert attempt("wrong guess 123") == 200
     checked = []
@@ -40,20 +35,20 @@ def test_the_sixth_attempt_is_refused_without_checking_the_password(dr_ana, monk
     assert AuditEvent.objects.filter(action="login_failed", outcome=Outcome.DENIED).count() == 1
 
 
-def test_another_address_is_not_locked_out(dr_ana):
+def test_another_address_is_not_locked_out(personas):
     for _ in range(5):
         attempt("wrong guess 123")
     assert attempt(PASSWORD, address="10.0.0.2") == 302
 
 
-def test_the_lock_lifts_after_15_minutes(dr_ana):
+def test_the_lock_lifts_after_15_minutes(personas):
     for _ in range(5):
         attempt("wrong guess 123")
     with time_machine.travel(timezone.now() + timedelta(minutes=16)):
         assert attempt(PASSWORD) == 302
 
 
-def test_100_failures_an_hour_lock_the_account_from_everywhere(dr_ana):
+def test_100_failures_an_hour_lock_the_account_from_everywhere(personas):
     now = timezone.now()
     AuditEvent.objects.bulk_create(
         [
@@ -72,7 +67,7 @@ def test_100_failures_an_hour_lock_the_account_from_everywhere(dr_ana):
     assert attempt(PASSWORD, address="192.168.5.5") == 429
 
 
-def test_the_message_says_when_to_try_again(dr_ana):
+def test_the_message_says_when_to_try_again(personas):
     for _ in range(5):
         attempt("wrong guess 123")
     response = Client(REMOTE_ADDR="10.0.0.1").post(
@@ -80,3 +75,15 @@ def test_the_message_says_when_to_try_again(dr_ana):
     )
     assert b"Too many failed sign-ins. Try again in 15 minutes" in response.content
     assert int(response["Retry-After"]) > 800
+
+
+@pytest.mark.parametrize("variant", ["dr_ana ", " dr_ana", "\uff44r_ana"])
+def test_username_variants_share_one_throttle_count(personas, variant):
+    for _ in range(5):
+        Client(REMOTE_ADDR="10.9.9.9").post(
+            reverse("accounts:login"), {"username": "dr_ana", "password": "wrong guess 123"}
+        )
+    response = Client(REMOTE_ADDR="10.9.9.9").post(
+        reverse("accounts:login"), {"username": variant, "password": PASSWORD}
+    )
+    assert response.status_code == 429

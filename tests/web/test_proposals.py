@@ -8,28 +8,24 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from lasting.accounts.clocks import today_in
-from lasting.accounts.models import Role
 from lasting.audit.models import AuditEvent
 from lasting.plans.models import BoosterProposal, ProposalStatus
 from lasting.plans.services import expire_proposals
 from lasting.treatment.models import Appointment
-from tests.factories import PASSWORD, make_location, make_member, make_organization, make_patient
+from tests.factories import make_location, make_organization
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world():
-    clinic = make_organization()
-    dr_ana = make_member(clinic, Role.CLINICIAN, "dr_ana")
-    make_member(clinic, Role.STAFF, "rn_cara")
-    make_member(make_organization(), Role.CLINICIAN, "dr_olga")
-    paul = make_patient(clinic, family_name="Moreno", assigned_clinician=dr_ana.user)
+def world(personas):
+    """The personas, with an open booster proposal for Paul."""
+    clinic, paul = personas.clinic, personas.paul
     today = today_in(clinic.time_zone)
     proposal = BoosterProposal.objects.create(
         organization=clinic,
@@ -41,12 +37,6 @@ def world():
         reason="forecast: 62% chance of relapse within 3 weeks (threshold 50%)",
     )
     return {"clinic": clinic, "paul": paul, "proposal": proposal, "today": today}
-
-
-def client_for(username):
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 def test_the_review_queue_lists_the_open_proposal_with_its_reason(world):

@@ -29,13 +29,13 @@ from lasting.clinic.queries import list_caseload_for
 from lasting.treatment.models import MonitoringForm, Route
 from lasting.treatment.services import record_form_submission
 from tests.factories import (
-    PASSWORD,
     make_member,
     make_organization,
     make_patient,
     make_phq9,
     make_session,
 )
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -51,12 +51,6 @@ def world():
     }
     paul = make_patient(clinic, family_name="Moreno", assigned_clinician=people["dr_ana"].user)
     return {"clinic": clinic, "people": people, "paul": paul}
-
-
-def client_for(username: str) -> Client:
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 def esketamine_session(world, days_ago: float, **overrides):
