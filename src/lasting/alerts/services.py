@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from lasting.accounts.models import Membership
@@ -74,6 +75,31 @@ def open_safety_alerts(checkin: CheckIn) -> list[Alert]:
     return opened
 
 
+def find_waiting_unstored_alert(
+    patient: Patient, priority: Priority, same_report: Q
+) -> Alert | None:
+    """The unacknowledged alert an unstored report would repeat, locked, if there is one.
+
+    The same report sent again (a retried or replayed form) while the first alert for it
+    is still unacknowledged, at the same or a higher priority, adds nothing the care team
+    has not been told: it must not bury the caseload in copies.
+    """
+    as_pressing = [p for p, rank in PRIORITY_RANK.items() if rank <= PRIORITY_RANK[priority]]
+    return (
+        Alert.objects.select_for_update()
+        .filter(
+            same_report,
+            patient=patient,
+            kind=AlertKind.SAFETY,
+            status=AlertStatus.OPEN,
+            response__isnull=True,
+            priority__in=as_pressing,
+        )
+        .order_by("-opened_at")
+        .first()
+    )
+
+
 def open_alert_for_unstored_answer(patient: Patient, item9: int, situation: str) -> Alert:
     """Open a safety alert for an item-9 answer whose check-in could not be stored.
 
@@ -82,23 +108,8 @@ def open_alert_for_unstored_answer(patient: Patient, item9: int, situation: str)
     the safety signal never goes missing.
     """
     priority, reason = safety_priority(item9)
-    # The same report sent again (a retried or replayed form) while the first alert for an
-    # unstored answer is still unacknowledged, at the same or a higher priority, adds
-    # nothing the care team has not been told: it must not bury the caseload in copies.
-    as_pressing = [p for p, rank in PRIORITY_RANK.items() if rank <= PRIORITY_RANK[priority]]
-    waiting = (
-        Alert.objects.select_for_update()
-        .filter(
-            patient=patient,
-            kind=AlertKind.SAFETY,
-            status=AlertStatus.OPEN,
-            response__isnull=True,
-            priority__in=as_pressing,
-            drivers__has_key="item9",  # an alert for a note does not answer for item 9
-        )
-        .order_by("-opened_at")
-        .first()
-    )
+    # An alert for a note does not answer for item 9.
+    waiting = find_waiting_unstored_alert(patient, priority, Q(drivers__has_key="item9"))
     if waiting is not None:
         return waiting
     alert = create_safety_alert(
@@ -171,20 +182,7 @@ def open_alert_for_unstored_note(patient: Patient, note: str, situation: str) ->
     if not screening.matched:
         return None
     priority, reason = note_safety_priority(screening)
-    as_pressing = [p for p, rank in PRIORITY_RANK.items() if rank <= PRIORITY_RANK[priority]]
-    waiting = (
-        Alert.objects.select_for_update()
-        .filter(
-            patient=patient,
-            kind=AlertKind.SAFETY,
-            status=AlertStatus.OPEN,
-            response__isnull=True,
-            priority__in=as_pressing,
-            drivers__source="note",
-        )
-        .order_by("-opened_at")
-        .first()
-    )
+    waiting = find_waiting_unstored_alert(patient, priority, Q(drivers__source="note"))
     if waiting is not None:
         return waiting
     alert = create_safety_alert(
