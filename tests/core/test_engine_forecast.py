@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from lasting_core.engine import (
+    EngineSettings,
     PatientHistory,
     PopulationPrior,
     SignalKind,
+    WarningRule,
     assess_patient,
     fit_population_prior,
 )
@@ -171,6 +173,27 @@ class TestExplanation:
         assert SignalKind.RELIABLE_WORSENING in {s.kind for s in a.signals}
         b = assess_patient(make_responder(weekly=[3.0, 4.0, 8.0]), 46.0)
         assert SignalKind.RELIABLE_WORSENING not in {s.kind for s in b.signals}
+
+
+class TestSimpleRules:
+    """The two simple rules the engine is compared with, judged only after a response."""
+
+    def warns(self, rule: WarningRule, weekly: list[float], as_of: float = 52.0) -> bool:
+        settings = EngineSettings(early_warning_rule=rule)
+        a = assess_patient(make_responder(weekly=weekly), as_of, settings)
+        return SignalKind.EARLY_WARNING in {s.kind for s in a.signals}
+
+    def test_the_threshold_rule_warns_at_a_phq9_of_ten(self) -> None:
+        assert self.warns(WarningRule.PHQ9_THRESHOLD, [3.0, 4.0, 10.0])
+        assert not self.warns(WarningRule.PHQ9_THRESHOLD, [3.0, 4.0, 9.0])
+
+    def test_the_rise_rule_warns_six_points_above_the_nadir(self) -> None:
+        assert self.warns(WarningRule.RISE_FROM_NADIR, [2.0, 4.0, 8.0])
+        assert not self.warns(WarningRule.RISE_FROM_NADIR, [3.0, 4.0, 8.0])
+
+    def test_neither_rule_warns_before_a_response(self) -> None:
+        assert not self.warns(WarningRule.PHQ9_THRESHOLD, [12.0, 14.0, 18.0])
+        assert not self.warns(WarningRule.RISE_FROM_NADIR, [12.0, 11.0, 18.0])
 
 
 def daily_rows(

@@ -195,8 +195,11 @@ def assess_arrays(
 
     # A check-in at the same time as a session was taken before it (history ordering).
     checked_since_session = ~(r.latest_day <= a.last_session)
+    worsened = r.latest_score - r.nadir
     if settings.early_warning_rule == WarningRule.FORECAST:
         warning_condition = p28 >= settings.early_warning_probability
+    elif settings.early_warning_rule == WarningRule.RISE_FROM_NADIR:
+        warning_condition = worsened >= settings.reliable_worsening_phq9
     else:
         warning_condition = r.latest_score >= settings.relapse_threshold
     # Silence is disengagement, not an early warning: a forecast that rests on no recent
@@ -205,7 +208,6 @@ def assess_arrays(
     early_warning = in_response & checked_since_session & current & warning_condition
 
     drift = in_response & (a.cusum.value >= settings.cusum_h)
-    worsened = r.latest_score - r.nadir
     reliable_worsening = in_care & (worsened >= settings.reliable_worsening_phq9)
 
     item, deviation, since, decline = _daily_decline(d, as_of, settings)

@@ -14,6 +14,9 @@ class WarningRule(StrEnum):
 
     FORECAST = "forecast"  # P(relapse criteria met within 28 days) >= early_warning_probability
     PHQ9_THRESHOLD = "phq9_threshold"  # today's common practice: a PHQ-9 >= relapse_threshold
+    # The other simple rule: the latest PHQ-9 a reliable change (6 points, IAPT) above the
+    # nadir, the lowest PHQ-9 since the latest session.
+    RISE_FROM_NADIR = "rise_from_nadir"
 
 
 @dataclass(frozen=True)
