@@ -29,6 +29,7 @@ from lasting_core.engine.returns import (
     Hazard,
     ReturnArrays,
     predict_returns,
+    two_readings,
     with_daily_evidence,
 )
 from lasting_core.engine.returns import crossing as returns_crossing
@@ -261,18 +262,14 @@ def criteria_probability(
     """Return P(relapse criteria met within ``horizon`` days): two check-ins over the bar.
 
     The criteria need a check-in at or above the bar and the next one, about a check-in
-    interval g later, too. Approximation: the check-ins at horizon - g and at the horizon
-    both over the bar, taken as independent given the forecast (this under-counts a
-    little: the two share the latent level). Once one check-in has met the criteria
-    (pending), only the next one is needed.
+    interval g later, too: the check-ins at horizon - g and at the horizon
+    (``returns.two_readings``). Once one check-in has met the criteria (pending), only
+    the next one is needed.
     """
     g = settings.expected_checkin_interval_days
-    first = returns_crossing(
-        moved, bar, np.full(bar.size, max(horizon - g, 0.0)), h, settings, reading=True
-    )
-    second = returns_crossing(moved, bar, np.full(bar.size, horizon), h, settings, reading=True)
+    both = two_readings(moved, bar, max(horizon - g, 0.0), horizon, h, settings)
     next_one = returns_crossing(moved, bar, np.full(bar.size, g), h, settings, reading=True)
-    result: FloatArray = np.where(state == PENDING, next_one, first * second)
+    result: FloatArray = np.where(state == PENDING, next_one, both)
     return result
 
 
