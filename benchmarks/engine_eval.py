@@ -1,18 +1,31 @@
-"""Measure the early-warning engine on simulated cohorts with known relapses (DESIGN 10).
+"""Measure the early-warning engine on simulated cohorts with known relapses.
 
-For each cohort (the calibrated real-world and lab presets, and held-out presets with other
-dynamics), simulated either with no maintenance (``--policy none``: natural history, the
-clean setting for judging early warning) or with a realistic mix of maintenance policies
-(``--policy mix``, the default: boosters given on symptoms confound it), the script:
+Two families of cohorts, side by side from one command:
+
+- the *tuning family*: the first generator (``simulate_cohort``), its calibrated presets
+  (real-world, lab) and two parameter variants of them (held-out-regular, held-out-noisy).
+  The engine's settings are chosen on it (``--patients``, ``--seed`` apply to it);
+- the *reporting family*: the regime generator (``simulate_regime_cohort``), structurally
+  different (hidden regimes with a Gompertz onset hazard, S-shaped returns,
+  beta-binomial answers, lagged daily items, irregular check-ins, a reactive clinic).
+  Its settings, seeds and sizes are fixed in ``lasting_core.simulation.evaluation``
+  (``REPORTING_FAMILY``) and never used to choose an engine setting.
+
+For each cohort, simulated either with no maintenance (``--policy none``: natural history,
+the clean setting for judging early warning) or with maintenance (``--policy mix``: the
+first generator's realistic mix of policies; the reporting family's reactive clinic), the
+script:
 
 1. simulates the clinic's past (another seed) and fits the population prior on it, as a
    clinic would on its own history;
 2. simulates the evaluation cohort, replays the engine day by day (no look-ahead), and
-   takes the ground truth from the observed data: the relapse criteria of DESIGN 2 met on
-   the simulated check-ins (the confirming second check-in is the relapse date);
-3. scores three early-warning rules with the same episode rules: the engine's forecast,
-   the plain "PHQ-9 >= 10" rule (today's common practice), and an oracle that alerts on
-   the day the latent symptoms start to rise (the simulator's relapse_onset_day).
+   takes the ground truth from the observed data: the relapse criteria met on the
+   simulated check-ins (PHQ-9 >= 10 and half the improvement lost on two consecutive
+   check-ins 5-15 days apart; the confirming second check-in is the relapse date);
+3. scores the early-warning rules with the same episode rules: the engine's forecast,
+   the two simple rules (a PHQ-9 >= 10 after a response, today's common practice; a rise
+   of >= 6 points above the nadir), and an oracle that alerts on the day each return
+   starts in the latent state.
 
 Definitions (the same for every rule):
 
@@ -27,9 +40,7 @@ Definitions (the same for every rule):
 - episodes ended by a session are counted apart too (a booster may have prevented the
   relapse the warning foresaw; they still count as false above).
 
-The report's header states the maintenance actually simulated.
-
-Run: .venv/bin/python benchmarks/engine_eval.py [--patients 2000] [--policy none|mix]
+Run: .venv/bin/python benchmarks/engine_eval.py [--patients 1000] [--policy none|mix]
 """
 
 from __future__ import annotations
@@ -42,6 +53,8 @@ import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 
 import numpy as np
 
@@ -56,12 +69,19 @@ from lasting_core.engine import (
     pack_histories,
     run_replay,
 )
-from lasting_core.simulation import MaintenancePolicy, simulate_cohort
+from lasting_core.simulation import (
+    MaintenancePolicy,
+    SimulatedPatient,
+    simulate_cohort,
+    simulate_regime_cohort,
+)
 from lasting_core.simulation.evaluation import (
     EVALUATION_PRESETS,
+    REPORTING_FAMILY,
     history_of,
     observed_relapses,
 )
+from lasting_core.simulation.export import write_cohort
 
 # A realistic clinic: some patients without maintenance, some on a fixed schedule, most
 # given boosters when symptoms return (assumption; the demo clinic uses the same mix).
@@ -70,7 +90,9 @@ POLICY_MIX = {
     MaintenancePolicy.FIXED: 0.3,
     MaintenancePolicy.SYMPTOM: 0.4,
 }
+TUNING, REPORTING = "tuning", "reporting"
 Episode = tuple[float, float | None, str | None]  # start, end, end reason
+Return = tuple[int, int | None]  # latent onset day, day it faded by itself (None: did not)
 
 
 @dataclass(frozen=True)
@@ -104,6 +126,85 @@ class RuleScore:
     @property
     def false_per_enrolled_year(self) -> float:
         return self.false_episodes / self.enrolled_years if self.enrolled_years else float("nan")
+
+
+@dataclass(frozen=True)
+class EvaluationCohort:
+    """One cohort to score: the clinic's past (for the prior) and the replayed patients."""
+
+    family: str
+    name: str
+    past: list[PatientHistory]
+    patients: Sequence[SimulatedPatient]
+    returns: Mapping[str, list[Return]]  # the oracle's latent onsets per patient
+    days: int  # days replayed (the cohort runs ``horizon`` days longer, to judge warnings)
+
+
+def tuning_cohort(name: str, args: argparse.Namespace) -> EvaluationCohort:
+    """Return a cohort of the first generator (the tuning family)."""
+    preset = EVALUATION_PRESETS[name]
+    mix = policy_mix(args.policy)
+    past = simulate_cohort(
+        args.patients, args.days, preset=preset, seed=args.seed + 1000, policy_mix=mix
+    )
+    cohort = simulate_cohort(
+        args.patients,
+        args.days + int(args.horizon),
+        preset=preset,
+        seed=args.seed,
+        policy_mix=mix,
+        enrolment_days=args.days,
+    )
+    returns = {
+        str(p.index): [(p.relapse_onset_day, None)]
+        for p in cohort.patients
+        if p.relapse_onset_day is not None
+    }
+    return EvaluationCohort(
+        TUNING, name, [history_of(p) for p in past.patients], cohort.patients, returns, args.days
+    )
+
+
+def reporting_cohort(args: argparse.Namespace) -> EvaluationCohort:
+    """Return the reporting family's cohort: fixed settings, seeds and sizes."""
+    family = REPORTING_FAMILY
+    share = family.reactive_share if args.policy == "mix" else 0.0
+    past = simulate_regime_cohort(
+        family.patients,
+        family.days,
+        settings=family.settings,
+        seed=family.past_seed,
+        reactive_share=share,
+    )
+    cohort = simulate_regime_cohort(
+        family.patients,
+        family.days + int(args.horizon),
+        settings=family.settings,
+        seed=family.seed,
+        reactive_share=share,
+        enrolment_days=family.days,
+    )
+    if args.export_reporting is not None:
+        counts = write_cohort(cohort, args.export_reporting, date(2026, 1, 5))
+        print(f"wrote the reporting cohort to {args.export_reporting}: {counts}")
+    # The oracle knows every return of a responder after induction, including those that
+    # will fade by themselves (it cannot know that at the onset).
+    returns = {
+        str(p.index): [
+            (r.onset_day, r.faded_day)
+            for r in patient_returns
+            if p.responded and p.induction_end_day is not None and r.onset_day > p.induction_end_day
+        ]
+        for p, patient_returns in zip(cohort.patients, cohort.returns, strict=True)
+    }
+    return EvaluationCohort(
+        REPORTING,
+        family.name,
+        [history_of(p) for p in past.patients],
+        cohort.patients,
+        returns,
+        family.days,
+    )
 
 
 def score_rule(
@@ -179,27 +280,6 @@ def engine_episodes(
     return episodes, sum(result.at_risk_days.values()) / 365.25
 
 
-def oracle_episodes(
-    cohort_patients: Sequence[object],
-    truth: Mapping[str, tuple[float, ...]],
-    last_day: float,
-) -> dict[str, list[Episode]]:
-    """Return the oracle's episodes: from the latent onset to the next session or relapse."""
-    episodes: dict[str, list[Episode]] = {}
-    for patient in cohort_patients:
-        onset = patient.relapse_onset_day
-        if onset is None or onset > last_day:
-            continue
-        pid = str(patient.index)
-        sessions = [s.day for s in patient.sessions if s.day > onset]
-        relapses = [day for day in truth.get(pid, ()) if day >= onset]
-        ends = [float(d) for d in sessions[:1] + relapses[:1]]
-        end = min(ends) if ends else None
-        reason = None if end is None else ("relapse" if end in relapses else "session")
-        episodes[pid] = [(float(onset), end, reason)]
-    return episodes
-
-
 def calibration(
     histories: Mapping[str, PatientHistory],
     truth: Mapping[str, tuple[float, ...]],
@@ -238,70 +318,85 @@ def calibration(
     return brier, table
 
 
-def evaluate_preset(
-    name: str, args: argparse.Namespace, settings: EngineSettings
+def oracle_episodes(
+    patients: Sequence[SimulatedPatient],
+    returns: Mapping[str, list[Return]],
+    truth: Mapping[str, tuple[float, ...]],
+    last_day: float,
+) -> dict[str, list[Episode]]:
+    """Return the oracle's episodes: from each latent onset to the next session, the next
+    relapse, or the day the return faded by itself."""
+    episodes: dict[str, list[Episode]] = defaultdict(list)
+    for patient in patients:
+        pid = str(patient.index)
+        for onset, faded in returns.get(pid, []):
+            if onset > last_day:
+                continue
+            sessions = [float(s.day) for s in patient.sessions if s.day > onset][:1]
+            relapses = [day for day in truth.get(pid, ()) if day >= onset][:1]
+            ends = sessions + relapses + ([float(faded)] if faded is not None else [])
+            end = min(ends) if ends else None
+            reason = None
+            if end is not None:
+                reason = "relapse" if end in relapses else "session" if end in sessions else "quiet"
+            episodes[pid].append((float(onset), end, reason))
+    return episodes
+
+
+RULES = (
+    ("PHQ-9 >= 10 after response", WarningRule.PHQ9_THRESHOLD),
+    ("rise >= 6 from nadir", WarningRule.RISE_FROM_NADIR),
+)
+
+
+def evaluate(
+    cohort: EvaluationCohort, args: argparse.Namespace, settings: EngineSettings
 ) -> dict[str, object]:
-    preset = EVALUATION_PRESETS[name]
     started = time.perf_counter()
-    days = args.days
-    horizon = args.horizon
-    mix = policy_mix(args.policy)
-    past = simulate_cohort(
-        args.patients, days, preset=preset, seed=args.seed + 1000, policy_mix=mix
-    )
-    prior = fit_population_prior([history_of(p) for p in past.patients], settings)
-    cohort = simulate_cohort(
-        args.patients,
-        days + int(horizon),
-        preset=preset,
-        seed=args.seed,
-        policy_mix=mix,
-        enrolment_days=days,
-    )
+    prior = fit_population_prior(cohort.past, settings)
     histories = {str(p.index): history_of(p) for p in cohort.patients}
     truth = {str(p.index): observed_relapses(p) for p in cohort.patients}
-    last_day = float(days - 1)
+    last_day = float(cohort.days - 1)
     enrolled_years = sum(max(last_day - p.enrolment_day, 0.0) for p in cohort.patients) / 365.25
+
+    def scored(episodes: Mapping[str, list[Episode]], at_risk_years: float) -> RuleScore:
+        return score_rule(
+            episodes,
+            truth,
+            last_day,
+            args.horizon,
+            args.min_lead,
+            at_risk_years,
+            enrolled_years,
+        )
 
     scores: dict[str, RuleScore] = {}
     forecast_episodes, at_risk_years = engine_episodes(histories, settings, prior, last_day)
-    scores["engine (forecast)"] = score_rule(
-        forecast_episodes, truth, last_day, horizon, args.min_lead, at_risk_years, enrolled_years
-    )
+    scores["engine (forecast)"] = scored(forecast_episodes, at_risk_years)
     if args.default_prior:
         default_episodes, _ = engine_episodes(
             histories, settings, PopulationPrior.default(), last_day
         )
-        scores["engine, default prior"] = score_rule(
-            default_episodes, truth, last_day, horizon, args.min_lead, at_risk_years, enrolled_years
-        )
+        scores["engine, default prior"] = scored(default_episodes, at_risk_years)
     for probability in args.sweep:
         other = dataclasses.replace(settings, early_warning_probability=probability)
         other_episodes, _ = engine_episodes(histories, other, prior, last_day)
-        scores[f"engine, p >= {probability:.2f}"] = score_rule(
-            other_episodes, truth, last_day, horizon, args.min_lead, at_risk_years, enrolled_years
-        )
-    threshold = dataclasses.replace(settings, early_warning_rule=WarningRule.PHQ9_THRESHOLD)
-    threshold_episodes, _ = engine_episodes(histories, threshold, prior, last_day)
-    scores["PHQ-9 >= 10"] = score_rule(
-        threshold_episodes, truth, last_day, horizon, args.min_lead, at_risk_years, enrolled_years
-    )
-    scores["oracle (latent onset)"] = score_rule(
-        oracle_episodes(cohort.patients, truth, last_day),
-        truth,
-        last_day,
-        horizon,
-        args.min_lead,
-        at_risk_years,
-        enrolled_years,
+        scores[f"engine, p >= {probability:.2f}"] = scored(other_episodes, at_risk_years)
+    for label, rule in RULES:
+        simple = dataclasses.replace(settings, early_warning_rule=rule)
+        simple_episodes, _ = engine_episodes(histories, simple, prior, last_day)
+        scores[label] = scored(simple_episodes, at_risk_years)
+    scores["oracle (latent onset)"] = scored(
+        oracle_episodes(cohort.patients, cohort.returns, truth, last_day), at_risk_years
     )
     brier, table = (float("nan"), [])
     if args.calibration:
         brier, table = calibration(
-            histories, truth, settings, prior, [float(d) for d in range(60, days - 28, 14)]
+            histories, truth, settings, prior, [float(d) for d in range(60, cohort.days - 28, 14)]
         )
     return {
-        "preset": name,
+        "family": cohort.family,
+        "cohort": cohort.name,
         "prior": prior,
         "scores": scores,
         "brier": brier,
@@ -315,37 +410,79 @@ def _fmt(value: float | None, pattern: str = "{:.0f}") -> str:
 
 
 def policy_mix(policy: str) -> dict[MaintenancePolicy, float]:
-    """Return the maintenance mix of the simulated clinic for ``--policy``."""
+    """Return the first generator's maintenance mix for ``--policy``."""
     return dict(POLICY_MIX) if policy == "mix" else {MaintenancePolicy.NONE: 1.0}
 
 
 def policy_text(policy: str) -> str:
-    """Return the report's words for the maintenance mix actually simulated."""
-    mix = policy_mix(policy)
-    if mix == {MaintenancePolicy.NONE: 1.0}:
+    """Return the report's words for the maintenance actually simulated."""
+    if policy == "none":
         return "no maintenance (natural history: induction only, no boosters)"
     names = {MaintenancePolicy.SYMPTOM: "symptom-triggered"}
-    parts = [f"{names.get(kind, str(kind))} {round(100 * share)} %" for kind, share in mix.items()]
-    return "policy mix " + " / ".join(parts)
+    parts = [
+        f"{names.get(kind, str(kind))} {round(100 * share)} %"
+        for kind, share in policy_mix(policy).items()
+    ]
+    share = round(100 * REPORTING_FAMILY.reactive_share)
+    return (
+        "tuning family: policy mix " + " / ".join(parts) + f"; reporting family: {share} % of"
+        " patients treated by the reactive clinic (boosters booked on their PHQ-9), the others"
+        " none"
+    )
+
+
+TARGETS = "sensitivity >= 90 %, median lead >= 18 days, <= 0.5 false episodes per patient-year"
+
+
+def distance_lines(results: list[dict[str, object]], settings: EngineSettings) -> list[str]:
+    """Return the distance to each target of the engine's default on the reporting family."""
+    lines = []
+    for result in results:
+        if result["family"] != REPORTING:
+            continue
+        scores = result["scores"]
+        assert isinstance(scores, dict)
+        score = scores["engine (forecast)"]
+        assert isinstance(score, RuleScore)
+        lead = score.median_lead_caught
+        lines.append(
+            f"- reporting family ({result['cohort']}), engine at p >= "
+            f"{settings.early_warning_probability:.2f}: sensitivity "
+            f"{_fmt(100 * score.sensitivity)} % (target 90 %, "
+            f"{_distance(100 * score.sensitivity - 90.0, ' points')}); median lead "
+            f"{_fmt(lead)} d (target 18, {_distance(None if lead is None else lead - 18.0, ' d')});"
+            f" false episodes {_fmt(score.false_per_at_risk_year, '{:.2f}')} per at-risk pt-yr"
+            f" (target 0.5, {_distance(0.5 - score.false_per_at_risk_year, '', '{:+.2f}')})"
+        )
+    return lines
+
+
+def _distance(margin: float | None, unit: str, pattern: str = "{:+.0f}") -> str:
+    if margin is None or margin != margin:
+        return "not measured"
+    verdict = "met" if margin >= 0 else "missed"
+    return f"{verdict} by {pattern.format(margin)}{unit}"
 
 
 def report(
     results: list[dict[str, object]], args: argparse.Namespace, settings: EngineSettings
 ) -> str:
+    family = REPORTING_FAMILY
     lines = [
         "## Engine evaluation (benchmarks/engine_eval.py)",
         "",
-        f"{args.patients} patients per cohort, {args.days} days of replay (+{args.horizon:.0f}"
-        f" days to judge the last warnings), seed {args.seed}; {policy_text(args.policy)}."
+        f"Tuning family: {args.patients} patients per cohort, {args.days} days of replay, seed"
+        f" {args.seed}. Reporting family ({family.name}, fixed): {family.patients} patients,"
+        f" {family.days} days, seed {family.seed} (past {family.past_seed}). Both +"
+        f"{args.horizon:.0f} days to judge the last warnings; {policy_text(args.policy)}."
         " Caught = an early-warning episode open at the relapse"
         f" and begun >= {args.min_lead:.0f} days before it; engine warning at P(relapse within"
-        f" 28 d) >= {settings.early_warning_probability:.2f}. Targets (DESIGN 10): sensitivity"
-        " >= 90 %, median lead >= 18 days, <= 0.5 false episodes per patient-year.",
+        f" 28 d) >= {settings.early_warning_probability:.2f}. Targets: {TARGETS}.",
         "",
-        "| cohort | rule | relapses | sensitivity | median lead, caught (all open) | "
+        "| family | cohort | rule | relapses | sensitivity | median lead, caught (all open) | "
         "false episodes / at-risk pt-yr | same, not cut short by a session | / enrolled pt-yr |"
         " episodes (ended by session) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for result in results:
         scores = result["scores"]
@@ -353,7 +490,7 @@ def report(
         for rule, score in scores.items():
             assert isinstance(score, RuleScore)
             lines.append(
-                f"| {result['preset']} | {rule} | {score.relapses} | "
+                f"| {result['family']} | {result['cohort']} | {rule} | {score.relapses} | "
                 f"{_fmt(100 * score.sensitivity)} % | {_fmt(score.median_lead_caught)} "
                 f"({_fmt(score.median_lead_open)}) d | "
                 f"{_fmt(score.false_per_at_risk_year, '{:.2f}')}"
@@ -361,12 +498,13 @@ def report(
                 f" | {_fmt(score.false_per_enrolled_year, '{:.2f}')} | {score.episodes} "
                 f"({score.ended_by_session}) |"
             )
-    lines += ["", "Priors fitted on each preset's simulated past (another seed):", ""]
+    lines += ["", "Distance to the targets:", "", *distance_lines(results, settings)]
+    lines += ["", "Priors fitted on each cohort's simulated past (another seed):", ""]
     for result in results:
         prior = result["prior"]
         assert isinstance(prior, PopulationPrior)
         lines.append(
-            f"- {result['preset']}: shape {prior.shape:.2f}, gamma a {prior.gamma_shape:.2f}, "
+            f"- {result['cohort']}: shape {prior.shape:.2f}, gamma a {prior.gamma_shape:.2f}, "
             f"median relief {prior.median_days():.0f} d, rise {prior.rise_days:.0f} d "
             f"({prior.source}); ran in {result['seconds']:.0f} s"
         )
@@ -377,26 +515,37 @@ def report(
             assert isinstance(table, list)
             cells = ", ".join(f"{p:.2f}→{o:.2f} (n {n})" for p, o, n in table)
             lines.append(
-                f"- {result['preset']}: Brier {result['brier']:.3f}; predicted→observed: {cells}"
+                f"- {result['cohort']}: Brier {result['brier']:.3f}; predicted→observed: {cells}"
             )
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--patients", type=int, default=2000)
-    parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--patients", type=int, default=1000, help="per tuning cohort")
+    parser.add_argument("--days", type=int, default=365, help="replayed, tuning family")
+    parser.add_argument("--seed", type=int, default=11, help="tuning family")
     parser.add_argument("--horizon", type=float, default=56.0)
     parser.add_argument("--min-lead", type=float, default=7.0)
     parser.add_argument(
-        "--presets", nargs="+", default=list(EVALUATION_PRESETS), choices=list(EVALUATION_PRESETS)
+        "--families",
+        nargs="+",
+        choices=[TUNING, REPORTING],
+        default=[TUNING, REPORTING],
+        help="which families to score (default both)",
+    )
+    parser.add_argument(
+        "--presets",
+        nargs="+",
+        default=list(EVALUATION_PRESETS),
+        choices=list(EVALUATION_PRESETS),
+        help="tuning family cohorts",
     )
     parser.add_argument(
         "--policy",
         choices=["none", "mix"],
-        default="mix",
-        help="maintenance in the simulated clinic: none (natural history) or the realistic mix",
+        default="none",
+        help="maintenance: none (natural history) or the family's own (mix / reactive clinic)",
     )
     parser.add_argument("--default-prior", action="store_true", help="also score the default prior")
     parser.add_argument("--calibration", action="store_true", help="also report calibration")
@@ -404,11 +553,22 @@ def main() -> None:
     parser.add_argument(
         "--sweep", type=float, nargs="*", default=[], help="also score these warning thresholds"
     )
+    parser.add_argument(
+        "--export-reporting",
+        type=Path,
+        default=None,
+        help="also write the reporting cohort as exchange CSVs (for lasting replay)",
+    )
     args = parser.parse_args()
     settings = EngineSettings()
     if args.probability is not None:
         settings = dataclasses.replace(settings, early_warning_probability=args.probability)
-    results = [evaluate_preset(name, args, settings) for name in args.presets]
+    cohorts: list[EvaluationCohort] = []
+    if TUNING in args.families:
+        cohorts += [tuning_cohort(name, args) for name in args.presets]
+    if REPORTING in args.families:
+        cohorts.append(reporting_cohort(args))
+    results = [evaluate(cohort, args, settings) for cohort in cohorts]
     print(report(results, args, settings))
 
 

@@ -8,14 +8,17 @@ import numpy as np
 import pytest
 
 from lasting_core.engine import (
+    EngineSettings,
     PatientHistory,
     PopulationPrior,
     SignalKind,
+    WarningRule,
     assess_patient,
     fit_population_prior,
 )
 from lasting_core.engine.durability import conditional_survival, relief_intervals
 from lasting_core.engine.forecast import normal_cdf
+from lasting_core.engine.returns import Hazard, ReturnArrays, onset_in_time, two_readings
 from tests.core.engine_factories import INDUCTION_DAYS, make_responder
 
 
@@ -122,6 +125,54 @@ class TestForecast:
 
         assert at_usual_time([15.0, 16.0, 14.0]) > 2 * at_usual_time([110.0, 120.0, 115.0])
 
+    def test_a_calm_patient_is_watched_more_closely_as_their_usual_relief_length_nears(
+        self,
+    ) -> None:
+        """Same calm readings (4 points), more days since the booster: a clinic whose
+        returns come at a regular time (Weibull shape 2.5) raises the forecast before
+        symptoms move."""
+        shape, a, median = 2.5, 4.0, 40.0
+        prior = PopulationPrior(
+            shape=shape,
+            gamma_shape=a,
+            gamma_rate=median**shape / (2 ** (1 / a) - 1),
+            rise_days=14.0,
+        )
+        history = patient_with_intervals([40.0, 42.0, 38.0])
+        last_booster = max(day for day, kind in history.sessions if kind == "booster")
+        forecasts = []
+        for since in (7.0, 21.0, 35.0):
+            calm = tuple((last_booster + 3.0 + 3.5 * i, 4.0) for i in range(int(since / 3.5)))
+            calm_history = PatientHistory(phq9=history.phq9 + calm, sessions=history.sessions)
+            p = assess_patient(calm_history, last_booster + since, prior=prior).p_relapse_28d
+            assert p is not None
+            forecasts.append(p)
+        assert forecasts[0] < forecasts[1] < forecasts[2]
+        assert forecasts[2] > 1.5 * forecasts[0]
+
+    def test_a_return_that_may_start_counts_once_for_both_check_ins(self) -> None:
+        """The criteria need two check-ins over the bar; a return that puts the first one
+        over keeps climbing, so its chance must not be squared as if the two were
+        independent events."""
+        settings = EngineSettings()
+        calm = ReturnArrays.empty(1, settings)
+        calm.level0[0], calm.var0[0], calm.returning[0], calm.day[0] = 3.0, 0.25, 0.0, 60.0
+        hazard = Hazard(
+            rate=np.array([0.6]),
+            elapsed=np.array([30.0]),
+            gamma_shape=np.array([4.0]),
+            gamma_rate=np.array([2000.0]),
+            weibull_shape=2.0,
+            rise_days=12.0,
+            rise_log_sd=0.5,
+        )
+        bar = np.array([10.0])
+        both = float(two_readings(calm, bar, 21.0, 28.0, hazard, settings)[0])
+        climb = (9.5 - 3.0) / 0.6
+        starts = float(onset_in_time(hazard, np.array([climb]), np.array([21.0]))[0])
+        assert starts > 0.1
+        assert both == pytest.approx(starts, rel=0.02)
+
     def test_within_28_days_is_at_least_within_14_days(self) -> None:
         for weekly in ([4, 4, 5, 4], [4, 6, 9, 12], [12, 11, 10, 9], [4, 13]):
             a = assess_patient(make_responder(weekly=[float(w) for w in weekly]), 60.0)
@@ -171,6 +222,27 @@ class TestExplanation:
         assert SignalKind.RELIABLE_WORSENING in {s.kind for s in a.signals}
         b = assess_patient(make_responder(weekly=[3.0, 4.0, 8.0]), 46.0)
         assert SignalKind.RELIABLE_WORSENING not in {s.kind for s in b.signals}
+
+
+class TestSimpleRules:
+    """The two simple rules the engine is compared with, judged only after a response."""
+
+    def warns(self, rule: WarningRule, weekly: list[float], as_of: float = 52.0) -> bool:
+        settings = EngineSettings(early_warning_rule=rule)
+        a = assess_patient(make_responder(weekly=weekly), as_of, settings)
+        return SignalKind.EARLY_WARNING in {s.kind for s in a.signals}
+
+    def test_the_threshold_rule_warns_at_a_phq9_of_ten(self) -> None:
+        assert self.warns(WarningRule.PHQ9_THRESHOLD, [3.0, 4.0, 10.0])
+        assert not self.warns(WarningRule.PHQ9_THRESHOLD, [3.0, 4.0, 9.0])
+
+    def test_the_rise_rule_warns_six_points_above_the_nadir(self) -> None:
+        assert self.warns(WarningRule.RISE_FROM_NADIR, [2.0, 4.0, 8.0])
+        assert not self.warns(WarningRule.RISE_FROM_NADIR, [3.0, 4.0, 8.0])
+
+    def test_neither_rule_warns_before_a_response(self) -> None:
+        assert not self.warns(WarningRule.PHQ9_THRESHOLD, [12.0, 14.0, 18.0])
+        assert not self.warns(WarningRule.RISE_FROM_NADIR, [12.0, 11.0, 18.0])
 
 
 def daily_rows(

@@ -29,6 +29,7 @@ from lasting_core.engine.returns import (
     Hazard,
     ReturnArrays,
     predict_returns,
+    two_readings,
     with_daily_evidence,
 )
 from lasting_core.engine.returns import crossing as returns_crossing
@@ -195,8 +196,11 @@ def assess_arrays(
 
     # A check-in at the same time as a session was taken before it (history ordering).
     checked_since_session = ~(r.latest_day <= a.last_session)
+    worsened = r.latest_score - r.nadir
     if settings.early_warning_rule == WarningRule.FORECAST:
         warning_condition = p28 >= settings.early_warning_probability
+    elif settings.early_warning_rule == WarningRule.RISE_FROM_NADIR:
+        warning_condition = worsened >= settings.reliable_worsening_phq9
     else:
         warning_condition = r.latest_score >= settings.relapse_threshold
     # Silence is disengagement, not an early warning: a forecast that rests on no recent
@@ -205,7 +209,6 @@ def assess_arrays(
     early_warning = in_response & checked_since_session & current & warning_condition
 
     drift = in_response & (a.cusum.value >= settings.cusum_h)
-    worsened = r.latest_score - r.nadir
     reliable_worsening = in_care & (worsened >= settings.reliable_worsening_phq9)
 
     item, deviation, since, decline = _daily_decline(d, as_of, settings)
@@ -259,18 +262,14 @@ def criteria_probability(
     """Return P(relapse criteria met within ``horizon`` days): two check-ins over the bar.
 
     The criteria need a check-in at or above the bar and the next one, about a check-in
-    interval g later, too. Approximation: the check-ins at horizon - g and at the horizon
-    both over the bar, taken as independent given the forecast (this under-counts a
-    little: the two share the latent level). Once one check-in has met the criteria
-    (pending), only the next one is needed.
+    interval g later, too: the check-ins at horizon - g and at the horizon
+    (``returns.two_readings``). Once one check-in has met the criteria (pending), only
+    the next one is needed.
     """
     g = settings.expected_checkin_interval_days
-    first = returns_crossing(
-        moved, bar, np.full(bar.size, max(horizon - g, 0.0)), h, settings, reading=True
-    )
-    second = returns_crossing(moved, bar, np.full(bar.size, horizon), h, settings, reading=True)
+    both = two_readings(moved, bar, max(horizon - g, 0.0), horizon, h, settings)
     next_one = returns_crossing(moved, bar, np.full(bar.size, g), h, settings, reading=True)
-    result: FloatArray = np.where(state == PENDING, next_one, first * second)
+    result: FloatArray = np.where(state == PENDING, next_one, both)
     return result
 
 

@@ -45,14 +45,19 @@ class PopulationPrior:
     """The clinic-level prior for the personal rate of return.
 
     ``shape`` (k), ``gamma_shape`` (a) and ``gamma_rate`` (b, in days^k) define the prior;
-    ``rise_days`` is how long before the loss of response a return starts to show
-    (returns that have not begun yet are forecast from the hazard alone).
+    ``rise_days`` is how long before the loss of response a return starts to show (the
+    median; returns that have not begun yet are forecast from the hazard alone), and
+    ``rise_log_sd`` the spread of that time between returns (log-normal): some returns
+    take a week, others two months.
     """
 
     shape: float
     gamma_shape: float
     gamma_rate: float
     rise_days: float
+    # Choice for a clinic without history: returns that take half to twice the median
+    # are common (log-SD 0.5); fitted from the clinic's relapses otherwise.
+    rise_log_sd: float = 0.5
     patients: int = 0
     intervals: int = 0
     events: int = 0
@@ -64,6 +69,8 @@ class PopulationPrior:
                 raise ValueError(f"{name} must be positive")
         if self.rise_days < 0:
             raise ValueError("rise_days cannot be negative")
+        if self.rise_log_sd < 0:
+            raise ValueError("rise_log_sd cannot be negative")
 
     @classmethod
     def default(cls) -> PopulationPrior:
@@ -232,7 +239,8 @@ def fit_population_prior(
     *,
     min_events: int = 20,
 ) -> PopulationPrior:
-    """Fit the clinic prior (k, a, b) by maximum marginal likelihood; rise_days as a median.
+    """Fit the clinic prior (k, a, b) by maximum marginal likelihood; the rise time's median
+    and log-SD from the clinic's relapses.
 
     Each patient's open interval is censored at their last record. With fewer than
     ``min_events`` losses of response, return the default prior (not enough history).
@@ -281,12 +289,16 @@ def fit_population_prior(
 
     start = np.log([default.shape, default.gamma_shape, default.median_days()])
     k, a, median = (float(v) for v in np.exp(_nelder_mead(negative_log_likelihood, start)))
-    rise = float(np.median(rises)) if len(rises) >= min_events else default.rise_days
+    enough_rises = len(rises) >= min_events
+    rise = float(np.median(rises)) if enough_rises else default.rise_days
+    log_rises = np.log(np.maximum(np.asarray(rises), MIN_INTERVAL_DAYS))
+    spread = float(np.std(log_rises)) if enough_rises else default.rise_log_sd
     return PopulationPrior(
         shape=k,
         gamma_shape=a,
         gamma_rate=median**k / (2.0 ** (1.0 / a) - 1.0),
         rise_days=rise,
+        rise_log_sd=spread,
         patients=patients,
         intervals=len(lengths),
         events=n_events,

@@ -3,10 +3,11 @@
 F(tau) is the probability that the latent PHQ-9 reaches the patient's relapse bar
 (PHQ-9 >= 10 and half the improvement lost) within tau days, from the two-regime filter
 of ``returns``: a return already under way is projected along its trend; a stable patient
-may wander up, or start a return early enough (the personal durability hazard) to reach
-the bar in time. The criteria need a second check-in to confirm, so P(relapse criteria met
-within h) is F(h - g), g the expected check-in interval (g = 0 once the first check-in has
-met them). Expected crossing: the median of F with its 80 % interval (by bisection).
+may wander up, or start a return early enough (the personal durability hazard, over quick
+and slow kinds of return) to reach the bar in time. The criteria need two check-ins over
+the bar, about a check-in interval g apart, so P(relapse criteria met within h) asks for
+check-ins at h - g and at h (``returns.two_readings``; only the next one once the first
+has met them). Expected crossing: the median of F with its 80 % interval (by bisection).
 """
 
 from __future__ import annotations

@@ -14,13 +14,20 @@ an interacting-multiple-model (IMM) filter with two Kalman filters:
 Per check-in: 1. mix (the probability of switching during the gap comes from the
 hazard); 2. predict both models over the gap; 3. update both with the check-in; 4. weigh
 the models by how well each predicted it. A session restarts the stable regime.
-The forecast (``crossing``) mixes the two: under M1 the trend's projection; under M0 the
-wandering level and the chance that a return starts soon enough to reach the bar.
+The forecast (``crossing``, ``two_readings``) mixes the two: under M1 the trend's
+projection; under M0 the wandering level and the chance that a return starts soon enough
+to reach the bar (``onset_in_time``). That chance is what watches a calm patient more
+closely as their usual relief length nears: it grows with the personal hazard before any
+symptom moves. Returns differ in speed (the clinic's rise time is log-normal), and the
+quick ones are the ones that can meet the bar within weeks, so the chance is averaged
+over quick, median and slow kinds of return, not taken at the median.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -72,6 +79,12 @@ class ReturnArrays:
         return ReturnArrays(**{name: np.tile(getattr(self, name)[rows], times) for name in _FIELDS})
 
 
+# Three kinds of return, quick, median and slow, for the spread of the rise time: the
+# three-point Gauss-Hermite rule for a standard normal z (nodes 0 and +-sqrt(3), weights 2/3
+# and 1/6), exact for polynomials in z up to degree 5.
+_RISE_NODES = ((-math.sqrt(3.0), 1.0 / 6.0), (0.0, 2.0 / 3.0), (math.sqrt(3.0), 1.0 / 6.0))
+
+
 @dataclass(frozen=True)
 class Hazard:
     """What the switching hazard needs per patient (NaN rate: no return is possible)."""
@@ -82,6 +95,22 @@ class Hazard:
     gamma_rate: FloatArray
     weibull_shape: float
     rise_days: float
+    rise_log_sd: float = 0.0
+
+    @cached_property
+    def kinds(self) -> tuple[tuple[float, float, FloatArray], ...]:
+        """Per kind of return (``_RISE_NODES``): its rise, its weight, and b + (e + R)^k.
+
+        The last term is the survival's "since" part at the current elapsed time e; it
+        does not depend on the horizon, so it is computed once per hazard (the crossing
+        date's bisection asks for many horizons).
+        """
+        result = []
+        for z, weight in _RISE_NODES:
+            rise = self.rise_days * math.exp(self.rise_log_sd * z)
+            since = np.power(np.maximum(self.elapsed + rise, 0.0), self.weibull_shape)
+            result.append((rise, weight, self.gamma_rate + since))
+        return tuple(result)
 
     def take(self, rows: slice | npt.NDArray[np.int64], times: int = 1) -> Hazard:
         return Hazard(
@@ -91,22 +120,48 @@ class Hazard:
             gamma_rate=np.tile(self.gamma_rate[rows], times),
             weibull_shape=self.weibull_shape,
             rise_days=self.rise_days,
+            rise_log_sd=self.rise_log_sd,
         )
 
 
 _FIELDS = ("level0", "var0", "level1", "slope1", "p11", "p12", "p22", "returning", "day")
 
 
-def onset_probability(h: Hazard, since: FloatArray, until: FloatArray) -> FloatArray:
+def onset_probability(
+    h: Hazard, since: FloatArray, until: FloatArray, rise_days: float | None = None
+) -> FloatArray:
     """Return P(a return starts in (since, until] | none by since), times from the session.
 
-    A return started at o reaches the relapse bar about rise_days later, so onsets are
-    the relief intervals shifted back by rise_days.
+    A return started at o reaches the relapse bar about ``rise_days`` later (default: the
+    clinic's median), so onsets are the relief intervals shifted back by it.
     """
+    rise = h.rise_days if rise_days is None else rise_days
     survive = conditional_survival(
-        h.gamma_shape, h.gamma_rate, h.weibull_shape, since + h.rise_days, until + h.rise_days
+        h.gamma_shape, h.gamma_rate, h.weibull_shape, since + rise, until + rise
     )
     result: FloatArray = np.where(np.isnan(survive) | np.isnan(h.rate), 0.0, 1.0 - survive)
+    return result
+
+
+def onset_in_time(h: Hazard, climb: FloatArray, tau: FloatArray) -> FloatArray:
+    """Return P(a return not yet begun starts soon enough to climb to the bar within tau).
+
+    ``climb``: days a return of the clinic's median rise needs from the current level to
+    the bar. Returns differ: a kind that rises in R days (log-normal around the median,
+    ``rise_log_sd``) needs climb x R / median and starts at a time shifted back by R from
+    its relief interval, so P(it starts in (e, e + tau - climb R / median]) is
+    1 - ((b' + (e + R)^k) / (b' + (e + tau - climb R / median + R)^k))^a' (``durability``).
+    Averaged over three kinds of return (Gauss-Hermite in the log rise), so quick returns,
+    which can meet the bar soon after they start, are not lost in the median (with the
+    median alone, a stable patient could not relapse within 28 days).
+    """
+    total = np.zeros(np.broadcast(climb, tau).shape)
+    for rise, weight, since in h.kinds:
+        window = np.maximum(tau - climb * (rise / max(h.rise_days, 1e-9)), 0.0)
+        until = np.power(np.maximum(h.elapsed + window + rise, 0.0), h.weibull_shape)
+        survive = np.power(since / (h.gamma_rate + until), h.gamma_shape)
+        total += weight * np.where(np.isnan(survive) | np.isnan(h.rate), 0.0, 1.0 - survive)
+    result: FloatArray = total
     return result
 
 
@@ -251,6 +306,39 @@ def with_daily_evidence(
     return updated
 
 
+def _returning_above(
+    r: ReturnArrays, c: FloatArray, tau: FloatArray, settings: EngineSettings, noise: float
+) -> FloatArray:
+    """Return P(the level, plus ``noise`` variance, is above c tau days ahead) under M1."""
+    q_level = settings.level_sd_per_sqrt_day**2 * tau
+    q_slope = settings.return_slope_sd_per_day**2 * tau
+    mean1 = r.level1 + r.slope1 * tau
+    var1 = r.p11 + 2.0 * tau * r.p12 + tau * tau * r.p22 + q_level + q_slope * tau * tau / 3.0
+    result: FloatArray = normal_cdf((mean1 - c) / np.sqrt(var1 + noise))
+    return result
+
+
+def _wander_above(
+    r: ReturnArrays, c: FloatArray, tau: FloatArray, settings: EngineSettings, noise: float
+) -> FloatArray:
+    """Return P(the stable level wanders above c tau days ahead, plus ``noise`` variance)."""
+    q_level = settings.level_sd_per_sqrt_day**2 * tau
+    result: FloatArray = normal_cdf((r.level0 - c) / np.sqrt(r.var0 + q_level + noise))
+    return result
+
+
+def _climb_days(r: ReturnArrays, c: FloatArray, h: Hazard) -> FloatArray:
+    """Return the days a median return needs from the stable level to c."""
+    result: FloatArray = np.maximum(c - r.level0, 0.0) / np.where(h.rate > 0.0, h.rate, np.inf)
+    return result
+
+
+def _whole_points(bar: FloatArray) -> FloatArray:
+    """Totals are whole points: "at or above the bar" is "above ceil(bar) - 0.5"."""
+    result: FloatArray = np.ceil(bar - 1e-9) - 0.5
+    return result
+
+
 def crossing(
     r: ReturnArrays,
     bar: FloatArray,
@@ -263,26 +351,53 @@ def crossing(
     """Return P(latent PHQ-9 reaches the bar within tau days) from the moved-forward state.
 
     Returning: the trend's projection, Normal(level + slope tau, var(tau)). Stable: the
-    wandering level, or a return that starts soon enough to climb to the bar in time.
-    With ``reading``, return instead P(a check-in tau days ahead is at or above the bar):
-    the measurement noise is added and "already above" does not count by itself.
+    wandering level, or a return that starts soon enough to climb to the bar in time
+    (``onset_in_time``). With ``reading``, return instead P(a check-in tau days ahead is
+    at or above the bar): the measurement noise is added and "already above" does not
+    count by itself.
     """
-    c = np.ceil(bar - 1e-9) - 0.5  # totals are whole points
+    c = _whole_points(bar)
     noise = settings.obs_sd**2 if reading else 0.0
-    q_level = settings.level_sd_per_sqrt_day**2 * tau
-    q_slope = settings.return_slope_sd_per_day**2 * tau
-    mean1 = r.level1 + r.slope1 * tau
-    var1 = r.p11 + 2.0 * tau * r.p12 + tau * tau * r.p22 + q_level + q_slope * tau * tau / 3.0
-    returning = normal_cdf((mean1 - c) / np.sqrt(var1 + noise))
+    returning = _returning_above(r, c, tau, settings, noise)
     if not reading:
         returning = np.maximum(returning, normal_cdf((r.level1 - c) / np.sqrt(r.p11)))
+    wander = _wander_above(r, c, tau, settings, noise)
+    starts = onset_in_time(h, _climb_days(r, c, h), tau)
+    stable = 1.0 - (1.0 - wander) * (1.0 - starts)
+    result: FloatArray = r.returning * returning + (1.0 - r.returning) * stable
+    result[np.isnan(bar) | np.isnan(h.rate)] = np.nan
+    return result
 
-    stable = normal_cdf((r.level0 - c) / np.sqrt(r.var0 + q_level + noise))
-    climb = np.maximum(c - r.level0, 0.0) / np.where(h.rate > 0.0, h.rate, np.inf)
-    window = np.maximum(tau - climb, 0.0)
-    starts = onset_probability(h, h.elapsed, h.elapsed + window)
-    stable = 1.0 - (1.0 - stable) * (1.0 - starts)
 
+def two_readings(
+    r: ReturnArrays,
+    bar: FloatArray,
+    first: float,
+    second: float,
+    h: Hazard,
+    settings: EngineSettings,
+) -> FloatArray:
+    """Return P(check-ins ``first`` and ``second`` days ahead are both at or above the bar).
+
+    1. Returning (M1): each reading from the trend's projection plus the measurement
+       noise, the two taken as independent given the forecast (this under-counts a
+       little: they share the latent level).
+    2. Stable (M0): both readings above by the level's wandering (independent, as in 1),
+       or a return that starts soon enough for the *first* reading to be above the bar:
+       a return that does so keeps climbing, so the second follows. The onset enters
+       once, not once per reading (as two independent events its chance was squared).
+    3. Mix the two by the probability of the returning regime.
+    """
+    c = _whole_points(bar)
+    noise = settings.obs_sd**2
+    t1 = np.full(bar.size, first)
+    t2 = np.full(bar.size, second)
+    returning = _returning_above(r, c, t1, settings, noise) * _returning_above(
+        r, c, t2, settings, noise
+    )
+    wander = _wander_above(r, c, t1, settings, noise) * _wander_above(r, c, t2, settings, noise)
+    starts = onset_in_time(h, _climb_days(r, c, h), t1)
+    stable = 1.0 - (1.0 - wander) * (1.0 - starts)
     result: FloatArray = r.returning * returning + (1.0 - r.returning) * stable
     result[np.isnan(bar) | np.isnan(h.rate)] = np.nan
     return result

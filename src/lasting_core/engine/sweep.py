@@ -135,6 +135,7 @@ def hazard(
         gamma_rate=prior.gamma_rate + u.exposure,
         weibull_shape=prior.shape,
         rise_days=prior.rise_days,
+        rise_log_sd=prior.rise_log_sd,
     )
 
 

@@ -1,4 +1,9 @@
-"""Patient simulator: calibrated cohorts of ketamine patients (DESIGN section 7)."""
+"""Patient simulators: calibrated cohorts of ketamine patients.
+
+Two structurally different generators: ``simulate_cohort`` (presets, a fading relief after
+a Weibull onset clock; the engine is tuned on it) and ``simulate_regime_cohort`` (hidden
+regimes with a Gompertz onset hazard; the engine is reported on it).
+"""
 
 from lasting_core.simulation.calibration import (
     CalibrationReport,
@@ -17,6 +22,12 @@ from lasting_core.simulation.cohort import (
     simulate_cohort,
 )
 from lasting_core.simulation.presets import DIAGNOSES, PRESETS, Preset, get_preset
+from lasting_core.simulation.regime_cohort import (
+    RegimeCohort,
+    ReturnEpisode,
+    simulate_regime_cohort,
+)
+from lasting_core.simulation.regime_settings import RegimeSettings
 
 __all__ = [
     "DIAGNOSES",
@@ -25,6 +36,9 @@ __all__ = [
     "Cohort",
     "MaintenancePolicy",
     "Preset",
+    "RegimeCohort",
+    "RegimeSettings",
+    "ReturnEpisode",
     "SessionKind",
     "SimulatedObservation",
     "SimulatedPatient",
@@ -35,4 +49,5 @@ __all__ = [
     "measure_calibration",
     "responder_durability",
     "simulate_cohort",
+    "simulate_regime_cohort",
 ]

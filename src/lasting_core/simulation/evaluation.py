@@ -4,20 +4,25 @@
 - ``observed_relapses``: ground-truth relapse dates under the observed-data definition of
   DESIGN 2 (the second of two confirming check-ins), which is what an early warning must
   precede;
-- held-out presets with other dynamics than the two calibrated ones, so the engine is
-  not judged on the simulator it was designed with.
+- the two families of cohorts. The *tuning family* (``EVALUATION_PRESETS``) is the first
+  generator: its calibrated presets and two parameter variants of them. The engine's
+  settings are chosen on it. The *reporting family* (``REPORTING_FAMILY``) is the regime
+  generator (``regimes``), structurally different; its settings, seeds and sizes are
+  fixed here, and the engine is reported on it and never tuned on it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 
 from lasting_core.definitions import track_relapse
 from lasting_core.engine.history import PatientHistory
 from lasting_core.simulation.cohort import SimulatedPatient
 from lasting_core.simulation.presets import LAB, REAL_WORLD, Preset
+from lasting_core.simulation.regime_settings import RegimeSettings
 
 
 def history_of(patient: SimulatedPatient) -> PatientHistory:
@@ -73,4 +78,36 @@ EVALUATION_PRESETS: Mapping[str, Preset] = MappingProxyType(
         REGULAR_FADE.name: REGULAR_FADE,
         NOISY_SPARSE.name: NOISY_SPARSE,
     }
+)
+
+
+@dataclass(frozen=True)
+class ReportingFamily:
+    """The cohorts the engine is reported on: never used to choose any engine setting.
+
+    ``past_seed`` simulates the clinic's history that the population prior is fitted on
+    (as a clinic would on its own data); ``seed`` the cohort that is replayed and scored.
+    With maintenance, ``reactive_share`` of the patients are treated by the reactive
+    clinic; without it, nobody gets a booster.
+    """
+
+    name: str
+    settings: RegimeSettings
+    patients: int
+    days: int
+    seed: int
+    past_seed: int
+    reactive_share: float
+
+
+# Frozen: a change here changes what the engine's figures mean (docs/engine.md), and
+# ``tests/core/test_regimes.py`` pins it so such a change is a visible decision.
+REPORTING_FAMILY = ReportingFamily(
+    name="regimes",
+    settings=RegimeSettings(),
+    patients=1000,
+    days=365,
+    seed=16_0001,
+    past_seed=16_0002,
+    reactive_share=0.7,
 )

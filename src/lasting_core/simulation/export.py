@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from lasting_core.simulation.cohort import Cohort, MaintenancePolicy
+from lasting_core.simulation.regime_cohort import RegimeCohort
 
 # A realistic clinic: some without maintenance, some on a fixed schedule, most given
 # boosters when symptoms return (an assumption, stated; the demo clinic is similar).
@@ -26,7 +27,7 @@ CLINIC_POLICY_MIX: Mapping[MaintenancePolicy, float] = {
 DAILY_ITEMS = ("daily_mood", "daily_sleep", "daily_stress")
 
 
-def write_cohort(cohort: Cohort, directory: Path, start_on: date) -> dict[str, int]:
+def write_cohort(cohort: Cohort | RegimeCohort, directory: Path, start_on: date) -> dict[str, int]:
     """Write the four files into `directory` (created if missing); return rows per file."""
     directory.mkdir(parents=True, exist_ok=True)
 
