@@ -13,6 +13,7 @@ deduplicated episodes).
 from lasting_core.definitions import RelapseState
 from lasting_core.engine.durability import PopulationPrior, fit_population_prior
 from lasting_core.engine.history import CohortArrays, PatientHistory, pack_histories
+from lasting_core.engine.parameters import EngineSettings, WarningRule
 from lasting_core.engine.patients import (
     Assessment,
     EngineState,
@@ -27,7 +28,6 @@ from lasting_core.engine.replay import (
     replay,
     run_replay,
 )
-from lasting_core.engine.settings import EngineSettings, WarningRule
 from lasting_core.engine.signals import ALERT_KINDS, Signal, SignalKind
 
 __all__ = [

@@ -25,6 +25,7 @@ from lasting_core.engine.drift import WORSE_DIRECTION, DailyArrays, daily_change
 from lasting_core.engine.durability import PopulationPrior
 from lasting_core.engine.forecast import crossing_quantiles
 from lasting_core.engine.kalman import KalmanArrays, predict
+from lasting_core.engine.parameters import EngineSettings, WarningRule
 from lasting_core.engine.returns import (
     Hazard,
     ReturnArrays,
@@ -33,7 +34,6 @@ from lasting_core.engine.returns import (
     with_daily_evidence,
 )
 from lasting_core.engine.returns import crossing as returns_crossing
-from lasting_core.engine.settings import EngineSettings, WarningRule
 from lasting_core.engine.sweep import StreamState, hazard
 
 FloatArray = npt.NDArray[np.float64]

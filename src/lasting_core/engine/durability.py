@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from lasting_core.definitions import RelapseState, track_relapse
 from lasting_core.engine.history import PatientHistory
-from lasting_core.engine.settings import EngineSettings
+from lasting_core.engine.parameters import EngineSettings
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]

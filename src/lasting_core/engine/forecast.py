@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lasting_core.engine.normal import normal_cdf
-from lasting_core.engine.settings import EngineSettings
+from lasting_core.engine.parameters import EngineSettings
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -29,7 +29,7 @@ from lasting_core.engine.history import (
     PatientHistory,
     pack_histories,
 )
-from lasting_core.engine.settings import EngineSettings
+from lasting_core.engine.parameters import EngineSettings
 from lasting_core.engine.signals import Signal, build_signals, explain
 from lasting_core.engine.sweep import (
     CHUNK_PATIENTS,

@@ -32,7 +32,7 @@ from lasting_core.engine.assess import AssessmentArrays, assess_arrays
 from lasting_core.engine.drift import DailyArrays
 from lasting_core.engine.durability import PopulationPrior
 from lasting_core.engine.history import PatientHistory, pack_histories
-from lasting_core.engine.settings import EngineSettings
+from lasting_core.engine.parameters import EngineSettings
 from lasting_core.engine.signals import SignalKind, explain
 from lasting_core.engine.sweep import run_stream_a, run_stream_d, unflatten
 

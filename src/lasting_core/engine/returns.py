@@ -34,7 +34,7 @@ import numpy.typing as npt
 
 from lasting_core.engine.durability import conditional_survival
 from lasting_core.engine.normal import normal_cdf
-from lasting_core.engine.settings import EngineSettings
+from lasting_core.engine.parameters import EngineSettings
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]

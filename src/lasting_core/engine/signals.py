@@ -21,7 +21,7 @@ from lasting_core.definitions import (
 )
 from lasting_core.engine.assess import AssessmentArrays
 from lasting_core.engine.history import DAILY_ITEMS
-from lasting_core.engine.settings import EngineSettings
+from lasting_core.engine.parameters import EngineSettings
 
 Driver = float | int | str | None
 

@@ -48,8 +48,8 @@ from lasting_core.engine.history import (
     CohortArrays,
 )
 from lasting_core.engine.kalman import KalmanArrays, intervene, predict, update
+from lasting_core.engine.parameters import EngineSettings
 from lasting_core.engine.returns import Hazard, ReturnArrays, restart, step_returns
-from lasting_core.engine.settings import EngineSettings
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
