@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from lasting.accounts.clocks import today_in
 from lasting.accounts.models import Role
 from lasting.alerts.models import Alert, AlertStatus
 from lasting.audit.models import AuditEvent, Outcome
@@ -239,7 +240,7 @@ def test_the_scheduler_cannot_log_a_session_or_record_a_rems_submission(world):
     session = sam.post(reverse("intake:new_session", args=[paul.pk]), {"route": "iv"})
     rems = sam.post(
         reverse("treatment:monitoring_form", args=[world["session"].pk]),
-        {"submitted_on": timezone.now().date().isoformat()},
+        {"submitted_on": today_in(paul.organization.time_zone).isoformat()},
     )
     assert session.status_code == 403
     assert rems.status_code == 403
