@@ -1,14 +1,27 @@
-"""The clinic admin's forms: crisis resources and the safety-alert policy."""
+"""The clinic admin's forms (locations, invitations, roles, crisis resources, the safety-alert
+policy) and the invitee's own."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
+from django.contrib.auth.password_validation import (
+    password_validators_help_texts,
+    validate_password,
+)
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from lasting.accounts import rules
-from lasting.accounts.models import CrisisResource, Membership, Organization, Role, User
+from lasting.accounts.models import (
+    CrisisResource,
+    Location,
+    Membership,
+    Organization,
+    Role,
+    User,
+)
 
 
 class CrisisResourceForm(forms.ModelForm[CrisisResource]):
@@ -124,4 +137,92 @@ class AlertPolicyForm(forms.ModelForm[Organization]):
         opens, closes = cleaned.get("business_opens"), cleaned.get("business_closes")
         if opens and closes and not opens < closes:
             self.add_error("business_closes", "Business hours must close after they open.")
+        return cleaned
+
+
+class LocationForm(forms.ModelForm[Location]):
+    """A location: its name, address, time zone, treatment chairs, and whether it is open."""
+
+    class Meta:
+        model = Location
+        fields = ["name", "address", "time_zone", "chairs", "is_active"]
+        labels = {
+            "time_zone": "Time zone (IANA, e.g. America/Denver)",
+            "chairs": "Treatment chairs",
+            "is_active": "Open (a closed location keeps its history and takes no new records)",
+        }
+
+
+ROLE_HELP = (
+    "Clinician: prescribes, sees every chart, reviews engine alerts and decides boosters. "
+    "Nurse: sessions, vital signs, check-ins and safety alerts. Scheduler: appointments "
+    "and contact details only. Clinic admin: set-up, people and policies, no charts."
+)
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="E-mail address")
+    role = forms.ChoiceField(choices=Role.choices, help_text=ROLE_HELP)
+    title = forms.CharField(max_length=64, required=False, help_text="e.g. MD, NP, RN")
+
+
+class MembershipForm(forms.ModelForm[Membership]):
+    """Someone's role and title here, and whether they may still sign in."""
+
+    class Meta:
+        model = Membership
+        fields = ["role", "title", "is_active"]
+        labels = {"is_active": "Active (unticking signs them out everywhere at once)"}
+        help_texts = {"role": ROLE_HELP}
+
+
+class AcceptInvitationForm(forms.Form):
+    """The invitee chooses a username and a password that meets the password rules."""
+
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    username = forms.RegexField(
+        regex=r"^[\w.@+-]+\Z",
+        max_length=150,
+        help_text="Letters, digits and @ . + - _ only; you sign in with it.",
+        error_messages={"invalid": "Use only letters, digits and @ . + - _ in a username."},
+    )
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
+        help_text=" ".join(password_validators_help_texts()),
+    )
+    password_again = forms.CharField(
+        label="Password, again",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
+    )
+
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean_username(self) -> str:
+        username: str = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exists():
+            raise ValidationError("This username is taken: choose another.")
+        return username
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        password, again = cleaned.get("password"), cleaned.get("password_again")
+        if password and again and password != again:
+            self.add_error("password_again", "The two passwords differ.")
+        elif password:
+            # The similarity rule compares the password with the person's own details.
+            user = User(
+                username=cleaned.get("username", ""),
+                email=self.email,
+                first_name=cleaned.get("first_name", ""),
+                last_name=cleaned.get("last_name", ""),
+            )
+            try:
+                validate_password(password, user)
+            except ValidationError as error:
+                self.add_error("password", error)
         return cleaned

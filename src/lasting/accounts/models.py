@@ -7,6 +7,7 @@ from zoneinfo import available_timezones
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from lasting_core.escalation import DEFAULTS as ESCALATION
@@ -161,6 +162,10 @@ class CrisisResource(models.Model):
         validate_one_line(self.instructions, self.phone, self.text_number)
 
 
+# A choice: more chairs than this in one room is a typing error, not a clinic.
+MAX_CHAIRS = 50
+
+
 class Location(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="locations"
@@ -170,10 +175,20 @@ class Location(models.Model):
     time_zone = models.CharField(
         max_length=64, default="America/New_York", validators=[validate_time_zone]
     )
+    # Treatment chairs: how many patients can be dosed and monitored at once.
+    chairs = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_CHAIRS)]
+    )
+    # A closed location keeps its history (sessions, patients) but takes no new records.
+    is_active = models.BooleanField(default=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="location_name_unique")
+            models.UniqueConstraint(fields=["organization", "name"], name="location_name_unique"),
+            models.CheckConstraint(
+                condition=models.Q(chairs__gte=1, chairs__lte=MAX_CHAIRS),
+                name="location_chairs_in_range",
+            ),
         ]
         ordering = ["name"]
 
@@ -217,3 +232,39 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization} ({self.role})"
+
+
+class Invitation(models.Model):
+    """An e-mailed, single-use invitation to join an organisation in a role.
+
+    Only the token's SHA-256 is stored: the database alone opens no account. The invitee
+    chooses a username and a password that meets the password rules when accepting.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices)
+    title = models.CharField(max_length=64, blank=True, help_text="e.g. MD, NP, RN")
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    membership = models.OneToOneField(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="invitation"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk} ({self.role})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None

@@ -1,10 +1,21 @@
-"""Reads about an organisation that every layer needs: the crisis resource a patient sees."""
+"""Reads about an organisation: the crisis resource a patient sees, and the admin's own
+locations, people and invitations (scoped to the admin's organisation)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from lasting.accounts.models import CrisisLanguage, CrisisResource, Organization
+from django.shortcuts import get_object_or_404
+
+from lasting.accounts.models import (
+    CrisisLanguage,
+    CrisisResource,
+    Invitation,
+    Location,
+    Membership,
+    Organization,
+)
 
 
 @dataclass(frozen=True)
@@ -83,4 +94,34 @@ def crisis_line_from(row: CrisisResource) -> CrisisLine:
         text_keyword=row.text_keyword,
         instructions=row.instructions,
         emergency_phone=row.emergency_phone,
+    )
+
+
+def get_location_for(membership: Membership, location_id: int) -> Location:
+    """A location of the admin's own organisation; 404 for any other (no hint it exists)."""
+    return get_object_or_404(Location, pk=location_id, organization_id=membership.organization_id)
+
+
+def get_member_for(membership: Membership, membership_id: int) -> Membership:
+    """A membership of the admin's own organisation; 404 for any other."""
+    return get_object_or_404(
+        Membership.objects.select_related("user"),
+        pk=membership_id,
+        organization_id=membership.organization_id,
+    )
+
+
+def get_invitation_for(membership: Membership, invitation_id: int) -> Invitation:
+    """An invitation of the admin's own organisation; 404 for any other."""
+    return get_object_or_404(
+        Invitation, pk=invitation_id, organization_id=membership.organization_id
+    )
+
+
+def list_open_invitations(organization: Organization, now: datetime) -> list[Invitation]:
+    """Invitations not yet accepted, revoked or expired, newest first."""
+    return list(
+        Invitation.objects.filter(
+            organization=organization, accepted_at=None, revoked_at=None, expires_at__gt=now
+        )
     )

@@ -2,19 +2,47 @@ from __future__ import annotations
 
 import unicodedata
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from lasting.accounts import rules
-from lasting.accounts.forms import AlertPolicyForm, CrisisResourceForm
+from lasting.accounts.forms import (
+    AcceptInvitationForm,
+    AlertPolicyForm,
+    CrisisResourceForm,
+    InviteForm,
+    LocationForm,
+    MembershipForm,
+)
 from lasting.accounts.middleware import ClinicRequest
-from lasting.accounts.models import CrisisLanguage, CrisisResource, Location, Membership
-from lasting.accounts.queries import list_crisis_lines
-from lasting.accounts.services import set_crisis_resource, update_alert_policy
+from lasting.accounts.models import CrisisLanguage, CrisisResource, Location, Membership, Role
+from lasting.accounts.queries import (
+    get_invitation_for,
+    get_location_for,
+    get_member_for,
+    list_crisis_lines,
+    list_open_invitations,
+)
+from lasting.accounts.services import (
+    InvitationError,
+    InvitationProblem,
+    accept_invitation,
+    change_membership,
+    get_open_invitation,
+    invite_member,
+    revoke_invitation,
+    save_location,
+    send_invitation,
+    set_crisis_resource,
+    update_alert_policy,
+)
 from lasting.accounts.throttle import find_lockout
 from lasting.audit.models import Action, Outcome
 from lasting.audit.services import Actor, record_event
@@ -82,7 +110,8 @@ def organization(request: ClinicRequest) -> HttpResponse:
             "locations": Location.objects.filter(organization=organization),
             "members": Membership.objects.filter(organization=organization)
             .select_related("user")
-            .order_by("role", "user__last_name"),
+            .order_by("-is_active", "role", "user__last_name"),
+            "invitations": list_open_invitations(organization, timezone.now()),
             "crisis_lines": [
                 (CrisisLanguage(language), line)
                 for language, line in list_crisis_lines(organization).items()
@@ -135,5 +164,177 @@ def crisis_resource(request: ClinicRequest, language: str) -> HttpResponse:
             "language": CrisisLanguage(language),
             "shown": shown,
         },
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+def admin_membership(request: ClinicRequest) -> Membership:
+    membership = request.membership
+    if not rules.can_manage_organization(membership):
+        raise PermissionDenied("Only clinic admins manage the organisation.")
+    return membership
+
+
+def apply_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: per field where it names fields
+    the form has, else above the form."""
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
+
+
+@login_required
+def edit_location(request: ClinicRequest, location_id: int | None = None) -> HttpResponse:
+    """Add a location, or change one: name, address, time zone, chairs, open or closed."""
+    membership = admin_membership(request)
+    organization = membership.organization
+    location = (
+        get_location_for(membership, location_id)
+        if location_id is not None
+        else Location(organization=organization, time_zone=organization.time_zone)
+    )
+    form = LocationForm(request.POST or None, instance=location)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = save_location(Actor.from_request(request), form.save(commit=False))
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, f"Location {saved.name} saved.")
+            return redirect("accounts:organization")
+    return render(
+        request,
+        "accounts/location_form.html",
+        {"form": form, "location": location, "organization": organization},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def invite(request: ClinicRequest) -> HttpResponse:
+    """Invite someone by e-mail to join the clinic in a role (a link valid for 7 days)."""
+    membership = admin_membership(request)
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation, token = invite_member(
+                Actor.from_request(request),
+                membership,
+                email=form.cleaned_data["email"],
+                role=Role(form.cleaned_data["role"]),
+                title=form.cleaned_data["title"],
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            if send_invitation(invitation, token):
+                messages.success(request, f"Invitation sent to {invitation.email}.")
+            else:
+                messages.error(
+                    request,
+                    f"The invitation to {invitation.email} could not be e-mailed. Check the "
+                    "mail settings, then revoke it and invite again.",
+                )
+            return redirect("accounts:organization")
+    return render(
+        request,
+        "accounts/invite_form.html",
+        {"form": form, "organization": membership.organization},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def revoke(request: ClinicRequest, invitation_id: int) -> HttpResponse:
+    membership = admin_membership(request)
+    invitation = get_invitation_for(membership, invitation_id)
+    revoke_invitation(Actor.from_request(request), membership, invitation)
+    messages.success(request, f"Invitation to {invitation.email} revoked.")
+    return redirect("accounts:organization")
+
+
+@login_required
+def edit_member(request: ClinicRequest, membership_id: int) -> HttpResponse:
+    """Change someone's role or title, or deactivate them (signed out at once)."""
+    membership = admin_membership(request)
+    target = get_member_for(membership, membership_id)
+    form = MembershipForm(request.POST or None, instance=target)
+    if request.method == "POST" and form.is_valid():
+        try:
+            change_membership(
+                Actor.from_request(request),
+                membership,
+                target,
+                role=Role(form.cleaned_data["role"]),
+                title=form.cleaned_data["title"],
+                is_active=form.cleaned_data["is_active"],
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, f"{target.user.display_name}: saved.")
+            return redirect("accounts:organization")
+    if request.method == "POST":
+        target.refresh_from_db()
+    return render(
+        request,
+        "accounts/member_form.html",
+        {"form": form, "member": target, "organization": membership.organization},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+INVITATION_PROBLEMS = {
+    InvitationProblem.INVALID: "This invitation link is not valid. Check that the whole "
+    "link was copied, or ask your clinic's admin for a new invitation.",
+    InvitationProblem.EXPIRED: "This invitation has expired. Ask your clinic's admin to "
+    "invite you again.",
+    InvitationProblem.USED: "This invitation has been used already. Sign in with the "
+    "username and password you chose.",
+    InvitationProblem.REVOKED: "This invitation was withdrawn. Ask your clinic's admin.",
+}
+
+
+def accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The invitee's page: choose a name, username and password; then sign in."""
+    try:
+        invitation = get_open_invitation(token, timezone.now())
+    except InvitationError as error:
+        return render(
+            request,
+            "accounts/invitation_problem.html",
+            {"message": INVITATION_PROBLEMS[error.problem]},
+            status=410 if error.problem != InvitationProblem.INVALID else 404,
+        )
+    form = AcceptInvitationForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and form.is_valid():
+        try:
+            accept_invitation(
+                token,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+                address=request.META.get("REMOTE_ADDR"),
+            )
+        except InvitationError as error:
+            return render(
+                request,
+                "accounts/invitation_problem.html",
+                {"message": INVITATION_PROBLEMS[error.problem]},
+                status=410,
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, "Your account is ready. Sign in with your new password.")
+            return redirect("accounts:login")
+    return render(
+        request,
+        "accounts/accept_invitation.html",
+        {"form": form, "invitation": invitation},
         status=422 if request.method == "POST" else 200,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from lasting.accounts.tokens import hash_token
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.checkins.models import CheckIn, CheckInLink, Response, ScheduledCheckIn
@@ -49,10 +49,6 @@ class IdempotencyConflict(Exception):
 class IssuedLink:
     link: CheckInLink
     url: str
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def issue_link(

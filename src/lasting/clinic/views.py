@@ -150,7 +150,9 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
             "assessment": assessment,
             "plan": plan_or_default(patient) if reviewer else None,
             "open_proposals": [p for p in timeline.proposals if p.status == ProposalStatus.OPEN],
-            "locations": list(Location.objects.filter(organization_id=patient.organization_id)),
+            "locations": list(
+                Location.objects.filter(organization_id=patient.organization_id, is_active=True)
+            ),
             "bundle_path": BUNDLE_PATH,
             "sessions": list(reversed(sessions)),
             "checkins": checkins,
@@ -188,7 +190,9 @@ def review(request: ClinicRequest) -> HttpResponse:
             "alerts": alerts,
             "proposals": proposals,
             "alert_count": alert_rows.count(),
-            "locations": list(Location.objects.filter(organization_id=membership.organization_id)),
+            "locations": list(
+                Location.objects.filter(organization_id=membership.organization_id, is_active=True)
+            ),
             "proposal_count": proposal_rows.count(),
         },
     )

@@ -60,7 +60,7 @@ class PatientForm(forms.ModelForm[Patient]):
         clinician = self.fields["assigned_clinician"]
         assert isinstance(location, forms.ModelChoiceField)
         assert isinstance(clinician, forms.ModelChoiceField)
-        location.queryset = Location.objects.filter(organization=organization)
+        location.queryset = Location.objects.filter(organization=organization, is_active=True)
         clinician.queryset = User.objects.filter(
             memberships__organization=organization,
             memberships__role=Role.CLINICIAN,

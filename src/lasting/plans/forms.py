@@ -22,7 +22,7 @@ class AcceptProposalForm(forms.Form):
         assert isinstance(location, forms.ModelChoiceField)
         # Only the member's own organisation's locations; none for anyone without one.
         location.queryset = (
-            Location.objects.filter(organization_id=membership.organization_id)
+            Location.objects.filter(organization_id=membership.organization_id, is_active=True)
             if membership
             else Location.objects.none()
         )

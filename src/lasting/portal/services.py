@@ -16,9 +16,9 @@ from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext
 
+from lasting.accounts.tokens import hash_token
 from lasting.audit.models import Action, Outcome
 from lasting.audit.services import Actor, record_event
-from lasting.checkins.services import hash_token
 from lasting.patients.models import Patient
 from lasting.portal.models import SignInRequest
 

@@ -140,7 +140,9 @@ class SessionForm(forms.ModelForm[TreatmentSession]):
         super().__init__(*args, **kwargs)
         location = self.fields["location"]
         assert isinstance(location, forms.ModelChoiceField)
-        location.queryset = Location.objects.filter(organization_id=membership.organization_id)
+        location.queryset = Location.objects.filter(
+            organization_id=membership.organization_id, is_active=True
+        )
         self.fields["monitoring_clinician"] = ClinicianChoiceField(
             queryset=User.objects.filter(
                 memberships__organization_id=membership.organization_id,
