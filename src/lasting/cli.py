@@ -505,7 +505,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add_server_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--host", default=DEFAULT_HOST, help="address to listen on")
-        sub.add_argument("--port", type=port_number, default=DEFAULT_PORT)
+        sub.add_argument(
+            "--port", type=port_number, default=DEFAULT_PORT, help="port to listen on (8000)"
+        )
         sub.add_argument("--workers", type=positive_int, default=2, help="web processes")
 
     setup = commands.add_parser(
@@ -544,7 +546,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="seed a realistic demo clinic and run web + worker")
     add_server_options(demo)
-    demo.add_argument("--patients", type=positive_int, default=240)
+    demo.add_argument(
+        "--patients", type=positive_int, default=240, help="patients in the demo clinic"
+    )
     demo.add_argument("--seed", type=int, default=7, help="random seed of the simulated clinic")
     demo.add_argument("--reset", action="store_true", help="delete the demo data and seed again")
     demo.add_argument("--no-serve", action="store_true", help="seed and print logins, then exit")
@@ -588,8 +592,12 @@ def build_parser() -> argparse.ArgumentParser:
         "simulate", help="compare booster policies on simulated patients (the policy arena)"
     )
     simulate.add_argument("--preset", default="real-world", help="real-world (default) or lab")
-    simulate.add_argument("--patients", type=positive_int, default=10_000)
-    simulate.add_argument("--days", type=positive_int, default=365)
+    simulate.add_argument(
+        "--patients", type=positive_int, default=10_000, help="simulated patients (10,000)"
+    )
+    simulate.add_argument(
+        "--days", type=positive_int, default=365, help="days simulated per patient (365)"
+    )
     simulate.add_argument("--seed", type=int, default=0, help="random seed of the cohort")
     simulate.add_argument(
         "--policies",
@@ -614,7 +622,12 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.set_defaults(handler=cmd_simulate)
 
     manage = commands.add_parser("manage", help="run a Django management command")
-    manage.add_argument("django_args", nargs=argparse.REMAINDER)
+    manage.add_argument(
+        "django_args",
+        nargs=argparse.REMAINDER,
+        metavar="ARGS",
+        help="the command and its arguments, e.g. createsuperuser or check --deploy",
+    )
     manage.set_defaults(handler=cmd_manage)
     return parser
 
