@@ -377,6 +377,19 @@ class TestPeopleAndRoles:
 
 
 class TestLocations:
+    def test_the_organisation_page_lists_locations_people_and_invitations_once(self, personas):
+        Location.objects.create(organization=personas.clinic, name="Main St", chairs=3)
+        invite(client_for("admin_dora"), "nora@clinic-a.example", Role.STAFF)
+
+        page = client_for("admin_dora").get(reverse("accounts:organization")).content.decode()
+
+        assert page.count('id="locations"') == 1
+        assert page.count('id="people"') == 1
+        assert page.count("Open invitations") == 1
+        assert page.count("nora@clinic-a.example") == 1
+        assert page.count(">Main St<") == 1
+        assert len(page) < 50_000
+
     def test_an_admin_adds_a_location_in_the_clinic_time_zone(self, personas):
         response = client_for("admin_dora").post(
             reverse("accounts:new_location"),
@@ -403,6 +416,15 @@ class TestLocations:
         page = client_for("admin_dora").get(reverse("accounts:new_location")).content.decode()
 
         assert 'value="America/Chicago"' in page
+
+    def test_a_new_patient_starts_in_the_clinic_time_zone(self, personas):
+        personas.clinic.time_zone = "America/Phoenix"
+        personas.clinic.save()
+
+        page = client_for("dr_ana").get(reverse("patients:new")).content.decode()
+
+        assert 'value="America/Phoenix"' in page
+        assert 'value="America/New_York"' not in page
 
     def test_a_closed_location_takes_no_new_patients(self, personas):
         location = Location.objects.create(organization=personas.clinic, name="Old Town")

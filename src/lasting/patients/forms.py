@@ -51,7 +51,14 @@ class PatientForm(forms.ModelForm[Patient]):
 
     def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
         # The organisation is not a form field: it is set on the instance before validation.
-        kwargs.setdefault("instance", Patient(organization=membership.organization))
+        # A new patient lives on the clinic's clock until someone says otherwise.
+        kwargs.setdefault(
+            "instance",
+            Patient(
+                organization=membership.organization,
+                time_zone=membership.organization.time_zone,
+            ),
+        )
         super().__init__(*args, **kwargs)
         self.membership = membership
         organization = membership.organization
@@ -66,7 +73,6 @@ class PatientForm(forms.ModelForm[Patient]):
             memberships__role=Role.CLINICIAN,
             memberships__is_active=True,
         ).order_by("last_name")
-        self.fields["time_zone"].initial = organization.time_zone
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
