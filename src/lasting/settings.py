@@ -17,6 +17,7 @@ Variables (all optional for the local demo):
     LASTING_TRUST_FORWARDED_FOR "1" behind one reverse proxy that appends X-Forwarded-For
     LASTING_RISK_SWEEP_MINUTES minutes between the engine's sweeps of every patient (default 60)
     LASTING_QUIET_AFTER_DAYS   days without a check-in before the call list shows a patient (10)
+    LASTING_PHONE_REGION       country of phone numbers written without + (ISO code, default US)
     LASTING_SITE_URL           public base URL used in check-in links (default http://127.0.0.1:8000)
     LASTING_SMTP_URL           smtp://user:password@host:port (STARTTLS), smtps://, or
                                smtp+plain:// for a local relay (default: print to console)
@@ -284,6 +285,21 @@ CHECKIN_LINK_DAYS = 7
 # A patient in active care without a check-in for this long is on the call list
 # (weekly check-ins plus a few days' grace).
 QUIET_AFTER_DAYS = env_int("LASTING_QUIET_AFTER_DAYS", 10, minimum=1)
+
+
+def env_phone_region(name: str, default: str) -> str:
+    import phonenumbers
+
+    region = os.environ.get(name, default).strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ImproperlyConfigured(
+            f"{name} must be a country code such as US or MX, got {region!r}"
+        )
+    return region
+
+
+# Patients' phone numbers written without a country code are read as this country's.
+PHONE_REGION = env_phone_region("LASTING_PHONE_REGION", "US")
 # How often the worker looks for safety alerts past their acknowledgement deadline.
 ESCALATION_CHECK_SECONDS = 60
 # How often check-ins are planned ahead, and due reminders looked for.

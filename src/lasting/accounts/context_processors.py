@@ -14,4 +14,6 @@ def membership(request: HttpRequest) -> dict[str, object]:
         "can_file_monitoring_forms": rules.can_file_monitoring_forms(current),
         "can_review_alerts": rules.can_review_alerts(current),
         "can_handle_safety_alerts": rules.can_handle_safety_alerts(current),
+        "can_edit_contact_details": rules.can_edit_contact_details(current),
+        "can_manage_courses": rules.can_manage_courses(current),
     }

@@ -47,6 +47,11 @@ def can_edit_contact_details(membership: Membership | None) -> TypeGuard[Members
     return can_view_patients(membership)
 
 
+def can_manage_courses(membership: Membership | None) -> TypeGuard[Membership]:
+    """Discharge a patient or start a new course: a prescriber's decision, clinicians only."""
+    return can_review_alerts(membership)
+
+
 def can_log_sessions(membership: Membership | None) -> TypeGuard[Membership]:
     """Record a dose with its vital signs and scales: nurses and clinicians."""
     return can_view_clinical_record(membership)

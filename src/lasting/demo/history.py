@@ -146,7 +146,7 @@ def store_patient(
         preferred_language="es" if rng.random() < 0.12 else "en",
         email=f"patient{simulated.index}@example.org",
         # 555-0100 to 555-0199: numbers reserved for fiction, so no real person is called.
-        phone=f"+1 303 555 01{simulated.index % 100:02d}",
+        phone=f"+130355501{simulated.index % 100:02d}",
         # A third of the patients use the portal (no random draw: the history stays the same).
         portal_access=simulated.index % 3 == 0,
         assigned_clinician=clinician,

@@ -4,10 +4,12 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.conf import settings
 
 from lasting.accounts.clocks import today_in
 from lasting.accounts.models import Location, Membership, Role, User
-from lasting.patients.models import Diagnosis, Patient
+from lasting.patients.models import Diagnosis, EndReason, Patient
+from lasting.patients.phones import to_e164
 
 
 class ClinicianChoiceField(forms.ModelChoiceField[User]):
@@ -88,6 +90,9 @@ class PatientForm(forms.ModelForm[Patient]):
             raise forms.ValidationError("Check the year of birth.")
         return born
 
+    def clean_phone(self) -> str:
+        return to_e164(self.cleaned_data["phone"], settings.PHONE_REGION)
+
     def clean_record_number(self) -> str:
         value: str = self.cleaned_data["record_number"].strip()
         taken = Patient.objects.filter(
@@ -98,3 +103,40 @@ class PatientForm(forms.ModelForm[Patient]):
         if taken.exists():
             raise forms.ValidationError("Another patient already has this record number.")
         return value
+
+
+class ContactDetailsForm(forms.ModelForm[Patient]):
+    """How to reach a patient: what the front desk may change (no clinical fields)."""
+
+    class Meta:
+        model = Patient
+        fields = ["email", "phone", "preferred_language"]
+
+    def clean_phone(self) -> str:
+        return to_e164(self.cleaned_data["phone"], settings.PHONE_REGION)
+
+
+class DischargeForm(forms.Form):
+    """End the current course, with why."""
+
+    reason = forms.ChoiceField(
+        choices=[
+            (reason.value, reason.label)
+            for reason in EndReason
+            if reason not in (EndReason.RELAPSE, EndReason.RETURN_AFTER_GAP)
+        ]
+    )
+    note = forms.CharField(max_length=400, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class NewCourseForm(forms.Form):
+    """Start course n + 1 after a relapse or a gap; the current one ends with that reason."""
+
+    reason = forms.ChoiceField(
+        choices=[
+            (EndReason.RELAPSE.value, "Relapse"),
+            (EndReason.RETURN_AFTER_GAP.value, "Return after a gap in treatment"),
+            (EndReason.OTHER.value, "Other"),
+        ]
+    )
+    note = forms.CharField(max_length=400, required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from lasting.accounts.models import Location, Organization, validate_time_zone
+from lasting.patients.phones import validate_e164
 
 
 class Diagnosis(models.TextChoices):
@@ -39,7 +40,7 @@ class Patient(models.Model):
         max_length=2, choices=Language.choices, default=Language.ENGLISH
     )
     email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=32, blank=True)
+    phone = models.CharField(max_length=32, blank=True, validators=[validate_e164])
     assigned_clinician = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -85,6 +86,20 @@ class Phase(models.TextChoices):
     COMPLETED = "completed", "Completed"
 
 
+class EndReason(models.TextChoices):
+    """Why a course ended (a discharge, or a new course started after it)."""
+
+    COMPLETED = "completed", "Treatment completed"
+    PATIENT_CHOICE = "patient_choice", "Patient chose to stop"
+    NO_RESPONSE = "no_response", "No response"
+    ADVERSE_EFFECTS = "adverse_effects", "Adverse effects"
+    TRANSFERRED = "transferred", "Transferred or moved away"
+    LOST_TO_FOLLOW_UP = "lost_to_follow_up", "Lost to follow-up"
+    RELAPSE = "relapse", "Relapse: a new course"
+    RETURN_AFTER_GAP = "return_after_gap", "Return after a gap: a new course"
+    OTHER = "other", "Other"
+
+
 class Course(models.Model):
     """One treatment course: evaluation → induction → maintenance → ended."""
 
@@ -94,6 +109,8 @@ class Course(models.Model):
     phase = models.CharField(max_length=16, choices=Phase.choices, default=Phase.EVALUATION)
     started_on = models.DateField()
     ended_on = models.DateField(null=True, blank=True)
+    end_reason = models.CharField(max_length=24, choices=EndReason.choices, blank=True)
+    end_note = models.CharField(max_length=400, blank=True)
 
     class Meta:
         constraints = [

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from lasting.accounts.models import Organization
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
-from lasting.patients.models import Course, Patient, Phase
+from lasting.patients.models import Course, EndReason, Patient, Phase
 
 
 @transaction.atomic
@@ -70,3 +71,59 @@ def open_next_course(
         obj=course,
     )
     return course
+
+
+@transaction.atomic
+def update_patient(actor: Actor, patient: Patient, fields: dict[str, Any]) -> Patient:
+    """Save changed details of a patient (the caller's form decides which fields); audited
+    when anything changed."""
+    # Compared with the stored row: a bound model form has already changed `patient`.
+    stored = Patient.objects.select_for_update().get(pk=patient.pk)
+    changed = any(getattr(stored, name) != value for name, value in fields.items())
+    for name, value in fields.items():
+        setattr(patient, name, value)
+    patient.full_clean()
+    patient.save()
+    if changed:
+        record_event(
+            actor,
+            Action.UPDATE,
+            patient_id=patient.pk,
+            organization_id=patient.organization_id,
+            obj=patient,
+        )
+    return patient
+
+
+@transaction.atomic
+def end_course(actor: Actor, course: Course, reason: EndReason, note: str, on: date) -> Course:
+    """End a course that is still open, with its reason; audited. Raises ValidationError
+    when it has ended already."""
+    locked = Course.objects.select_for_update().get(pk=course.pk)
+    if locked.ended_on is not None:
+        raise ValidationError(f"Course {locked.number} ended on {locked.ended_on:%b %-d, %Y}.")
+    if on < locked.started_on:
+        raise ValidationError("A course cannot end before it started.")
+    locked.phase = Phase.COMPLETED if reason == EndReason.COMPLETED else Phase.DISCONTINUED
+    locked.ended_on, locked.end_reason, locked.end_note = on, reason, note.strip()
+    locked.save(update_fields=["phase", "ended_on", "end_reason", "end_note"])
+    record_event(
+        actor,
+        Action.UPDATE,
+        patient_id=locked.patient_id,
+        organization_id=locked.organization_id,
+        obj=locked,
+    )
+    return locked
+
+
+@transaction.atomic
+def start_new_course(
+    actor: Actor, patient: Patient, reason: EndReason, note: str, on: date
+) -> Course:
+    """Start the patient's next course in evaluation; the current one, if still open,
+    ends today with `reason` (a relapse, a return after a gap)."""
+    current = Course.objects.select_for_update().filter(patient=patient).order_by("-number").first()
+    if current is not None and current.ended_on is None:
+        end_course(actor, current, reason, note, on)
+    return open_next_course(actor, patient, current, on)

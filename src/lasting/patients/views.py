@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -10,8 +10,10 @@ from lasting.accounts import rules
 from lasting.accounts.clocks import today_in
 from lasting.accounts.middleware import ClinicRequest
 from lasting.audit.services import Actor
-from lasting.patients.forms import PatientForm
-from lasting.patients.services import create_patient
+from lasting.patients.forms import ContactDetailsForm, DischargeForm, NewCourseForm, PatientForm
+from lasting.patients.models import EndReason
+from lasting.patients.queries import find_current_course, get_patient_for
+from lasting.patients.services import create_patient, end_course, start_new_course, update_patient
 
 
 @login_required
@@ -36,4 +38,95 @@ def new_patient(request: ClinicRequest) -> HttpResponse:
             return redirect("clinic:patient", patient_id=patient.pk)
     return render(
         request, "patients/patient_form.html", {"form": form}, status=422 if form.errors else 200
+    )
+
+
+@login_required
+def edit_patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
+    """Change a patient's details: every field for the clinical team, contact details only
+    for the front desk."""
+    membership = request.membership
+    if not rules.can_edit_contact_details(membership):
+        raise PermissionDenied("Your role cannot change patients' details.")
+    patient = get_patient_for(membership, patient_id, actor=Actor.from_request(request))
+    clinical = rules.can_edit_patients(membership)
+    form: PatientForm | ContactDetailsForm = (
+        PatientForm(request.POST or None, membership=membership, instance=patient)
+        if clinical
+        else ContactDetailsForm(request.POST or None, instance=patient)
+    )
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            update_patient(Actor.from_request(request), patient, fields)
+        except IntegrityError:
+            form.add_error("record_number", "Another patient already has this record number.")
+        else:
+            return redirect("clinic:patient", patient_id=patient.pk)
+    if request.method == "POST":
+        patient.refresh_from_db()
+    return render(
+        request,
+        "patients/patient_edit.html",
+        {"form": form, "patient": patient, "clinical": clinical},
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+def discharge(request: ClinicRequest, patient_id: int) -> HttpResponse:
+    """End the patient's current course with a reason (completed, stopped, moved...)."""
+    membership = request.membership
+    if not rules.can_manage_courses(membership):
+        raise PermissionDenied("Only clinicians discharge patients.")
+    patient = get_patient_for(membership, patient_id, actor=Actor.from_request(request))
+    course = find_current_course(patient)
+    form = DischargeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if course is None:
+            form.add_error(None, "This patient has no course to end.")
+        else:
+            try:
+                end_course(
+                    Actor.from_request(request),
+                    course,
+                    EndReason(form.cleaned_data["reason"]),
+                    form.cleaned_data["note"],
+                    today_in(membership.organization.time_zone),
+                )
+            except ValidationError as error:
+                form.add_error(None, error.messages)
+            else:
+                return redirect("clinic:patient", patient_id=patient.pk)
+    return render(
+        request,
+        "patients/course_form.html",
+        {"form": form, "patient": patient, "course": course, "action": "discharge"},
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+def new_course(request: ClinicRequest, patient_id: int) -> HttpResponse:
+    """Start the patient's next course (after a relapse or a gap) in evaluation."""
+    membership = request.membership
+    if not rules.can_manage_courses(membership):
+        raise PermissionDenied("Only clinicians start a new course.")
+    patient = get_patient_for(membership, patient_id, actor=Actor.from_request(request))
+    course = find_current_course(patient)
+    form = NewCourseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        start_new_course(
+            Actor.from_request(request),
+            patient,
+            EndReason(form.cleaned_data["reason"]),
+            form.cleaned_data["note"],
+            today_in(membership.organization.time_zone),
+        )
+        return redirect("clinic:patient", patient_id=patient.pk)
+    return render(
+        request,
+        "patients/course_form.html",
+        {"form": form, "patient": patient, "course": course, "action": "new_course"},
+        status=422 if form.errors else 200,
     )
