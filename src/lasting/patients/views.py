@@ -9,10 +9,16 @@ from django.shortcuts import redirect, render
 from lasting.accounts import rules
 from lasting.accounts.clocks import today_in
 from lasting.accounts.middleware import ClinicRequest
-from lasting.audit.services import Actor
+from lasting.audit.models import Action
+from lasting.audit.services import Actor, record_event
 from lasting.patients.forms import ContactDetailsForm, DischargeForm, NewCourseForm, PatientForm
 from lasting.patients.models import EndReason
-from lasting.patients.queries import find_current_course, get_patient_for
+from lasting.patients.queries import (
+    SEARCH_LIMIT,
+    find_current_course,
+    get_patient_for,
+    search_patients_for,
+)
 from lasting.patients.services import create_patient, end_course, start_new_course, update_patient
 
 
@@ -129,4 +135,23 @@ def new_course(request: ClinicRequest, patient_id: int) -> HttpResponse:
         "patients/course_form.html",
         {"form": form, "patient": patient, "course": course, "action": "new_course"},
         status=422 if form.errors else 200,
+    )
+
+
+@login_required
+def search(request: ClinicRequest) -> HttpResponse:
+    """Find a patient by name, record number, date of birth or phone (the header's box)."""
+    membership = request.membership
+    if not rules.can_view_patients(membership):
+        raise PermissionDenied("Your role cannot look up patients.")
+    text = request.GET.get("q", "").strip()
+    results = search_patients_for(membership, text)
+    if text:
+        record_event(
+            Actor.from_request(request), Action.SEARCH, organization_id=membership.organization_id
+        )
+    return render(
+        request,
+        "patients/search.html",
+        {"q": text, "results": results, "limit": SEARCH_LIMIT},
     )
