@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from django.db.models import Count, Expression, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -13,8 +14,11 @@ from lasting.alerts.models import UNRESOLVED, Alert, AlertKind, AlertStatus, Pri
 from lasting.checkins.models import CheckIn, Instrument, Response
 from lasting.patients.models import Course, Patient, Phase
 from lasting.patients.queries import ACTIVE_PHASES, current_phase, list_patients_for
+from lasting.risk.models import RiskAssessment
 from lasting.treatment.models import MonitoringForm, SessionKind, TreatmentSession
 from lasting.treatment.queries import organization_today
+from lasting_core.definitions import classify_change
+from lasting_core.engine.parameters import EngineSettings
 from lasting_core.instruments import InstrumentCode, get_instrument
 
 PHASE_ORDER = {
@@ -27,6 +31,43 @@ PHASE_ORDER = {
 PHQ9_BAND_RANK: dict[str, int] = {
     band.code: rank for rank, band in enumerate(get_instrument(InstrumentCode.PHQ9).bands)
 }
+
+
+class RiskBand(StrEnum):
+    """The 28-day relapse probability in words. HIGH starts at the engine's early-warning
+    threshold; RAISED at 20 % (a choice: about twice a stable responder's usual 28-day
+    risk in the simulated cohorts, docs/engine.md)."""
+
+    HIGH = "high"
+    RAISED = "raised"
+    LOW = "low"
+    UNKNOWN = "unknown"
+
+
+RAISED_FROM = 0.20
+HIGH_FROM = EngineSettings().early_warning_probability
+# The trend compares today's estimate with the one a week earlier; smaller moves are noise.
+TREND_DAYS = 7
+TREND_MIN_CHANGE = 0.05
+ENGINE_ALERT_RANK = {AlertKind.RELAPSE: 3, AlertKind.EARLY_WARNING: 2, AlertKind.DISENGAGEMENT: 1}
+
+
+def risk_band(p_relapse_28d: float | None) -> RiskBand:
+    if p_relapse_28d is None:
+        return RiskBand.UNKNOWN
+    if p_relapse_28d >= HIGH_FROM:
+        return RiskBand.HIGH
+    return RiskBand.RAISED if p_relapse_28d >= RAISED_FROM else RiskBand.LOW
+
+
+@dataclass(frozen=True)
+class CaseloadFilter:
+    """What the caseload is narrowed to; empty fields do not narrow it."""
+
+    location_id: int | None = None
+    clinician_id: int | None = None
+    phase: str = ""  # a Phase value, or "active" for evaluation, induction and maintenance
+    risk: str = ""  # a RiskBand value (clinicians only: the only role that sees risk)
 
 
 @dataclass(frozen=True)
@@ -46,12 +87,36 @@ class CaseloadRow:
     unacknowledged_alerts: int = 0
     # REMS patient-monitoring forms past their due day and not yet submitted.
     overdue_monitoring_forms: int = 0
+    # The engine's view (clinicians only): P(relapse within 28 days) today and a week ago,
+    # and the most pressing open engine alert (relapse, early warning, disengagement).
+    p_relapse_28d: float | None = None
+    p_relapse_28d_week_ago: float | None = None
+    engine_alert: str = ""
 
     @property
     def change_from_baseline(self) -> float | None:
         if self.latest_phq9 is None or self.baseline_phq9 is None:
             return None
         return self.latest_phq9 - self.baseline_phq9
+
+    @property
+    def change_kind(self) -> str:
+        """Reliable worsening or improvement since baseline by the core's PHQ-9 rule."""
+        if self.latest_phq9 is None or self.baseline_phq9 is None:
+            return ""
+        return classify_change("phq9", self.baseline_phq9, self.latest_phq9).kind
+
+    @property
+    def risk_band(self) -> RiskBand:
+        return risk_band(self.p_relapse_28d)
+
+    @property
+    def risk_trend(self) -> str:
+        """ "up", "down" or "" (steady, or no estimate a week ago)."""
+        now, before = self.p_relapse_28d, self.p_relapse_28d_week_ago
+        if now is None or before is None or abs(now - before) < TREND_MIN_CHANGE:
+            return ""
+        return "up" if now > before else "down"
 
     def days_since_last_session(self, now: datetime) -> int | None:
         return None if self.last_session_at is None else (now - self.last_session_at).days
@@ -74,20 +139,32 @@ def list_caseload_for(
     *,
     now: datetime,
     assigned_to_id: int | None = None,
+    filters: CaseloadFilter | None = None,
     include_alerts: bool = True,
     include_clinical: bool = True,
+    include_risk: bool = False,
 ) -> list[CaseloadRow]:
     """Every visible patient with what the sort needs, most pressing first.
 
     Without `include_alerts` (roles that do not handle safety alerts) safety alerts
     neither show nor shape the order, so the order cannot reveal them either. Without
     `include_clinical` (schedulers) no score, session or REMS form is read and the list
-    is in name order.
+    is in name order. Without `include_risk` (everyone but clinicians) the engine's
+    estimates and alerts are neither read nor used, nor can the list be filtered by risk.
     """
     patients = list_patients_for(membership)
     assert membership is not None
+    filters = filters or CaseloadFilter()
     if assigned_to_id is not None:
         patients = patients.filter(assigned_clinician_id=assigned_to_id)
+    if filters.location_id is not None:
+        patients = patients.filter(location_id=filters.location_id)
+    if filters.clinician_id is not None:
+        patients = patients.filter(assigned_clinician_id=filters.clinician_id)
+    if filters.phase:
+        patients = patients.annotate(current=current_phase()).filter(
+            current__in=ACTIVE_PHASES if filters.phase == "active" else [filters.phase]
+        )
     if not include_clinical:
         return [
             CaseloadRow(
@@ -196,9 +273,40 @@ def list_caseload_for(
             0,
         ),
     )
+    if include_risk:
+        today = organization_today(membership.organization, now)
+        latest = RiskAssessment.objects.filter(patient=OuterRef("pk")).order_by("-assessed_on")
+        open_engine = (
+            Alert.objects.filter(patient=OuterRef("pk"), status__in=UNRESOLVED)
+            .exclude(kind=AlertKind.SAFETY)
+            .order_by("-opened_at")
+        )
+        annotated = annotated.annotate(
+            p28=Subquery(latest.values("p_relapse_28d")[:1]),
+            p28_week_ago=Subquery(
+                latest.filter(assessed_on__lte=today - timedelta(days=TREND_DAYS)).values(
+                    "p_relapse_28d"
+                )[:1]
+            ),
+            relapse_alert=Subquery(open_engine.filter(kind=AlertKind.RELAPSE).values("kind")[:1]),
+            warning_alert=Subquery(
+                open_engine.filter(kind=AlertKind.EARLY_WARNING).values("kind")[:1]
+            ),
+            disengaged_alert=Subquery(
+                open_engine.filter(kind=AlertKind.DISENGAGEMENT).values("kind")[:1]
+            ),
+        )
     rows = [
         CaseloadRow(
             patient=patient,
+            p_relapse_28d=getattr(patient, "p28", None),
+            p_relapse_28d_week_ago=getattr(patient, "p28_week_ago", None),
+            engine_alert=(
+                getattr(patient, "relapse_alert", None)
+                or getattr(patient, "warning_alert", None)
+                or getattr(patient, "disengaged_alert", None)
+                or ""
+            ),
             urgent_alerts=patient.urgent_alerts,
             open_alerts=patient.open_alerts,
             latest_phq9=patient.latest_phq9,
@@ -213,13 +321,17 @@ def list_caseload_for(
         )
         for patient in annotated
     ]
+    if include_risk and filters.risk:
+        rows = [row for row in rows if row.risk_band == filters.risk]
     rows.sort(key=lambda row: need_key(row, now))
     return rows
 
 
 def need_key(row: CaseloadRow, now: datetime) -> tuple[float, ...]:
     """Sort key: unresolved safety alerts (urgent first, then those nobody has acknowledged),
-    then PHQ-9 band, worsening, time since a session, phase.
+    then open engine alerts (relapse, early warning, disengagement), PHQ-9 band, the
+    28-day relapse risk, worsening, time since a session, phase. (Rows built without the
+    engine's view have no engine alert or risk, so those keys do not order them.)
 
     Patients whose course has ended sort below everyone in active care (an open safety
     alert still lifts them to the top): a severe score from a patient who left months ago
@@ -233,7 +345,9 @@ def need_key(row: CaseloadRow, now: datetime) -> tuple[float, ...]:
         -row.unacknowledged_alerts,
         -row.open_alerts,
         1 if ended else 0,
+        -ENGINE_ALERT_RANK.get(AlertKind(row.engine_alert), 0) if row.engine_alert else 0,
         -PHQ9_BAND_RANK.get(row.latest_phq9_band, -1),
+        -(row.p_relapse_28d if row.p_relapse_28d is not None else -1.0),
         -(change if change is not None else -99.0),
         -(days if days is not None else -1),
         PHASE_ORDER.get(Phase(row.phase), 9) if row.phase else 9,

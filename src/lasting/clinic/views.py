@@ -20,6 +20,7 @@ from lasting.audit.services import Actor, record_event
 from lasting.checkins.forms import IssueLinkForm
 from lasting.checkins.models import CheckIn
 from lasting.clinic.charts import Timeline, risk_spec, timeline_spec
+from lasting.clinic.forms import CaseloadFilterForm
 from lasting.clinic.queries import list_caseload_for, list_quiet_patients_for
 from lasting.patients.queries import find_current_course, get_patient_for
 from lasting.plans.models import BoosterProposal, ProposalStatus
@@ -47,13 +48,20 @@ def caseload(request: ClinicRequest) -> HttpResponse:
         raise PermissionDenied("Your role has no caseload.")
     now = timezone.now()
     mine = request.GET.get("mine") == "1"
+    show_risk = rules.can_review_alerts(membership)
+    filter_form = CaseloadFilterForm(request.GET, membership=membership, show_risk=show_risk)
     rows = list_caseload_for(
         membership,
         now=now,
         assigned_to_id=request.user.pk if mine else None,
+        filters=filter_form.filters(),
         include_alerts=rules.can_handle_safety_alerts(membership),
         include_clinical=rules.can_view_clinical_record(membership),
+        include_risk=show_risk,
     )
+    # The pager keeps the filters: every parameter but the page number.
+    kept = request.GET.copy()
+    kept.pop("page", None)
     record_event(
         Actor.from_request(request), Action.SEARCH, organization_id=membership.organization_id
     )
@@ -71,6 +79,9 @@ def caseload(request: ClinicRequest) -> HttpResponse:
         {
             "rows": [(row, row.days_since_last_session(now)) for row in shown],
             "mine": mine,
+            "filter_form": filter_form,
+            "show_risk": show_risk,
+            "kept_query": kept.urlencode(),
             "patient_count": len(rows),
             "page": page,
             "pages": pages,
