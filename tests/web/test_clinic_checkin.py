@@ -204,7 +204,7 @@ def test_a_phq9_entered_in_clinic_before_induction_becomes_the_baseline(
     assessment = RiskAssessment.objects.filter(patient=paul).latest("computed_at")
     assert assessment.relapse_state == RelapseState.NOT_ASSESSED  # induction under way
     rows = list_caseload_for(clinic["dr_ana"], now=timezone.now())
-    assert next(row for row in rows if row.patient == paul).baseline_phq9 == 22
+    assert next(row for row in rows if row.patient.pk == paul.pk).baseline_phq9 == 22
 
 
 def test_the_patient_page_links_to_the_entry_form_and_marks_clinic_check_ins(clinic):

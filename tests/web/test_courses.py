@@ -83,5 +83,5 @@ def test_a_returning_patient_starts_a_new_course_with_its_own_baseline(personas,
     assert session.course.number == 2
     assert session.course.phase == Phase.INDUCTION
     make_phq9(paul, 8, submitted_at=now - timedelta(days=1))
-    row = next(r for r in list_caseload_for(personas.dr_ana, now=now) if r.patient == paul)
+    row = next(r for r in list_caseload_for(personas.dr_ana, now=now) if r.patient.pk == paul.pk)
     assert row.baseline_phq9 == 16
