@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from lasting.accounts.models import Membership
 from lasting.alerts.models import UNRESOLVED, Alert, AlertKind, AlertStatus, Priority
 from lasting.checkins.models import CheckIn, Instrument, Response
+from lasting.outreach.models import OutreachAttempt, OutreachChannel, OutreachOutcome
 from lasting.patients.models import Course, Patient, Phase
 from lasting.patients.queries import ACTIVE_PHASES, current_phase, list_patients_for
 from lasting.risk.models import RiskAssessment
@@ -412,10 +413,29 @@ def need_key(row: CaseloadRow, now: datetime) -> tuple[float, ...]:
 
 
 @dataclass(frozen=True)
+class LastOutreach:
+    """The latest attempt staff made to reach a quiet patient."""
+
+    channel: str
+    outcome: str
+    recorded_at: datetime
+    recorded_by: str
+
+    @property
+    def channel_label(self) -> str:
+        return str(OutreachChannel(self.channel).label)
+
+    @property
+    def outcome_label(self) -> str:
+        return str(OutreachOutcome(self.outcome).label)
+
+
+@dataclass(frozen=True)
 class QuietPatient:
     patient: Patient
     last_checkin_at: datetime | None
     phase: str
+    last_outreach: LastOutreach | None = None
 
     def days_quiet(self, now: datetime) -> int | None:
         return None if self.last_checkin_at is None else (now - self.last_checkin_at).days
@@ -438,16 +458,42 @@ def list_quiet_patients_for(
         .order_by("-submitted_at")
         .values("submitted_at")[:1]
     )
+    attempts = OutreachAttempt.objects.filter(patient=OuterRef("pk")).order_by(
+        "-recorded_at", "-pk"
+    )
     patients = (
         list_patients_for(membership)
         .select_related("assigned_clinician")
-        .annotate(last_checkin_at=latest, phase=current_phase())
+        .annotate(
+            last_checkin_at=latest,
+            phase=current_phase(),
+            outreach_channel=Subquery(attempts.values("channel")[:1]),
+            outreach_outcome=Subquery(attempts.values("outcome")[:1]),
+            outreach_at=Subquery(attempts.values("recorded_at")[:1]),
+            outreach_by_first=Subquery(attempts.values("recorded_by__first_name")[:1]),
+            outreach_by_last=Subquery(attempts.values("recorded_by__last_name")[:1]),
+        )
         .filter(phase__in=ACTIVE_PHASES)
         .filter(
             Q(last_checkin_at__isnull=True)
             | Q(last_checkin_at__lt=now - timedelta(days=quiet_days))
         )
     )
-    rows = [QuietPatient(p, p.last_checkin_at, p.phase or "") for p in patients]
+    rows = [
+        QuietPatient(
+            p,
+            p.last_checkin_at,
+            p.phase or "",
+            LastOutreach(
+                p.outreach_channel,
+                p.outreach_outcome,
+                p.outreach_at,
+                f"{p.outreach_by_first or ''} {p.outreach_by_last or ''}".strip(),
+            )
+            if p.outreach_at is not None
+            else None,
+        )
+        for p in patients
+    ]
     rows.sort(key=lambda row: row.last_checkin_at or datetime.min.replace(tzinfo=UTC))
     return rows

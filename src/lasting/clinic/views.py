@@ -22,6 +22,7 @@ from lasting.checkins.models import CheckIn
 from lasting.clinic.charts import Timeline, risk_spec, timeline_spec
 from lasting.clinic.forms import CaseloadFilterForm
 from lasting.clinic.queries import list_caseload_for, list_quiet_patients_for
+from lasting.outreach.models import OutreachChannel, OutreachOutcome
 from lasting.patients.queries import find_current_course, get_patient_for
 from lasting.plans.models import BoosterProposal, ProposalStatus
 from lasting.plans.services import plan_or_default
@@ -115,6 +116,9 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
         "patient": patient,
         "course": find_current_course(patient),
         "appointments": appointments,
+        "outreach": list(patient.outreach.select_related("recorded_by")[:5]),
+        "outreach_channels": OutreachChannel.choices,
+        "outreach_outcomes": OutreachOutcome.choices,
         "can_view_clinical_record": clinical,
         "can_log_sessions": rules.can_log_sessions(membership),
         "can_issue_links": rules.can_issue_checkin_links(membership),
@@ -226,5 +230,7 @@ def quiet(request: ClinicRequest) -> HttpResponse:
         {
             "rows": [(row, row.days_quiet(now)) for row in rows],
             "quiet_days": settings.QUIET_AFTER_DAYS,
+            "outreach_channels": OutreachChannel.choices,
+            "outreach_outcomes": OutreachOutcome.choices,
         },
     )

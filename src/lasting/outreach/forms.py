@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from lasting.outreach.models import ContactPreference
+from lasting.outreach.models import ContactPreference, OutreachChannel, OutreachOutcome
 
 
 class ContactPreferenceForm(forms.ModelForm[ContactPreference]):
@@ -21,3 +21,11 @@ class ContactPreferenceForm(forms.ModelForm[ContactPreference]):
             "quiet_from": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "quiet_until": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }
+
+
+class OutreachForm(forms.Form):
+    """One attempt to reach a patient: how, what came of it, a short note."""
+
+    channel = forms.ChoiceField(choices=OutreachChannel.choices, label="How")
+    outcome = forms.ChoiceField(choices=OutreachOutcome.choices, label="Outcome")
+    note = forms.CharField(max_length=400, required=False, label="Note")

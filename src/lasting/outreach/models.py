@@ -1,10 +1,12 @@
-"""Reminders for scheduled check-ins, each patient's contact preferences, and the
-delivery log (docs/clinical.md#check-ins-and-reminders)."""
+"""Reminders for scheduled check-ins, each patient's contact preferences, the delivery log,
+and the staff's log of reaching out to patients who went quiet
+(docs/clinical.md#check-ins-and-reminders)."""
 
 from __future__ import annotations
 
 from datetime import time
 
+from django.conf import settings
 from django.db import models
 
 from lasting.accounts.models import Organization
@@ -101,3 +103,38 @@ class DeliveryAttempt(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+
+class OutreachChannel(models.TextChoices):
+    PHONE = "phone", "Phone call"
+    TEXT = "text", "Text message"
+    EMAIL = "email", "E-mail"
+
+
+class OutreachOutcome(models.TextChoices):
+    REACHED = "reached", "Reached"
+    MESSAGE = "message", "Left a message"
+    NO_ANSWER = "no_answer", "No answer"
+    WRONG_NUMBER = "wrong_number", "Wrong number or address"
+
+
+class OutreachAttempt(models.Model):
+    """One attempt by staff to reach a patient who has not checked in (not about a safety
+    alert: those have their own contact outcomes, lasting.alerts.models.ContactAttempt)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="outreach")
+    channel = models.CharField(max_length=8, choices=OutreachChannel.choices)
+    outcome = models.CharField(max_length=16, choices=OutreachOutcome.choices)
+    note = models.CharField(max_length=400, blank=True)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+        indexes = [models.Index(fields=["patient", "recorded_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()}: {self.get_outcome_display()}"

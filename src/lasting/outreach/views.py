@@ -8,14 +8,17 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from lasting.accounts import rules
 from lasting.accounts.middleware import ClinicRequest
+from lasting.accounts.navigation import redirect_back
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
-from lasting.outreach.forms import ContactPreferenceForm
-from lasting.outreach.models import ContactPreference
+from lasting.outreach.forms import ContactPreferenceForm, OutreachForm
+from lasting.outreach.models import ContactPreference, OutreachChannel, OutreachOutcome
 from lasting.outreach.queries import list_schedule
+from lasting.outreach.services import log_outreach
 from lasting.patients.queries import get_patient_for
 
 
@@ -57,3 +60,31 @@ def schedule(request: ClinicRequest, patient_id: int) -> HttpResponse:
     }
     status = 422 if request.method == "POST" else 200
     return render(request, "outreach/schedule.html", context, status=status)
+
+
+@login_required
+@require_POST
+def log_contact(request: ClinicRequest, patient_id: int) -> HttpResponse:
+    """Log one attempt to reach a patient, from the "Not checked in" list or their page."""
+    membership = request.membership
+    if not rules.can_edit_contact_details(membership):
+        raise PermissionDenied("Your role cannot log contact with patients.")
+    actor = Actor.from_request(request)
+    patient = get_patient_for(membership, patient_id, actor=actor)
+    form = OutreachForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "outreach/outreach_problem.html",
+            {"form": form, "patient": patient},
+            status=422,
+        )
+    log_outreach(
+        actor,
+        membership,
+        patient,
+        channel=OutreachChannel(form.cleaned_data["channel"]),
+        outcome=OutreachOutcome(form.cleaned_data["outcome"]),
+        note=form.cleaned_data["note"],
+    )
+    return redirect_back(request, "clinic:quiet")
