@@ -52,6 +52,12 @@ def can_manage_courses(membership: Membership | None) -> TypeGuard[Membership]:
     return can_review_alerts(membership)
 
 
+def can_schedule(membership: Membership | None) -> TypeGuard[Membership]:
+    """Book, move and cancel appointments and see the day's schedule: the front desk and
+    the clinical team (not admins, who have no patient list)."""
+    return can_view_patients(membership)
+
+
 def can_log_sessions(membership: Membership | None) -> TypeGuard[Membership]:
     """Record a dose with its vital signs and scales: nurses and clinicians."""
     return can_view_clinical_record(membership)

@@ -38,9 +38,9 @@ from lasting.checkins import writers as checkin_writers
 from lasting.checkins.models import CheckInLink, Source
 from lasting.checkins.services import RecordedCheckIn
 from lasting.patients.models import Patient
-from lasting.plans.services import reassess_after_commit
+from lasting.plans.services import close_proposals_for, reassess_after_commit
 from lasting.treatment import writers as treatment_writers
-from lasting.treatment.models import ClinicalEvent, TreatmentSession
+from lasting.treatment.models import ClinicalEvent, SessionKind, TreatmentSession
 from lasting_core.instruments import Score
 from lasting_core.screening import screen_note
 
@@ -154,6 +154,8 @@ def log_session(
             recorded_by_id,
             confirm_findings=confirm_findings,
         )
+        if session.kind == SessionKind.BOOSTER:
+            close_proposals_for(actor, patient.pk, note="booster given")
         reassess_after_commit(patient)
     return session
 

@@ -20,6 +20,7 @@ from lasting.patients.queries import ACTIVE_PHASES, current_phase, find_current_
 from lasting.plans.models import BoosterProposal, MaintenancePlan, ProposalStatus
 from lasting.risk.history import local_day
 from lasting.risk.services import assess_many, assess_one, refit_prior
+from lasting.treatment.appointments import check_slot
 from lasting.treatment.models import Appointment, AppointmentStatus, SessionKind
 from lasting_core.daynumbers import date_of_day
 from lasting_core.engine import Assessment, SignalKind
@@ -239,6 +240,15 @@ def accept_proposal(
         proposal = _proposal_for(actor, membership, proposal_id)
         if location is not None and location.organization_id != proposal.organization_id:
             raise PermissionDenied("That location belongs to another organisation.")
+        if location is not None:
+            Location.objects.select_for_update().filter(pk=location.pk).first()
+        check_slot(
+            proposal.patient,
+            location,
+            starts_at,
+            Appointment._meta.get_field("duration_minutes").get_default(),
+            now=timezone.now(),
+        )
         appointment = Appointment.objects.create(
             organization_id=proposal.organization_id,
             patient=proposal.patient,
@@ -312,3 +322,20 @@ def expire_proposals(organization_id: int, now: datetime | None = None) -> int:
     return BoosterProposal.objects.filter(
         organization_id=organization_id, status=ProposalStatus.OPEN, latest_on__lt=today
     ).update(status=ProposalStatus.EXPIRED, decided_at=now, decision_note="window passed")
+
+
+def close_proposals_for(
+    actor: Actor, patient_id: int, *, note: str, appointment: Appointment | None = None
+) -> int:
+    """A booster booked by hand or given answers the patient's open proposals: they are
+    accepted (with the appointment, if booked), so nobody books the same booster twice.
+    Returns how many were closed."""
+    closed = 0
+    for proposal in BoosterProposal.objects.select_for_update().filter(
+        patient_id=patient_id, status=ProposalStatus.OPEN
+    ):
+        if appointment is not None:
+            proposal.appointment = appointment
+        _decide(actor, proposal, ProposalStatus.ACCEPTED, note)
+        closed += 1
+    return closed

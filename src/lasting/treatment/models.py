@@ -5,6 +5,8 @@ The session-safety rules and their sources: docs/clinical.md#session-safety.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -220,9 +222,18 @@ class MonitoringForm(models.Model):
 
 
 class AppointmentStatus(models.TextChoices):
+    """Where an appointment stands on the day: booked, then on the floor, then done."""
+
     SCHEDULED = "scheduled", "Scheduled"
-    COMPLETED = "completed", "Completed"
+    ARRIVED = "arrived", "Arrived"
+    DOSED = "dosed", "In session"
+    COMPLETED = "completed", "Discharged"
     CANCELLED = "cancelled", "Cancelled"
+    NO_SHOW = "no_show", "Did not attend"
+
+
+# Appointments that hold a chair: booked, or the patient is on the floor.
+HOLDS_A_CHAIR = (AppointmentStatus.SCHEDULED, AppointmentStatus.ARRIVED, AppointmentStatus.DOSED)
 
 
 class Appointment(models.Model):
@@ -246,10 +257,29 @@ class Appointment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # How the dose will be given, so the floor knows what is due when (blank: not known).
+    route = models.CharField(max_length=24, choices=Route.choices, blank=True)
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    dosed_at = models.DateTimeField(null=True, blank=True)
+    discharged_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["starts_at"]
-        indexes = [models.Index(fields=["organization", "starts_at"])]
+        indexes = [
+            models.Index(fields=["organization", "starts_at"]),
+            models.Index(fields=["location", "starts_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__gte=15, duration_minutes__lte=480),
+                name="appointment_duration_in_range",
+            )
+        ]
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.starts_at:%Y-%m-%d %H:%M}"
