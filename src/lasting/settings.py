@@ -160,6 +160,7 @@ INSTALLED_APPS = [
     "lasting.intake",
     "lasting.outreach",
     "lasting.clinic",
+    "lasting.schedule",
     "lasting.portal",
 ]
 

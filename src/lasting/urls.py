@@ -13,5 +13,6 @@ urlpatterns = [
     path("alerts/", include("lasting.alerts.urls")),
     path("", include("lasting.plans.urls")),
     path("", include("lasting.outreach.urls")),
+    path("", include("lasting.schedule.urls")),
     path("", include("lasting.portal.urls")),
 ]

@@ -16,4 +16,6 @@ def membership(request: HttpRequest) -> dict[str, object]:
         "can_handle_safety_alerts": rules.can_handle_safety_alerts(current),
         "can_edit_contact_details": rules.can_edit_contact_details(current),
         "can_manage_courses": rules.can_manage_courses(current),
+        "can_log_sessions": rules.can_log_sessions(current),
+        "can_schedule": rules.can_schedule(current),
     }

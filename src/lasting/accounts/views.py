@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import unicodedata
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -20,6 +19,7 @@ from lasting.accounts.forms import (
     InviteForm,
     LocationForm,
     MembershipForm,
+    add_service_errors,
 )
 from lasting.accounts.middleware import ClinicRequest
 from lasting.accounts.models import CrisisLanguage, CrisisResource, Location, Membership, Role
@@ -175,16 +175,6 @@ def admin_membership(request: ClinicRequest) -> Membership:
     return membership
 
 
-def apply_errors(form: forms.BaseForm, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form: per field where it names fields
-    the form has, else above the form."""
-    if hasattr(error, "error_dict"):
-        for field, messages_ in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages_)
-    else:
-        form.add_error(None, error.messages)
-
-
 @login_required
 def edit_location(request: ClinicRequest, location_id: int | None = None) -> HttpResponse:
     """Add a location, or change one: name, address, time zone, chairs, open or closed."""
@@ -200,7 +190,7 @@ def edit_location(request: ClinicRequest, location_id: int | None = None) -> Htt
         try:
             saved = save_location(Actor.from_request(request), form.save(commit=False))
         except ValidationError as error:
-            apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Location {saved.name} saved.")
             return redirect("accounts:organization")
@@ -227,7 +217,7 @@ def invite(request: ClinicRequest) -> HttpResponse:
                 title=form.cleaned_data["title"],
             )
         except ValidationError as error:
-            apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             if send_invitation(invitation, token):
                 messages.success(request, f"Invitation sent to {invitation.email}.")
@@ -273,7 +263,7 @@ def edit_member(request: ClinicRequest, membership_id: int) -> HttpResponse:
                 is_active=form.cleaned_data["is_active"],
             )
         except ValidationError as error:
-            apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{target.user.display_name}: saved.")
             return redirect("accounts:organization")
@@ -328,7 +318,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
                 status=410,
             )
         except ValidationError as error:
-            apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Your account is ready. Sign in with your new password.")
             return redirect("accounts:login")

@@ -1,0 +1,192 @@
+"""The day's schedule per location, and booking, moving and cancelling appointments."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from lasting.accounts import rules
+from lasting.accounts.clocks import today_in
+from lasting.accounts.forms import add_service_errors
+from lasting.accounts.middleware import ClinicRequest
+from lasting.accounts.models import Location
+from lasting.audit.models import Action
+from lasting.audit.services import Actor, record_event
+from lasting.patients.queries import get_patient_for
+from lasting.plans.services import close_proposals_for
+from lasting.schedule.forms import AppointmentForm, CancelForm
+from lasting.schedule.queries import build_board, get_appointment_for
+from lasting.treatment.appointments import (
+    book_appointment,
+    cancel_appointment,
+    move_appointment,
+    record_floor_status,
+)
+from lasting.treatment.models import Appointment, AppointmentStatus, Route, SessionKind
+
+
+def board_url(appointment: Appointment) -> str:
+    day = timezone.localtime(appointment.starts_at).date()
+    location = f"location={appointment.location_id}&" if appointment.location_id else ""
+    return f"{reverse('schedule:day')}?{location}day={day.isoformat()}"
+
+
+@login_required
+def day(request: ClinicRequest) -> HttpResponse:
+    """One location's day, chair by chair; the board refreshes itself every 30 seconds."""
+    membership = request.membership
+    if not rules.can_schedule(membership):
+        raise PermissionDenied("Your role has no schedule.")
+    organization = membership.organization
+    locations = list(Location.objects.filter(organization=organization, is_active=True))
+    if not locations:
+        return render(request, "schedule/no_location.html", {"organization": organization})
+    chosen = request.GET.get("location", "")
+    location = next((loc for loc in locations if str(loc.pk) == chosen), locations[0])
+    try:
+        shown = date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        shown = today_in(location.time_zone)
+    board = build_board(
+        location, shown, timezone.now(), clinical=rules.can_log_sessions(membership)
+    )
+    record_event(Actor.from_request(request), Action.SEARCH, organization_id=organization.pk)
+    context = {
+        "board": board,
+        "locations": locations,
+        "previous_day": shown - timedelta(days=1),
+        "next_day": shown + timedelta(days=1),
+        "today": today_in(location.time_zone),
+        "now": timezone.now(),
+    }
+    template = "schedule/board.html" if request.htmx else "schedule/day.html"
+    return render(request, template, context)
+
+
+@login_required
+def new_appointment(request: ClinicRequest, patient_id: int) -> HttpResponse:
+    """Book an appointment for a patient; a booster booked by hand closes open proposals."""
+    membership = request.membership
+    if not rules.can_schedule(membership):
+        raise PermissionDenied("Your role cannot book appointments.")
+    actor = Actor.from_request(request)
+    patient = get_patient_for(membership, patient_id, actor=actor)
+    form = AppointmentForm(
+        request.POST or None,
+        membership=membership,
+        initial={"location": patient.location_id, "clinician": patient.assigned_clinician_id},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                appointment = book_appointment(
+                    actor,
+                    membership,
+                    patient,
+                    kind=SessionKind(data["kind"]),
+                    starts_at=data["starts_at"],
+                    duration_minutes=data["duration_minutes"],
+                    location=data["location"],
+                    clinician_id=data["clinician"].pk if data["clinician"] else None,
+                    route=Route(data["route"]) if data["route"] else "",
+                )
+                if appointment.kind == SessionKind.BOOSTER:
+                    close_proposals_for(
+                        actor, patient.pk, note="booked by hand", appointment=appointment
+                    )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Booked: {patient.full_name}, {appointment}.")
+            return redirect(board_url(appointment))
+    return render(
+        request,
+        "schedule/appointment_form.html",
+        {"form": form, "patient": patient, "appointment": None},
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+def move(request: ClinicRequest, appointment_id: int) -> HttpResponse:
+    membership = request.membership
+    appointment = get_appointment_for(membership, appointment_id)
+    assert membership is not None  # get_appointment_for refuses anyone else
+    form = AppointmentForm(
+        request.POST or None,
+        membership=membership,
+        moving=True,
+        initial={
+            "starts_at": timezone.localtime(appointment.starts_at),
+            "duration_minutes": appointment.duration_minutes,
+            "location": appointment.location_id,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            moved = move_appointment(
+                Actor.from_request(request),
+                membership,
+                appointment,
+                starts_at=data["starts_at"],
+                duration_minutes=data["duration_minutes"],
+                location=data["location"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Moved: {appointment.patient.full_name}, {moved}.")
+            return redirect(board_url(moved))
+    return render(
+        request,
+        "schedule/appointment_form.html",
+        {"form": form, "patient": appointment.patient, "appointment": appointment},
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def cancel(request: ClinicRequest, appointment_id: int) -> HttpResponse:
+    membership = request.membership
+    appointment = get_appointment_for(membership, appointment_id)
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why the appointment is cancelled.")
+        return redirect(board_url(appointment))
+    try:
+        cancel_appointment(
+            Actor.from_request(request), membership, appointment, form.cleaned_data["reason"]
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Cancelled: {appointment.patient.full_name}, {appointment}.")
+    return redirect(board_url(appointment))
+
+
+@login_required
+@require_POST
+def status(request: ClinicRequest, appointment_id: int) -> HttpResponse:
+    """Arrived, dosed, discharged or did not attend, from the board."""
+    membership = request.membership
+    appointment = get_appointment_for(membership, appointment_id)
+    try:
+        chosen = AppointmentStatus(request.POST.get("status", ""))
+        record_floor_status(Actor.from_request(request), membership, appointment, chosen)
+    except ValueError:
+        messages.error(request, "Unknown step.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(board_url(appointment))
