@@ -1,4 +1,4 @@
-"""Early-warning and forecasting engine (DESIGN section 5): pure, vectorised, explainable.
+"""Early-warning and forecasting engine (docs/engine.md): pure, vectorised, explainable.
 
 Modules: ``kalman`` (continuous-time local level + damped trend: level, slope and the
 innovations), ``drift`` (CUSUM on innovations, daily-item EWMA), ``durability`` (personal

@@ -1,4 +1,4 @@
-"""Personal rate of return after a session, shrunk towards the clinic (DESIGN 5.2).
+"""Personal rate of return after a session, shrunk towards the clinic (docs/engine.md 2.5).
 
 Model: the relief interval T (days from a session to the loss of response) is Weibull
 with a clinic-wide shape k and a personal rate r: S(t | r) = exp(-r t^k). Across patients
@@ -82,7 +82,7 @@ class PopulationPrior:
         (b / (b + t^k))^a through S(28) = 0.80 and S(56) = 0.60 gives
         2^k = (0.6^(-1/a) - 1) / (0.8^(-1/a) - 1) and b = 28^k / (0.8^(-1/a) - 1).
         rise_days = 21 is an assumption (returns take 2-4 weeks to reach the threshold,
-        DESIGN 10); fit_population_prior estimates it from a clinic's relapses.
+        docs/benchmarks.md); fit_population_prior estimates it from a clinic's relapses.
         """
         a = 2.0
         at_28 = 0.8 ** (-1.0 / a) - 1.0

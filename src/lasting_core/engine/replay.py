@@ -1,4 +1,4 @@
-"""Replay: run the engine day by day over history, with no look-ahead (DESIGN 5).
+"""Replay: run the engine day by day over history, with no look-ahead (docs/engine.md 2.8).
 
 Each calendar day d is assessed with every record whose day number is below d + 1 (the
 whole of day d) and nothing later; alerts are dated d. The sweep runs once over all
@@ -45,7 +45,7 @@ _CHUNK = 1500
 
 @dataclass(frozen=True)
 class ReplayAlert:
-    """An alert the engine would have raised (alerts.csv, DESIGN 9)."""
+    """An alert the engine would have raised (alerts.csv, docs/formats.md)."""
 
     patient_id: str
     alerted_day: float

@@ -153,8 +153,9 @@ class ForecastRule(Rule):
         self.assessments += int(due.size)
         survive = np.sqrt(np.clip(1.0 - m.p14, 0.0, None) * np.clip(1.0 - m.p28, 0.0, None))
         p21 = np.nan_to_num(1.0 - survive, nan=0.0)
-        # DESIGN 6: the forecast policy also proposes on a confirmed early warning; a
-        # relapse the engine has confirmed is a stronger reason still.
+        # The forecast policy also proposes on a confirmed early warning; a
+        # relapse the engine has confirmed is a stronger reason still
+        # (docs/clinical.md#maintenance-plans).
         proposed[due] = (p21 >= self.threshold) | m.early_warning | m.relapsed
         return proposed
 
