@@ -22,7 +22,7 @@ from lasting_core.definitions import (
     series_may_continue,
 )
 from lasting_core.engine.drift import WORSE_DIRECTION, DailyArrays, daily_change
-from lasting_core.engine.durability import PopulationPrior
+from lasting_core.engine.durability import PopulationPrior, posterior_median
 from lasting_core.engine.forecast import crossing_quantiles
 from lasting_core.engine.kalman import KalmanArrays, predict
 from lasting_core.engine.parameters import EngineSettings, WarningRule
@@ -181,8 +181,7 @@ def assess_arrays(
     else:
         days = np.full((3, as_of.size), np.nan)
 
-    a_post = h.gamma_shape
-    usual = (h.gamma_rate * (2.0 ** (1.0 / a_post) - 1.0)) ** (1.0 / prior.shape)
+    usual = posterior_median(h.gamma_shape, h.gamma_rate, prior.shape)
 
     # A session is contact too: only silence after both counts as missed check-ins.
     last_contact = np.fmax(r.latest_day, a.last_session)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 import numpy.typing as npt
@@ -101,9 +102,21 @@ class PopulationPrior:
         return posterior_median(self.gamma_shape, self.gamma_rate, self.shape)
 
 
-def posterior_median(a: float, b: float, k: float) -> float:
-    """Return the median of T under S(t) = (b / (b + t^k))^a."""
-    return float((b * (2.0 ** (1.0 / a) - 1.0)) ** (1.0 / k))
+@overload
+def posterior_median(a: float, b: float, k: float) -> float: ...
+@overload
+def posterior_median(a: FloatArray, b: FloatArray, k: float) -> FloatArray: ...
+def posterior_median(a: float | FloatArray, b: float | FloatArray, k: float) -> float | FloatArray:
+    """Return the median of T under S(t) = (b / (b + t^k))^a, for numbers or arrays.
+
+    S(m) = 1/2 gives m^k = b (2^(1/a) - 1); ``gamma_rate_for_median`` is the inverse.
+    """
+    return (b * (2.0 ** (1.0 / a) - 1.0)) ** (1.0 / k)
+
+
+def gamma_rate_for_median(median: float, a: float, k: float) -> float:
+    """Return the b of S(t) = (b / (b + t^k))^a whose median is ``median`` days."""
+    return float(median**k / (2.0 ** (1.0 / a) - 1.0))
 
 
 def conditional_survival(
@@ -274,7 +287,7 @@ def fit_population_prior(
 
     def negative_log_likelihood(params: FloatArray) -> float:
         k, a, median = (float(v) for v in np.exp(params))
-        b = median**k / (2.0 ** (1.0 / a) - 1.0)
+        b = gamma_rate_for_median(median, a, k)
         exposure = np.bincount(owner, weights=np.exp(k * log_length), minlength=patients)
         value = float(np.sum(is_event * (math.log(k) + (k - 1.0) * log_length)))
         value += float(
@@ -296,7 +309,7 @@ def fit_population_prior(
     return PopulationPrior(
         shape=k,
         gamma_shape=a,
-        gamma_rate=median**k / (2.0 ** (1.0 / a) - 1.0),
+        gamma_rate=gamma_rate_for_median(median, a, k),
         rise_days=rise,
         rise_log_sd=spread,
         patients=patients,
