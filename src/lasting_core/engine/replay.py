@@ -7,7 +7,8 @@ state after the patient's last record before d + 1, which is exactly the state a
 the records up to d would reach. So cutting the input after day d never changes an alert
 dated on or before d.
 
-Episodes (deduplication; only an episode's first day raises an alert):
+Episodes (deduplication; only an episode's first day raises an alert) follow
+``lasting_core.engine.episodes``, the rule the app applies too:
 
 - early warning: opens when the warning holds and no early-warning episode is open; it
   ends at the relapse, at a session given after it opened (treatment intervened), or
@@ -31,6 +32,7 @@ from lasting_core.definitions import PENDING, RESPONDING
 from lasting_core.engine.assess import AssessmentArrays, assess_arrays
 from lasting_core.engine.drift import DailyArrays
 from lasting_core.engine.durability import PopulationPrior
+from lasting_core.engine.episodes import WarningEnd, early_warning_ends
 from lasting_core.engine.history import PatientHistory, pack_histories
 from lasting_core.engine.parameters import EngineSettings
 from lasting_core.engine.signals import SignalKind, explain
@@ -194,15 +196,20 @@ def _replay_chunk(
         # Early warnings.
         new_relapse = m.relapse_count > relapse_count
         relapse_count = m.relapse_count
+        ends = early_warning_ends(
+            float(day),
+            m.early_warning,
+            warning_start,
+            warning_last,
+            m.last_session,
+            m.relapse_day,
+            settings.episode_quiet_days,
+        )
+        ends[~warning_open] = WarningEnd.OPEN
+        for end in (WarningEnd.RELAPSE, WarningEnd.SESSION, WarningEnd.QUIET):
+            close(SignalKind.EARLY_WARNING, ends == end, day, end.reason)
+        warning_open &= ends == WarningEnd.OPEN
         np.copyto(warning_last, float(day), where=m.early_warning)
-        session_after = np.floor(m.last_session) > warning_start
-        quiet = day - warning_last >= settings.episode_quiet_days
-        close(SignalKind.EARLY_WARNING, warning_open & new_relapse, day, "relapse")
-        warning_open &= ~new_relapse
-        close(SignalKind.EARLY_WARNING, warning_open & session_after, day, "session")
-        warning_open &= ~session_after
-        close(SignalKind.EARLY_WARNING, warning_open & quiet, day, "quiet")
-        warning_open &= ~quiet
         opens = m.early_warning & ~warning_open
         warning_open |= opens
         np.copyto(warning_start, float(day), where=opens)
