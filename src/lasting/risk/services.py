@@ -12,10 +12,11 @@ import dataclasses
 import logging
 import math
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from lasting.alerts.models import Alert, AlertKind, Priority
@@ -35,6 +36,7 @@ from lasting_core.engine import (
     assess_patient,
     fit_population_prior,
 )
+from lasting_core.engine.episodes import WarningEnd, early_warning_end
 
 log = logging.getLogger("lasting.risk")
 
@@ -203,19 +205,19 @@ def store_assessment(patient: Patient, assessment: Assessment, now: datetime) ->
     return stored
 
 
-# An early-warning episode ends once the warning has not held for this long (the same
-# rule as the engine's replay, EngineSettings.episode_quiet_days).
+# The engine's episode rules (lasting_core.engine.episodes), as the replay applies them.
 QUIET_DAYS = EngineSettings().episode_quiet_days
 
 
 def open_engine_alerts(patient: Patient, assessment: Assessment, now: datetime) -> list[Alert]:
     """Open a needs-review alert for each alert-worthy signal, once per episode.
 
-    Episodes mirror the engine's replay: a relapse is one episode per confirmation day
-    and a disengagement one per silence (both named by the signal's day, and resolving
-    the alert does not reopen them); an early warning stays one episode while it keeps
-    holding, and ends at a session, at a relapse, or after `QUIET_DAYS` without it.
-    A database constraint makes a concurrent duplicate impossible.
+    Episodes follow the engine's rule (`lasting_core.engine.episodes`), the one its
+    replay applies: a relapse is one episode per confirmation day and a disengagement one
+    per silence (both named by the signal's day, and resolving the alert does not reopen
+    them); an early warning stays one episode until `early_warning_end` says it ended (a
+    relapse, a session on a later day, or `QUIET_DAYS` without it). A database constraint
+    makes a concurrent duplicate impossible.
     """
     opened: list[Alert] = []
     for signal in assessment.signals:
@@ -257,7 +259,7 @@ def open_engine_alerts(patient: Patient, assessment: Assessment, now: datetime) 
 
 
 def ongoing_early_warning(patient: Patient, assessment: Assessment, now: datetime) -> Alert | None:
-    """The early-warning alert whose episode is still open, if any."""
+    """The early-warning alert whose episode is still open, if any (the warning holds now)."""
     latest = (
         Alert.objects.filter(patient=patient, kind=AlertKind.EARLY_WARNING)
         .order_by("-opened_at")
@@ -265,12 +267,18 @@ def ongoing_early_warning(patient: Patient, assessment: Assessment, now: datetim
     )
     if latest is None or latest.last_signal_at is None:
         return None
-    if now - latest.last_signal_at > timedelta(days=QUIET_DAYS):
-        return None  # recovered: the warning stopped holding
+    zone = ZoneInfo(patient.time_zone)
     since = assessment.days_since_session
-    if since is not None and latest.opened_at < now - timedelta(days=since):
-        return None  # a session since: treatment intervened
-    relapsed_since = Alert.objects.filter(
-        patient=patient, kind=AlertKind.RELAPSE, opened_at__gt=latest.opened_at
-    ).exists()
-    return None if relapsed_since else latest
+    last_relapse = Alert.objects.filter(patient=patient, kind=AlertKind.RELAPSE).aggregate(
+        day=Max("episode_day")
+    )["day"]
+    end = early_warning_end(
+        math.floor(assessment.as_of_day),
+        holds=True,
+        start_day=math.floor(local_day(latest.opened_at, zone)),
+        last_warning_day=math.floor(local_day(latest.last_signal_at, zone)),
+        last_session_day=None if since is None else assessment.as_of_day - since,
+        last_relapse_day=None if last_relapse is None else float(last_relapse),
+        quiet_days=QUIET_DAYS,
+    )
+    return latest if end == WarningEnd.OPEN else None
