@@ -57,10 +57,12 @@ def test_it_rejects_unknown_or_malformed_policies(text: str) -> None:
 
 def test_the_same_policy_twice_gives_identical_results() -> None:
     policies = [parse_policy("symptom"), parse_policy("forecast:0.5"), parse_policy("symptom")]
-    first = run_arena(policies, 80, 120, seed=5)
-    second = run_arena(policies, 80, 120, seed=5)
+    first = run_arena(policies, 50, 100, seed=5)
+    second = run_arena(policies, 50, 100, seed=5)
     numbers = [dataclasses.replace(r, seconds=0.0, engine_seconds=0.0) for r in first.results]
     again = [dataclasses.replace(r, seconds=0.0, engine_seconds=0.0) for r in second.results]
+    # Every policy booked boosters, so the closed loop itself was repeated, not only induction.
+    assert all(r.sessions_per_patient_year > 0 for r in numbers)
     assert numbers == again
     assert numbers[0] == numbers[2]
 
@@ -115,7 +117,7 @@ def test_more_frequent_fixed_boosters_mean_fewer_relapse_days(
 
 @pytest.mark.parametrize("policy", ["symptom", "forecast:0.5"])
 def test_observed_data_policies_do_not_look_ahead(policy: str) -> None:
-    cohort = draw_arena_cohort(100, 130, REAL_WORLD, seed=4)
+    cohort = draw_arena_cohort(100, 110, REAL_WORLD, seed=4)
     cut = 90
     # Another future: different answers, latent wobble and life events from the cut on.
     rng = np.random.default_rng(9)
@@ -136,6 +138,8 @@ def test_observed_data_policies_do_not_look_ahead(policy: str) -> None:
     other = dataclasses.replace(cohort, drivers=future)
     original = run_policy(parse_policy(policy), cohort)
     changed = run_policy(parse_policy(policy), other)
+    boosters_before_cut = original.sessions[:, : cut + 2] >= dynamics.BOOSTER_SESSION
+    assert boosters_before_cut.sum() >= 10  # decisions were taken before the cut
     np.testing.assert_array_equal(original.phq9[:, :cut], changed.phq9[:, :cut])
     # A booster decided before the cut happens at the earliest two days later.
     np.testing.assert_array_equal(original.sessions[:, : cut + 2], changed.sessions[:, : cut + 2])
@@ -143,7 +147,7 @@ def test_observed_data_policies_do_not_look_ahead(policy: str) -> None:
 
 
 def test_forecast_verdicts_compare_with_fixed_and_oracle() -> None:
-    result = run_arena([*POLICIES, parse_policy("forecast:0.5")], 100, 120, seed=1)
+    result = run_arena([*POLICIES, parse_policy("forecast:0.5")], 60, 100, seed=1)
     (verdict,) = judge_forecasts(result)
     assert verdict.policy == "forecast:0.5"
     oracle = next(r for r in result.results if r.policy == "oracle")
