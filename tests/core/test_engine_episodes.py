@@ -6,7 +6,12 @@ import math
 
 import numpy as np
 
-from lasting_core.engine.episodes import WarningEnd, early_warning_end, early_warning_ends
+from lasting_core.engine.episodes import (
+    WarningEnd,
+    disengagement_ends,
+    early_warning_end,
+    early_warning_ends,
+)
 
 QUIET = 21.0
 
@@ -81,3 +86,15 @@ def test_the_array_form_agrees_with_one_patient_at_a_time() -> None:
         )
         assert codes[i] == one
     assert set(codes.tolist()) == {int(end) for end in WarningEnd}
+
+
+def test_a_disengagement_of_one_day_fold_ends_at_the_next_check_in() -> None:
+    assert not disengagement_ends(60.0, True, 59.0, 1.0)
+    assert disengagement_ends(60.0, False, 59.0, 1.0)
+
+
+def test_a_new_silence_within_the_fold_joins_the_open_disengagement_episode() -> None:
+    """Disengaged until day 59, back in contact, disengaged again on day 75."""
+    assert not disengagement_ends(75.0, True, 59.0, 28.0)
+    assert disengagement_ends(88.0, True, 59.0, 28.0)
+    assert disengagement_ends(np.array([75.0, 88.0]), True, 59.0, 28.0).tolist() == [False, True]

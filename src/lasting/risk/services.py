@@ -36,7 +36,7 @@ from lasting_core.engine import (
     assess_patient,
     fit_population_prior,
 )
-from lasting_core.engine.episodes import WarningEnd, early_warning_end
+from lasting_core.engine.episodes import WarningEnd, disengagement_ends, early_warning_end
 
 log = logging.getLogger("lasting.risk")
 
@@ -206,18 +206,20 @@ def store_assessment(patient: Patient, assessment: Assessment, now: datetime) ->
 
 
 # The engine's episode rules (lasting_core.engine.episodes), as the replay applies them.
-QUIET_DAYS = EngineSettings().episode_quiet_days
+SETTINGS = EngineSettings()
+QUIET_DAYS = SETTINGS.episode_quiet_days
 
 
 def open_engine_alerts(patient: Patient, assessment: Assessment, now: datetime) -> list[Alert]:
     """Open a needs-review alert for each alert-worthy signal, once per episode.
 
     Episodes follow the engine's rule (`lasting_core.engine.episodes`), the one its
-    replay applies: a relapse is one episode per confirmation day and a disengagement one
-    per silence (both named by the signal's day, and resolving the alert does not reopen
-    them); an early warning stays one episode until `early_warning_end` says it ended (a
-    relapse, a session on a later day, or `QUIET_DAYS` without it). A database constraint
-    makes a concurrent duplicate impossible.
+    replay applies: a relapse is one episode per confirmation day (named by its day, and
+    resolving the alert does not reopen it); a disengagement stays one episode until the
+    patient has been in contact for `disengagement_fold_days` days; an early warning
+    stays one episode until `early_warning_end` says it ended (a relapse, a session on a
+    later day, or `QUIET_DAYS` without it). A database constraint makes a concurrent
+    duplicate impossible.
     """
     opened: list[Alert] = []
     for signal in assessment.signals:
@@ -230,6 +232,14 @@ def open_engine_alerts(patient: Patient, assessment: Assessment, now: datetime) 
                 Alert.objects.filter(pk=ongoing.pk).update(last_signal_at=now)
                 continue
             anchor = None
+        elif signal.kind == SignalKind.DISENGAGEMENT:
+            ongoing = ongoing_disengagement(patient, assessment)
+            if ongoing is not None:
+                Alert.objects.filter(pk=ongoing.pk).update(last_signal_at=now)
+                continue
+            anchor = math.floor(signal.day)
+            if Alert.objects.filter(patient=patient, kind=kind, episode_day=anchor).exists():
+                continue
         else:
             anchor = math.floor(signal.day)
             if Alert.objects.filter(patient=patient, kind=kind, episode_day=anchor).exists():
@@ -282,3 +292,21 @@ def ongoing_early_warning(patient: Patient, assessment: Assessment, now: datetim
         quiet_days=QUIET_DAYS,
     )
     return latest if end == WarningEnd.OPEN else None
+
+
+def ongoing_disengagement(patient: Patient, assessment: Assessment) -> Alert | None:
+    """The disengagement alert whose episode is still open, if any (disengaged now)."""
+    latest = (
+        Alert.objects.filter(patient=patient, kind=AlertKind.DISENGAGEMENT)
+        .order_by("-opened_at")
+        .first()
+    )
+    if latest is None or latest.last_signal_at is None:
+        return None
+    ended = disengagement_ends(
+        math.floor(assessment.as_of_day),
+        True,
+        math.floor(local_day(latest.last_signal_at, ZoneInfo(patient.time_zone))),
+        SETTINGS.disengagement_fold_days,
+    )
+    return None if ended else latest

@@ -12,8 +12,11 @@ days (the integer part of an engine day number, on the patient's clock); NaN mea
   it opened on (treatment intervened), or (3) once the warning has not held for
   ``quiet_days`` days in a row (recovered). Only then can a new one open.
 - Relapse: one episode per confirmation day.
-- Disengagement: one episode per silence, from the day check-ins count as missed to the
-  next check-in.
+- Disengagement: opens on the day check-ins count as missed; ends once the patient has
+  been back in contact for ``fold_days`` days in a row. A new silence within that time is
+  the same episode, so a patient who keeps drifting away and back raises one alert, not
+  one per silence (``fold_days`` = 1: each silence is its own episode, ending at the next
+  check-in).
 """
 
 from __future__ import annotations
@@ -59,10 +62,9 @@ def early_warning_ends(
     not hold, ``quiet_days`` had passed since it last held: on ``day`` itself when it does
     not hold, otherwise by the day before.
     """
-    latest_silent_day = np.asarray(day, dtype=np.float64) - np.asarray(holds, dtype=np.float64)
     relapse = np.floor(last_relapse_day) >= start_day
     session = np.floor(last_session_day) > start_day
-    quiet = latest_silent_day - last_warning_day >= quiet_days
+    quiet = _quiet_for(day, holds, last_warning_day, quiet_days)
     ends: IntArray = np.select(
         [relapse, session, quiet],
         [WarningEnd.RELAPSE, WarningEnd.SESSION, WarningEnd.QUIET],
@@ -92,3 +94,33 @@ def early_warning_end(
         quiet_days,
     )
     return WarningEnd(int(code))
+
+
+def disengagement_ends(
+    day: Days,
+    holds: bool | npt.NDArray[np.bool_],
+    last_disengaged_day: Days,
+    fold_days: float,
+) -> npt.NDArray[np.bool_]:
+    """Return whether each open disengagement episode has ended by ``day``.
+
+    ``holds`` says whether the patient is disengaged on ``day``; ``last_disengaged_day``
+    is the last day before it on which they were. The episode ended once they had been in
+    contact for ``fold_days`` days in a row (the same count as an early warning's quiet
+    days).
+    """
+    return _quiet_for(day, holds, last_disengaged_day, fold_days)
+
+
+def _quiet_for(
+    day: Days, holds: bool | npt.NDArray[np.bool_], last_day: Days, days: float
+) -> npt.NDArray[np.bool_]:
+    """Return whether a signal last seen on ``last_day`` was absent ``days`` days in a row.
+
+    Counted on the latest day it was absent: ``day`` itself when it does not hold then,
+    otherwise the day before (seen daily, a signal that holds again on the day the count
+    is reached keeps its episode).
+    """
+    latest_absent_day = np.asarray(day, dtype=np.float64) - np.asarray(holds, dtype=np.float64)
+    quiet: npt.NDArray[np.bool_] = np.asarray(latest_absent_day - last_day >= days)
+    return quiet

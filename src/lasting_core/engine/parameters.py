@@ -123,6 +123,9 @@ class EngineSettings:
     # Choice: an early warning episode ends with the relapse, with a session, or after
     # three weeks in which the warning no longer holds; only then can a new one open.
     episode_quiet_days: float = 21.0
+    # A disengagement episode ends once the patient has been back in contact this many
+    # days in a row; a new silence before then joins it (engine/episodes.py).
+    disengagement_fold_days: float = 1.0
 
     def __post_init__(self) -> None:
         for name in (
@@ -142,6 +145,8 @@ class EngineSettings:
         for name in ("ewma_lambda", "reference_lambda", "early_warning_probability"):
             if not 0 < getattr(self, name) < 1:
                 raise ValueError(f"{name} must lie in (0, 1)")
+        if not self.disengagement_fold_days >= 1:
+            raise ValueError("disengagement_fold_days must be at least 1")
         if not 0 < self.crossing_interval < 1:
             raise ValueError("crossing_interval must lie in (0, 1)")
         if not 0 <= self.daily_autocorrelation < 1:

@@ -14,8 +14,8 @@ Episodes (deduplication; only an episode's first day raises an alert) follow
   ends at the relapse, at a session given after it opened (treatment intervened), or
   once the warning has not held for ``episode_quiet_days`` days (recovered);
 - relapse: one alert per confirmed relapse, on the day it is confirmed;
-- disengagement: opens when check-ins are missed (default 2 in a row), ends with the
-  next check-in.
+- disengagement: opens when check-ins are missed (default 2 in a row), ends once the
+  patient has been back in contact for ``disengagement_fold_days`` days in a row.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from lasting_core.definitions import PENDING, RESPONDING
 from lasting_core.engine.assess import AssessmentArrays, assess_arrays
 from lasting_core.engine.drift import DailyArrays
 from lasting_core.engine.durability import PopulationPrior
-from lasting_core.engine.episodes import WarningEnd, early_warning_ends
+from lasting_core.engine.episodes import WarningEnd, disengagement_ends, early_warning_ends
 from lasting_core.engine.history import PatientHistory, pack_histories
 from lasting_core.engine.parameters import EngineSettings
 from lasting_core.engine.signals import SignalKind, explain
@@ -169,6 +169,7 @@ def _replay_chunk(
     warning_info: list[tuple[float | None, str] | None] = [None] * n
     disengaged_open = np.zeros(n, dtype=bool)
     disengaged_start = np.full(n, np.nan)
+    disengaged_last = np.full(n, np.nan)
     disengaged_info: list[tuple[float | None, str] | None] = [None] * n
     relapse_count = np.zeros(n)
     at_risk_days = np.zeros(n, dtype=np.int64)
@@ -215,9 +216,12 @@ def _replay_chunk(
         np.copyto(warning_start, float(day), where=opens)
 
         # Disengagement.
-        back = disengaged_open & ~m.disengaged
+        back = disengaged_open & disengagement_ends(
+            float(day), m.disengaged, disengaged_last, settings.disengagement_fold_days
+        )
         close(SignalKind.DISENGAGEMENT, back, day, "checkin")
         disengaged_open &= ~back
+        np.copyto(disengaged_last, float(day), where=m.disengaged)
         goes = m.disengaged & ~disengaged_open
         disengaged_open |= goes
         np.copyto(disengaged_start, float(day), where=goes)
