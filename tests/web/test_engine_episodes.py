@@ -17,10 +17,11 @@ import pytest
 
 from lasting.alerts.models import Alert, AlertKind
 from lasting.intake.services import log_session
+from lasting.patients.models import Patient
 from lasting.risk.history import list_history_rows, local_day
 from lasting.risk.services import SIGNAL_ALERTS, assess_one, history_of, prior_or_default
 from lasting.treatment.models import SessionKind
-from lasting_core.engine import run_replay
+from lasting_core.engine import EngineSettings, ReplayResult, SignalKind, run_replay
 from tests.factories import SYSTEM, make_phq9, reading_rows, session_fields
 from tests.personas import make_personas
 
@@ -48,12 +49,11 @@ PHQ9_BY_DAY = {
     140: 9,
     147: 11,
     152: 9,
-    157: 7,
-    164: 3,
+    # silence from day 153 to day 170: missed again soon after the first silence
     171: 4,
-    178: 8,
+    178: 9,
     185: 11,
-    192: 7,
+    192: 8,
     199: 4,
     206: 3,
     213: 3,
@@ -97,6 +97,20 @@ def paul_followed_daily():
     return paul
 
 
+def replay_of(paul: Patient, settings: EngineSettings | None = None) -> ReplayResult:
+    """The engine's replay of Paul's history, evening by evening on his clock."""
+    zone = ZoneInfo(paul.time_zone)
+    end = at(zone, LAST_DAY, 21)
+    history = history_of(list_history_rows([paul], end)[paul.pk])
+    return run_replay(
+        {"paul": history},
+        settings,
+        prior=prior_or_default(paul.organization_id),
+        start_day=math.floor(local_day(at(zone, 0, 21), zone)),
+        end_day=local_day(end, zone),
+    )
+
+
 def test_the_app_opens_an_alert_on_the_first_day_of_each_replay_episode(paul_followed_daily):
     paul = paul_followed_daily
     zone = ZoneInfo(paul.time_zone)
@@ -104,14 +118,7 @@ def test_the_app_opens_an_alert_on_the_first_day_of_each_replay_episode(paul_fol
         (str(alert.kind), math.floor(local_day(alert.opened_at, zone)))
         for alert in Alert.objects.filter(patient=paul).exclude(kind=AlertKind.SAFETY)
     )
-    end = at(zone, LAST_DAY, 21)
-    history = history_of(list_history_rows([paul], end)[paul.pk])
-    result = run_replay(
-        {"paul": history},
-        prior=prior_or_default(paul.organization_id),
-        start_day=math.floor(local_day(at(zone, 0, 21), zone)),
-        end_day=local_day(end, zone),
-    )
+    result = replay_of(paul)
     episodes = sorted(
         (str(SIGNAL_ALERTS[episode.kind]), int(episode.start_day)) for episode in result.episodes
     )
@@ -123,3 +130,11 @@ def test_the_app_opens_an_alert_on_the_first_day_of_each_replay_episode(paul_fol
         "quiet",
         "checkin",
     }
+
+
+def test_the_second_silence_folds_into_the_first_disengagement_in_both(paul_followed_daily):
+    paul = paul_followed_daily
+    assert Alert.objects.filter(patient=paul, kind=AlertKind.DISENGAGEMENT).count() == 1
+    unfolded = replay_of(paul, EngineSettings(disengagement_fold_days=1.0))
+    silences = [e for e in unfolded.episodes if e.kind == SignalKind.DISENGAGEMENT]
+    assert len(silences) == 2

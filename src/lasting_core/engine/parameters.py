@@ -124,8 +124,15 @@ class EngineSettings:
     # three weeks in which the warning no longer holds; only then can a new one open.
     episode_quiet_days: float = 21.0
     # A disengagement episode ends once the patient has been back in contact this many
-    # days in a row; a new silence before then joins it (engine/episodes.py).
-    disengagement_fold_days: float = 1.0
+    # days in a row; a new silence before then joins it (engine/episodes.py). Choice,
+    # measured on the tuning family only (natural history, 1,000 patients per preset,
+    # docs/benchmarks.md): folding over 56 days cuts disengagement alerts per enrolled
+    # patient-year from 2.5-3.1 to 1.7-1.8; 91 or 182 days save at most 0.2 more, and
+    # most of what remains is each patient's first silence.
+    disengagement_fold_days: float = 56.0
+    # Choice: the disengagement alerts a clinic should expect per patient-year in care (the
+    # evaluation reports the measured rate beside it, benchmarks/engine_eval.py).
+    disengagement_budget_per_year: float = 1.0
 
     def __post_init__(self) -> None:
         for name in (
