@@ -281,8 +281,8 @@ def replay_episodes(
     last_day: float,
 ) -> tuple[dict[str, list[Episode]], float, int, int]:
     """Replay the engine; return its early-warning episodes, at-risk patient-years, the
-    number of disengagement alerts (one per episode) and how many of those episodes were
-    still open at the end (the patient never came back)."""
+    number of disengagement alerts (one per episode) and how many of those came from a
+    silence the patient never broke (no check-in or session after the alert)."""
     result = run_replay(histories, settings, prior, start_day=0.0, end_day=last_day)
     episodes: dict[str, list[Episode]] = defaultdict(list)
     disengagements = 0
@@ -294,7 +294,9 @@ def replay_episodes(
             )
         if episode.kind == SignalKind.DISENGAGEMENT:
             disengagements += 1
-            never_back += episode.end_day is None
+            history = histories[episode.patient_id]
+            contacts = [day for day, _ in history.phq9] + [day for day, _ in history.sessions]
+            never_back += max(contacts, default=-1.0) < episode.start_day
     return episodes, sum(result.at_risk_days.values()) / 365.25, disengagements, never_back
 
 

@@ -227,7 +227,7 @@ def open_engine_alerts(patient: Patient, assessment: Assessment, now: datetime) 
             continue
         kind = SIGNAL_ALERTS[signal.kind]
         if signal.kind == SignalKind.EARLY_WARNING:
-            ongoing = ongoing_early_warning(patient, assessment, now)
+            ongoing = ongoing_early_warning(patient, assessment)
             if ongoing is not None:
                 Alert.objects.filter(pk=ongoing.pk).update(last_signal_at=now)
                 continue
@@ -268,7 +268,7 @@ def open_engine_alerts(patient: Patient, assessment: Assessment, now: datetime) 
     return opened
 
 
-def ongoing_early_warning(patient: Patient, assessment: Assessment, now: datetime) -> Alert | None:
+def ongoing_early_warning(patient: Patient, assessment: Assessment) -> Alert | None:
     """The early-warning alert whose episode is still open, if any (the warning holds now)."""
     latest = (
         Alert.objects.filter(patient=patient, kind=AlertKind.EARLY_WARNING)
@@ -279,6 +279,8 @@ def ongoing_early_warning(patient: Patient, assessment: Assessment, now: datetim
         return None
     zone = ZoneInfo(patient.time_zone)
     since = assessment.days_since_session
+    # The session's day number back from the days since it (rounded off float error).
+    last_session_day = None if since is None else round(assessment.as_of_day - since, 6)
     last_relapse = Alert.objects.filter(patient=patient, kind=AlertKind.RELAPSE).aggregate(
         day=Max("episode_day")
     )["day"]
@@ -287,7 +289,7 @@ def ongoing_early_warning(patient: Patient, assessment: Assessment, now: datetim
         holds=True,
         start_day=math.floor(local_day(latest.opened_at, zone)),
         last_warning_day=math.floor(local_day(latest.last_signal_at, zone)),
-        last_session_day=None if since is None else assessment.as_of_day - since,
+        last_session_day=last_session_day,
         last_relapse_day=None if last_relapse is None else float(last_relapse),
         quiet_days=QUIET_DAYS,
     )
