@@ -17,7 +17,8 @@ from lasting_core.simulation.arena import (
     run_arena,
     run_policy,
 )
-from lasting_core.simulation.presets import REAL_WORLD
+from lasting_core.simulation.arena_rules import ForecastRule
+from lasting_core.simulation.presets import PRESETS, REAL_WORLD
 
 POLICIES = [
     parse_policy(text)
@@ -57,8 +58,8 @@ def test_it_rejects_unknown_or_malformed_policies(text: str) -> None:
 
 def test_the_same_policy_twice_gives_identical_results() -> None:
     policies = [parse_policy("symptom"), parse_policy("forecast:0.5"), parse_policy("symptom")]
-    first = run_arena(policies, 50, 100, seed=5)
-    second = run_arena(policies, 50, 100, seed=5)
+    first = run_arena(policies, 80, 120, seed=5)
+    second = run_arena(policies, 80, 120, seed=5)
     numbers = [dataclasses.replace(r, seconds=0.0, engine_seconds=0.0) for r in first.results]
     again = [dataclasses.replace(r, seconds=0.0, engine_seconds=0.0) for r in second.results]
     # Every policy booked boosters, so the closed loop itself was repeated, not only induction.
@@ -117,7 +118,7 @@ def test_more_frequent_fixed_boosters_mean_fewer_relapse_days(
 
 @pytest.mark.parametrize("policy", ["symptom", "forecast:0.5"])
 def test_observed_data_policies_do_not_look_ahead(policy: str) -> None:
-    cohort = draw_arena_cohort(100, 110, REAL_WORLD, seed=4)
+    cohort = draw_arena_cohort(100, 130, REAL_WORLD, seed=4)
     cut = 90
     # Another future: different answers, latent wobble and life events from the cut on.
     rng = np.random.default_rng(9)
@@ -147,11 +148,30 @@ def test_observed_data_policies_do_not_look_ahead(policy: str) -> None:
 
 
 def test_forecast_verdicts_compare_with_fixed_and_oracle() -> None:
-    result = run_arena([*POLICIES, parse_policy("forecast:0.5")], 60, 100, seed=1)
+    result = run_arena([*POLICIES, parse_policy("forecast:0.5")], 100, 120, seed=1)
     (verdict,) = judge_forecasts(result)
     assert verdict.policy == "forecast:0.5"
     oracle = next(r for r in result.results if r.policy == "oracle")
     assert verdict.oracle_relapse_days == oracle.relapse_days_per_patient_year
+
+
+def test_the_forecast_rule_books_as_a_daily_resweep_of_the_whole_history_would() -> None:
+    """The rule steps the engine's state by each day's records; the reference packs and
+    sweeps every record so far each day. Same records, same order: same boosters (the lab
+    preset's short relief gives many of them within 100 days)."""
+    cohort = draw_arena_cohort(80, 100, PRESETS["lab"], seed=7)
+    runs = [
+        run_policy(
+            parse_policy("forecast:0.5"),
+            cohort,
+            rule=ForecastRule(cohort, 0.5, None, None, incremental=incremental),
+        )
+        for incremental in (True, False)
+    ]
+    boosters = runs[0].sessions >= dynamics.BOOSTER_SESSION
+    assert boosters.sum() > 20
+    np.testing.assert_array_equal(runs[0].sessions, runs[1].sessions)
+    np.testing.assert_array_equal(runs[0].phq9, runs[1].phq9)
 
 
 def test_run_arena_rejects_bad_counts() -> None:
