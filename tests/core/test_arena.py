@@ -158,8 +158,8 @@ def test_forecast_verdicts_compare_with_fixed_and_oracle() -> None:
 def test_the_forecast_rule_books_as_a_daily_resweep_of_the_whole_history_would() -> None:
     """The rule steps the engine's state by each day's records; the reference packs and
     sweeps every record so far each day. Same records, same order: same boosters (the lab
-    preset's short relief gives many of them within 100 days)."""
-    cohort = draw_arena_cohort(80, 100, PRESETS["lab"], seed=7)
+    preset's short relief gives many of them within 80 days)."""
+    cohort = draw_arena_cohort(80, 80, PRESETS["lab"], seed=7)
     runs = [
         run_policy(
             parse_policy("forecast:0.5"),
