@@ -1,4 +1,4 @@
-"""Time the caseload page for a clinic of N patients (DESIGN 10: 1,000 patients <= 150 ms
+"""Time the caseload page for a clinic of N patients (docs/benchmarks.md: 1,000 patients <= 150 ms
 server time, with a query count that does not grow with the number of patients).
 
 The script seeds the demo clinic with N simulated patients into a throw-away SQLite

@@ -270,14 +270,34 @@ def engine_episodes(
     last_day: float,
 ) -> tuple[dict[str, list[Episode]], float]:
     """Replay the engine; return its early-warning episodes and at-risk patient-years."""
+    episodes, at_risk_years, _, _ = replay_episodes(histories, settings, prior, last_day)
+    return episodes, at_risk_years
+
+
+def replay_episodes(
+    histories: Mapping[str, PatientHistory],
+    settings: EngineSettings,
+    prior: PopulationPrior,
+    last_day: float,
+) -> tuple[dict[str, list[Episode]], float, int, int]:
+    """Replay the engine; return its early-warning episodes, at-risk patient-years, the
+    number of disengagement alerts (one per episode) and how many of those came from a
+    silence the patient never broke (no check-in or session after the alert)."""
     result = run_replay(histories, settings, prior, start_day=0.0, end_day=last_day)
     episodes: dict[str, list[Episode]] = defaultdict(list)
+    disengagements = 0
+    never_back = 0
     for episode in result.episodes:
         if episode.kind == SignalKind.EARLY_WARNING:
             episodes[episode.patient_id].append(
                 (episode.start_day, episode.end_day, episode.end_reason)
             )
-    return episodes, sum(result.at_risk_days.values()) / 365.25
+        if episode.kind == SignalKind.DISENGAGEMENT:
+            disengagements += 1
+            history = histories[episode.patient_id]
+            contacts = [day for day, _ in history.phq9] + [day for day, _ in history.sessions]
+            never_back += max(contacts, default=-1.0) < episode.start_day
+    return episodes, sum(result.at_risk_days.values()) / 365.25, disengagements, never_back
 
 
 def calibration(
@@ -371,8 +391,16 @@ def evaluate(
         )
 
     scores: dict[str, RuleScore] = {}
-    forecast_episodes, at_risk_years = engine_episodes(histories, settings, prior, last_day)
+    forecast_episodes, at_risk_years, disengagements, never_back = replay_episodes(
+        histories, settings, prior, last_day
+    )
     scores["engine (forecast)"] = scored(forecast_episodes, at_risk_years)
+    # Disengagement alerts per enrolled patient-year: the default, then each --folds value;
+    # and, at the default, those of patients who never came back.
+    burden = {settings.disengagement_fold_days: disengagements / enrolled_years}
+    for fold in args.folds:
+        other = dataclasses.replace(settings, disengagement_fold_days=fold)
+        burden[fold] = replay_episodes(histories, other, prior, last_day)[2] / enrolled_years
     if args.default_prior:
         default_episodes, _ = engine_episodes(
             histories, settings, PopulationPrior.default(), last_day
@@ -401,6 +429,8 @@ def evaluate(
         "scores": scores,
         "brier": brier,
         "calibration": table,
+        "disengagement": burden,
+        "never_back": never_back / enrolled_years,
         "seconds": time.perf_counter() - started,
     }
 
@@ -499,6 +529,21 @@ def report(
                 f"({score.ended_by_session}) |"
             )
     lines += ["", "Distance to the targets:", "", *distance_lines(results, settings)]
+    lines += [
+        "",
+        "Disengagement alerts per enrolled patient-year (one per episode; budget"
+        f" {settings.disengagement_budget_per_year:.1f}), by days of contact that end an episode"
+        f" (default {settings.disengagement_fold_days:.0f}):",
+        "",
+    ]
+    for result in results:
+        burden = result["disengagement"]
+        assert isinstance(burden, dict)
+        cells = ", ".join(f"{fold:.0f} d: {rate:.2f}" for fold, rate in sorted(burden.items()))
+        lines.append(
+            f"- {result['family']} / {result['cohort']}: {cells}; at the default,"
+            f" {result['never_back']:.2f} of them from patients who never came back"
+        )
     lines += ["", "Priors fitted on each cohort's simulated past (another seed):", ""]
     for result in results:
         prior = result["prior"]
@@ -552,6 +597,13 @@ def main() -> None:
     parser.add_argument("--probability", type=float, default=None, help="override the warning p")
     parser.add_argument(
         "--sweep", type=float, nargs="*", default=[], help="also score these warning thresholds"
+    )
+    parser.add_argument(
+        "--folds",
+        type=float,
+        nargs="*",
+        default=[],
+        help="also count disengagement alerts with these disengagement_fold_days",
     )
     parser.add_argument(
         "--export-reporting",

@@ -1,4 +1,4 @@
-"""Speed of the engine (DESIGN 10): batch sweep, per-patient ratio, incremental update.
+"""Speed of the engine (docs/benchmarks.md): batch sweep, per-patient ratio, incremental update.
 
 1. Batch: ``--patients`` patients (default 100,000) x one year: weekly PHQ-9 (with an
    induction series and a few boosters) and a daily check (mood, sleep, stress; 20 % of

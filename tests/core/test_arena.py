@@ -17,7 +17,8 @@ from lasting_core.simulation.arena import (
     run_arena,
     run_policy,
 )
-from lasting_core.simulation.presets import REAL_WORLD
+from lasting_core.simulation.arena_rules import ForecastRule
+from lasting_core.simulation.presets import PRESETS, REAL_WORLD
 
 POLICIES = [
     parse_policy(text)
@@ -61,6 +62,8 @@ def test_the_same_policy_twice_gives_identical_results() -> None:
     second = run_arena(policies, 80, 120, seed=5)
     numbers = [dataclasses.replace(r, seconds=0.0, engine_seconds=0.0) for r in first.results]
     again = [dataclasses.replace(r, seconds=0.0, engine_seconds=0.0) for r in second.results]
+    # Every policy booked boosters, so the closed loop itself was repeated, not only induction.
+    assert all(r.sessions_per_patient_year > 0 for r in numbers)
     assert numbers == again
     assert numbers[0] == numbers[2]
 
@@ -136,6 +139,8 @@ def test_observed_data_policies_do_not_look_ahead(policy: str) -> None:
     other = dataclasses.replace(cohort, drivers=future)
     original = run_policy(parse_policy(policy), cohort)
     changed = run_policy(parse_policy(policy), other)
+    boosters_before_cut = original.sessions[:, : cut + 2] >= dynamics.BOOSTER_SESSION
+    assert boosters_before_cut.sum() >= 10  # decisions were taken before the cut
     np.testing.assert_array_equal(original.phq9[:, :cut], changed.phq9[:, :cut])
     # A booster decided before the cut happens at the earliest two days later.
     np.testing.assert_array_equal(original.sessions[:, : cut + 2], changed.sessions[:, : cut + 2])
@@ -148,6 +153,25 @@ def test_forecast_verdicts_compare_with_fixed_and_oracle() -> None:
     assert verdict.policy == "forecast:0.5"
     oracle = next(r for r in result.results if r.policy == "oracle")
     assert verdict.oracle_relapse_days == oracle.relapse_days_per_patient_year
+
+
+def test_the_forecast_rule_books_as_a_daily_resweep_of_the_whole_history_would() -> None:
+    """The rule steps the engine's state by each day's records; the reference packs and
+    sweeps every record so far each day. Same records, same order: same boosters (the lab
+    preset's short relief gives many of them within 80 days)."""
+    cohort = draw_arena_cohort(80, 80, PRESETS["lab"], seed=7)
+    runs = [
+        run_policy(
+            parse_policy("forecast:0.5"),
+            cohort,
+            rule=ForecastRule(cohort, 0.5, None, None, incremental=incremental),
+        )
+        for incremental in (True, False)
+    ]
+    boosters = runs[0].sessions >= dynamics.BOOSTER_SESSION
+    assert boosters.sum() > 20
+    np.testing.assert_array_equal(runs[0].sessions, runs[1].sessions)
+    np.testing.assert_array_equal(runs[0].phq9, runs[1].phq9)
 
 
 def test_run_arena_rejects_bad_counts() -> None:

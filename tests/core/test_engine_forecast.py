@@ -16,7 +16,12 @@ from lasting_core.engine import (
     assess_patient,
     fit_population_prior,
 )
-from lasting_core.engine.durability import conditional_survival, relief_intervals
+from lasting_core.engine.durability import (
+    conditional_survival,
+    gamma_rate_for_median,
+    posterior_median,
+    relief_intervals,
+)
 from lasting_core.engine.forecast import normal_cdf
 from lasting_core.engine.returns import Hazard, ReturnArrays, onset_in_time, two_readings
 from tests.core.engine_factories import INDUCTION_DAYS, make_responder
@@ -45,6 +50,22 @@ class TestPrior:
         parts = conditional_survival(a, b, 1.3, np.array([20.0]), np.array([40.0]))
         parts *= conditional_survival(a, b, 1.3, np.array([40.0]), np.array([60.0]))
         assert float(whole[0]) == pytest.approx(float(parts[0]), rel=1e-12)
+
+    def test_half_the_patients_are_still_in_response_at_the_median(self) -> None:
+        a, b, k = 2.5, 700.0, 1.3
+        median = posterior_median(a, b, k)
+        survival = conditional_survival(
+            np.array([a]), np.array([b]), k, np.zeros(1), np.array([median])
+        )
+        assert float(survival[0]) == pytest.approx(0.5, abs=1e-12)
+        assert gamma_rate_for_median(median, a, k) == pytest.approx(b, rel=1e-12)
+
+    def test_the_median_is_the_same_for_numbers_and_arrays(self) -> None:
+        a, b = np.array([2.0, 3.5]), np.array([400.0, 90.0])
+        medians = posterior_median(a, b, 1.2)
+        assert medians.shape == (2,)
+        for i in range(2):
+            assert medians[i] == posterior_median(float(a[i]), float(b[i]), 1.2)
 
 
 def patient_with_intervals(lengths: list[float], rng_day: float = 0.0) -> PatientHistory:

@@ -7,6 +7,7 @@ import pytest
 
 from lasting_core.definitions import RelapseState
 from lasting_core.engine import (
+    EngineSettings,
     PatientHistory,
     ReplayAlert,
     SignalKind,
@@ -90,6 +91,22 @@ def test_disengagement_is_one_alert_per_silence() -> None:
     alerts = replay({"paul": history}, start_day=0.0, end_day=120.0)
     silence = [a for a in alerts if a.kind == SignalKind.DISENGAGEMENT]
     assert [a.alerted_day for a in silence] == [52.0 + 2.0 + 14.0]
+
+
+@pytest.mark.parametrize(("fold_days", "alerted"), [(1.0, [68.0, 96.0]), (28.0, [68.0])])
+def test_a_patient_who_drifts_away_again_soon_stays_in_one_disengagement_episode(
+    fold_days: float, alerted: list[float]
+) -> None:
+    """Silent from day 52, one check-in on day 80, silent again: with a fold of four
+    weeks the second silence (missed from day 96) joins the first episode."""
+    history = make_responder(weekly=[4.0, 4.0, 4.0, 3.0])
+    history = PatientHistory(
+        phq9=(*history.phq9, (80.0, 4.0)), sessions=history.sessions, daily=history.daily
+    )
+    settings = EngineSettings(disengagement_fold_days=fold_days)
+    result = run_replay({"paul": history}, settings, start_day=0.0, end_day=120.0)
+    silence = [a.alerted_day for a in result.alerts if a.kind == SignalKind.DISENGAGEMENT]
+    assert silence == alerted
 
 
 def test_at_risk_days_count_the_days_in_response() -> None:

@@ -12,10 +12,11 @@ import dataclasses
 import logging
 import math
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from lasting.alerts.models import Alert, AlertKind, Priority
@@ -35,6 +36,7 @@ from lasting_core.engine import (
     assess_patient,
     fit_population_prior,
 )
+from lasting_core.engine.episodes import WarningEnd, disengagement_ends, early_warning_end
 
 log = logging.getLogger("lasting.risk")
 
@@ -203,19 +205,21 @@ def store_assessment(patient: Patient, assessment: Assessment, now: datetime) ->
     return stored
 
 
-# An early-warning episode ends once the warning has not held for this long (the same
-# rule as the engine's replay, EngineSettings.episode_quiet_days).
-QUIET_DAYS = EngineSettings().episode_quiet_days
+# The engine's episode rules (lasting_core.engine.episodes), as the replay applies them.
+SETTINGS = EngineSettings()
+QUIET_DAYS = SETTINGS.episode_quiet_days
 
 
 def open_engine_alerts(patient: Patient, assessment: Assessment, now: datetime) -> list[Alert]:
     """Open a needs-review alert for each alert-worthy signal, once per episode.
 
-    Episodes mirror the engine's replay: a relapse is one episode per confirmation day
-    and a disengagement one per silence (both named by the signal's day, and resolving
-    the alert does not reopen them); an early warning stays one episode while it keeps
-    holding, and ends at a session, at a relapse, or after `QUIET_DAYS` without it.
-    A database constraint makes a concurrent duplicate impossible.
+    Episodes follow the engine's rule (`lasting_core.engine.episodes`), the one its
+    replay applies: a relapse is one episode per confirmation day (named by its day, and
+    resolving the alert does not reopen it); a disengagement stays one episode until the
+    patient has been in contact for `disengagement_fold_days` days; an early warning
+    stays one episode until `early_warning_end` says it ended (a relapse, a session on a
+    later day, or `QUIET_DAYS` without it). A database constraint makes a concurrent
+    duplicate impossible.
     """
     opened: list[Alert] = []
     for signal in assessment.signals:
@@ -223,11 +227,19 @@ def open_engine_alerts(patient: Patient, assessment: Assessment, now: datetime) 
             continue
         kind = SIGNAL_ALERTS[signal.kind]
         if signal.kind == SignalKind.EARLY_WARNING:
-            ongoing = ongoing_early_warning(patient, assessment, now)
+            ongoing = ongoing_early_warning(patient, assessment)
             if ongoing is not None:
                 Alert.objects.filter(pk=ongoing.pk).update(last_signal_at=now)
                 continue
             anchor = None
+        elif signal.kind == SignalKind.DISENGAGEMENT:
+            ongoing = ongoing_disengagement(patient, assessment)
+            if ongoing is not None:
+                Alert.objects.filter(pk=ongoing.pk).update(last_signal_at=now)
+                continue
+            anchor = math.floor(signal.day)
+            if Alert.objects.filter(patient=patient, kind=kind, episode_day=anchor).exists():
+                continue
         else:
             anchor = math.floor(signal.day)
             if Alert.objects.filter(patient=patient, kind=kind, episode_day=anchor).exists():
@@ -256,8 +268,8 @@ def open_engine_alerts(patient: Patient, assessment: Assessment, now: datetime) 
     return opened
 
 
-def ongoing_early_warning(patient: Patient, assessment: Assessment, now: datetime) -> Alert | None:
-    """The early-warning alert whose episode is still open, if any."""
+def ongoing_early_warning(patient: Patient, assessment: Assessment) -> Alert | None:
+    """The early-warning alert whose episode is still open, if any (the warning holds now)."""
     latest = (
         Alert.objects.filter(patient=patient, kind=AlertKind.EARLY_WARNING)
         .order_by("-opened_at")
@@ -265,12 +277,38 @@ def ongoing_early_warning(patient: Patient, assessment: Assessment, now: datetim
     )
     if latest is None or latest.last_signal_at is None:
         return None
-    if now - latest.last_signal_at > timedelta(days=QUIET_DAYS):
-        return None  # recovered: the warning stopped holding
+    zone = ZoneInfo(patient.time_zone)
     since = assessment.days_since_session
-    if since is not None and latest.opened_at < now - timedelta(days=since):
-        return None  # a session since: treatment intervened
-    relapsed_since = Alert.objects.filter(
-        patient=patient, kind=AlertKind.RELAPSE, opened_at__gt=latest.opened_at
-    ).exists()
-    return None if relapsed_since else latest
+    # The session's day number back from the days since it (rounded off float error).
+    last_session_day = None if since is None else round(assessment.as_of_day - since, 6)
+    last_relapse = Alert.objects.filter(patient=patient, kind=AlertKind.RELAPSE).aggregate(
+        day=Max("episode_day")
+    )["day"]
+    end = early_warning_end(
+        math.floor(assessment.as_of_day),
+        holds=True,
+        start_day=math.floor(local_day(latest.opened_at, zone)),
+        last_warning_day=math.floor(local_day(latest.last_signal_at, zone)),
+        last_session_day=last_session_day,
+        last_relapse_day=None if last_relapse is None else float(last_relapse),
+        quiet_days=QUIET_DAYS,
+    )
+    return latest if end == WarningEnd.OPEN else None
+
+
+def ongoing_disengagement(patient: Patient, assessment: Assessment) -> Alert | None:
+    """The disengagement alert whose episode is still open, if any (disengaged now)."""
+    latest = (
+        Alert.objects.filter(patient=patient, kind=AlertKind.DISENGAGEMENT)
+        .order_by("-opened_at")
+        .first()
+    )
+    if latest is None or latest.last_signal_at is None:
+        return None
+    ended = disengagement_ends(
+        math.floor(assessment.as_of_day),
+        True,
+        math.floor(local_day(latest.last_signal_at, ZoneInfo(patient.time_zone))),
+        SETTINGS.disengagement_fold_days,
+    )
+    return None if ended else latest

@@ -1,4 +1,4 @@
-"""Early-warning and forecasting engine (DESIGN section 5): pure, vectorised, explainable.
+"""Early-warning and forecasting engine (docs/engine.md): pure, vectorised, explainable.
 
 Modules: ``kalman`` (continuous-time local level + damped trend: level, slope and the
 innovations), ``drift`` (CUSUM on innovations, daily-item EWMA), ``durability`` (personal
@@ -6,8 +6,9 @@ rate of return, empirical Bayes), ``returns`` (two-regime filter: stable or retu
 switching with the personal hazard), ``forecast`` (crossing date), ``sweep`` (the loop over
 time steps, vectorised across patients), ``assess`` (numbers at a point in time, P(relapse
 criteria met within 14 / 28 days)), ``signals`` (named signals, drivers and sentences),
-``patients`` (the batch and one-patient paths), ``replay`` (day-by-day backtest with
-deduplicated episodes).
+``patients`` (the batch and one-patient paths), ``episodes`` (when an alert's episode
+ends, for the replay and the app), ``replay`` (day-by-day backtest with deduplicated
+episodes).
 """
 
 from lasting_core.definitions import RelapseState

@@ -1,4 +1,4 @@
-"""Assessment at a point in time, vectorised across patients (DESIGN 5).
+"""Assessment at a point in time, vectorised across patients (docs/engine.md).
 
 ``assess_arrays`` turns the swept state of n patients into every number an assessment
 reports: level and slope with uncertainty, the relapse forecast, the crossing date, and
@@ -22,7 +22,7 @@ from lasting_core.definitions import (
     series_may_continue,
 )
 from lasting_core.engine.drift import WORSE_DIRECTION, DailyArrays, daily_change
-from lasting_core.engine.durability import PopulationPrior
+from lasting_core.engine.durability import PopulationPrior, posterior_median
 from lasting_core.engine.forecast import crossing_quantiles
 from lasting_core.engine.kalman import KalmanArrays, predict
 from lasting_core.engine.parameters import EngineSettings, WarningRule
@@ -83,7 +83,7 @@ class AssessmentArrays:
 
 @dataclass(frozen=True)
 class ScheduledMisses:
-    """Scheduled check-ins that expired unanswered, per patient (DESIGN 5.5).
+    """Scheduled check-ins that expired unanswered, per patient (docs/engine.md 2.8).
 
     ``known``: (n,) whether the patient has a schedule; ``days``: (n, k) the day each
     missed check-in expired, NaN-padded.
@@ -145,8 +145,8 @@ def assess_arrays(
     predict(kalman, np.where(has_checkin, as_of, np.nan), settings)
     r = a.relapse
     definitions = settings.definitions()
-    # While the induction series may continue, response is not judged yet (DESIGN 2):
-    # no relapse bar, no forecast, no early warning.
+    # While the induction series may continue, response is not judged yet
+    # (docs/clinical.md#definitions): no relapse bar, no forecast, no early warning.
     state = judged_state_codes(r, as_of, definitions)
     in_response = (state == RESPONDING) | (state == PENDING)
     bar = np.where(series_may_continue(r, as_of, definitions), np.nan, r.bar(definitions))
@@ -181,8 +181,7 @@ def assess_arrays(
     else:
         days = np.full((3, as_of.size), np.nan)
 
-    a_post = h.gamma_shape
-    usual = (h.gamma_rate * (2.0 ** (1.0 / a_post) - 1.0)) ** (1.0 / prior.shape)
+    usual = posterior_median(h.gamma_shape, h.gamma_rate, prior.shape)
 
     # A session is contact too: only silence after both counts as missed check-ins.
     last_contact = np.fmax(r.latest_day, a.last_session)
@@ -204,7 +203,7 @@ def assess_arrays(
     else:
         warning_condition = r.latest_score >= settings.relapse_threshold
     # Silence is disengagement, not an early warning: a forecast that rests on no recent
-    # check-in is uncertain, not a sign that symptoms return (DESIGN 5.5).
+    # check-in is uncertain, not a sign that symptoms return (docs/engine.md 2.8).
     current = missed < settings.missed_checkins
     early_warning = in_response & checked_since_session & current & warning_condition
 

@@ -1,8 +1,8 @@
-"""Drift guard and daily-item monitor (DESIGN 5.3 and 5.4), on arrays of n patients.
+"""Drift guard and daily-item monitor (docs/engine.md 2.3, 2.4), on arrays of n patients.
 
 CUSUM: a one-sided (worsening) CUSUM on the Kalman filter's standardised innovations,
 C = max(0, C + z - k), signalling while C >= h. Innovations, not raw scores: raw weekly
-scores are autocorrelated and a plain CUSUM on them is slow (DESIGN 5.3). A session resets
+scores are autocorrelated and a plain CUSUM on them is slow (docs/engine.md 2.3). A session resets
 C, since the model is re-learning the post-session level.
 
 Daily items: each day's mean of mood, sleep and stress feeds an EWMA (lambda 0.2-0.3) that

@@ -1,4 +1,4 @@
-"""Personal rate of return after a session, shrunk towards the clinic (DESIGN 5.2).
+"""Personal rate of return after a session, shrunk towards the clinic (docs/engine.md 2.5).
 
 Model: the relief interval T (days from a session to the loss of response) is Weibull
 with a clinic-wide shape k and a personal rate r: S(t | r) = exp(-r t^k). Across patients
@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 import numpy.typing as npt
@@ -82,7 +83,7 @@ class PopulationPrior:
         (b / (b + t^k))^a through S(28) = 0.80 and S(56) = 0.60 gives
         2^k = (0.6^(-1/a) - 1) / (0.8^(-1/a) - 1) and b = 28^k / (0.8^(-1/a) - 1).
         rise_days = 21 is an assumption (returns take 2-4 weeks to reach the threshold,
-        DESIGN 10); fit_population_prior estimates it from a clinic's relapses.
+        docs/benchmarks.md); fit_population_prior estimates it from a clinic's relapses.
         """
         a = 2.0
         at_28 = 0.8 ** (-1.0 / a) - 1.0
@@ -101,9 +102,21 @@ class PopulationPrior:
         return posterior_median(self.gamma_shape, self.gamma_rate, self.shape)
 
 
-def posterior_median(a: float, b: float, k: float) -> float:
-    """Return the median of T under S(t) = (b / (b + t^k))^a."""
-    return float((b * (2.0 ** (1.0 / a) - 1.0)) ** (1.0 / k))
+@overload
+def posterior_median(a: float, b: float, k: float) -> float: ...
+@overload
+def posterior_median(a: FloatArray, b: FloatArray, k: float) -> FloatArray: ...
+def posterior_median(a: float | FloatArray, b: float | FloatArray, k: float) -> float | FloatArray:
+    """Return the median of T under S(t) = (b / (b + t^k))^a, for numbers or arrays.
+
+    S(m) = 1/2 gives m^k = b (2^(1/a) - 1); ``gamma_rate_for_median`` is the inverse.
+    """
+    return (b * (2.0 ** (1.0 / a) - 1.0)) ** (1.0 / k)
+
+
+def gamma_rate_for_median(median: float, a: float, k: float) -> float:
+    """Return the b of S(t) = (b / (b + t^k))^a whose median is ``median`` days."""
+    return float(median**k / (2.0 ** (1.0 / a) - 1.0))
 
 
 def conditional_survival(
@@ -274,7 +287,7 @@ def fit_population_prior(
 
     def negative_log_likelihood(params: FloatArray) -> float:
         k, a, median = (float(v) for v in np.exp(params))
-        b = median**k / (2.0 ** (1.0 / a) - 1.0)
+        b = gamma_rate_for_median(median, a, k)
         exposure = np.bincount(owner, weights=np.exp(k * log_length), minlength=patients)
         value = float(np.sum(is_event * (math.log(k) + (k - 1.0) * log_length)))
         value += float(
@@ -296,7 +309,7 @@ def fit_population_prior(
     return PopulationPrior(
         shape=k,
         gamma_shape=a,
-        gamma_rate=median**k / (2.0 ** (1.0 / a) - 1.0),
+        gamma_rate=gamma_rate_for_median(median, a, k),
         rise_days=rise,
         rise_log_sd=spread,
         patients=patients,

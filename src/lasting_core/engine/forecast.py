@@ -1,4 +1,4 @@
-"""Forecast of the relapse criteria and the expected crossing date (DESIGN 5.2).
+"""Forecast of the relapse criteria and the expected crossing date (docs/engine.md 2.7).
 
 F(tau) is the probability that the latent PHQ-9 reaches the patient's relapse bar
 (PHQ-9 >= 10 and half the improvement lost) within tau days, from the two-regime filter

@@ -5,7 +5,7 @@ The engine reads two streams per patient:
 - stream A: PHQ-9 check-ins, sessions and clinician-entered events, in time order (at the
   same time: check-in, then event, then session: the questionnaire comes before the dose);
 - stream D: daily checks (mood, sleep, stress), as day means: entries whose day numbers
-  share an integer part form one cell (DESIGN 5.4: "day means, then an EWMA").
+  share an integer part form one cell ("day means, then an EWMA", docs/engine.md 2.4).
 
 Packed arrays are time-major, (steps, patients), so the loop over steps reads contiguous
 rows. Padding has day NaN and kind PAD, and leaves a patient's state exactly unchanged.
@@ -50,7 +50,7 @@ class PatientHistory:
     ``events``: (day, "hospitalisation" | "suicide_related") entered by a clinician;
     ``missed_checkins``: the day each scheduled check-in expired unanswered, or None when
     no schedule is known (then missed check-ins are estimated from the time since the
-    last contact, DESIGN 5.5). Records need not be sorted.
+    last contact; docs/engine.md 2.8). Records need not be sorted.
     """
 
     phq9: tuple[tuple[float, float], ...] = ()

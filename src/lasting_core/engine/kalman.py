@@ -1,4 +1,4 @@
-"""Continuous-time Kalman filter: local level plus damped trend (DESIGN 5.2).
+"""Continuous-time Kalman filter: local level plus damped trend (docs/engine.md 2.2).
 
 State x = (level, slope), slope in points per day. Between check-ins, over a gap of dt days:
 

@@ -21,9 +21,12 @@ class WarningRule(StrEnum):
 
 @dataclass(frozen=True)
 class EngineSettings:
-    """Defaults of the engine (DESIGN sections 2 and 5). Days are engine day numbers."""
+    """Defaults of the engine (docs/clinical.md#definitions, docs/engine.md).
 
-    # --- Clinical definitions (DESIGN 2) ---
+    Days are engine day numbers.
+    """
+
+    # --- Clinical definitions (docs/clinical.md#definitions) ---
     relapse_threshold: float = 10.0  # PHQ-9 >= 10 (SUSTAIN-1 logic)
     response_fall_share: float = 0.5  # McInnes 2022: response is a fall >= 50 %
     relapse_improvement_lost_share: float = 0.5  # half of the improvement lost
@@ -32,21 +35,21 @@ class EngineSettings:
     new_course_gap_days: float = 30.0  # choice: re-induction after this gap is a new course
     reliable_worsening_phq9: float = 6.0  # IAPT reliable change on PHQ-9
 
-    # --- Trajectory model (DESIGN 5.2): continuous-time local level + damped trend ---
-    # Psychometrics: PHQ-9 measurement SD about 2.2 points (DESIGN 5), fixed, not fitted.
+    # --- Trajectory model (docs/engine.md 2.2): continuous-time local level + damped trend ---
+    # Psychometrics: PHQ-9 measurement SD about 2.2 points, fixed, not fitted.
     obs_sd: float = 2.2
     # Choice: the true score wanders about 0.5 points a week when nothing happens.
     level_sd_per_sqrt_day: float = 0.2
-    # Choice: a trend persists for weeks (returns take 2-4 weeks, DESIGN 10), so the
+    # Choice: a trend persists for weeks (returns take 2-4 weeks), so the
     # slope decays with a 3-week time constant and has a stationary SD of about 1 point a
     # week.
     slope_damping_days: float = 21.0
     slope_sd_per_day: float = 0.15
-    # Choice: before any check-in, the level is a clinic intake (DESIGN 7: PHQ-9 about
-    # N(17, 4)) held loosely.
+    # Choice: before any check-in, the level is a clinic intake (PHQ-9 about
+    # N(17, 4), docs/clinical.md#durability-anchors) held loosely.
     initial_level: float = 17.0
     initial_level_sd: float = 8.0
-    # Choice: a session moves the level by several points (DESIGN 7: most of the drop
+    # Choice: a session moves the level by several points (most of the drop
     # comes with the first infusion); inflating the level SD by 6 points lets the next
     # check-in set the post-session level. The trend restarts from zero.
     session_level_sd: float = 6.0
@@ -57,12 +60,12 @@ class EngineSettings:
     # Choice: the slope of a return wanders slowly (0.02 points/day per sqrt(day)).
     return_slope_sd_per_day: float = 0.02
 
-    # --- Drift guard (DESIGN 5.3): one-sided CUSUM on standardised innovations ---
+    # --- Drift guard (docs/engine.md 2.3): one-sided CUSUM on standardised innovations ---
     cusum_k: float = 0.5
     cusum_h: float = 4.0
 
-    # --- Daily items (DESIGN 5.4): day means, EWMA against the stable-period reference ---
-    ewma_lambda: float = 0.25  # DESIGN 5: lambda 0.2-0.3
+    # --- Daily items (docs/engine.md 2.4): day means, EWMA against the stable-period reference ---
+    ewma_lambda: float = 0.25  # Roberts 1959; the usual lambda 0.2-0.3
     # Choice: the stable-period reference forgets with a 4-week time constant and is not
     # updated while an item is flagged, so a decline does not become "usual".
     reference_lambda: float = 1.0 / 28.0
@@ -72,18 +75,18 @@ class EngineSettings:
     # usual constant), so the first days of a decline do not widen the usual spread.
     reference_clip_sd: float = 1.5
     # Choice: flag at 3.5 EWMA standard deviations, the EWMA SD allowing for AR(1) noise
-    # with the autocorrelation below (DESIGN 7: phi 0.3-0.5 for daily items). Wider than
+    # with the autocorrelation below (phi 0.3-0.5 for daily self-reports). Wider than
     # the textbook 3 because the reference is estimated from a few weeks of whole-point
     # answers (at 3, one stable patient in 10 was flagged within two months in tests).
     daily_limit_sd: float = 3.5
     daily_autocorrelation: float = 0.4
     # Choice: a flag counts while the latest daily check is at most 3 days old.
     daily_stale_days: float = 3.0
-    # Daily composite in the forecast (DESIGN 5.4 "feeds the forecast"): the change of the
+    # Daily composite in the forecast (docs/engine.md 2.4, step 4): the change of the
     # items' EWMA since the patient's own post-session baseline, re-anchored at each session
     # because a session moves the level (the level itself is biased per patient and item).
     # Choice: the baseline averages the first two weeks of daily checks after a session
-    # (relief is complete the day after a session, DESIGN 7; two weeks of AR(1) noise give a
+    # (relief is complete the day after a session in the simulator; two weeks of AR(1) noise give a
     # baseline about as precise as the EWMA) and is then held until the next session.
     daily_anchor_days: float = 14.0
     # Choice: no evidence before five days of baseline.
@@ -94,15 +97,15 @@ class EngineSettings:
     # clinic with paired data can calibrate it.
     daily_points_per_phq9: float = 0.2
     # Choice: the daily check never counts for more than 20:1 evidence for or against a
-    # return (self-reports on a phone; DESIGN 5.4: on its own it never books a booster).
+    # return (self-reports on a phone; on its own it never books a booster).
     daily_max_likelihood_ratio: float = 20.0
 
-    # --- Disengagement (DESIGN 5.5) ---
-    missed_checkins: int = 2  # DESIGN 5: two missed check-ins in a row
-    expected_checkin_interval_days: float = 7.0  # weekly PHQ-9 in maintenance (DESIGN 7)
+    # --- Disengagement (docs/engine.md 2.8) ---
+    missed_checkins: int = 2  # two missed check-ins in a row are a signal
+    expected_checkin_interval_days: float = 7.0  # weekly PHQ-9 in maintenance
     checkin_grace_days: float = 2.0  # choice: a check-in two days late is not missed
 
-    # --- Forecast and early warning (DESIGN 5.2) ---
+    # --- Forecast and early warning (docs/engine.md 2.7) ---
     early_warning_rule: WarningRule = WarningRule.FORECAST
     # Choice, measured on the tuning family only (docs/benchmarks.md, natural history,
     # 1,000 patients per preset): the lowest threshold in steps of 0.05 that keeps false
@@ -114,12 +117,22 @@ class EngineSettings:
     # so this moves it too.
     early_warning_probability: float = 0.45
     forecast_max_days: float = 180.0  # choice: no crossing date beyond six months
-    crossing_interval: float = 0.8  # DESIGN 5 example: an 80 % interval
+    crossing_interval: float = 0.8  # choice: an 80 % interval
 
     # --- Replay episodes ---
     # Choice: an early warning episode ends with the relapse, with a session, or after
     # three weeks in which the warning no longer holds; only then can a new one open.
     episode_quiet_days: float = 21.0
+    # A disengagement episode ends once the patient has been back in contact this many
+    # days in a row; a new silence before then joins it (engine/episodes.py). Choice,
+    # measured on the tuning family only (natural history, 1,000 patients per preset,
+    # docs/benchmarks.md): folding over 56 days cuts disengagement alerts per enrolled
+    # patient-year from 2.5-3.1 to 1.7-1.8; 91 or 182 days save at most 0.2 more, and
+    # most of what remains is each patient's first silence.
+    disengagement_fold_days: float = 56.0
+    # Choice: the disengagement alerts a clinic should expect per patient-year in care (the
+    # evaluation reports the measured rate beside it, benchmarks/engine_eval.py).
+    disengagement_budget_per_year: float = 1.0
 
     def __post_init__(self) -> None:
         for name in (
@@ -139,6 +152,8 @@ class EngineSettings:
         for name in ("ewma_lambda", "reference_lambda", "early_warning_probability"):
             if not 0 < getattr(self, name) < 1:
                 raise ValueError(f"{name} must lie in (0, 1)")
+        if not self.disengagement_fold_days >= 1:
+            raise ValueError("disengagement_fold_days must be at least 1")
         if not 0 < self.crossing_interval < 1:
             raise ValueError("crossing_interval must lie in (0, 1)")
         if not 0 <= self.daily_autocorrelation < 1:
@@ -176,7 +191,7 @@ class EngineSettings:
 
     @property
     def ewma_sd_factor(self) -> float:
-        """Return the EWMA's SD as a share of the item's SD (AR(1) noise, DESIGN 5.4)."""
+        """Return the EWMA's SD as a share of the item's SD (AR(1) noise, docs/engine.md 2.4)."""
         lam, phi = self.ewma_lambda, self.daily_autocorrelation
         rho = phi * (1.0 - lam)
         return math.sqrt(lam / (2.0 - lam) * (1.0 + rho) / (1.0 - rho))

@@ -1,4 +1,4 @@
-"""Replay: run the engine day by day over history, with no look-ahead (DESIGN 5).
+"""Replay: run the engine day by day over history, with no look-ahead (docs/engine.md 2.8).
 
 Each calendar day d is assessed with every record whose day number is below d + 1 (the
 whole of day d) and nothing later; alerts are dated d. The sweep runs once over all
@@ -7,14 +7,15 @@ state after the patient's last record before d + 1, which is exactly the state a
 the records up to d would reach. So cutting the input after day d never changes an alert
 dated on or before d.
 
-Episodes (deduplication; only an episode's first day raises an alert):
+Episodes (deduplication; only an episode's first day raises an alert) follow
+``lasting_core.engine.episodes``, the rule the app applies too:
 
 - early warning: opens when the warning holds and no early-warning episode is open; it
   ends at the relapse, at a session given after it opened (treatment intervened), or
   once the warning has not held for ``episode_quiet_days`` days (recovered);
 - relapse: one alert per confirmed relapse, on the day it is confirmed;
-- disengagement: opens when check-ins are missed (default 2 in a row), ends with the
-  next check-in.
+- disengagement: opens when check-ins are missed (default 2 in a row), ends once the
+  patient has been back in contact for ``disengagement_fold_days`` days in a row.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from lasting_core.definitions import PENDING, RESPONDING
 from lasting_core.engine.assess import AssessmentArrays, assess_arrays
 from lasting_core.engine.drift import DailyArrays
 from lasting_core.engine.durability import PopulationPrior
+from lasting_core.engine.episodes import WarningEnd, disengagement_ends, early_warning_ends
 from lasting_core.engine.history import PatientHistory, pack_histories
 from lasting_core.engine.parameters import EngineSettings
 from lasting_core.engine.signals import SignalKind, explain
@@ -45,7 +47,7 @@ _CHUNK = 1500
 
 @dataclass(frozen=True)
 class ReplayAlert:
-    """An alert the engine would have raised (alerts.csv, DESIGN 9)."""
+    """An alert the engine would have raised (alerts.csv, docs/formats.md)."""
 
     patient_id: str
     alerted_day: float
@@ -167,6 +169,7 @@ def _replay_chunk(
     warning_info: list[tuple[float | None, str] | None] = [None] * n
     disengaged_open = np.zeros(n, dtype=bool)
     disengaged_start = np.full(n, np.nan)
+    disengaged_last = np.full(n, np.nan)
     disengaged_info: list[tuple[float | None, str] | None] = [None] * n
     relapse_count = np.zeros(n)
     at_risk_days = np.zeros(n, dtype=np.int64)
@@ -194,23 +197,31 @@ def _replay_chunk(
         # Early warnings.
         new_relapse = m.relapse_count > relapse_count
         relapse_count = m.relapse_count
+        ends = early_warning_ends(
+            float(day),
+            m.early_warning,
+            warning_start,
+            warning_last,
+            m.last_session,
+            m.relapse_day,
+            settings.episode_quiet_days,
+        )
+        ends[~warning_open] = WarningEnd.OPEN
+        for end in (WarningEnd.RELAPSE, WarningEnd.SESSION, WarningEnd.QUIET):
+            close(SignalKind.EARLY_WARNING, ends == end, day, end.reason)
+        warning_open &= ends == WarningEnd.OPEN
         np.copyto(warning_last, float(day), where=m.early_warning)
-        session_after = np.floor(m.last_session) > warning_start
-        quiet = day - warning_last >= settings.episode_quiet_days
-        close(SignalKind.EARLY_WARNING, warning_open & new_relapse, day, "relapse")
-        warning_open &= ~new_relapse
-        close(SignalKind.EARLY_WARNING, warning_open & session_after, day, "session")
-        warning_open &= ~session_after
-        close(SignalKind.EARLY_WARNING, warning_open & quiet, day, "quiet")
-        warning_open &= ~quiet
         opens = m.early_warning & ~warning_open
         warning_open |= opens
         np.copyto(warning_start, float(day), where=opens)
 
         # Disengagement.
-        back = disengaged_open & ~m.disengaged
+        back = disengaged_open & disengagement_ends(
+            float(day), m.disengaged, disengaged_last, settings.disengagement_fold_days
+        )
         close(SignalKind.DISENGAGEMENT, back, day, "checkin")
         disengaged_open &= ~back
+        np.copyto(disengaged_last, float(day), where=m.disengaged)
         goes = m.disengaged & ~disengaged_open
         disengaged_open |= goes
         np.copyto(disengaged_start, float(day), where=goes)

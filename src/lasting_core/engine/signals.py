@@ -27,7 +27,10 @@ Driver = float | int | str | None
 
 
 class SignalKind(StrEnum):
-    """The engine's named signals (safety alerts stay in the app, DESIGN 4)."""
+    """The engine's named signals.
+
+    Safety alerts stay in the app (docs/clinical.md#safety-alerts).
+    """
 
     EARLY_WARNING = "early_warning"
     RELAPSE = "relapse"
@@ -37,7 +40,7 @@ class SignalKind(StrEnum):
     RELIABLE_WORSENING = "reliable_worsening"
 
 
-# Signals that become alerts (alerts.csv, DESIGN 9); the others are drivers and nudges.
+# Signals that become alerts (alerts.csv, docs/formats.md); the others are drivers and nudges.
 ALERT_KINDS = frozenset({SignalKind.EARLY_WARNING, SignalKind.RELAPSE, SignalKind.DISENGAGEMENT})
 
 

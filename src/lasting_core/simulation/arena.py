@@ -1,4 +1,4 @@
-"""Policy arena: the same simulated patients under several booster policies (DESIGN 7).
+"""Policy arena: the same simulated patients under several booster policies (docs/benchmarks.md).
 
 Every random number is drawn once, up front (``draws``), and every policy runs on those
 same draws: common random numbers, so differences between policies are the policies'
@@ -16,7 +16,7 @@ Policies (``parse_policy`` reads them as ``fixed:N``, ``symptom``, ``forecast:P`
   patient in maintenance with a new check-in that day (a PHQ-9 or the daily check): one
   vectorised sweep over their PHQ-9s, sessions and daily checks up to that day. A booster
   is booked when P(relapse within 21 days), interpolated from p14 and p28 as
-  ``probability_within_21_days`` does, reaches P, or, as in DESIGN 6, when the engine
+  ``probability_within_21_days`` does, reaches P, or, as a maintenance plan does, when the engine
   has a confirmed early warning (or a confirmed relapse) open;
 - oracle: knows the latent course and books a booster on the first day of a return (the
   day the relief starts to fade, before the latent PHQ-9 has moved). It is the bound.
@@ -26,9 +26,9 @@ delay (``draws.BOOSTER_DELAY_DAYS``: 2-7 days) and at least ``min_spacing_days``
 last session. Only patients in maintenance can be booked.
 
 Scoring: patients who completed induction and responded (relapse is defined for them,
-DESIGN 2), over their days in maintenance (after induction ends until they leave or the
-run ends). Relapse-days are days with latent PHQ-9 >= 10 (DESIGN 7); a patient relapsed
-when the latent reached their relapse bar (>= 10 and half the improvement lost).
+docs/clinical.md#definitions), over their days in maintenance (after induction ends until
+they leave or the run ends). Relapse-days are days with latent PHQ-9 >= 10; a patient
+relapsed when the latent reached their relapse bar (>= 10 and half the improvement lost).
 """
 
 from __future__ import annotations
@@ -63,8 +63,8 @@ from lasting_core.simulation.presets import Preset, get_preset
 DEFAULT_PRICE_PER_SESSION = 500.0
 DEFAULT_MIN_SPACING_DAYS = 7
 DAYS_PER_YEAR = 365.25
-# DESIGN 10: the forecast policy should save this share of relapse-days against fixed
-# schedules with the same sessions, and lie within this margin of the oracle.
+# Targets (docs/benchmarks.md): the forecast policy should save this share of relapse-days
+# against fixed schedules with the same sessions, and lie within this margin of the oracle.
 TARGET_FIXED_REDUCTION = 0.30
 TARGET_ORACLE_MARGIN = 0.20
 
@@ -163,7 +163,7 @@ class ArenaResult:
 
 @dataclass(frozen=True)
 class ForecastVerdict:
-    """A forecast policy against the fixed-schedule curve and the oracle (DESIGN 10).
+    """A forecast policy against the fixed-schedule curve and the oracle (docs/benchmarks.md).
 
     ``fixed_relapse_days`` interpolates the fixed schedules at the forecast's sessions per
     patient-year; NaN when that lies outside the fixed schedules' range (no verdict).
@@ -276,7 +276,7 @@ def run_policy(
 
 
 def judge_forecasts(result: ArenaResult) -> list[ForecastVerdict]:
-    """Compare each forecast policy with the fixed schedules and the oracle (DESIGN 10)."""
+    """Compare each forecast policy with the fixed schedules and the oracle."""
     fixed = sorted(
         (r for r in result.results if r.policy.startswith(PolicyKind.FIXED.value + ":")),
         key=lambda r: r.sessions_per_patient_year,

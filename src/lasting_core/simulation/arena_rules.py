@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from lasting_core.engine import (
     assess_packed,
     pack_histories,
 )
+from lasting_core.engine.assess import assess_arrays
+from lasting_core.engine.drift import DailyArrays, DailyConstants, step_daily
+from lasting_core.engine.sweep import StreamState, flatten, step_a, unflatten
 from lasting_core.policies import PolicySettings
 from lasting_core.simulation import draws as drawing
 from lasting_core.simulation import dynamics
@@ -88,8 +91,12 @@ class OracleRule(Rule):
 class ForecastRule(Rule):
     """Assess, with the engine's batch path, every patient with a new check-in today.
 
-    The rule keeps what the clinic has seen (PHQ-9s, sessions and daily checks) as flat
-    record arrays, and packs the records of today's patients for ``assess_packed``.
+    The engine's state of every patient moves on by each day's records (stream A: the
+    PHQ-9 before the session; stream D: the daily check, after sessions of earlier days),
+    and today's patients are assessed from it: one step a day instead of a sweep of
+    everyone's whole history. ``incremental=False`` keeps what the clinic has seen as
+    flat record arrays and sweeps the records of today's patients with ``assess_packed``
+    each day (the reference; ``tests/core/test_arena.py`` asserts the two agree).
     """
 
     def __init__(
@@ -98,6 +105,8 @@ class ForecastRule(Rule):
         threshold: float,
         settings: EngineSettings | None,
         prior: PopulationPrior | None,
+        *,
+        incremental: bool = True,
     ) -> None:
         self.cohort = cohort
         self.n = int(cohort.draws.set_point.shape[0])
@@ -109,6 +118,12 @@ class ForecastRule(Rule):
         self.dailies = Records(5)  # patient, day, mood, sleep, stress
         self.seconds = 0.0
         self.assessments = 0
+        self.incremental = incremental
+        self.stream = StreamState.empty(self.n, self.settings)
+        self.daily = DailyArrays.empty(self.n)
+        self.daily_constants = DailyConstants.of(self.settings)
+        self.definitions = self.settings.definitions()
+        self.latest_session = np.full(self.n, np.nan)
 
     def __call__(self, view: dynamics.DayView) -> BoolArray:
         t = view.day
@@ -120,14 +135,15 @@ class ForecastRule(Rule):
             self.codes.booster,
         )
         # Within a day the questionnaire comes before the dose.
-        self.records.append(
-            np.concatenate([answered, sessions]).astype(np.float64),
-            np.full(answered.size + sessions.size, float(t)),
-            np.concatenate([np.full(answered.size, self.codes.phq9), session_codes]).astype(
-                np.float64
-            ),
-            np.concatenate([view.phq9[answered].astype(np.float64), np.zeros(sessions.size)]),
-        )
+        if not self.incremental:
+            self.records.append(
+                np.concatenate([answered, sessions]).astype(np.float64),
+                np.full(answered.size + sessions.size, float(t)),
+                np.concatenate([np.full(answered.size, self.codes.phq9), session_codes]).astype(
+                    np.float64
+                ),
+                np.concatenate([view.phq9[answered].astype(np.float64), np.zeros(sessions.size)]),
+            )
         daily_answered, values = daily_on_day(
             self.cohort.daily,
             self.cohort.draws,
@@ -140,7 +156,15 @@ class ForecastRule(Rule):
         )
         checked = self.cohort.daily.keepers[daily_answered]
         items = values[daily_answered].astype(np.float64)
-        self.dailies.append(checked.astype(np.float64), np.full(checked.size, float(t)), *items.T)
+        started = time.perf_counter()
+        if self.incremental:
+            phq9 = view.phq9[answered].astype(np.float64)
+            self._step(float(t), answered, phq9, sessions, session_codes, checked, items)
+        else:
+            self.dailies.append(
+                checked.astype(np.float64), np.full(checked.size, float(t)), *items.T
+            )
+        self.seconds += time.perf_counter() - started
         new_checkin = view.phq9 >= 0
         new_checkin[checked] = True
         proposed = np.zeros(self.n, dtype=bool)
@@ -148,15 +172,71 @@ class ForecastRule(Rule):
         if due.size == 0:
             return proposed
         started = time.perf_counter()
-        m = assess_packed(self._pack(due), float(t), self.settings, self.prior, crossing=False)
+        if self.incremental:
+            m = assess_arrays(
+                unflatten({name: array[due] for name, array in flatten(self.stream).items()}),
+                DailyArrays(
+                    **{f.name: getattr(self.daily, f.name)[..., due] for f in fields(DailyArrays)}
+                ),
+                np.full(due.size, float(t)),
+                self.settings,
+                self.prior,
+                crossing=False,
+            )
+        else:
+            m = assess_packed(self._pack(due), float(t), self.settings, self.prior, crossing=False)
         self.seconds += time.perf_counter() - started
         self.assessments += int(due.size)
         survive = np.sqrt(np.clip(1.0 - m.p14, 0.0, None) * np.clip(1.0 - m.p28, 0.0, None))
         p21 = np.nan_to_num(1.0 - survive, nan=0.0)
-        # DESIGN 6: the forecast policy also proposes on a confirmed early warning; a
-        # relapse the engine has confirmed is a stronger reason still.
+        # The forecast policy also proposes on a confirmed early warning; a
+        # relapse the engine has confirmed is a stronger reason still
+        # (docs/clinical.md#maintenance-plans).
         proposed[due] = (p21 >= self.threshold) | m.early_warning | m.relapsed
         return proposed
+
+    def _step(
+        self,
+        day: float,
+        answered: IntArray,
+        phq9: FloatArray,
+        sessions: IntArray,
+        session_codes: IntArray,
+        checked: IntArray,
+        items: FloatArray,
+    ) -> None:
+        """Move every patient's engine state on by today's records, in the sweep's order."""
+        n = self.n
+        for rows, kind, value in (
+            (answered, np.full(answered.size, self.codes.phq9), phq9),
+            (sessions, session_codes, np.zeros(sessions.size)),
+        ):
+            if rows.size == 0:
+                continue
+            day_row = np.full(n, np.nan)
+            day_row[rows] = day
+            kind_row = np.zeros(n, dtype=np.int8)
+            kind_row[rows] = kind
+            value_row = np.zeros(n)
+            value_row[rows] = value
+            step_a(
+                self.stream,
+                day_row,
+                kind_row,
+                value_row,
+                self.settings,
+                self.definitions,
+                self.prior,
+            )
+        if checked.size:
+            cell_day = np.full(n, np.nan)
+            cell_day[checked] = day
+            cell = np.full((3, n), np.nan, dtype=np.float32)
+            cell[:, checked] = items.T.astype(np.float32)
+            # A session counts for the daily cells of later days only.
+            latest = np.where(cell_day == cell_day, self.latest_session, np.nan)
+            step_daily(self.daily, cell_day, cell, self.daily_constants, latest)
+        self.latest_session[sessions] = day
 
     def _pack(self, patients: IntArray) -> CohortArrays:
         """Pack the records of ``patients`` so far, time-major, as the engine reads them."""

@@ -1,7 +1,8 @@
-"""Measure a simulated cohort against its calibration targets (DESIGN sections 2 and 7).
+"""Measure a simulated cohort against its calibration targets.
 
-The durability measure follows DESIGN 2: days from the end of induction to relapse,
-censored at the last simulated day, summarised by a Kaplan-Meier curve. The PHQ-9 item-9
+The targets are in docs/clinical.md#durability-anchors. The durability measure follows
+docs/clinical.md#definitions: days from the end of induction to relapse, censored at the
+last simulated day, summarised by a Kaplan-Meier curve. The PHQ-9 item-9
 model is calibrated to a published outpatient rate (``calibrate_item9_log_odds``).
 """
 

@@ -1,4 +1,4 @@
-"""Simulate a clinic's cohort of ketamine patients (DESIGN section 7).
+"""Simulate a clinic's cohort of ketamine patients (docs/clinical.md#durability-anchors).
 
 ``simulate_cohort`` draws patients, runs their latent severity day by day (vectorised
 across patients, see ``dynamics``), draws their questionnaire answers (``observations``)
@@ -98,7 +98,8 @@ class SimulatedPatient:
     baseline; all are False when induction had not ended by the last simulated day.
     ``latent_phq9`` is NaN before enrolment and read-only. ``relapse_day`` is the first
     day the latent PHQ-9 of a responder reached ``relapse_threshold`` (>= 10 and half of
-    the improvement lost, DESIGN 2); ``relapse_onset_day`` is the day that rise began.
+    the improvement lost, docs/clinical.md#definitions); ``relapse_onset_day`` is the day
+    that rise began.
     """
 
     index: int

@@ -27,7 +27,8 @@ REMISSION, RESPONSE, PARTIAL, WORSE = 0, 1, 2, 3
 
 NOT_YET = -1
 
-# A symptom-triggered booster is booked this many days after the check-in (DESIGN 6).
+# A symptom-triggered booster is booked this many days after the check-in
+# (docs/clinical.md#maintenance-plans).
 BOOSTER_DELAY_DAYS = (2, 7)
 
 
@@ -152,7 +153,7 @@ def draw_patients(
         # Worsening takes 10-40 % of the room left below the top of the scale.
         set_point + (PHQ9_MAX - set_point) * (0.1 + 0.3 * v),
     )
-    # DESIGN 2: relapse needs PHQ-9 >= 10 and half of the improvement lost.
+    # docs/clinical.md#definitions: relapse needs PHQ-9 >= 10 and half of the improvement lost.
     relapse_threshold = np.maximum(RELAPSE_PHQ9, 0.5 * (set_point + nadir))
 
     durability_rng = rngs["durability"]

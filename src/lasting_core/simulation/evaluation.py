@@ -1,9 +1,9 @@
-"""What the engine's evaluation needs from the simulator (DESIGN sections 7 and 10).
+"""What the engine's evaluation needs from the simulator (docs/engine.md 5).
 
 - ``history_of``: a simulated patient as the engine sees them (the observed records only);
 - ``observed_relapses``: ground-truth relapse dates under the observed-data definition of
-  DESIGN 2 (the second of two confirming check-ins), which is what an early warning must
-  precede;
+  docs/clinical.md#definitions (the second of two confirming check-ins), which is what an
+  early warning must precede;
 - the two families of cohorts. The *tuning family* (``EVALUATION_PRESETS``) is the first
   generator: its calibrated presets and two parameter variants of them. The engine's
   settings are chosen on it. The *reporting family* (``REPORTING_FAMILY``) is the regime
@@ -42,7 +42,7 @@ def history_of(patient: SimulatedPatient) -> PatientHistory:
 
 
 def observed_relapses(patient: SimulatedPatient) -> tuple[float, ...]:
-    """Return the days the relapse criteria were met on the observed data (DESIGN 2)."""
+    """Return the days the relapse criteria were met on the observed data."""
     history = history_of(patient)
     return track_relapse(history.phq9, history.sessions, history.events).relapse_days
 

@@ -1,6 +1,6 @@
 """Write a simulated cohort as Lasting's CSV exchange files, plus its ground truth.
 
-observations.csv and sessions.csv follow DESIGN section 9 (docs/formats.md), so they
+observations.csv and sessions.csv follow docs/formats.md, so they
 feed `lasting replay` like a clinic's own history; truth.csv and
 latent.csv hold what a clinic never sees: each patient's outcome flags, relapse onset and
 relapse dates, and the latent PHQ-9 day by day.

@@ -1,4 +1,4 @@
-"""Calibration presets for the patient simulator (DESIGN section 7).
+"""Calibration presets for the patient simulator (docs/clinical.md#durability-anchors).
 
 Every parameter carries its source. "Assumption" marks a value chosen for plausibility
 where no published figure exists; those are the first to revisit when a clinic's own
@@ -45,14 +45,14 @@ class Preset:
 
     name: str
 
-    # Baseline severity. DESIGN 7: PHQ-9 ~ N(17, 4) clipped to 10-27 (McInnes 2022
+    # Baseline severity: PHQ-9 ~ N(17, 4) clipped to 10-27 (McInnes 2022
     # cohort mean baseline PHQ-9 is in the moderately-severe band).
     baseline_mean: float = 17.0
     baseline_sd: float = 4.0
     baseline_min: float = 10.0
     baseline_max: float = 27.0
 
-    # Evaluation before induction: 1-3 weeks with 1-2 PHQ-9 check-ins (DESIGN 7).
+    # Evaluation before induction: 1-3 weeks with 1-2 PHQ-9 check-ins (assumption).
     evaluation_days: tuple[int, int] = (7, 21)
     second_evaluation_share: float = 0.5
 
@@ -82,17 +82,17 @@ class Preset:
     # Assumption: the relief of a single session fades four times faster.
     single_session_scale_factor: float = 0.25
     # Days from the start of the rise to the relapse threshold (median and bounds).
-    # Assumption from DESIGN 10: an oracle alerting at the onset of the rise has a
+    # Assumption (docs/benchmarks.md): an oracle alerting at the onset of the rise has a
     # median lead of about 24 days in the real-world preset. The upper bound must stay
     # at or below 28 so S(28) and S(56) stay exact (see dynamics).
     rise_days_median: float = 21.0
     rise_days_range: tuple[float, float] = (10.0, 28.0)
     rise_days_log_sd: float = 0.3
     # The latent follows its drive with this time constant when worsening; daily items
-    # track the drive, so they lead the latent by about this many days (DESIGN 7).
+    # track the drive, so they lead the latent by about this many days (assumption).
     latent_lag_days: float = 3.0
     # Assumption: a patient's successive relief intervals are correlated (Gaussian
-    # copula) so a personal durability exists for the engine to learn (DESIGN 5).
+    # copula) so a personal durability exists for the engine to learn (docs/engine.md 2.5).
     durability_correlation: float = 0.7
 
     # Boosters. Target: SUSTAIN-1 (Daly 2019), esketamine maintenance weekly or every
@@ -132,7 +132,7 @@ class Preset:
     stress_hazard_ratio: float = 3.0
     stress_shock_phq9: float = 2.0
 
-    # Observation. DESIGN 5: PHQ-9 measurement SD ~ 2.2 points.
+    # Observation: PHQ-9 measurement SD ~ 2.2 points.
     observation_sd: float = 2.2
     # Small day-to-day wobble of the latent itself (assumption).
     latent_wobble_sd: float = 0.8
@@ -142,7 +142,7 @@ class Preset:
     gad7_offset_mean: float = 0.5
     gad7_offset_sd: float = 2.5
     gad7_sd: float = 2.0
-    # Daily check (mood, sleep, stress 0-10). DESIGN 7: AR(1) noise, phi 0.3-0.5.
+    # Daily check (mood, sleep, stress 0-10): AR(1) noise, phi 0.3-0.5.
     daily_share: float = 0.40
     daily_phi: float = 0.4
     daily_noise_sd: float = 1.0
@@ -158,13 +158,13 @@ class Preset:
     item9_centre_phq9: float = 11.0
 
     # Adherence: share of scheduled remote check-ins completed, falling from start to
-    # floor with this time constant (assumption; DESIGN 7: adherence falls over time).
+    # floor with this time constant (assumption: adherence falls over time).
     weekly_adherence: tuple[float, float] = (0.95, 0.60)
     daily_adherence: tuple[float, float] = (0.85, 0.40)
     adherence_decay_days: float = 120.0
     adherence_person_sd: float = 0.10
     clinic_visit_adherence: float = 0.98
-    # Severe patients skip more remote check-ins (DESIGN 5: missed check-ins are a
+    # Severe patients skip more remote check-ins (missed check-ins are a
     # signal): completion is multiplied by 1 - this share at PHQ-9 27, linearly from 10.
     severity_disengagement: float = 0.4
 
