@@ -6,6 +6,8 @@ app_name = "schedule"
 
 urlpatterns = [
     path("schedule/", views.day, name="day"),
+    path("schedule/feeds/", views.feeds, name="feeds"),
+    path("calendar/<str:token>.ics", views.feed, name="feed"),
     path(
         "patients/<int:patient_id>/appointments/new/",
         views.new_appointment,

@@ -8,8 +8,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -18,12 +18,14 @@ from lasting.accounts import rules
 from lasting.accounts.clocks import today_in
 from lasting.accounts.forms import add_service_errors
 from lasting.accounts.middleware import ClinicRequest
-from lasting.accounts.models import Location
+from lasting.accounts.models import Location, User
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.patients.queries import get_patient_for
 from lasting.plans.services import close_proposals_for
+from lasting.schedule.feeds import create_feed, find_live_feed, render_feed, revoke_feed
 from lasting.schedule.forms import AppointmentForm, CancelForm
+from lasting.schedule.models import CalendarFeed
 from lasting.schedule.queries import build_board, get_appointment_for
 from lasting.treatment.appointments import (
     book_appointment,
@@ -190,3 +192,69 @@ def status(request: ClinicRequest, appointment_id: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect(board_url(appointment))
+
+
+def feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The iCalendar file behind a feed's secret address (no sign-in: calendar apps
+    fetch it); a revoked or unknown address answers 404."""
+    found = find_live_feed(token)
+    if found is None:
+        raise Http404("No such calendar.")
+    record_event(
+        Actor.system("calendar feed", found.organization_id),
+        Action.READ,
+        organization_id=found.organization_id,
+        obj=found,
+    )
+    response = HttpResponse(render_feed(found, timezone.now()), content_type="text/calendar")
+    response["Content-Disposition"] = 'inline; filename="lasting.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@login_required
+def feeds(request: ClinicRequest) -> HttpResponse:
+    """Create and revoke calendar feeds: my own (clinicians), a location's, a patient's."""
+    membership = request.membership
+    if not rules.can_schedule(membership):
+        raise PermissionDenied("Your role has no schedule.")
+    actor = Actor.from_request(request)
+    organization = membership.organization
+    created_url = ""
+    if request.method == "POST":
+        scope = request.POST.get("scope", "")
+        if scope == "revoke":
+            target = get_object_or_404(
+                CalendarFeed, pk=request.POST.get("feed"), organization=organization
+            )
+            revoke_feed(actor, membership, target)
+            messages.success(request, "Feed revoked: its address no longer works.")
+            return redirect("schedule:feeds")
+        if scope == "clinician":
+            assert isinstance(request.user, User)
+            _, created_url = create_feed(actor, membership, clinician=request.user)
+        elif scope == "location":
+            location = get_object_or_404(
+                Location, pk=request.POST.get("location"), organization=organization
+            )
+            _, created_url = create_feed(actor, membership, location=location)
+        elif scope == "patient":
+            patient = get_patient_for(membership, int(request.POST.get("patient", "0") or 0))
+            _, created_url = create_feed(actor, membership, patient=patient)
+        else:
+            raise Http404("No such feed kind.")
+    live = (
+        CalendarFeed.objects.filter(organization=organization, revoked_at=None)
+        .select_related("clinician", "location", "patient")
+        .order_by("-created_at")
+    )
+    return render(
+        request,
+        "schedule/feeds.html",
+        {
+            "feeds": live,
+            "created_url": created_url,
+            "locations": Location.objects.filter(organization=organization, is_active=True),
+            "patient_id": request.GET.get("patient", ""),
+        },
+    )
