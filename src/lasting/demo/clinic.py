@@ -17,6 +17,7 @@ from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.checkins.models import CheckIn, Response
 from lasting.demo.history import create_patients
+from lasting.demo.schedule import seed_schedule
 from lasting.outreach.planning import plan_organization
 from lasting.patients.models import Course, Patient
 from lasting.patients.models import Phase as CoursePhase
@@ -88,6 +89,7 @@ def seed_demo(*, patients: int, seed: int, reset: bool, logins_file: Path) -> Se
         created = create_patients(organization, memberships, patients=patients, seed=seed)
         created += ", " + seed_risk_history(organization)
         created += f", {plan_organization(organization.pk)} check-ins planned"
+        created += ", " + seed_schedule(organization, seed)
         record_event(
             Actor.system("lasting demo", organization.pk),
             Action.CREATE,
