@@ -1,18 +1,24 @@
 """A new clinic starts without the demo, in a real browser: `lasting setup`, then the admin
 adds a second location and invites a clinician, a nurse and a scheduler by e-mail; each
-accepts and signs in; the clinician registers two patients."""
+accepts and signs in; the clinician registers two patients, the nurse logs a session and
+the front desk books a booster."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
+from lasting.accounts.clocks import today_in
 from lasting.accounts.models import Location, Membership, Organization, Role
 from lasting.audit.models import AuditEvent
 from lasting.cli import main
 from lasting.patients.models import Patient
+from lasting.treatment.models import Appointment, SessionKind, TreatmentSession
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -31,6 +37,9 @@ def sign_in(page, url: str, username: str, password: str) -> None:
     page.fill("#id_password", password)
     with page.expect_navigation():
         page.click("button[type=submit]")
+
+
+FORM_TIME = "%Y-%m-%dT%H:%M"
 
 
 def test_a_clinic_is_set_up_staffed_and_registers_patients_without_the_demo(
@@ -119,6 +128,62 @@ def test_a_clinic_is_set_up_staffed_and_registers_patients_without_the_demo(
             page.click("text=Register patient")
         assert f"{family}, {given}" in page.inner_text("body") or family in page.title()
     page.screenshot(path=str(artifacts / "setup-first-patient.png"), full_page=True)
+    page.context.close()
+    lena = Patient.objects.get(record_number="FR-0001")
+
+    # The nurse logs this morning's IV induction session for Lena.
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in(page, live_server.url, "rn_omar", "Omar starts at Front Range")
+    page.goto(f"{live_server.url}/patients/{lena.pk}/")
+    page.click("text=Log session")
+    # The form reads times on the clinic's clock (America/Denver).
+    denver = ZoneInfo("America/Denver")
+    dosed = (timezone.now() - timedelta(hours=2)).astimezone(denver).replace(tzinfo=None)
+    page.select_option("#id_kind", "induction")
+    page.select_option("#id_route", "iv")
+    page.fill("#id_started_at", dosed.strftime(FORM_TIME))
+    page.fill("#id_ended_at", (dosed + timedelta(minutes=60)).strftime(FORM_TIME))
+    page.fill("#id_dose_mg", "35")
+    page.fill("#id_dose_mg_per_kg", "0.5")
+    page.check("input[name=sedation][value='4']")
+    page.select_option("#id_dissociation", "1")
+    for row, (phase, minutes) in enumerate((("before", -5), ("during", 20), ("after", 50))):
+        page.select_option(f"#id_vitals-{row}-phase", phase)
+        page.fill(
+            f"#id_vitals-{row}-measured_at",
+            (dosed + timedelta(minutes=minutes)).strftime(FORM_TIME),
+        )
+        page.fill(f"#id_vitals-{row}-systolic_mmhg", "128")
+        page.fill(f"#id_vitals-{row}-diastolic_mmhg", "80")
+        page.fill(f"#id_vitals-{row}-heart_rate_bpm", "72")
+        page.fill(f"#id_vitals-{row}-spo2_percent", "98")
+    with page.expect_navigation():
+        page.click("text=Sign and save session")
+    errors = page.locator(".error").all_inner_texts()
+    assert TreatmentSession.objects.filter(patient=lena).count() == 1, errors
+    page.context.close()
+
+    # The front desk books Lena's booster at Boulder for tomorrow at 10:00.
+    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    sign_in(page, live_server.url, "pia", "Pia starts at Front Range")
+    page.fill("input[name=q]", "Ortiz")
+    with page.expect_navigation():
+        page.press("input[name=q]", "Enter")
+    page.click("text=Ortiz, Lena")
+    page.click("#book-appointment")
+    tomorrow = today_in(str(denver)) + timedelta(days=1)
+    page.select_option("#id_kind", "booster")
+    page.fill("#id_starts_at", f"{tomorrow.isoformat()}T10:00")
+    page.select_option("#id_location", label="Boulder")
+    with page.expect_navigation():
+        page.click("#appointment-form button[type=submit]")
+    assert "Booked: Lena Ortiz" in page.inner_text("body")
+    page.screenshot(path=str(artifacts / "setup-booked-phone.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    booster = Appointment.objects.get(patient=lena)
+    assert booster.kind == SessionKind.BOOSTER
+    assert booster.starts_at == datetime.combine(tomorrow, time(10, 0), tzinfo=denver)
+    assert booster.location.name == "Boulder"
 
     organization = Organization.objects.get(name="Front Range Ketamine")
     assert sorted(

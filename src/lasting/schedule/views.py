@@ -36,6 +36,12 @@ from lasting.treatment.appointments import (
 from lasting.treatment.models import Appointment, AppointmentStatus, Route, SessionKind
 
 
+def describe(appointment: Appointment) -> str:
+    """ "Booster, Thu Dec 3, 10:00" on the clinic's clock (the request's active zone)."""
+    when = timezone.localtime(appointment.starts_at)
+    return f"{appointment.get_kind_display()}, {when:%a %b} {when.day}, {when:%H:%M}"
+
+
 def board_url(appointment: Appointment) -> str:
     day = timezone.localtime(appointment.starts_at).date()
     location = f"location={appointment.location_id}&" if appointment.location_id else ""
@@ -109,7 +115,7 @@ def new_appointment(request: ClinicRequest, patient_id: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"Booked: {patient.full_name}, {appointment}.")
+            messages.success(request, f"Booked: {patient.full_name}, {describe(appointment)}.")
             return redirect(board_url(appointment))
     return render(
         request,
@@ -148,7 +154,7 @@ def move(request: ClinicRequest, appointment_id: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"Moved: {appointment.patient.full_name}, {moved}.")
+            messages.success(request, f"Moved: {appointment.patient.full_name}, {describe(moved)}.")
             return redirect(board_url(moved))
     return render(
         request,
@@ -174,7 +180,9 @@ def cancel(request: ClinicRequest, appointment_id: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"Cancelled: {appointment.patient.full_name}, {appointment}.")
+        messages.success(
+            request, f"Cancelled: {appointment.patient.full_name}, {describe(appointment)}."
+        )
     return redirect(board_url(appointment))
 
 
