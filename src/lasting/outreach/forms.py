@@ -2,7 +2,12 @@ from __future__ import annotations
 
 from django import forms
 
-from lasting.outreach.models import ContactPreference, OutreachChannel, OutreachOutcome
+from lasting.outreach.models import (
+    ContactPreference,
+    OutreachChannel,
+    OutreachOutcome,
+    ReminderDefaults,
+)
 
 
 class ContactPreferenceForm(forms.ModelForm[ContactPreference]):
@@ -29,3 +34,20 @@ class OutreachForm(forms.Form):
     channel = forms.ChoiceField(choices=OutreachChannel.choices, label="How")
     outcome = forms.ChoiceField(choices=OutreachOutcome.choices, label="Outcome")
     note = forms.CharField(max_length=400, required=False, label="Note")
+
+
+class ReminderDefaultsForm(forms.ModelForm[ReminderDefaults]):
+    """The clinic's reminder defaults, for patients who have set none of their own."""
+
+    class Meta:
+        model = ReminderDefaults
+        fields = ["channel", "quiet_from", "quiet_until"]
+        labels = {
+            "channel": "Remind by",
+            "quiet_from": "No reminders from (the patient's local time)",
+            "quiet_until": "No reminders until",
+        }
+        widgets = {
+            "quiet_from": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "quiet_until": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }

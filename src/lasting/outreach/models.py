@@ -19,8 +19,25 @@ class Channel(models.TextChoices):
     SMS = "sms", "Text message"
 
 
+class ReminderDefaults(models.Model):
+    """The organisation's reminder defaults, for every patient without their own
+    preferences (set by the clinic admin; without a row, ContactPreference's defaults)."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="reminder_defaults"
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
+    quiet_from = models.TimeField(default=time(21, 0))
+    quiet_until = models.TimeField(default=time(8, 0))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"reminder defaults of organisation {self.organization_id}"
+
+
 class ContactPreference(models.Model):
-    """How and when a patient is reminded; without a row the defaults below apply."""
+    """How and when a patient is reminded; without a row, the organisation's defaults
+    (ReminderDefaults) apply, and without those the defaults below."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     patient = models.OneToOneField(

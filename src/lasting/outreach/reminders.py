@@ -45,6 +45,7 @@ from lasting.outreach.models import (
     DeliveryAttempt,
     Outcome,
     Reminder,
+    ReminderDefaults,
     ReminderStatus,
 )
 from lasting.patients.models import Patient
@@ -81,10 +82,21 @@ def queue_reminders(now: datetime | None = None) -> list[int]:
 
 
 def preference_of(patient: Patient) -> ContactPreference:
+    """The patient's own preferences, else their organisation's reminder defaults, else
+    Lasting's (e-mail, quiet 21:00-08:00)."""
     try:
         return patient.contact_preference
     except ContactPreference.DoesNotExist:
+        pass
+    defaults = ReminderDefaults.objects.filter(organization_id=patient.organization_id).first()
+    if defaults is None:
         return DEFAULT_PREFERENCE
+    return ContactPreference(
+        organization_id=patient.organization_id,
+        channel=defaults.channel,
+        quiet_from=defaults.quiet_from,
+        quiet_until=defaults.quiet_until,
+    )
 
 
 def create_reminder(scheduled: ScheduledCheckIn, now: datetime) -> Reminder | None:

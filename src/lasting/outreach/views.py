@@ -15,8 +15,13 @@ from lasting.accounts.middleware import ClinicRequest
 from lasting.accounts.navigation import redirect_back
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
-from lasting.outreach.forms import ContactPreferenceForm, OutreachForm
-from lasting.outreach.models import ContactPreference, OutreachChannel, OutreachOutcome
+from lasting.outreach.forms import ContactPreferenceForm, OutreachForm, ReminderDefaultsForm
+from lasting.outreach.models import (
+    ContactPreference,
+    OutreachChannel,
+    OutreachOutcome,
+    ReminderDefaults,
+)
 from lasting.outreach.queries import list_schedule
 from lasting.outreach.services import log_outreach
 from lasting.patients.queries import get_patient_for
@@ -88,3 +93,32 @@ def log_contact(request: ClinicRequest, patient_id: int) -> HttpResponse:
         note=form.cleaned_data["note"],
     )
     return redirect_back(request, "clinic:quiet")
+
+
+@login_required
+def reminder_defaults(request: ClinicRequest) -> HttpResponse:
+    """The clinic admin sets how patients without their own preferences are reminded."""
+    membership = request.membership
+    if not rules.can_manage_organization(membership):
+        raise PermissionDenied("Only clinic admins set the reminder defaults.")
+    organization = membership.organization
+    defaults = ReminderDefaults.objects.filter(
+        organization=organization
+    ).first() or ReminderDefaults(organization=organization)
+    form = ReminderDefaultsForm(request.POST or None, instance=defaults)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            saved = form.save()
+            record_event(
+                Actor.from_request(request),
+                Action.UPDATE,
+                organization_id=organization.pk,
+                obj=saved,
+            )
+        return redirect("accounts:organization")
+    return render(
+        request,
+        "outreach/reminder_defaults.html",
+        {"form": form, "organization": organization},
+        status=422 if request.method == "POST" else 200,
+    )
