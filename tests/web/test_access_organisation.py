@@ -43,6 +43,8 @@ PAGES = {
     "edit_location": lambda w: reverse("accounts:edit_location", args=[w["location"].pk]),
     "invite": lambda w: reverse("accounts:invite"),
     "edit_member": lambda w: reverse("accounts:edit_member", args=[w["cara"].pk]),
+    "prices": lambda w: reverse("schedule:prices"),
+    "reminder_defaults": lambda w: reverse("outreach:reminder_defaults"),
 }
 # Columns: dr_ana, rn_cara, sam_front, admin_dora (Clinic A), admin_olaf (Clinic B).
 EXPECTED = {
@@ -51,6 +53,8 @@ EXPECTED = {
     "edit_location": (403, 403, 403, 200, 404),
     "invite": (403, 403, 403, 200, 200),
     "edit_member": (403, 403, 403, 200, 404),
+    "prices": (403, 403, 403, 200, 200),
+    "reminder_defaults": (403, 403, 403, 200, 200),
 }
 
 

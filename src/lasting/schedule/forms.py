@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -60,3 +61,33 @@ class AppointmentForm(forms.Form):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(max_length=200, label="Why")
+
+
+class PriceListForm(forms.Form):
+    """One optional amount per (location, route, kind); empty means no price set."""
+
+    def __init__(
+        self,
+        *args: Any,
+        keys: list[tuple[int, str, str]],
+        initial: dict[tuple[int, str, str], Decimal],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.keys = keys
+        for key in keys:
+            self.fields[self.field_name(key)] = forms.DecimalField(
+                required=False,
+                min_value=Decimal(0),
+                max_value=Decimal(100_000),
+                decimal_places=2,
+                initial=initial.get(key),
+                widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+            )
+
+    @staticmethod
+    def field_name(key: tuple[int, str, str]) -> str:
+        return f"price-{key[0]}-{key[1]}-{key[2]}"
+
+    def amounts(self) -> dict[tuple[int, str, str], Decimal | None]:
+        return {key: self.cleaned_data.get(self.field_name(key)) for key in self.keys}

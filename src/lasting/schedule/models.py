@@ -1,7 +1,7 @@
-"""Calendar feeds: a secret, revocable iCalendar address for one clinician's, one
-location's or one patient's appointments. The events say "Lasting appointment" and
-nothing else: a calendar synced to a phone or a mail provider must not carry names,
-diagnoses or the word ketamine."""
+"""The clinic's price list, and calendar feeds: a secret, revocable iCalendar address
+for one clinician's, one location's or one patient's appointments. The events say
+"Lasting appointment" and nothing else: a calendar synced to a phone or a mail provider
+must not carry names, diagnoses or the word ketamine."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.db import models
 
 from lasting.accounts.models import Location, Organization
 from lasting.patients.models import Patient
+from lasting.treatment.models import Route, SessionKind
 
 
 class FeedScope(models.TextChoices):
@@ -68,3 +69,27 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"calendar feed {self.pk} ({self.scope})"
+
+
+class Price(models.Model):
+    """What one session of a kind by a route costs at a location (the self-pay price the
+    clinic charges; the cost of maintenance is worked out from it)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="prices")
+    route = models.CharField(max_length=24, choices=Route.choices)
+    kind = models.CharField(max_length=16, choices=SessionKind.choices)
+    amount = models.DecimalField(max_digits=8, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "route", "kind"], name="one_price_per_location_route_kind"
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.route} {self.kind}: {self.amount} {self.currency}"

@@ -7,6 +7,7 @@ app_name = "schedule"
 urlpatterns = [
     path("schedule/", views.day, name="day"),
     path("schedule/feeds/", views.feeds, name="feeds"),
+    path("accounts/organization/prices/", views.prices, name="prices"),
     path("calendar/<str:token>.ics", views.feed, name="feed"),
     path(
         "patients/<int:patient_id>/appointments/new/",

@@ -24,8 +24,9 @@ from lasting.audit.services import Actor, record_event
 from lasting.patients.queries import get_patient_for
 from lasting.plans.services import close_proposals_for
 from lasting.schedule.feeds import create_feed, find_live_feed, render_feed, revoke_feed
-from lasting.schedule.forms import AppointmentForm, CancelForm
-from lasting.schedule.models import CalendarFeed
+from lasting.schedule.forms import AppointmentForm, CancelForm, PriceListForm
+from lasting.schedule.models import CalendarFeed, Price
+from lasting.schedule.prices import PRICED_ROUTES, price_keys, save_prices
 from lasting.schedule.queries import build_board, get_appointment_for
 from lasting.treatment.appointments import (
     book_appointment,
@@ -265,4 +266,46 @@ def feeds(request: ClinicRequest) -> HttpResponse:
             "locations": Location.objects.filter(organization=organization, is_active=True),
             "patient_id": request.GET.get("patient", ""),
         },
+    )
+
+
+@login_required
+def prices(request: ClinicRequest) -> HttpResponse:
+    """The clinic admin's price list: each kind of session by route, per location."""
+    membership = request.membership
+    if not rules.can_manage_organization(membership):
+        raise PermissionDenied("Only clinic admins set prices.")
+    organization = membership.organization
+    locations = list(Location.objects.filter(organization=organization))
+    keys = price_keys(locations)
+    stored = {
+        (p.location_id, p.route, p.kind): p.amount
+        for p in Price.objects.filter(organization=organization)
+    }
+    form = PriceListForm(request.POST or None, keys=keys, initial=stored)
+    if request.method == "POST" and form.is_valid():
+        changed = save_prices(Actor.from_request(request), membership, form.amounts())
+        messages.success(request, f"Prices saved ({changed} changed).")
+        return redirect("schedule:prices")
+    rows = [
+        (
+            location,
+            [
+                (
+                    Route(route).label,
+                    [
+                        form[PriceListForm.field_name((location.pk, route, kind))]
+                        for kind in SessionKind.values
+                    ],
+                )
+                for route in PRICED_ROUTES
+            ],
+        )
+        for location in locations
+    ]
+    return render(
+        request,
+        "schedule/prices.html",
+        {"rows": rows, "kinds": SessionKind.labels, "form": form},
+        status=422 if request.method == "POST" else 200,
     )
