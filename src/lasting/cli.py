@@ -39,6 +39,8 @@ def prepare_site() -> None:
 
     call_django("migrate", "--no-input", "-v", "0")
     ensure_vega_bundle()
+    # Hashed names and gzip copies, served compressed and cached for a year.
+    call_django("collectstatic", "--no-input", "-v", "0")
 
 
 def web_command(host: str, port: int, workers: int) -> list[str]:

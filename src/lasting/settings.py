@@ -263,6 +263,13 @@ BUILT_ASSETS_DIR = VAR_DIR / "built-assets"
 BUILT_ASSETS_DIR.mkdir(parents=True, exist_ok=True)
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BUILT_ASSETS_DIR]
+# Hashed names and gzip copies once `collectstatic` has run (lasting.cli.prepare_site);
+# WhiteNoise then serves them compressed with a year's cache. Before it, the finders serve
+# the plain names (lasting.staticfiles).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "lasting.staticfiles.StaticStorage"},
+}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
