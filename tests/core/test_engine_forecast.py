@@ -232,7 +232,8 @@ class TestExplanation:
                     assert str(value) in signal.sentence, (name, value, signal.sentence)
         warning = next(s for s in a.signals if s.kind == SignalKind.EARLY_WARNING)
         slope = warning.drivers["slope_per_week"]
-        assert isinstance(slope, int | float) and slope > 0
+        assert isinstance(slope, int | float)
+        assert slope > 0
         assert f"rising about {slope} point" in warning.sentence
         assert "PHQ-9 11, up from 3 at its lowest 3 weeks earlier" in a.explanation
         assert "last session 42 days ago" in a.explanation
