@@ -356,7 +356,12 @@ def risk_spec(timeline: Timeline) -> dict[str, Any] | None:
     chart = (
         alt.Chart({"values": rows})
         .mark_area(
-            line={"color": "#b3261e"}, color="#f3c0c0", opacity=0.8, interpolate="step-after"
+            line={"color": "#b3261e"},
+            # A point per assessment, so a single assessment still shows.
+            point={"color": "#b3261e"},
+            color="#f3c0c0",
+            opacity=0.8,
+            interpolate="step-after",
         )
         .encode(
             x=dates.axis(),
