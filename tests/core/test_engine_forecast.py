@@ -223,11 +223,19 @@ class TestExplanation:
         kinds = {s.kind for s in a.signals}
         assert SignalKind.EARLY_WARNING in kinds
         assert SignalKind.DAILY_DECLINE in kinds
+        # Every driver is in the sentence, but the ones said in words (signals.py): the
+        # slope's size with its direction, and the 14-day probability kept as data only.
+        in_words = {"slope_per_week", "p_relapse_14d_percent"}
         for signal in a.signals:
             for name, value in signal.drivers.items():
-                if value is not None:
+                if value is not None and name not in in_words:
                     assert str(value) in signal.sentence, (name, value, signal.sentence)
-        assert "PHQ-9 rose from 3 to 11 over 3 weeks" in a.explanation
+        warning = next(s for s in a.signals if s.kind == SignalKind.EARLY_WARNING)
+        slope = warning.drivers["slope_per_week"]
+        assert isinstance(slope, int | float)
+        assert slope > 0
+        assert f"rising about {slope} point" in warning.sentence
+        assert "PHQ-9 11, up from 3 at its lowest 3 weeks earlier" in a.explanation
         assert "last session 42 days ago" in a.explanation
         assert "below usual" in a.explanation
 

@@ -132,7 +132,7 @@ def test_only_clinicians_edit_the_maintenance_plan(world):
         reverse("plans:edit_plan", args=[paul.pk]),
         {
             "policy": "fixed",
-            "probability_threshold": "0.5",
+            "probability_threshold": "50",
             "min_spacing_days": "7",
             "symptom_threshold": "10",
             "fixed_interval_days": "35",

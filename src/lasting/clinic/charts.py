@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,57 +47,127 @@ class Timeline:
         return moment.astimezone(self.zone).date().isoformat()
 
 
-def timeline_spec(timeline: Timeline) -> dict[str, Any]:
-    """PHQ-9 and GAD-7 over time on PHQ-9 severity bands, with sessions, booster windows,
-    alerts and the engine's forecast of when the relapse bar will be crossed."""
-    phq9 = get_instrument(InstrumentCode.PHQ9)
-    bands = [
+# Choice: a range shorter than this is labelled by week, a longer one by month.
+WEEK_TICKS_BELOW_DAYS = 62
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """The one time range every chart of a patient is drawn on (calendar dates)."""
+
+    first_on: date
+    last_on: date
+
+    def axis(self) -> alt.X:
+        """The shared x encoding: the range's dates, month names on the axis.
+
+        Dates are calendar dates in the patient's time zone: read and show them as UTC so
+        the browser's own time zone cannot move them a day.
+        """
+        short = (self.last_on - self.first_on).days < WEEK_TICKS_BELOW_DAYS
+        return alt.X(
+            "date:T",
+            title=None,
+            scale=alt.Scale(type="utc", domain=[_datetime(self.first_on), _datetime(self.last_on)]),
+            axis=alt.Axis(
+                format="%b %-d" if short else "%b %Y",
+                formatType="utc",
+                labelAngle=0,
+                labelOverlap=True,
+                tickCount="week" if short else "month",
+            ),
+        )
+
+
+def _datetime(day: date) -> dict[str, Any]:
+    """A Vega-Lite DateTime at UTC midnight (months count from 1)."""
+    return {"year": day.year, "month": day.month, "date": day.day, "utc": True}
+
+
+def date_range(timeline: Timeline) -> DateRange | None:
+    """Return the range that holds everything the patient's charts draw, or None."""
+    days = [date.fromisoformat(timeline.local_date(r.observed_at)) for r in timeline.responses]
+    days += [date.fromisoformat(timeline.local_date(s.started_at)) for s in timeline.sessions]
+    days += [date.fromisoformat(timeline.local_date(a.opened_at)) for a in timeline.alerts]
+    days += [a.assessed_on for a in timeline.assessments]
+    for proposal in timeline.proposals:
+        days += [proposal.earliest_on, proposal.latest_on]
+    latest = timeline.assessments[-1] if timeline.assessments else None
+    if latest is not None and latest.level is not None and latest.crossing_on is not None:
+        days += [latest.crossing_on]
+        days += [d for d in (latest.crossing_earliest_on, latest.crossing_latest_on) if d]
+    if not days:
+        return None
+    first, last = min(days), max(days)
+    # A day either side, so the first and last points are not cut in half.
+    return DateRange(first - timedelta(days=1), last + timedelta(days=1))
+
+
+def band_layer(code: InstrumentCode) -> alt.Chart:
+    """The instrument's own severity bands, from the core's definition of the instrument."""
+    instrument = get_instrument(code)
+    top = max(band.high for band in instrument.bands)
+    rows = [
         {
             "band": band.label,
             "code": band.code,
             "low": band.low - 0.5 if band.low else 0,
-            "high": min(band.high + 0.5, 27),
+            "high": min(band.high + 0.5, top),
         }
-        for band in phq9.bands
+        for band in instrument.bands
     ]
-    points = [
-        {
-            "date": timeline.local_date(response.observed_at),
-            "score": response.total,
-            "instrument": Instrument(response.instrument).label,
-            "band": response.band_label,
-        }
-        for response in timeline.responses
-        if response.instrument in (Instrument.PHQ9, Instrument.GAD7) and response.total is not None
-    ]
-    session_rows = [
-        {"date": timeline.local_date(session.started_at), "kind": session.get_kind_display()}
-        for session in timeline.sessions
-    ]
-    # Dates are calendar dates in the patient's time zone: read and show them as UTC so
-    # the browser's own time zone cannot move them a day.
-    x = alt.X(
-        "date:T",
-        title=None,
-        scale=alt.Scale(type="utc"),
-        axis=alt.Axis(format="%b %Y", formatType="utc", labelAngle=0, tickCount="month"),
-    )
-    band_layer = (
-        alt.Chart({"values": bands})
+    chart: alt.Chart = (
+        alt.Chart({"values": rows})
         .mark_rect(opacity=0.9)
         .encode(
-            y=alt.Y("low:Q", scale=alt.Scale(domain=[0, 27]), title="Score"),
+            y=alt.Y("low:Q", scale=alt.Scale(domain=[0, top]), title=instrument.name),
             y2="high:Q",
             color=alt.Color(
                 "code:N",
                 scale=alt.Scale(domain=list(BAND_COLOURS), range=list(BAND_COLOURS.values())),
                 legend=None,
             ),
-            tooltip=[alt.Tooltip("band:N", title="PHQ-9 band")],
+            tooltip=[alt.Tooltip("band:N", title=f"{instrument.name} band")],
         )
     )
-    layers = [band_layer, *proposal_layers(timeline, x)]
-    layers.append(
+    return chart
+
+
+def score_rows(timeline: Timeline, instrument: Instrument) -> list[dict[str, Any]]:
+    return [
+        {
+            "date": timeline.local_date(response.observed_at),
+            "score": response.total,
+            "band": response.band_label,
+        }
+        for response in timeline.responses
+        if response.instrument == instrument and response.total is not None
+    ]
+
+
+def score_layer(rows: list[dict[str, Any]], x: alt.X, colour: str, name: str) -> alt.Chart:
+    chart: alt.Chart = (
+        alt.Chart({"values": rows})
+        .mark_line(point=True, strokeWidth=2, color=colour)
+        .encode(
+            x=x,
+            y=alt.Y("score:Q"),
+            tooltip=[
+                alt.Tooltip("date:T", format="%b %d, %Y", formatType="utc", title="Date"),
+                alt.Tooltip("score:Q", title=name),
+                alt.Tooltip("band:N", title="Band"),
+            ],
+        )
+    )
+    return chart
+
+
+def session_layer(timeline: Timeline, x: alt.X) -> alt.Chart:
+    session_rows = [
+        {"date": timeline.local_date(session.started_at), "kind": session.get_kind_display()}
+        for session in timeline.sessions
+    ]
+    chart: alt.Chart = (
         alt.Chart({"values": session_rows})
         .mark_rule(strokeDash=[3, 3], opacity=0.7)
         .encode(
@@ -116,34 +186,47 @@ def timeline_spec(timeline: Timeline) -> dict[str, Any]:
             ],
         )
     )
-    layers.extend(forecast_layers(timeline, x))
-    layers.append(
-        alt.Chart({"values": points})
-        .mark_line(point=True, strokeWidth=2)
-        .encode(
-            x=x,
-            y=alt.Y("score:Q"),
-            color=alt.Color(
-                "instrument:N",
-                scale=alt.Scale(domain=["PHQ-9", "GAD-7"], range=["#1d3557", "#e07a1f"]),
-                legend=alt.Legend(title=None, orient="top-right"),
-            ),
-            tooltip=[
-                alt.Tooltip("date:T", format="%b %d, %Y", formatType="utc", title="Date"),
-                alt.Tooltip("instrument:N", title="Instrument"),
-                alt.Tooltip("score:Q", title="Score"),
-            ],
-        )
-    )
-    layers.extend(alert_layers(timeline, x))
+    return chart
+
+
+def _finish(layers: list[alt.Chart], height: int) -> dict[str, Any]:
     chart = (
         alt.layer(*layers)
         .resolve_scale(color="independent", stroke="independent", shape="independent")
-        .properties(width="container", height=280)
+        .properties(width="container", height=height)
         .configure_view(stroke=None)
     )
     spec: dict[str, Any] = chart.to_dict()
     return spec
+
+
+def timeline_spec(timeline: Timeline) -> dict[str, Any]:
+    """PHQ-9 over time on the PHQ-9 severity bands, with sessions, booster windows, alerts
+    and the engine's forecast of when the relapse level will be reached."""
+    dates = date_range(timeline)
+    x = dates.axis() if dates else alt.X("date:T", title=None, scale=alt.Scale(type="utc"))
+    layers = [band_layer(InstrumentCode.PHQ9), *proposal_layers(timeline, x)]
+    layers.append(session_layer(timeline, x))
+    layers.extend(forecast_layers(timeline, x))
+    layers.append(score_layer(score_rows(timeline, Instrument.PHQ9), x, "#1d3557", "PHQ-9"))
+    layers.extend(alert_layers(timeline, x))
+    return _finish(layers, 280)
+
+
+def gad7_spec(timeline: Timeline) -> dict[str, Any] | None:
+    """GAD-7 over time on its own severity bands (0-21), on the PHQ-9 chart's time range;
+    None when the patient has no GAD-7."""
+    rows = score_rows(timeline, Instrument.GAD7)
+    dates = date_range(timeline)
+    if not rows or dates is None:
+        return None
+    x = dates.axis()
+    layers = [
+        band_layer(InstrumentCode.GAD7),
+        session_layer(timeline, x),
+        score_layer(rows, x, "#e07a1f", "GAD-7"),
+    ]
+    return _finish(layers, 160)
 
 
 def proposal_layers(timeline: Timeline, x: alt.X) -> list[alt.Chart]:
@@ -260,26 +343,28 @@ def alert_layers(timeline: Timeline, x: alt.X) -> list[alt.Chart]:
 
 
 def risk_spec(timeline: Timeline) -> dict[str, Any] | None:
-    """The engine's P(relapse criteria met within 28 days) over time, as a band."""
+    """The engine's P(relapse criteria met within 28 days) over time, as a band, on the same
+    time range as the symptom charts."""
     rows = [
         {"date": assessment.assessed_on.isoformat(), "p": assessment.p_relapse_28d}
         for assessment in timeline.assessments
         if assessment.p_relapse_28d is not None
     ]
-    if not rows:
+    dates = date_range(timeline)
+    if not rows or dates is None:
         return None
     chart = (
         alt.Chart({"values": rows})
         .mark_area(
-            line={"color": "#b3261e"}, color="#f3c0c0", opacity=0.8, interpolate="step-after"
+            line={"color": "#b3261e"},
+            # A point per assessment, so a single assessment still shows.
+            point={"color": "#b3261e"},
+            color="#f3c0c0",
+            opacity=0.8,
+            interpolate="step-after",
         )
         .encode(
-            x=alt.X(
-                "date:T",
-                title=None,
-                scale=alt.Scale(type="utc"),
-                axis=alt.Axis(format="%b %Y", formatType="utc", labelAngle=0),
-            ),
+            x=dates.axis(),
             y=alt.Y(
                 "p:Q",
                 title="Relapse risk, 28 days",

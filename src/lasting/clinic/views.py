@@ -19,7 +19,7 @@ from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.checkins.forms import IssueLinkForm
 from lasting.checkins.models import CheckIn
-from lasting.clinic.charts import Timeline, risk_spec, timeline_spec
+from lasting.clinic.charts import Timeline, gad7_spec, risk_spec, timeline_spec
 from lasting.clinic.forms import CaseloadFilterForm
 from lasting.clinic.queries import list_caseload_for, list_quiet_patients_for
 from lasting.outreach.models import OutreachChannel, OutreachOutcome
@@ -162,6 +162,7 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
         {
             "chart_spec": timeline_spec(timeline),
             "risk_spec": risk_spec(timeline),
+            "gad7_spec": gad7_spec(timeline),
             "assessment": assessment,
             "plan": plan_or_default(patient) if reviewer else None,
             "open_proposals": [p for p in timeline.proposals if p.status == ProposalStatus.OPEN],

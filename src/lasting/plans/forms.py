@@ -49,6 +49,32 @@ class DeclineProposalForm(forms.Form):
 
 
 class MaintenancePlanForm(forms.ModelForm[MaintenancePlan]):
+    """The plan's policy and parameters; the forecast's threshold is shown and entered as a
+    percentage (45 for 45 %) and stored as a probability (0.45), as before."""
+
+    probability_threshold = forms.DecimalField(
+        label="Forecast: propose at this chance of relapse within 3 weeks (%)",
+        min_value=5,
+        max_value=95,
+        decimal_places=1,
+        help_text="A percentage from 5 to 95, e.g. 45 for 45 %.",
+        widget=forms.NumberInput(attrs={"step": "1", "min": "5", "max": "95"}),
+        error_messages={
+            "min_value": "Enter a percentage of at least 5.",
+            "max_value": "Enter a percentage of at most 95.",
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        stored = self.initial.get("probability_threshold")
+        if stored is not None:
+            self.initial["probability_threshold"] = _as_percent(float(stored))
+
+    def clean_probability_threshold(self) -> float:
+        percent = self.cleaned_data["probability_threshold"]
+        return round(float(percent) / 100.0, 4)
+
     class Meta:
         model = MaintenancePlan
         fields = [
@@ -61,10 +87,13 @@ class MaintenancePlanForm(forms.ModelForm[MaintenancePlan]):
         ]
         labels = {
             "daily_check": "Ask for the daily check (mood, sleep, stress) every evening",
-            "probability_threshold": (
-                "Forecast: propose at this probability of relapse within 3 weeks (0.05–0.95)"
-            ),
             "min_spacing_days": "Minimum days between a session and a proposal",
             "symptom_threshold": "Symptom: PHQ-9 threshold",
             "fixed_interval_days": "Fixed: days between boosters",
         }
+
+
+def _as_percent(probability: float) -> int | float:
+    """Show a stored probability as a percentage: 0.45 as 45, 0.125 as 12.5."""
+    percent = round(100.0 * probability, 1)
+    return int(percent) if percent == int(percent) else percent

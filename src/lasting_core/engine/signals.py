@@ -1,7 +1,11 @@
 """Named signals with their drivers, and the plain sentence a clinician can check.
 
 Every signal stores its drivers as data, rounded exactly as the sentence shows them, so a
-reader (or a test) can find each number of the drivers in the sentence.
+reader (or a test) can find each number of the drivers in the sentence, with three
+exceptions said in words: a slope is its direction and size ("falling about 1.6 points a
+week"), a crossing 0 days ahead is "already above" or "within a day" (a relapse 0 days ago
+is "today"), and the 14-day probability is kept as data only (one horizon in words; the
+patient page shows it in its detail).
 """
 
 from __future__ import annotations
@@ -96,10 +100,29 @@ class _Row:
         return float(self.m.crossing[which, self.i])
 
 
+TREND_SOURCE = "the engine's trend estimate from all check-ins"
+
+
+def trend_words(slope_per_week: float | int) -> str:
+    """Say the engine's trend in words: its direction, then its size."""
+    size = abs(slope_per_week)
+    points = "point" if size == 1 else "points"
+    if slope_per_week > 0:
+        return f"rising about {size} {points} a week"
+    if slope_per_week < 0:
+        return f"falling about {size} {points} a week"
+    return "holding steady (0 points a week)"
+
+
 def trend_part(r: _Row) -> tuple[dict[str, Driver], str]:
-    """Describe the PHQ-9 trend since the nadir, with the filter's slope."""
+    """Describe the PHQ-9 since the nadir, with one estimate of the trend: the filter's.
+
+    The rise from the nadir is told as two scores, not as a rate: the filter weighs every
+    check-in against the measurement noise, so its slope is the one trend the page shows.
+    """
     slope = _number(r.slope_per_week)
     latest = _number(r.latest)
+    trend = trend_words(slope)
     if _ok(r.nadir) and r.latest > r.nadir and r.latest_day > r.nadir_day:
         nadir = _number(r.nadir)
         _, span = _span(r.latest_day - r.nadir_day)
@@ -109,15 +132,30 @@ def trend_part(r: _Row) -> tuple[dict[str, Driver], str]:
             "over": span,
             "slope_per_week": slope,
         }
-        return drivers, f"PHQ-9 rose from {nadir} to {latest} over {span} (slope {slope:+}/week)"
+        return drivers, (
+            f"PHQ-9 {latest}, up from {nadir} at its lowest {span} earlier; {trend} "
+            f"({TREND_SOURCE}, which weighs each score against measurement noise)"
+        )
     return (
         {"phq9": latest, "slope_per_week": slope},
-        f"PHQ-9 {latest} (slope {slope:+}/week)",
+        f"PHQ-9 {latest}; {trend} ({TREND_SOURCE})",
     )
 
 
+def _interval_words(low_days: int, high_text: str, interval: int) -> str:
+    """Say the crossing's interval; one day when it collapses to one day."""
+    if high_text == str(low_days):
+        return f"{interval} % interval: that day"
+    return f"{interval} % interval {low_days}–{high_text} days"
+
+
 def forecast_part(r: _Row, settings: EngineSettings) -> tuple[dict[str, Driver], str]:
-    """Describe the forecast crossing of the relapse bar and the relapse probabilities."""
+    """Describe the forecast crossing of the relapse level and the 28-day probability.
+
+    One horizon in words: the 14-day probability stays in the drivers (the patient page
+    shows it in its detail). A level already at or above the relapse level is said so,
+    never "in about 0 days".
+    """
     bar = _number(r.bar)
     p14, p28 = _percent(r.p14), _percent(r.p28)
     drivers: dict[str, Driver] = {
@@ -127,21 +165,62 @@ def forecast_part(r: _Row, settings: EngineSettings) -> tuple[dict[str, Driver],
     }
     median, low, high = r.crossing(1), r.crossing(0), r.crossing(2)
     interval = round(100 * settings.crossing_interval)
+    level = f"the relapse level (PHQ-9 {bar})"
     if _ok(median):
         days, low_days = round(median), round(low)
         high_text = str(round(high)) if _ok(high) else f"{int(settings.forecast_max_days)}+"
         drivers |= {"crossing_in_days": days, "low_days": low_days, "high_days": high_text}
-        crossing = (
-            f"forecast crosses {bar} in about {days} days "
-            f"({interval} % interval {low_days}–{high_text})"
-        )
+        if _ok(r.level) and r.level >= r.bar:
+            crossing = (
+                f"PHQ-9 is already above {level}: the engine's estimate of the level "
+                f"now is {_number(r.level)}"
+            )
+        else:
+            when = "within a day" if days == 0 else f"in about {days} {_days(days)}"
+            crossing = (
+                f"forecast reaches {level} {when} "
+                f"({_interval_words(low_days, high_text, interval)})"
+            )
     else:
         limit = int(settings.forecast_max_days)
         drivers["crossing_in_days"] = None
-        crossing = f"forecast stays below {bar} for the next {limit} days"
-    return drivers, (
-        f"{crossing}; relapse criteria met within 14 days: {p14} %, within 28 days: {p28} %"
+        crossing = f"forecast stays below {level} for the next {limit} days"
+    return drivers, f"{crossing}; chance of meeting the relapse criteria within 28 days: {p28} %"
+
+
+def relapse_level_part(r: _Row, settings: EngineSettings) -> str | None:
+    """Explain the patient's relapse level in words (docs/clinical.md#definitions).
+
+    The bar is max(floor, best + share (baseline - best)), so above the floor the best
+    score follows from the bar and the baseline: best = (bar - share baseline) / (1 - share).
+    """
+    if not _ok(r.bar):
+        return None
+    definitions = settings.definitions()
+    share = definitions.relapse_improvement_lost_share
+    floor = _number(definitions.relapse_threshold)
+    way = "half way" if share == 0.5 else f"{_percent(share)} % of the way"
+    bar = _number(r.bar)
+    if not _ok(r.baseline):
+        return (
+            f"the relapse level for this patient, PHQ-9 {bar}, is {way} back from their best "
+            f"score to their baseline, and never below {floor}"
+        )
+    baseline = _number(r.baseline)
+    if r.bar > definitions.relapse_threshold and share < 1:
+        best = _number((r.bar - share * r.baseline) / (1.0 - share))
+        return (
+            f"the relapse level for this patient, PHQ-9 {bar}, is {way} back from their best "
+            f"score ({best}) to their baseline ({baseline}), and never below {floor}"
+        )
+    return (
+        f"the relapse level for this patient is PHQ-9 {bar}, the floor: {way} back from "
+        f"their best score to their baseline ({baseline}) would be lower"
     )
+
+
+def _days(count: int) -> str:
+    return "day" if count == 1 else "days"
 
 
 def daily_part(r: _Row) -> tuple[dict[str, Driver], str]:
@@ -208,7 +287,8 @@ def relapse_part(r: _Row) -> tuple[dict[str, Driver], str]:
     days = math.floor(r.as_of - r.relapse_day)
     bar = _number(r.bar)
     drivers: dict[str, Driver] = {"days_ago": days, "relapse_bar": bar}
-    return drivers, f"relapse criteria met {days} days ago (bar {bar})"
+    when = "today" if days == 0 else f"{days} {_days(days)} ago"
+    return drivers, f"relapse criteria met {when} (relapse level PHQ-9 {bar})"
 
 
 def state_part(r: _Row) -> str | None:
@@ -275,6 +355,9 @@ def explain(m: AssessmentArrays, i: int, settings: EngineSettings) -> str:
     if r.state == RELAPSED:
         parts.append(relapse_part(r)[1])
     parts.append(trend_part(r)[1])
+    level = relapse_level_part(r, settings)
+    if level is not None:
+        parts.append(level)
     if _ok(r.p28):
         parts.append(forecast_part(r, settings)[1])
     if r.flag("drift"):
