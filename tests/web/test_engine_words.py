@@ -137,7 +137,7 @@ class TestRiskSection:
             (1.62, 'rising</span><span class="muted">about 1.6 PHQ-9 points a week'),
             (-0.8, 'falling</span><span class="muted">about 0.8 PHQ-9 points a week'),
             (1.0, 'rising</span><span class="muted">about 1 PHQ-9 point a week'),
-            (0.01, 'steady</span><span class="muted">about 0 PHQ-9 points a week'),
+            (0.01, 'steady</span><span class="muted">less than a tenth of a PHQ-9 point a week'),
         ],
     )
     def test_the_trend_is_one_estimate_in_words(self, paul, slope, words):
