@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.urls import reverse
 
 from lasting.accounts.clocks import today_in
@@ -13,6 +14,7 @@ from lasting.checkins.models import ScheduledCheckIn
 from lasting.outreach.planning import plan_organization
 from lasting.patients.models import Course, EndReason, Phase
 from lasting.patients.phones import to_e164
+from tests.factories import make_patient
 from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
@@ -224,3 +226,30 @@ def test_each_record_page_answers_each_persona_as_the_rules_say(personas, page, 
     response = client_for(persona).get(reverse(page, args=[personas.paul.pk]))
 
     assert response.status_code == PAGES[page][PERSONAS.index(persona)]
+
+
+class TestRecordNumbers:
+    def test_a_record_number_in_another_case_is_taken(self, personas):
+        personas.paul.record_number = "CW-100"
+        personas.paul.save()
+
+        response = client_for("dr_ana").post(
+            reverse("patients:new"),
+            full_details(personas.paul, record_number="cw-100", family_name="Other"),
+        )
+
+        assert response.status_code == 422
+        assert "Another patient already has this record number." in response.content.decode()
+
+    def test_the_database_refuses_it_too(self, personas):
+        personas.paul.record_number = "CW-100"
+        personas.paul.save()
+
+        with pytest.raises(IntegrityError):
+            make_patient(personas.clinic, record_number="cw-100")
+
+    def test_another_clinic_may_use_the_same_number(self, personas):
+        personas.paul.record_number = "CW-100"
+        personas.paul.save()
+
+        assert make_patient(personas.other_clinic, record_number="CW-100").pk

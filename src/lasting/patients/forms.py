@@ -96,7 +96,7 @@ class PatientForm(forms.ModelForm[Patient]):
     def clean_record_number(self) -> str:
         value: str = self.cleaned_data["record_number"].strip()
         taken = Patient.objects.filter(
-            organization=self.membership.organization, record_number=value
+            organization=self.membership.organization, record_number__iexact=value
         )
         if self.instance.pk:
             taken = taken.exclude(pk=self.instance.pk)

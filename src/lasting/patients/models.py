@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 
 from lasting.accounts.models import Location, Organization, validate_time_zone
 from lasting.patients.phones import validate_e164
@@ -61,7 +62,14 @@ class Patient(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "record_number"], name="patient_record_number_unique"
-            )
+            ),
+            # "cw-100" and "CW-100" are one number: two charts must never share it, or
+            # a merge of records or an import would attach one patient's data to another.
+            models.UniqueConstraint(
+                "organization",
+                Upper("record_number"),
+                name="patient_record_number_unique_any_case",
+            ),
         ]
         indexes = [models.Index(fields=["organization", "family_name", "given_name"])]
 
