@@ -217,3 +217,20 @@ def test_another_clinic_sees_nothing_of_it(personas, floor):
     )
     board = olga.get(reverse("schedule:day"), {"location": floor["location"].pk})
     assert "Moreno" not in board.content.decode()
+
+
+def test_one_clinicians_day_across_locations(personas, floor):
+    denver = make_location(personas.clinic, name="Denver", chairs=2)
+    book("sam_front", personas.paul, floor, 10)  # with dr_ana, Paul's clinician
+    book(
+        "sam_front", floor["rosa"], floor, 13, location=denver.pk, clinician=personas.dr_ben.user_id
+    )
+
+    response = client_for("rn_cara").get(
+        reverse("schedule:day"),
+        {"day": floor["day"], "clinician": personas.dr_ben.user_id},
+    )
+
+    entries = response.context["clinician_day"].entries
+    assert [entry.appointment.patient for entry in entries] == [floor["rosa"]]
+    assert "Denver" in response.content.decode()

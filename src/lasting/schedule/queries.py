@@ -88,3 +88,42 @@ def floor_tasks(appointment: Appointment, now: datetime) -> list[DueItem]:
     if route not in (Route.IV, Route.IM, Route.INTRANASAL_ESKETAMINE):
         return []
     return due_next(safety.Route(route), appointment.dosed_at, now)
+
+
+@dataclass(frozen=True)
+class ClinicianDay:
+    clinician_name: str
+    day: date
+    entries: tuple[BoardEntry, ...]
+
+
+def build_clinician_day(
+    organization_id: int,
+    clinician_id: int,
+    clinician_name: str,
+    day: date,
+    time_zone: str,
+    now: datetime,
+    *,
+    clinical: bool,
+) -> ClinicianDay:
+    """One clinician's appointments on `day` at every location, in time order."""
+    start, end = day_bounds(day, time_zone)
+    rows = (
+        Appointment.objects.filter(
+            organization_id=organization_id,
+            clinician_id=clinician_id,
+            starts_at__gte=start,
+            starts_at__lt=end,
+        )
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .select_related("patient", "location", "clinician")
+        .order_by("starts_at", "pk")
+    )
+    return ClinicianDay(
+        clinician_name=clinician_name,
+        day=day,
+        entries=tuple(
+            BoardEntry(a, None, tuple(floor_tasks(a, now)) if clinical else ()) for a in rows
+        ),
+    )

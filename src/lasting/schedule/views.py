@@ -18,7 +18,7 @@ from lasting.accounts import rules
 from lasting.accounts.clocks import today_in
 from lasting.accounts.forms import add_service_errors
 from lasting.accounts.middleware import ClinicRequest
-from lasting.accounts.models import Location, User
+from lasting.accounts.models import Location, Role, User
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.patients.queries import get_patient_for
@@ -27,7 +27,7 @@ from lasting.schedule.feeds import create_feed, find_live_feed, render_feed, rev
 from lasting.schedule.forms import AppointmentForm, CancelForm, PriceListForm
 from lasting.schedule.models import CalendarFeed, Price
 from lasting.schedule.prices import PRICED_ROUTES, price_keys, save_prices
-from lasting.schedule.queries import build_board, get_appointment_for
+from lasting.schedule.queries import build_board, build_clinician_day, get_appointment_for
 from lasting.treatment.appointments import (
     book_appointment,
     cancel_appointment,
@@ -68,9 +68,34 @@ def day(request: ClinicRequest) -> HttpResponse:
     board = build_board(
         location, shown, timezone.now(), clinical=rules.can_log_sessions(membership)
     )
+    clinicians = list(
+        User.objects.filter(
+            memberships__organization=organization,
+            memberships__role=Role.CLINICIAN,
+            memberships__is_active=True,
+        ).order_by("last_name", "first_name")
+    )
+    chosen_clinician = next(
+        (u for u in clinicians if str(u.pk) == request.GET.get("clinician", "")), None
+    )
+    clinician_day = (
+        build_clinician_day(
+            organization.pk,
+            chosen_clinician.pk,
+            chosen_clinician.display_name,
+            shown,
+            organization.time_zone,
+            timezone.now(),
+            clinical=rules.can_log_sessions(membership),
+        )
+        if chosen_clinician is not None
+        else None
+    )
     record_event(Actor.from_request(request), Action.SEARCH, organization_id=organization.pk)
     context = {
         "board": board,
+        "clinicians": clinicians,
+        "clinician_day": clinician_day,
         "locations": locations,
         "previous_day": shown - timedelta(days=1),
         "next_day": shown + timedelta(days=1),
