@@ -44,7 +44,7 @@ PAGES = {
     "invite": lambda w: reverse("accounts:invite"),
     "edit_member": lambda w: reverse("accounts:edit_member", args=[w["cara"].pk]),
     "prices": lambda w: reverse("schedule:prices"),
-    "reminder_defaults": lambda w: reverse("outreach:reminder_defaults"),
+    "checkin_defaults": lambda w: reverse("outreach:checkin_defaults"),
 }
 # Columns: dr_ana, rn_cara, sam_front, admin_dora (Clinic A), admin_olaf (Clinic B).
 EXPECTED = {
@@ -54,7 +54,7 @@ EXPECTED = {
     "invite": (403, 403, 403, 200, 200),
     "edit_member": (403, 403, 403, 200, 404),
     "prices": (403, 403, 403, 200, 200),
-    "reminder_defaults": (403, 403, 403, 200, 200),
+    "checkin_defaults": (403, 403, 403, 200, 200),
 }
 
 

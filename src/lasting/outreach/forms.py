@@ -3,10 +3,10 @@ from __future__ import annotations
 from django import forms
 
 from lasting.outreach.models import (
+    CheckInDefaults,
     ContactPreference,
     OutreachChannel,
     OutreachOutcome,
-    ReminderDefaults,
 )
 
 
@@ -36,18 +36,29 @@ class OutreachForm(forms.Form):
     note = forms.CharField(max_length=400, required=False, label="Note")
 
 
-class ReminderDefaultsForm(forms.ModelForm[ReminderDefaults]):
-    """The clinic's reminder defaults, for patients who have set none of their own."""
+class CheckInDefaultsForm(forms.ModelForm[CheckInDefaults]):
+    """The clinic's check-in and reminder defaults."""
 
     class Meta:
-        model = ReminderDefaults
-        fields = ["channel", "quiet_from", "quiet_until"]
+        model = CheckInDefaults
+        fields = [
+            "checkin_opens_at",
+            "checkin_open_days",
+            "stable_after_weeks",
+            "channel",
+            "quiet_from",
+            "quiet_until",
+        ]
         labels = {
-            "channel": "Remind by",
+            "checkin_opens_at": "Weekly check-ins open at (the patient's local time)",
+            "checkin_open_days": "...and stay open for (days, 1 to 6)",
+            "stable_after_weeks": "Every other week after this many stable weeks (4 to 104)",
+            "channel": "Remind by (patients without their own preferences)",
             "quiet_from": "No reminders from (the patient's local time)",
             "quiet_until": "No reminders until",
         }
         widgets = {
+            "checkin_opens_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "quiet_from": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "quiet_until": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }

@@ -4,14 +4,21 @@ and the staff's log of reaching out to patients who went quiet
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import time
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from lasting.accounts.models import Organization
 from lasting.checkins.models import ScheduledCheckIn
 from lasting.patients.models import Patient
+from lasting_core.schedules import ScheduleSettings
+
+DEFAULT_SCHEDULE = ScheduleSettings()
+# A weekly check-in open longer than 6 days would overlap the next one.
+MAX_OPEN_DAYS = 6
 
 
 class Channel(models.TextChoices):
@@ -19,25 +26,55 @@ class Channel(models.TextChoices):
     SMS = "sms", "Text message"
 
 
-class ReminderDefaults(models.Model):
-    """The organisation's reminder defaults, for every patient without their own
-    preferences (set by the clinic admin; without a row, ContactPreference's defaults)."""
+class CheckInDefaults(models.Model):
+    """The organisation's check-in and reminder defaults (set by the clinic admin).
+
+    Reminders: for every patient without their own preferences (without a row,
+    ContactPreference's defaults). Check-ins: when maintenance check-ins open, how long
+    they stay open, and after how many stable weeks they lighten to every other week
+    (without a row, lasting_core.schedules.ScheduleSettings' defaults, with their reasons).
+    """
 
     organization = models.OneToOneField(
-        Organization, on_delete=models.CASCADE, related_name="reminder_defaults"
+        Organization, on_delete=models.CASCADE, related_name="checkin_defaults"
     )
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
     quiet_from = models.TimeField(default=time(21, 0))
     quiet_until = models.TimeField(default=time(8, 0))
+    checkin_opens_at = models.TimeField(default=DEFAULT_SCHEDULE.checkin_opens_at)
+    checkin_open_days = models.PositiveSmallIntegerField(
+        default=DEFAULT_SCHEDULE.checkin_open_days,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_OPEN_DAYS)],
+    )
+    stable_after_weeks = models.PositiveSmallIntegerField(
+        default=DEFAULT_SCHEDULE.stable_after_weeks,
+        validators=[MinValueValidator(4), MaxValueValidator(104)],
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(checkin_open_days__gte=1, checkin_open_days__lte=MAX_OPEN_DAYS),
+                name="checkin_open_days_in_range",
+            )
+        ]
+
     def __str__(self) -> str:
-        return f"reminder defaults of organisation {self.organization_id}"
+        return f"check-in defaults of organisation {self.organization_id}"
+
+    def schedule_settings(self) -> ScheduleSettings:
+        return replace(
+            DEFAULT_SCHEDULE,
+            checkin_opens_at=self.checkin_opens_at,
+            checkin_open_days=self.checkin_open_days,
+            stable_after_weeks=self.stable_after_weeks,
+        )
 
 
 class ContactPreference(models.Model):
     """How and when a patient is reminded; without a row, the organisation's defaults
-    (ReminderDefaults) apply, and without those the defaults below."""
+    (CheckInDefaults) apply, and without those the defaults below."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     patient = models.OneToOneField(

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from lasting.alerts.models import Alert, AlertKind, AlertStatus
 from lasting.checkins.models import Instrument, Response, ScheduledCheckIn
+from lasting.outreach.models import MAX_OPEN_DAYS, CheckInDefaults
 from lasting.patients.models import Course, Patient
 from lasting.patients.models import Phase as CoursePhase
 from lasting.plans.models import MaintenancePlan
@@ -42,9 +43,10 @@ log = logging.getLogger("lasting.outreach")
 # patient), even at the fortnightly cadence of a stable patient; re-planned every hour,
 # so a denser cadence follows a rise in risk within the hour.
 HORIZON = timedelta(days=15)
-# Re-plan from as far back as a window stays open, so a check-in whose window opened
-# while the worker was down is still created (an expired one is not: nobody can answer it).
-LOOKBACK = timedelta(days=ScheduleSettings().checkin_open_days)
+# Re-plan from as far back as a window can stay open (the longest a clinic may set), so a
+# check-in whose window opened while the worker was down is still created (an expired
+# one is not: nobody can answer it).
+LOOKBACK = timedelta(days=MAX_OPEN_DAYS)
 
 PHASES = {
     CoursePhase.EVALUATION: Phase.EVALUATION,
@@ -83,10 +85,12 @@ def plan_organization(organization_id: int, now: datetime | None = None) -> int:
         if has_known_time_zone(patient)
     ]
     facts = read_facts(patients, now)
+    defaults = CheckInDefaults.objects.filter(organization_id=organization_id).first()
+    settings = defaults.schedule_settings() if defaults else ScheduleSettings()
     plans: dict[int, tuple[DueCheckIn, ...]] = {}
     for patient in patients:
         try:
-            plans[patient.pk] = plan_patient(patient, facts[patient.pk], now)
+            plans[patient.pk] = plan_patient(patient, facts[patient.pk], now, settings)
         except Exception:  # one patient's bad data must not stop the others
             log.exception("patient %s: planning check-ins failed", patient.pk)
     moved = withdraw(plans, now)
@@ -109,7 +113,13 @@ def has_known_time_zone(patient: Patient) -> bool:
     return True
 
 
-def plan_patient(patient: Patient, facts: Facts, now: datetime) -> tuple[DueCheckIn, ...]:
+def plan_patient(
+    patient: Patient,
+    facts: Facts,
+    now: datetime,
+    settings: ScheduleSettings | None = None,
+) -> tuple[DueCheckIn, ...]:
+    settings = settings or ScheduleSettings()
     course = facts.course
     if course is None:
         return ()
@@ -124,7 +134,7 @@ def plan_patient(patient: Patient, facts: Facts, now: datetime) -> tuple[DueChec
         early_warning_open=facts.early_warning_open,
         stable_weeks=stable_weeks(facts, now),
     )
-    due = plan_checkins(schedule, start=now - LOOKBACK, end=now + HORIZON)
+    due = plan_checkins(schedule, start=now - LOOKBACK, end=now + HORIZON, settings=settings)
     return tuple(item for item in due if item.expires_at > now)
 
 

@@ -41,11 +41,11 @@ from lasting.outreach.channels import (
 )
 from lasting.outreach.models import (
     Channel,
+    CheckInDefaults,
     ContactPreference,
     DeliveryAttempt,
     Outcome,
     Reminder,
-    ReminderDefaults,
     ReminderStatus,
 )
 from lasting.patients.models import Patient
@@ -88,7 +88,7 @@ def preference_of(patient: Patient) -> ContactPreference:
         return patient.contact_preference
     except ContactPreference.DoesNotExist:
         pass
-    defaults = ReminderDefaults.objects.filter(organization_id=patient.organization_id).first()
+    defaults = CheckInDefaults.objects.filter(organization_id=patient.organization_id).first()
     if defaults is None:
         return DEFAULT_PREFERENCE
     return ContactPreference(

@@ -15,12 +15,12 @@ from lasting.accounts.middleware import ClinicRequest
 from lasting.accounts.navigation import redirect_back
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
-from lasting.outreach.forms import ContactPreferenceForm, OutreachForm, ReminderDefaultsForm
+from lasting.outreach.forms import CheckInDefaultsForm, ContactPreferenceForm, OutreachForm
 from lasting.outreach.models import (
+    CheckInDefaults,
     ContactPreference,
     OutreachChannel,
     OutreachOutcome,
-    ReminderDefaults,
 )
 from lasting.outreach.queries import list_schedule
 from lasting.outreach.services import log_outreach
@@ -96,16 +96,17 @@ def log_contact(request: ClinicRequest, patient_id: int) -> HttpResponse:
 
 
 @login_required
-def reminder_defaults(request: ClinicRequest) -> HttpResponse:
-    """The clinic admin sets how patients without their own preferences are reminded."""
+def checkin_defaults(request: ClinicRequest) -> HttpResponse:
+    """The clinic admin sets when check-ins open and how patients without their own
+    preferences are reminded."""
     membership = request.membership
     if not rules.can_manage_organization(membership):
-        raise PermissionDenied("Only clinic admins set the reminder defaults.")
+        raise PermissionDenied("Only clinic admins set the check-in and reminder defaults.")
     organization = membership.organization
-    defaults = ReminderDefaults.objects.filter(
+    defaults = CheckInDefaults.objects.filter(organization=organization).first() or CheckInDefaults(
         organization=organization
-    ).first() or ReminderDefaults(organization=organization)
-    form = ReminderDefaultsForm(request.POST or None, instance=defaults)
+    )
+    form = CheckInDefaultsForm(request.POST or None, instance=defaults)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             saved = form.save()
@@ -118,7 +119,7 @@ def reminder_defaults(request: ClinicRequest) -> HttpResponse:
         return redirect("accounts:organization")
     return render(
         request,
-        "outreach/reminder_defaults.html",
+        "outreach/checkin_defaults.html",
         {"form": form, "organization": organization},
         status=422 if request.method == "POST" else 200,
     )
