@@ -80,60 +80,34 @@ def edit_patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
 
 
 @login_required
-def discharge(request: ClinicRequest, patient_id: int) -> HttpResponse:
-    """End the patient's current course with a reason (completed, stopped, moved...)."""
+def change_course(request: ClinicRequest, patient_id: int, action: str) -> HttpResponse:
+    """Discharge (end the current course with a reason) or start the next course after a
+    relapse or a gap (the current one, if open, ends with that reason): clinicians only."""
     membership = request.membership
     if not rules.can_manage_courses(membership):
-        raise PermissionDenied("Only clinicians discharge patients.")
-    patient = get_patient_for(membership, patient_id, actor=Actor.from_request(request))
+        raise PermissionDenied("Only clinicians discharge patients or start a new course.")
+    actor = Actor.from_request(request)
+    patient = get_patient_for(membership, patient_id, actor=actor)
     course = find_current_course(patient)
-    form = DischargeForm(request.POST or None)
+    form = (DischargeForm if action == "discharge" else NewCourseForm)(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if course is None:
-            form.add_error(None, "This patient has no course to end.")
-        else:
-            try:
-                end_course(
-                    Actor.from_request(request),
-                    course,
-                    EndReason(form.cleaned_data["reason"]),
-                    form.cleaned_data["note"],
-                    today_in(membership.organization.time_zone),
-                )
-            except ValidationError as error:
-                form.add_error(None, error.messages)
+        reason, note = EndReason(form.cleaned_data["reason"]), form.cleaned_data["note"]
+        today = today_in(membership.organization.time_zone)
+        try:
+            if action == "discharge":
+                if course is None:
+                    raise ValidationError("This patient has no course to end.")
+                end_course(actor, course, reason, note, today)
             else:
-                return redirect("clinic:patient", patient_id=patient.pk)
+                start_new_course(actor, patient, reason, note, today)
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            return redirect("clinic:patient", patient_id=patient.pk)
     return render(
         request,
         "patients/course_form.html",
-        {"form": form, "patient": patient, "course": course, "action": "discharge"},
-        status=422 if form.errors else 200,
-    )
-
-
-@login_required
-def new_course(request: ClinicRequest, patient_id: int) -> HttpResponse:
-    """Start the patient's next course (after a relapse or a gap) in evaluation."""
-    membership = request.membership
-    if not rules.can_manage_courses(membership):
-        raise PermissionDenied("Only clinicians start a new course.")
-    patient = get_patient_for(membership, patient_id, actor=Actor.from_request(request))
-    course = find_current_course(patient)
-    form = NewCourseForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        start_new_course(
-            Actor.from_request(request),
-            patient,
-            EndReason(form.cleaned_data["reason"]),
-            form.cleaned_data["note"],
-            today_in(membership.organization.time_zone),
-        )
-        return redirect("clinic:patient", patient_id=patient.pk)
-    return render(
-        request,
-        "patients/course_form.html",
-        {"form": form, "patient": patient, "course": course, "action": "new_course"},
+        {"form": form, "patient": patient, "course": course, "action": action},
         status=422 if form.errors else 200,
     )
 
