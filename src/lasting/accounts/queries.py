@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from lasting.accounts.models import (
@@ -15,6 +16,8 @@ from lasting.accounts.models import (
     Location,
     Membership,
     Organization,
+    Role,
+    User,
 )
 
 
@@ -125,3 +128,16 @@ def list_open_invitations(organization: Organization, now: datetime) -> list[Inv
             organization=organization, accepted_at=None, revoked_at=None, expires_at__gt=now
         )
     )
+
+
+def list_clinicians(organization_id: int, *, active_only: bool = True) -> QuerySet[User]:
+    """The organisation's clinicians, by name (the caseload's filter also lists former
+    ones, whose patients may still be assigned to them)."""
+    # One filter() call: the conditions must hold for the same membership row.
+    same_membership: dict[str, object] = {
+        "memberships__organization_id": organization_id,
+        "memberships__role": Role.CLINICIAN,
+    }
+    if active_only:
+        same_membership["memberships__is_active"] = True
+    return User.objects.filter(**same_membership).order_by("last_name", "first_name", "pk")

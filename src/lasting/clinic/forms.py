@@ -6,7 +6,8 @@ from typing import Any
 
 from django import forms
 
-from lasting.accounts.models import Location, Membership, Role, User
+from lasting.accounts.models import Location, Membership
+from lasting.accounts.queries import list_clinicians
 from lasting.clinic.queries import CaseloadFilter, RiskBand
 from lasting.patients.models import Phase
 
@@ -27,10 +28,7 @@ class CaseloadFilterForm(forms.Form):
     def __init__(self, *args: Any, membership: Membership, show_risk: bool, **kwargs: Any):
         super().__init__(*args, **kwargs)
         locations = Location.objects.filter(organization_id=membership.organization_id)
-        clinicians = User.objects.filter(
-            memberships__organization_id=membership.organization_id,
-            memberships__role=Role.CLINICIAN,
-        ).order_by("last_name", "first_name")
+        clinicians = list_clinicians(membership.organization_id, active_only=False)
         choice = self.fields
         choice["location"].choices = [("", "All locations")] + [  # type: ignore[attr-defined]
             (location.pk, location.name) for location in locations

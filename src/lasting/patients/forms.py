@@ -7,7 +7,8 @@ from django import forms
 from django.conf import settings
 
 from lasting.accounts.clocks import today_in
-from lasting.accounts.models import Location, Membership, Role, User
+from lasting.accounts.models import Location, Membership, User
+from lasting.accounts.queries import list_clinicians
 from lasting.patients.models import Diagnosis, EndReason, Patient
 from lasting.patients.phones import to_e164
 
@@ -70,11 +71,7 @@ class PatientForm(forms.ModelForm[Patient]):
         assert isinstance(location, forms.ModelChoiceField)
         assert isinstance(clinician, forms.ModelChoiceField)
         location.queryset = Location.objects.filter(organization=organization, is_active=True)
-        clinician.queryset = User.objects.filter(
-            memberships__organization=organization,
-            memberships__role=Role.CLINICIAN,
-            memberships__is_active=True,
-        ).order_by("last_name")
+        clinician.queryset = list_clinicians(organization.pk)
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}

@@ -7,7 +7,8 @@ from typing import Any
 
 from django import forms
 
-from lasting.accounts.models import Location, Membership, Role, User
+from lasting.accounts.models import Location, Membership, User
+from lasting.accounts.queries import list_clinicians
 from lasting.treatment.models import Route, SessionKind
 
 DURATIONS = [
@@ -49,11 +50,7 @@ class AppointmentForm(forms.Form):
         assert isinstance(location, forms.ModelChoiceField)
         assert isinstance(clinician, forms.ModelChoiceField)
         location.queryset = Location.objects.filter(organization_id=organization_id, is_active=True)
-        clinician.queryset = User.objects.filter(
-            memberships__organization_id=organization_id,
-            memberships__role=Role.CLINICIAN,
-            memberships__is_active=True,
-        ).order_by("last_name")
+        clinician.queryset = list_clinicians(organization_id)
         if moving:
             for name in ("kind", "route", "clinician"):
                 del self.fields[name]

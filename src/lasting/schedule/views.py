@@ -18,7 +18,8 @@ from lasting.accounts import rules
 from lasting.accounts.clocks import today_in
 from lasting.accounts.forms import add_service_errors
 from lasting.accounts.middleware import ClinicRequest
-from lasting.accounts.models import Location, Role, User
+from lasting.accounts.models import Location, User
+from lasting.accounts.queries import list_clinicians
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.patients.queries import get_patient_for
@@ -68,13 +69,7 @@ def day(request: ClinicRequest) -> HttpResponse:
     board = build_board(
         location, shown, timezone.now(), clinical=rules.can_log_sessions(membership)
     )
-    clinicians = list(
-        User.objects.filter(
-            memberships__organization=organization,
-            memberships__role=Role.CLINICIAN,
-            memberships__is_active=True,
-        ).order_by("last_name", "first_name")
-    )
+    clinicians = list(list_clinicians(organization.pk))
     chosen_clinician = next(
         (u for u in clinicians if str(u.pk) == request.GET.get("clinician", "")), None
     )
