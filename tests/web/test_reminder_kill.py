@@ -5,12 +5,14 @@ reminder is what that must never cause (docs/clinical.md#check-ins-and-reminders
 Each step runs in its own process against a SQLite file and a real SMTP server on
 127.0.0.1. The server holds its answer at the moment chosen, the test kills the sending
 process there with SIGKILL, and a second process takes the reminder up after the lease.
+The migrated file with its one queued reminder is built once and copied for each test.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from lasting.outreach.reminders import LEASE
 from tests.smtp import smtp_listener
@@ -51,6 +55,22 @@ def step(env: dict[str, str], *args: str) -> Any:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.fixture(scope="module")
+def queued(tmp_path_factory) -> tuple[Path, str]:
+    """A migrated SQLite file holding Paul's queued reminder, and the reminder's id."""
+    var_dir = tmp_path_factory.mktemp("queued")
+    reminder_id = str(step(environment(var_dir, 0), "setup"))
+    return var_dir, reminder_id
+
+
+def copy_of(queued: tuple[Path, str], var_dir: Path) -> str:
+    """Copy the queued reminder's database into `var_dir`; return the reminder's id."""
+    source, reminder_id = queued
+    for database in source.glob("lasting.sqlite3*"):
+        shutil.copy(database, var_dir / database.name)
+    return reminder_id
+
+
 def kill_while(env: dict[str, str], reminder_id: str, reached: Callable[[], bool]) -> None:
     """Start sending, wait until the server is holding the conversation, then SIGKILL."""
     sending = subprocess.Popen(
@@ -69,10 +89,10 @@ def kill_while(env: dict[str, str], reminder_id: str, reached: Callable[[], bool
     assert sending.wait(timeout=10) == -signal.SIGKILL
 
 
-def test_killed_before_the_hand_over_the_next_worker_sends_it_once(tmp_path):
+def test_killed_before_the_hand_over_the_next_worker_sends_it_once(queued, tmp_path):
+    reminder_id = copy_of(queued, tmp_path)
     with smtp_listener() as (mailbox, port):
         env = environment(tmp_path, port)
-        reminder_id = str(step(env, "setup"))
         mailbox.hold_rcpt.set()
         kill_while(env, reminder_id, lambda: bool(mailbox.recipients_asked))
         mailbox.hold_rcpt.clear()
@@ -87,10 +107,10 @@ def test_killed_before_the_hand_over_the_next_worker_sends_it_once(tmp_path):
     assert [outcome for outcome, _ in again["log"]] == ["retry", "sent"]
 
 
-def test_killed_after_the_hand_over_it_is_never_sent_twice(tmp_path):
+def test_killed_after_the_hand_over_it_is_never_sent_twice(queued, tmp_path):
+    reminder_id = copy_of(queued, tmp_path)
     with smtp_listener() as (mailbox, port):
         env = environment(tmp_path, port)
-        reminder_id = str(step(env, "setup"))
         mailbox.hold_data.set()
         kill_while(env, reminder_id, lambda: bool(mailbox.messages))
         mailbox.hold_data.clear()
