@@ -15,7 +15,7 @@ def run_probe(*args: str, expects: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "LASTING_TEST_CLOCK"}
     env["PROBE_EXPECTS"] = expects
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, PROBE],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", *args, PROBE],
         cwd=ROOT,
         env=env,
         capture_output=True,
