@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from lasting.accounts.models import Organization
 from lasting.alerts.models import Alert
 from tests.factories import make_phq9
 from tests.personas import Personas, make_personas
@@ -23,6 +24,12 @@ def personas(db) -> Personas:
     """Clinic A's people and Paul, and dr_olga of Clinic B; who may do what is written in
     tests/personas.py."""
     return make_personas()
+
+
+@pytest.fixture
+def clinic(personas: Personas) -> Organization:
+    """Clinic A of the personas, for tests that only need an organisation to work in."""
+    return personas.clinic
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from lasting.outreach.reminders import (
     queue_reminders,
     send_reminder,
 )
-from tests.factories import make_crisis_resource, make_organization, make_patient
+from tests.factories import make_crisis_resource, make_patient
 from tests.smtp import no_smtp_server, smtp_server
 
 pytestmark = pytest.mark.django_db
@@ -59,13 +59,22 @@ def at_noon():
 
 
 @pytest.fixture
-def clinic():
-    return make_organization(name="Clear Ketamine Clinic")
+def clinic(personas):
+    """Clinic A under a name with a clinical word in it, which no message may carry."""
+    clinic = personas.clinic
+    clinic.name = "Clear Ketamine Clinic"
+    clinic.save()
+    return clinic
 
 
 @pytest.fixture
-def paul(clinic):
-    return make_patient(clinic, time_zone="America/New_York", email="paul@example.org")
+def paul(personas, clinic):
+    """The personas' Paul, in New York, with an e-mail address."""
+    paul = personas.paul
+    paul.time_zone = "America/New_York"
+    paul.email = "paul@example.org"
+    paul.save()
+    return paul
 
 
 def open_checkin(patient, opens_at: datetime = NOON - timedelta(hours=4)) -> ScheduledCheckIn:
