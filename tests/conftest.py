@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 
 CLOCK_ENV = "LASTING_TEST_CLOCK"
+E2E_SECONDS = 4.0  # about what one real-browser test takes
 _pinned: list[time_machine.travel] = []
 
 
@@ -51,6 +52,23 @@ def pytest_configure(config: pytest.Config) -> None:
         traveller = time_machine.travel(parse_instant(text), tick=True)
         traveller.start()
         _pinned.append(traveller)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Start with the longest modules: `slow(seconds=…)`, then the browser tests (`e2e`).
+
+    pytest-xdist hands each worker whole modules in this order; a module of 20 seconds
+    handed out last would leave one core idle while the other finishes it. The order
+    within a module, and among the rest, stays as collected.
+    """
+
+    def seconds(item: pytest.Item) -> float:
+        if slow := item.get_closest_marker("slow"):
+            return float(slow.kwargs.get("seconds", E2E_SECONDS))
+        return E2E_SECONDS if item.get_closest_marker("e2e") else 0.0
+
+    items.sort(key=seconds, reverse=True)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

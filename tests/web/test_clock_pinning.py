@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow(seconds=8)
+
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = "tests/clock_probe.py"
 

@@ -17,7 +17,7 @@ from lasting.patients.models import Course, Patient, Phase
 from lasting.treatment.models import TreatmentSession, VitalSign
 from tests.conftest import rows_shared_by_the_scope
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow(seconds=8), pytest.mark.django_db]
 
 
 @pytest.fixture(scope="module")

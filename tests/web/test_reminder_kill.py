@@ -26,6 +26,8 @@ import pytest
 from lasting.outreach.reminders import LEASE
 from tests.smtp import smtp_listener
 
+pytestmark = pytest.mark.slow(seconds=20)
+
 PROCESS = Path(__file__).with_name("reminder_process.py")
 ROOT = Path(__file__).resolve().parents[2]
 AFTER_LEASE = str(LEASE.total_seconds() + 1)
