@@ -12,6 +12,15 @@ from tests.personas import Personas, make_personas
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
+@pytest.fixture(autouse=True)
+def static_files_looked_up_on_request(settings):
+    """Let WhiteNoise find a static file when one is asked for. Otherwise it indexes every
+    static file (the admin's too) each time a test client builds its middleware: about
+    12 ms a client, and the app tests make some 600 clients. How static files are served
+    in production is tested in a real browser (tests/e2e), where the server is built once."""
+    settings.WHITENOISE_AUTOREFRESH = True
+
+
 @pytest.fixture
 def immediate_tasks(settings):
     """Run background jobs at once, in the request (e.g. the sign-in e-mail), so a test
