@@ -1,4 +1,5 @@
-"""Shared test set-up: fast hashing and a wall clock that can be pinned for the whole run.
+"""Shared test set-up: fast hashing, the longest modules first, and a wall clock that can be
+pinned for the whole run (in every pytest-xdist worker).
 
 `--clock 2026-12-02T00:30:00Z` (or LASTING_TEST_CLOCK) starts the run at that UTC instant,
 the clock ticking on from there, so a test that builds "today" from the wrong clock (the
@@ -11,14 +12,11 @@ daylight-saving change days.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
 import time_machine
 from django.conf import settings
-from django.db import transaction
 
 CLOCK_ENV = "LASTING_TEST_CLOCK"
 E2E_SECONDS = 4.0  # about what one real-browser test takes
@@ -74,21 +72,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_unconfigure(config: pytest.Config) -> None:
     while _pinned:
         _pinned.pop().stop()
-
-
-@contextmanager
-def rows_shared_by_the_scope(django_db_blocker: object) -> Iterator[None]:
-    """Keep the rows written inside open for every test of a module or class, then undo them.
-
-    For data the tests only read, built once instead of once a test. The rows live in a
-    transaction that stays open for the whole scope; each test's own transaction nests in
-    it as a savepoint, so whatever a test writes is rolled back after it, and the shared
-    rows are rolled back after the last test. Not for tests that need `transaction=True`
-    (they would flush the shared rows): keep those in another module.
-    """
-    with django_db_blocker.unblock(), transaction.atomic():  # type: ignore[attr-defined]
-        yield
-        transaction.set_rollback(True)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

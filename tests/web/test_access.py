@@ -26,12 +26,12 @@ from lasting.treatment.models import (
     SessionKind,
     TreatmentSession,
 )
-from tests.conftest import rows_shared_by_the_scope
 from tests.factories import (
     make_member,
     make_phq9,
     make_session,
     phq9_answers,
+    rows_shared_by_the_scope,
 )
 from tests.personas import Personas, client_for, make_personas
 

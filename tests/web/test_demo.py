@@ -15,7 +15,7 @@ from lasting.checkins.models import Response, ScheduledCheckIn
 from lasting.demo import DEMO_SLUG, seed_demo
 from lasting.patients.models import Course, Patient, Phase
 from lasting.treatment.models import TreatmentSession, VitalSign
-from tests.conftest import rows_shared_by_the_scope
+from tests.factories import rows_shared_by_the_scope
 
 pytestmark = [pytest.mark.slow(seconds=8), pytest.mark.django_db]
 
