@@ -1,4 +1,5 @@
-"""Shared test set-up: fast hashing and a wall clock that can be pinned for the whole run.
+"""Shared test set-up: fast hashing, the longest modules first, and a wall clock that can be
+pinned for the whole run (in every pytest-xdist worker).
 
 `--clock 2026-12-02T00:30:00Z` (or LASTING_TEST_CLOCK) starts the run at that UTC instant,
 the clock ticking on from there, so a test that builds "today" from the wrong clock (the
@@ -18,6 +19,7 @@ import time_machine
 from django.conf import settings
 
 CLOCK_ENV = "LASTING_TEST_CLOCK"
+E2E_SECONDS = 4.0  # about what one real-browser test takes
 _pinned: list[time_machine.travel] = []
 
 
@@ -48,6 +50,23 @@ def pytest_configure(config: pytest.Config) -> None:
         traveller = time_machine.travel(parse_instant(text), tick=True)
         traveller.start()
         _pinned.append(traveller)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Start with the longest modules: `slow(seconds=…)`, then the browser tests (`e2e`).
+
+    pytest-xdist hands each worker whole modules in this order; a module of 20 seconds
+    handed out last would leave one core idle while the other finishes it. The order
+    within a module, and among the rest, stays as collected.
+    """
+
+    def seconds(item: pytest.Item) -> float:
+        if slow := item.get_closest_marker("slow"):
+            return float(slow.kwargs.get("seconds", E2E_SECONDS))
+        return E2E_SECONDS if item.get_closest_marker("e2e") else 0.0
+
+    items.sort(key=seconds, reverse=True)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

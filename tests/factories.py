@@ -1,13 +1,18 @@
-"""Typed `make_*` builders with inert defaults: no alerts, no links unless a test asks."""
+"""Typed `make_*` builders with inert defaults: no alerts, no links unless a test asks;
+and `rows_shared_by_the_scope` for data built once for a module or class of tests."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
+from pytest_django import DjangoDbBlocker
 
 from lasting.accounts.models import (
     CrisisResource,
@@ -200,3 +205,18 @@ def make_phq9(
         submitted_at=submitted_at or timezone.now(),
     )
     return recorded.checkin
+
+
+@contextmanager
+def rows_shared_by_the_scope(django_db_blocker: DjangoDbBlocker) -> Iterator[None]:
+    """Keep the rows written inside open for every test of a module or class, then undo them.
+
+    For data the tests only read, built once instead of once a test. The rows live in a
+    transaction that stays open for the whole scope; each test's own transaction nests in
+    it as a savepoint, so whatever a test writes is rolled back after it, and the shared
+    rows are rolled back after the last test. Not for tests that need `transaction=True`
+    (they would flush the shared rows): keep those in another module.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield
+        transaction.set_rollback(True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 from collections.abc import Iterator
@@ -47,9 +48,15 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture(scope="session", autouse=True)
 def vega_bundle() -> None:
+    """Write the Vega bundle the pages load, once: under pytest-xdist the workers take
+    turns, so a second worker finds the file the first wrote instead of racing it."""
+    from django.conf import settings
+
     from lasting.clinic.charts import ensure_vega_bundle
 
-    ensure_vega_bundle()
+    with (Path(settings.BUILT_ASSETS_DIR) / ".vega-bundle.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ensure_vega_bundle()
 
 
 @pytest.fixture

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import pytest
 
+from lasting.accounts.models import Organization
 from lasting.alerts.models import Alert
 from tests.factories import make_phq9
 from tests.personas import Personas, make_personas
 
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def static_files_looked_up_on_request(settings):
+    """Let WhiteNoise find a static file when one is asked for. Otherwise it indexes every
+    static file (the admin's too) each time a test client builds its middleware: about
+    12 ms a client, and the app tests make some 600 clients. How static files are served
+    in production is tested in a real browser (tests/e2e), where the server is built once."""
+    settings.WHITENOISE_AUTOREFRESH = True
 
 
 @pytest.fixture
@@ -23,6 +33,12 @@ def personas(db) -> Personas:
     """Clinic A's people and Paul, and dr_olga of Clinic B; who may do what is written in
     tests/personas.py."""
     return make_personas()
+
+
+@pytest.fixture
+def clinic(personas: Personas) -> Organization:
+    """Clinic A of the personas, for tests that only need an organisation to work in."""
+    return personas.clinic
 
 
 @pytest.fixture

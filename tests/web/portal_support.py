@@ -1,9 +1,9 @@
-"""Personas and steps shared by the patient-portal tests.
+"""The personas as patients of the portal, and steps shared by the patient-portal tests.
 
-Personas:
-- patient_paul: Clinic A, may sign in (portal access), English, lives in Los Angeles.
-- patient_pia: Clinic A, may sign in, Spanish; Paul must never see anything of hers.
-- patient_bruno: Clinic B (another organisation), may sign in.
+Built on tests/personas.py:
+- paul: Paul Moreno, Clinic A, may sign in (portal access), English, lives in Los Angeles.
+- pia: Clinic A, may sign in, Spanish; Paul must never see anything of hers.
+- bruno: Clinic B (another organisation), may sign in.
 - dr_ana: clinician in Clinic A, treats Paul and Pia.
 """
 
@@ -17,7 +17,8 @@ from django.test import Client
 
 from lasting.accounts.models import Membership, Organization
 from lasting.patients.models import Patient
-from tests.factories import make_member, make_organization, make_patient
+from tests.factories import make_patient
+from tests.personas import Personas
 
 PAUL_EMAIL = "paul@example.org"
 PIA_EMAIL = "pia@example.org"
@@ -35,19 +36,18 @@ class World:
     bruno: Patient
 
 
-def make_world() -> World:
-    clinic_a = make_organization(name="Clinic A")
-    clinic_b = make_organization(name="Clinic B")
-    dr_ana = make_member(clinic_a, username="dr_ana")
-    paul = make_patient(
-        clinic_a,
-        given_name="Paul",
-        family_name="Paulsen",
-        email=PAUL_EMAIL,
-        portal_access=True,
-        time_zone="America/Los_Angeles",
-        assigned_clinician=dr_ana.user,
+def make_world(personas: Personas) -> World:
+    """Give the personas' Paul the portal, and add Pia beside him and Bruno in Clinic B."""
+    clinic_a, clinic_b, dr_ana, paul = (
+        personas.clinic,
+        personas.other_clinic,
+        personas.dr_ana,
+        personas.paul,
     )
+    paul.email = PAUL_EMAIL
+    paul.portal_access = True
+    paul.time_zone = "America/Los_Angeles"
+    paul.save()
     pia = make_patient(
         clinic_a,
         given_name="Pia",

@@ -4,15 +4,25 @@
     python tests/web/reminder_process.py send ID SECONDS  -> sends at now + SECONDS, then
                                                              prints what it says and the state
     python tests/web/reminder_process.py status ID        -> prints the state
+    python tests/web/reminder_process.py serve            -> runs each step it reads
+
+`serve` loads Django once, then reads steps from stdin, one JSON list a line (e.g.
+["send", "7", "0"]), and runs each in a new process forked from itself: a worker of its
+own, which can be SIGKILLed, without paying Django's start-up again. For each step it
+prints {"pid": PID} when the step starts, then {"exit": CODE, "output": TEXT} or
+{"signal": N, "output": TEXT} when it ends. No database connection is open at the fork:
+the server itself never touches the database.
 
 The database is the SQLite file in LASTING_VAR_DIR; e-mail goes to LASTING_SMTP_URL.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+import traceback
 from datetime import time, timedelta
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lasting.settings")
@@ -22,6 +32,7 @@ import django
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
+from django.urls import get_resolver  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from lasting.accounts.models import Organization  # noqa: E402
@@ -66,9 +77,48 @@ def state(reminder_id: int) -> dict[str, object]:
     return {"status": reminder.status, "attempts": reminder.attempts, "log": log}
 
 
+def run_forked(argv: list[str]) -> None:
+    """Run one step in a forked process; report its pid, then how it ended and its output."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        code = 1
+        try:
+            with os.fdopen(write_end, "w") as out, contextlib.redirect_stdout(out):
+                main(argv)
+            code = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stderr.flush()
+            os._exit(code)
+    os.close(write_end)
+    print(json.dumps({"pid": pid}), flush=True)
+    with os.fdopen(read_end) as pipe:
+        output = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    ended = (
+        {"signal": os.WTERMSIG(status)}
+        if os.WIFSIGNALED(status)
+        else {"exit": os.WEXITSTATUS(status)}
+    )
+    print(json.dumps({**ended, "output": output}), flush=True)
+
+
+def serve() -> None:
+    # Load what every step would otherwise load again: the URL configuration (the link in
+    # the message), which imports the chart modules.
+    get_resolver().url_patterns  # noqa: B018
+    for line in sys.stdin:
+        run_forked([sys.argv[0], *json.loads(line)])
+
+
 def main(argv: list[str]) -> None:
     step = argv[1]
-    if step == "setup":
+    if step == "serve":
+        serve()
+    elif step == "setup":
         print(setup())
     elif step == "send":
         now = timezone.now() + timedelta(seconds=float(argv[3]))

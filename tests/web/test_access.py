@@ -6,6 +6,7 @@ The personas and what each may do are written in tests/personas.py.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -30,14 +31,14 @@ from tests.factories import (
     make_phq9,
     make_session,
     phq9_answers,
+    rows_shared_by_the_scope,
 )
-from tests.personas import client_for
+from tests.personas import Personas, client_for, make_personas
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world(personas):
+def make_world(personas: Personas) -> dict[str, Any]:
     """The personas, with Paul's contact details, a safety alert, a session and a booster."""
     clinic_a, paul = personas.clinic, personas.paul
     paul.phone, paul.email = "555-0142", "paul@ex.org"
@@ -64,6 +65,18 @@ def world(personas):
         "clinic_a": clinic_a,
         "session": session,
     }
+
+
+@pytest.fixture
+def world(personas):
+    return make_world(personas)
+
+
+@pytest.fixture(scope="class")
+def shared_world(django_db_setup, django_db_blocker):
+    """The same world, built once for a class whose tests only read it."""
+    with rows_shared_by_the_scope(django_db_blocker):
+        yield make_world(make_personas())
 
 
 PAGES = {
@@ -110,20 +123,22 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize(
-    ("page", "persona"),
-    [(page, persona) for page, by_persona in EXPECTED.items() for persona in by_persona],
-)
-def test_each_page_answers_each_persona_as_the_rules_say(world, page, persona):
-    response = client_for(persona).get(PAGES[page](world))
-    assert response.status_code == EXPECTED[page][persona]
+class TestEveryPage:
+    """Each page against each persona and an anonymous visitor; the tests only read."""
 
+    @pytest.mark.parametrize(
+        ("page", "persona"),
+        [(page, persona) for page, by_persona in EXPECTED.items() for persona in by_persona],
+    )
+    def test_each_page_answers_each_persona_as_the_rules_say(self, shared_world, page, persona):
+        response = client_for(persona).get(PAGES[page](shared_world))
+        assert response.status_code == EXPECTED[page][persona]
 
-@pytest.mark.parametrize("page", list(PAGES))
-def test_anonymous_visitors_are_sent_to_login(world, page):
-    response = Client().get(PAGES[page](world))
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("accounts:login"))
+    @pytest.mark.parametrize("page", list(PAGES))
+    def test_anonymous_visitors_are_sent_to_login(self, shared_world, page):
+        response = Client().get(PAGES[page](shared_world))
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("accounts:login"))
 
 
 def test_a_foreign_clinician_sees_nothing_of_paul_anywhere(world):

@@ -24,7 +24,7 @@ from lasting.accounts.models import Membership, Role
 from lasting.alerts.models import Alert, AlertKind, AlertStatus, ContactAttempt, Priority
 from lasting.audit.models import AuditEvent, Outcome
 from tests.factories import make_phq9
-from tests.personas import client_for, make_personas
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -33,10 +33,11 @@ OPENED_AT = datetime(2026, 3, 16, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def world(db):
+def world(personas):
     """The personas, with Clinic A in Denver and two open alerts for Paul."""
-    personas = make_personas(time_zone="America/Denver")
     clinic_a, paul = personas.clinic, personas.paul
+    clinic_a.time_zone = "America/Denver"
+    clinic_a.save()
     paul.phone = "+1 303 555 0142"
     paul.save()
     make_phq9(paul, 18, item9=3, submitted_at=OPENED_AT)

@@ -30,16 +30,16 @@ from tests.factories import (
     make_session,
     phq9_answers,
 )
-from tests.personas import make_personas
 
 pytestmark = pytest.mark.django_db
 WALL_TIME = "%Y-%m-%dT%H:%M"
 
 
 @pytest.fixture
-def clinic(db):
+def in_la(personas):
     """The personas, with Clinic A in Los Angeles."""
-    personas = make_personas(time_zone="America/Los_Angeles")
+    personas.clinic.time_zone = "America/Los_Angeles"
+    personas.clinic.save()
     return {
         "clinic": personas.clinic,
         "dr_ana": personas.dr_ana,
@@ -82,10 +82,10 @@ def enter(client: Client, paul, fields: dict[str, str]):
     return client.post(reverse("intake:enter_phq9", args=[paul.pk]), fields)
 
 
-def test_a_nurse_enters_a_phq9_as_a_clinic_check_in(clinic):
-    paul = clinic["paul"]
+def test_a_nurse_enters_a_phq9_as_a_clinic_check_in(in_la):
+    paul = in_la["paul"]
     taken = timezone.now() - timedelta(hours=2)
-    response = enter(signed_in("rn_cara"), paul, body(clinic_time(clinic["clinic"], taken), 14))
+    response = enter(signed_in("rn_cara"), paul, body(clinic_time(in_la["clinic"], taken), 14))
     assert response.status_code == 302
     assert response["Location"] == reverse("clinic:patient", args=[paul.pk])
     checkin = CheckIn.objects.get(patient=paul)
@@ -93,15 +93,15 @@ def test_a_nurse_enters_a_phq9_as_a_clinic_check_in(clinic):
     assert abs(checkin.submitted_at - taken) < timedelta(minutes=1)
     assert checkin.responses.get().total == 14
     assert AuditEvent.objects.filter(
-        action=Action.CREATE, patient_id=paul.pk, user_id=clinic["rn_cara"].user_id
+        action=Action.CREATE, patient_id=paul.pk, user_id=in_la["rn_cara"].user_id
     ).exists()
 
 
 def test_item9_of_2_entered_in_clinic_opens_an_urgent_safety_alert(
-    clinic, django_capture_on_commit_callbacks, immediate_tasks
+    in_la, django_capture_on_commit_callbacks, immediate_tasks
 ):
-    paul = clinic["paul"]
-    now = clinic_time(clinic["clinic"], timezone.now())
+    paul = in_la["paul"]
+    now = clinic_time(in_la["clinic"], timezone.now())
     with django_capture_on_commit_callbacks(execute=True):
         response = enter(signed_in("rn_cara"), paul, body(now, 19, item9=2))
     assert response.status_code == 302
@@ -109,45 +109,45 @@ def test_item9_of_2_entered_in_clinic_opens_an_urgent_safety_alert(
     assert alert.kind == AlertKind.SAFETY
     assert alert.priority == Priority.URGENT
     assert alert.status == AlertStatus.OPEN
-    assert alert.assigned_to == clinic["dr_ana"].user
+    assert alert.assigned_to == in_la["dr_ana"].user
     assert alert.response.checkin.source == Source.CLINIC
     assert [message.to for message in mail.outbox] == [["dr_ana@example.org"]]
 
 
-def test_a_missing_item9_entered_in_clinic_still_needs_follow_up(clinic):
-    paul = clinic["paul"]
-    fields = body(clinic_time(clinic["clinic"], timezone.now()), 12)
+def test_a_missing_item9_entered_in_clinic_still_needs_follow_up(in_la):
+    paul = in_la["paul"]
+    fields = body(clinic_time(in_la["clinic"], timezone.now()), 12)
     del fields["phq9__q9"]
     assert enter(signed_in("dr_ana"), paul, fields).status_code == 302
     assert Alert.objects.get(patient=paul).priority == Priority.HIGH
 
 
-def test_the_form_offers_now_on_the_clinics_clock(clinic):
-    response = signed_in("rn_cara").get(reverse("intake:enter_phq9", args=[clinic["paul"].pk]))
+def test_the_form_offers_now_on_the_clinics_clock(in_la):
+    response = signed_in("rn_cara").get(reverse("intake:enter_phq9", args=[in_la["paul"].pk]))
     assert response.status_code == 200
-    shown = clinic_time(clinic["clinic"], timezone.now())
-    earlier = clinic_time(clinic["clinic"], timezone.now() - timedelta(minutes=1))
+    shown = clinic_time(in_la["clinic"], timezone.now())
+    earlier = clinic_time(in_la["clinic"], timezone.now() - timedelta(minutes=1))
     assert f'value="{shown}"'.encode() in response.content or (
         f'value="{earlier}"'.encode() in response.content
     )
 
 
-def test_a_time_in_the_future_on_the_clinics_clock_is_refused(clinic):
-    paul = clinic["paul"]
+def test_a_time_in_the_future_on_the_clinics_clock_is_refused(in_la):
+    paul = in_la["paul"]
     # Two hours ahead is in the future under either reading of a repeated hour.
-    ahead = clinic_time(clinic["clinic"], timezone.now() + timedelta(hours=2))
+    ahead = clinic_time(in_la["clinic"], timezone.now() + timedelta(hours=2))
     response = enter(signed_in("rn_cara"), paul, body(ahead, 14))
     assert response.status_code == 422
     assert b"cannot be in the future" in response.content
     assert not CheckIn.objects.exists()
 
 
-def test_the_time_taken_is_read_on_the_clinics_clock_not_the_servers(clinic):
+def test_the_time_taken_is_read_on_the_clinics_clock_not_the_servers(in_la):
     """Los Angeles is 7-8 hours behind UTC: the same wall time read as UTC would be hours
     off (and at some hours in the future)."""
-    paul = clinic["paul"]
-    taken = read_once(clinic["clinic"], timezone.now() - timedelta(hours=1))
-    enter(signed_in("rn_cara"), paul, body(clinic_time(clinic["clinic"], taken), 9))
+    paul = in_la["paul"]
+    taken = read_once(in_la["clinic"], timezone.now() - timedelta(hours=1))
+    enter(signed_in("rn_cara"), paul, body(clinic_time(in_la["clinic"], taken), 9))
     assert CheckIn.objects.get(patient=paul).submitted_at == taken
 
 
@@ -162,25 +162,25 @@ SECOND_ONE_THIRTY = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
         ("2026-11-01T01:45", datetime(2026, 11, 1, 8, 45, tzinfo=UTC)),  # the second is to come
     ],
 )
-def test_in_the_hour_that_repeats_the_latest_reading_already_passed_is_meant(clinic, wall, stored):
+def test_in_the_hour_that_repeats_the_latest_reading_already_passed_is_meant(in_la, wall, stored):
     with time_machine.travel(SECOND_ONE_THIRTY, tick=True):
-        paul = clinic["paul"]
+        paul = in_la["paul"]
         assert enter(signed_in("rn_cara"), paul, body(wall, 9)).status_code == 302
         assert CheckIn.objects.get(patient=paul).submitted_at == stored
 
 
-def test_a_time_the_clinics_clocks_skipped_is_refused(clinic):
+def test_a_time_the_clinics_clocks_skipped_is_refused(in_la):
     # Los Angeles, 2026-03-08: 02:00 became 03:00.
     with time_machine.travel(datetime(2026, 3, 8, 20, 0, tzinfo=UTC), tick=True):
-        response = enter(signed_in("rn_cara"), clinic["paul"], body("2026-03-08T02:30", 9))
+        response = enter(signed_in("rn_cara"), in_la["paul"], body("2026-03-08T02:30", 9))
     assert response.status_code == 422
     assert b"skipped this time" in response.content
     assert not CheckIn.objects.exists()
 
 
-def test_sending_the_form_twice_stores_one_check_in_and_one_alert(clinic):
-    paul = clinic["paul"]
-    fields = body(clinic_time(clinic["clinic"], timezone.now()), 16, item9=1, key="same")
+def test_sending_the_form_twice_stores_one_check_in_and_one_alert(in_la):
+    paul = in_la["paul"]
+    fields = body(clinic_time(in_la["clinic"], timezone.now()), 16, item9=1, key="same")
     nurse = signed_in("rn_cara")
     assert enter(nurse, paul, fields).status_code == 302
     assert enter(nurse, paul, fields).status_code == 302
@@ -189,28 +189,28 @@ def test_sending_the_form_twice_stores_one_check_in_and_one_alert(clinic):
 
 
 def test_a_phq9_entered_in_clinic_before_induction_becomes_the_baseline(
-    clinic, django_capture_on_commit_callbacks
+    in_la, django_capture_on_commit_callbacks
 ):
     """Paul had no check-in before his first infusion; the paper PHQ-9 from that morning
     is entered afterwards and gives him a baseline."""
-    paul = clinic["paul"]
+    paul = in_la["paul"]
     first_session = timezone.now() - timedelta(days=3)
     make_session(paul, started_at=first_session)
     refresh_patient(paul)
     assert RiskAssessment.objects.latest("computed_at").relapse_state == RelapseState.NO_BASELINE
-    morning = clinic_time(clinic["clinic"], first_session - timedelta(hours=1))
+    morning = clinic_time(in_la["clinic"], first_session - timedelta(hours=1))
     with django_capture_on_commit_callbacks(execute=True):
         assert enter(signed_in("rn_cara"), paul, body(morning, 22)).status_code == 302
     assessment = RiskAssessment.objects.filter(patient=paul).latest("computed_at")
     assert assessment.relapse_state == RelapseState.NOT_ASSESSED  # induction under way
-    rows = list_caseload_for(clinic["dr_ana"], now=timezone.now())
+    rows = list_caseload_for(in_la["dr_ana"], now=timezone.now())
     assert next(row for row in rows if row.patient.pk == paul.pk).baseline_phq9 == 22
 
 
-def test_the_patient_page_links_to_the_entry_form_and_marks_clinic_check_ins(clinic):
-    paul = clinic["paul"]
+def test_the_patient_page_links_to_the_entry_form_and_marks_clinic_check_ins(in_la):
+    paul = in_la["paul"]
     nurse = signed_in("rn_cara")
-    enter(nurse, paul, body(clinic_time(clinic["clinic"], timezone.now()), 11))
+    enter(nurse, paul, body(clinic_time(in_la["clinic"], timezone.now()), 11))
     page = nurse.get(reverse("clinic:patient", args=[paul.pk])).content.decode()
     assert reverse("intake:enter_phq9", args=[paul.pk]) in page
     assert "entered in clinic" in page

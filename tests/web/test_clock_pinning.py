@@ -7,15 +7,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow(seconds=10)
+
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = "tests/clock_probe.py"
 
 
-def run_probe(*args: str, expects: str) -> subprocess.CompletedProcess[str]:
+def run_probe(*args: str, expects: str, workers: int = 0) -> subprocess.CompletedProcess[str]:
+    """Run the probe under pytest: in this process, or in `workers` pytest-xdist workers."""
     env = {k: v for k, v in os.environ.items() if k != "LASTING_TEST_CLOCK"}
     env["PROBE_EXPECTS"] = expects
+    options = ["-q", "-p", "no:cacheprovider", "-n", str(workers)]
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, PROBE],
+        [sys.executable, "-m", "pytest", *options, *args, PROBE],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -29,9 +35,10 @@ def ci_instants() -> list[str]:
     return [line for line in lines if line[:1].isdigit()]
 
 
-def test_the_clock_starts_at_the_pinned_instant():
+def test_the_clock_starts_at_the_pinned_instant_in_a_worker_too():
+    """The suite runs in pytest-xdist workers: the clock is pinned in each of them."""
     instant = ci_instants()[0]
-    done = run_probe("--clock", instant, expects=instant)
+    done = run_probe("--clock", instant, expects=instant, workers=1)
     assert done.returncode == 0, done.stdout + done.stderr
 
 

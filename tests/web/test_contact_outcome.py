@@ -45,7 +45,7 @@ def actor_for(membership: Membership) -> Actor:
 
 
 @pytest.fixture
-def clinic(personas):
+def urgent(personas):
     """The personas, with Paul's urgent safety alert and a more severe patient without one."""
     clinic, dr_ana, paul = personas.clinic, personas.dr_ana, personas.paul
     # Someone more severe but safe: "top of the caseload" must mean the alert outranks it.
@@ -67,8 +67,8 @@ def top_of_caseload(membership: Membership) -> str:
     return list_caseload_for(membership, now=timezone.now())[0].patient.family_name
 
 
-def test_one_click_with_an_empty_note_does_not_close_an_item9_3_alert(clinic):
-    alert = clinic["alert"]
+def test_one_click_with_an_empty_note_does_not_close_an_item9_3_alert(urgent):
+    alert = urgent["alert"]
     response = client_for("dr_ana").post(reverse("alerts:resolve", args=[alert.pk]), {"note": ""})
     assert response.status_code == 422
     alert.refresh_from_db()
@@ -76,40 +76,40 @@ def test_one_click_with_an_empty_note_does_not_close_an_item9_3_alert(clinic):
     assert alert.resolved_at is None
 
 
-def test_resolving_a_safety_alert_without_a_contact_outcome_is_refused_in_the_service(clinic):
-    ana = clinic["dr_ana"]
+def test_resolving_a_safety_alert_without_a_contact_outcome_is_refused_in_the_service(urgent):
+    ana = urgent["dr_ana"]
     with pytest.raises(ValidationError, match="closed by contact"):
-        resolve_alert(actor_for(ana), ana, clinic["alert"].pk, NOTE)
-    clinic["alert"].refresh_from_db()
-    assert clinic["alert"].status == AlertStatus.OPEN
+        resolve_alert(actor_for(ana), ana, urgent["alert"].pk, NOTE)
+    urgent["alert"].refresh_from_db()
+    assert urgent["alert"].status == AlertStatus.OPEN
 
 
-def test_unable_to_reach_cannot_resolve_a_safety_alert(clinic):
-    ana = clinic["dr_ana"]
+def test_unable_to_reach_cannot_resolve_a_safety_alert(urgent):
+    ana = urgent["dr_ana"]
     with pytest.raises(ValidationError, match="closed by contact"):
         resolve_alert(
-            actor_for(ana), ana, clinic["alert"].pk, NOTE, outcome=ContactOutcome.UNABLE_TO_REACH
+            actor_for(ana), ana, urgent["alert"].pk, NOTE, outcome=ContactOutcome.UNABLE_TO_REACH
         )
     assert not ContactAttempt.objects.exists()
 
 
 @pytest.mark.parametrize("note", ["", "   ", "\n\t"])
-def test_resolution_without_a_note_is_refused_in_the_service(clinic, note):
-    ana = clinic["dr_ana"]
+def test_resolution_without_a_note_is_refused_in_the_service(urgent, note):
+    ana = urgent["dr_ana"]
     with pytest.raises(ValidationError, match="Write a note"):
-        resolve_alert(actor_for(ana), ana, clinic["alert"].pk, note, outcome=ContactOutcome.REACHED)
+        resolve_alert(actor_for(ana), ana, urgent["alert"].pk, note, outcome=ContactOutcome.REACHED)
     with pytest.raises(ValidationError, match="Write a note"):
         record_contact_attempt(
-            actor_for(ana), ana, clinic["alert"].pk, ContactOutcome.REACHED, note
+            actor_for(ana), ana, urgent["alert"].pk, ContactOutcome.REACHED, note
         )
-    clinic["alert"].refresh_from_db()
-    assert clinic["alert"].status == AlertStatus.OPEN
+    urgent["alert"].refresh_from_db()
+    assert urgent["alert"].status == AlertStatus.OPEN
     assert not ContactAttempt.objects.exists()
 
 
-def test_acknowledging_records_who_and_when_and_keeps_the_alert_open(clinic):
-    ana = clinic["dr_ana"]
-    alert = acknowledge_alert(actor_for(ana), ana, clinic["alert"].pk)
+def test_acknowledging_records_who_and_when_and_keeps_the_alert_open(urgent):
+    ana = urgent["dr_ana"]
+    alert = acknowledge_alert(actor_for(ana), ana, urgent["alert"].pk)
     assert alert.status == AlertStatus.ACKNOWLEDGED
     assert alert.is_unresolved
     assert alert.acknowledged_by_id == ana.user_id
@@ -117,31 +117,31 @@ def test_acknowledging_records_who_and_when_and_keeps_the_alert_open(clinic):
     assert alert.resolved_at is None
     assert alert.next_escalation_at is not None  # still escalating
     event = AuditEvent.objects.get(action="acknowledge")
-    assert (event.user_id, event.patient_id) == (ana.user_id, clinic["paul"].pk)
+    assert (event.user_id, event.patient_id) == (ana.user_id, urgent["paul"].pk)
 
 
-def test_acknowledging_keeps_the_patient_on_top_of_the_caseload(clinic):
-    ana = clinic["dr_ana"]
+def test_acknowledging_keeps_the_patient_on_top_of_the_caseload(urgent):
+    ana = urgent["dr_ana"]
     assert top_of_caseload(ana) == "Moreno"
-    acknowledge_alert(actor_for(ana), ana, clinic["alert"].pk)
+    acknowledge_alert(actor_for(ana), ana, urgent["alert"].pk)
     (row,) = [r for r in list_caseload_for(ana, now=timezone.now()) if r.open_alerts]
     assert top_of_caseload(ana) == "Moreno"
     assert (row.open_alerts, row.urgent_alerts, row.unacknowledged_alerts) == (1, 1, 0)
 
 
-def test_the_caseload_says_an_acknowledged_alert_awaits_contact(clinic):
-    ana = clinic["dr_ana"]
-    acknowledge_alert(actor_for(ana), ana, clinic["alert"].pk)
+def test_the_caseload_says_an_acknowledged_alert_awaits_contact(urgent):
+    ana = urgent["dr_ana"]
+    acknowledge_alert(actor_for(ana), ana, urgent["alert"].pk)
     page = client_for("dr_ana").get(reverse("clinic:caseload")).content.decode()
     assert "Safety · urgent" in page
     assert "acknowledged, awaiting contact" in page
 
 
-def test_reaching_the_patient_closes_the_alert_and_lets_them_down_the_caseload(clinic):
-    ana = clinic["dr_ana"]
-    acknowledge_alert(actor_for(ana), ana, clinic["alert"].pk)
+def test_reaching_the_patient_closes_the_alert_and_lets_them_down_the_caseload(urgent):
+    ana = urgent["dr_ana"]
+    acknowledge_alert(actor_for(ana), ana, urgent["alert"].pk)
     attempt = record_contact_attempt(
-        actor_for(ana), ana, clinic["alert"].pk, ContactOutcome.REACHED, f"  {NOTE}  "
+        actor_for(ana), ana, urgent["alert"].pk, ContactOutcome.REACHED, f"  {NOTE}  "
     )
     alert = attempt.alert
     assert alert.status == AlertStatus.RESOLVED
@@ -154,19 +154,19 @@ def test_reaching_the_patient_closes_the_alert_and_lets_them_down_the_caseload(c
 @pytest.mark.parametrize(
     "outcome", [ContactOutcome.LEFT_MESSAGE, ContactOutcome.EMERGENCY_SERVICES]
 )
-def test_a_message_left_or_emergency_services_called_close_the_alert_too(clinic, outcome):
-    ana = clinic["dr_ana"]
-    alert = resolve_alert(actor_for(ana), ana, clinic["alert"].pk, NOTE, outcome=outcome)
+def test_a_message_left_or_emergency_services_called_close_the_alert_too(urgent, outcome):
+    ana = urgent["dr_ana"]
+    alert = resolve_alert(actor_for(ana), ana, urgent["alert"].pk, NOTE, outcome=outcome)
     assert alert.status == AlertStatus.RESOLVED
     assert ContactAttempt.objects.get().outcome == outcome
 
 
-def test_unable_to_reach_is_recorded_and_keeps_the_alert_open_and_on_top(clinic):
-    ana = clinic["dr_ana"]
-    acknowledge_alert(actor_for(ana), ana, clinic["alert"].pk)
+def test_unable_to_reach_is_recorded_and_keeps_the_alert_open_and_on_top(urgent):
+    ana = urgent["dr_ana"]
+    acknowledge_alert(actor_for(ana), ana, urgent["alert"].pk)
     before = Alert.objects.get().next_escalation_at
     attempt = record_contact_attempt(
-        actor_for(ana), ana, clinic["alert"].pk, ContactOutcome.UNABLE_TO_REACH, "No answer."
+        actor_for(ana), ana, urgent["alert"].pk, ContactOutcome.UNABLE_TO_REACH, "No answer."
     )
     alert = Alert.objects.get()
     assert attempt.outcome == ContactOutcome.UNABLE_TO_REACH
@@ -176,10 +176,10 @@ def test_unable_to_reach_is_recorded_and_keeps_the_alert_open_and_on_top(clinic)
     assert top_of_caseload(ana) == "Moreno"
 
 
-def test_a_first_contact_attempt_acknowledges_an_unacknowledged_alert(clinic):
-    cara = clinic["rn_cara"]
+def test_a_first_contact_attempt_acknowledges_an_unacknowledged_alert(urgent):
+    cara = urgent["rn_cara"]
     record_contact_attempt(
-        actor_for(cara), cara, clinic["alert"].pk, ContactOutcome.UNABLE_TO_REACH, "Voicemail full."
+        actor_for(cara), cara, urgent["alert"].pk, ContactOutcome.UNABLE_TO_REACH, "Voicemail full."
     )
     alert = Alert.objects.get()
     assert alert.status == AlertStatus.ACKNOWLEDGED
@@ -187,15 +187,15 @@ def test_a_first_contact_attempt_acknowledges_an_unacknowledged_alert(clinic):
     assert AuditEvent.objects.filter(action="acknowledge", user_id=cara.user_id).count() == 1
 
 
-def test_every_attempt_is_kept_in_order_and_audited_without_clinical_values(clinic):
-    ana, cara = clinic["dr_ana"], clinic["rn_cara"]
+def test_every_attempt_is_kept_in_order_and_audited_without_clinical_values(urgent):
+    ana, cara = urgent["dr_ana"], urgent["rn_cara"]
     record_contact_attempt(
-        actor_for(cara), cara, clinic["alert"].pk, ContactOutcome.UNABLE_TO_REACH, "No answer."
+        actor_for(cara), cara, urgent["alert"].pk, ContactOutcome.UNABLE_TO_REACH, "No answer."
     )
     record_contact_attempt(
-        actor_for(ana), ana, clinic["alert"].pk, ContactOutcome.UNABLE_TO_REACH, "Still none."
+        actor_for(ana), ana, urgent["alert"].pk, ContactOutcome.UNABLE_TO_REACH, "Still none."
     )
-    record_contact_attempt(actor_for(ana), ana, clinic["alert"].pk, ContactOutcome.REACHED, NOTE)
+    record_contact_attempt(actor_for(ana), ana, urgent["alert"].pk, ContactOutcome.REACHED, NOTE)
     attempts = list(Alert.objects.get().contact_attempts.all())
     assert [(a.outcome, a.recorded_by_id) for a in attempts] == [
         (ContactOutcome.UNABLE_TO_REACH, cara.user_id),
@@ -204,7 +204,7 @@ def test_every_attempt_is_kept_in_order_and_audited_without_clinical_values(clin
     ]
     events = AuditEvent.objects.filter(object_type="ContactAttempt")
     assert sorted(int(e.object_id) for e in events) == sorted(a.pk for a in attempts)
-    assert {e.patient_id for e in events} == {clinic["paul"].pk}
+    assert {e.patient_id for e in events} == {urgent["paul"].pk}
     for event in AuditEvent.objects.all():
         stored = " ".join(str(value) for value in event.__dict__.values())
         assert "safety plan" not in stored
@@ -212,39 +212,39 @@ def test_every_attempt_is_kept_in_order_and_audited_without_clinical_values(clin
         assert "No answer" not in stored
 
 
-def test_a_closed_alert_takes_no_further_attempts(clinic):
-    ana = clinic["dr_ana"]
-    record_contact_attempt(actor_for(ana), ana, clinic["alert"].pk, ContactOutcome.REACHED, NOTE)
+def test_a_closed_alert_takes_no_further_attempts(urgent):
+    ana = urgent["dr_ana"]
+    record_contact_attempt(actor_for(ana), ana, urgent["alert"].pk, ContactOutcome.REACHED, NOTE)
     with pytest.raises(ValidationError, match="already closed"):
         record_contact_attempt(
-            actor_for(ana), ana, clinic["alert"].pk, ContactOutcome.REACHED, "Again."
+            actor_for(ana), ana, urgent["alert"].pk, ContactOutcome.REACHED, "Again."
         )
     assert ContactAttempt.objects.count() == 1
 
 
-def test_an_unknown_outcome_is_refused(clinic):
-    ana = clinic["dr_ana"]
+def test_an_unknown_outcome_is_refused(urgent):
+    ana = urgent["dr_ana"]
     with pytest.raises(ValidationError, match="not a contact outcome"):
-        record_contact_attempt(actor_for(ana), ana, clinic["alert"].pk, "texted", NOTE)
+        record_contact_attempt(actor_for(ana), ana, urgent["alert"].pk, "texted", NOTE)
 
 
-def test_a_job_cannot_record_contact_for_a_person(clinic):
-    ana = clinic["dr_ana"]
+def test_a_job_cannot_record_contact_for_a_person(urgent):
+    ana = urgent["dr_ana"]
     with pytest.raises(PermissionDenied):
         record_contact_attempt(
-            Actor.system("import", clinic["clinic"].pk),
+            Actor.system("import", urgent["clinic"].pk),
             ana,
-            clinic["alert"].pk,
+            urgent["alert"].pk,
             ContactOutcome.REACHED,
             NOTE,
         )
 
 
-def engine_alert(clinic) -> Alert:
+def engine_alert(urgent) -> Alert:
     now = timezone.now()
     return Alert.objects.create(
-        organization=clinic["clinic"],
-        patient=clinic["paul"],
+        organization=urgent["clinic"],
+        patient=urgent["paul"],
         kind=AlertKind.EARLY_WARNING,
         priority=Priority.REVIEW,
         reason="PHQ-9 rising.",
@@ -253,8 +253,8 @@ def engine_alert(clinic) -> Alert:
     )
 
 
-def test_engine_alerts_keep_their_simple_acknowledge_and_resolve_with_a_note(clinic):
-    ana, alert = clinic["dr_ana"], engine_alert(clinic)
+def test_engine_alerts_keep_their_simple_acknowledge_and_resolve_with_a_note(urgent):
+    ana, alert = urgent["dr_ana"], engine_alert(urgent)
     acknowledge_alert(actor_for(ana), ana, alert.pk)
     with pytest.raises(ValidationError, match="Write a note"):
         resolve_alert(actor_for(ana), ana, alert.pk, "  ")
@@ -263,14 +263,14 @@ def test_engine_alerts_keep_their_simple_acknowledge_and_resolve_with_a_note(cli
     assert resolved.next_escalation_at is None
 
 
-def test_contact_outcomes_belong_to_safety_alerts_only(clinic):
-    ana, alert = clinic["dr_ana"], engine_alert(clinic)
+def test_contact_outcomes_belong_to_safety_alerts_only(urgent):
+    ana, alert = urgent["dr_ana"], engine_alert(urgent)
     with pytest.raises(ValidationError, match="safety alerts only"):
         record_contact_attempt(actor_for(ana), ana, alert.pk, ContactOutcome.REACHED, NOTE)
 
 
-def test_the_page_refuses_a_contact_without_a_note_and_says_why(clinic):
-    alert = clinic["alert"]
+def test_the_page_refuses_a_contact_without_a_note_and_says_why(urgent):
+    alert = urgent["alert"]
     response = client_for("rn_cara").post(
         reverse("alerts:contact", args=[alert.pk]), {"outcome": "reached", "note": ""}
     )
@@ -280,8 +280,8 @@ def test_the_page_refuses_a_contact_without_a_note_and_says_why(clinic):
     assert alert.status == AlertStatus.OPEN
 
 
-def test_the_page_records_a_closing_contact_and_shows_it(clinic):
-    alert = clinic["alert"]
+def test_the_page_records_a_closing_contact_and_shows_it(urgent):
+    alert = urgent["alert"]
     client = client_for("rn_cara")
     response = client.post(
         reverse("alerts:contact", args=[alert.pk]), {"outcome": "left_message", "note": NOTE}

@@ -37,8 +37,8 @@ NUMBER = re.compile(r"\b\d[\d ().-]*\d\b")
 
 
 @pytest.fixture
-def world() -> World:
-    return make_world()
+def world(personas) -> World:
+    return make_world(personas)
 
 
 def link_path(patient, instruments=(InstrumentCode.PHQ9, InstrumentCode.DAILY)) -> str:
@@ -240,8 +240,7 @@ def test_no_988_appears_in_a_reminder_from_a_clinic_with_another_line(own_line):
 
 @pytest.fixture
 def admins(world) -> World:
-    make_member(world.clinic_a, Role.ADMIN, "admin_dora")
-    make_member(world.clinic_a, Role.STAFF, "rn_cara")
+    """The personas (admin_dora runs Clinic A), with admin_oscar running Clinic B."""
     make_member(world.clinic_b, Role.ADMIN, "admin_oscar")
     return world
 

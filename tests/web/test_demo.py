@@ -15,14 +15,17 @@ from lasting.checkins.models import Response, ScheduledCheckIn
 from lasting.demo import DEMO_SLUG, seed_demo
 from lasting.patients.models import Course, Patient, Phase
 from lasting.treatment.models import TreatmentSession, VitalSign
+from tests.factories import rows_shared_by_the_scope
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow(seconds=8), pytest.mark.django_db]
 
 
-@pytest.fixture
-def seeded(tmp_path):
-    logins = tmp_path / "logins.txt"
-    return seed_demo(patients=60, seed=11, reset=False, logins_file=logins), logins
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo clinic, seeded once for the module: each test's writes are rolled back."""
+    logins = tmp_path_factory.mktemp("demo") / "logins.txt"
+    with rows_shared_by_the_scope(django_db_blocker):
+        yield seed_demo(patients=60, seed=11, reset=False, logins_file=logins), logins
 
 
 def test_the_demo_has_four_locations_ten_staff_and_every_role(seeded):
@@ -73,9 +76,12 @@ def test_running_the_demo_again_reuses_the_clinic(seeded, tmp_path):
     assert Organization.objects.filter(slug=DEMO_SLUG).count() == 1
 
 
-def test_reset_seeds_a_fresh_clinic_with_new_passwords(seeded):
+def test_reset_seeds_a_fresh_clinic_with_new_passwords(seeded, tmp_path):
     result, logins = seeded
-    fresh = seed_demo(patients=20, seed=5, reset=True, logins_file=logins)
+    # A copy: the reset rewrites its logins file, which the other tests read.
+    copy = tmp_path / "logins.txt"
+    copy.write_text(logins.read_text())
+    fresh = seed_demo(patients=20, seed=5, reset=True, logins_file=copy)
     assert Organization.objects.filter(slug=DEMO_SLUG).count() == 1
     assert Patient.objects.count() <= 20
     assert fresh.login_lines != result.login_lines

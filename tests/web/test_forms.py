@@ -6,17 +6,14 @@ import json
 import re
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from lasting.accounts.models import Role
 from lasting.patients.models import Patient, Phase
 from lasting.treatment.models import TreatmentSession, VitalSign
 from tests.factories import (
-    PASSWORD,
     make_location,
     make_member,
-    make_organization,
     make_patient,
     make_phq9,
     make_session,
@@ -28,16 +25,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def clinic():
-    return make_organization()
-
-
-@pytest.fixture
-def rn_cara(clinic):
-    make_member(clinic, Role.STAFF, "rn_cara")
-    client = Client()
-    client.login(username="rn_cara", password=PASSWORD)
-    return client
+def rn_cara(personas):
+    """A client signed in as the nurse of Clinic A."""
+    return client_for("rn_cara")
 
 
 def patient_body(clinic, **overrides):
@@ -68,21 +58,21 @@ def test_staff_register_a_patient_with_a_first_course(clinic, rn_cara):
     assert paul.courses.get().phase == Phase.EVALUATION
 
 
-def test_a_location_from_another_clinic_is_refused(clinic, rn_cara):
-    foreign = make_location(make_organization())
+def test_a_location_from_another_clinic_is_refused(personas, clinic, rn_cara):
+    foreign = make_location(personas.other_clinic)
     response = rn_cara.post(reverse("patients:new"), patient_body(clinic, location=foreign.pk))
     assert response.status_code == 422
     assert b"Select a valid choice" in response.content
-    assert not Patient.objects.exists()
+    assert list(Patient.objects.all()) == [personas.paul]
 
 
 def test_a_duplicate_record_number_and_a_bad_time_zone_are_named(clinic, rn_cara):
-    make_patient(clinic, record_number="A-100")
+    first = make_patient(clinic, record_number="A-100")
     response = rn_cara.post(reverse("patients:new"), patient_body(clinic, time_zone="Mars/Olympus"))
     assert response.status_code == 422
     assert b"Another patient already has this record number." in response.content
     assert b"is not a known IANA time zone" in response.content
-    assert Patient.objects.count() == 1
+    assert list(Patient.objects.filter(record_number="A-100")) == [first]
 
 
 def test_a_session_is_logged_with_its_vitals_and_starts_induction(clinic, rn_cara):
@@ -107,14 +97,11 @@ def test_a_session_with_impossible_vitals_stores_nothing(clinic, rn_cara):
     assert not VitalSign.objects.exists()
 
 
-def test_the_timeline_carries_a_vega_lite_spec_with_scores_and_sessions(clinic):
-    dr_ana = make_member(clinic, username="dr_ana")
-    paul = make_patient(clinic, assigned_clinician=dr_ana.user)
+def test_the_timeline_carries_a_vega_lite_spec_with_scores_and_sessions(personas):
+    paul = personas.paul
     make_phq9(paul, 18)
     make_session(paul)
-    client = Client()
-    client.login(username="dr_ana", password=PASSWORD)
-    response = client.get(reverse("clinic:patient", args=[paul.pk]))
+    response = client_for("dr_ana").get(reverse("clinic:patient", args=[paul.pk]))
     content = response.content.decode()
     start = content.index('<script id="timeline-spec" type="application/json">') + len(
         '<script id="timeline-spec" type="application/json">'

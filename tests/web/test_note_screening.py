@@ -28,8 +28,8 @@ ISSUE_NOTE = "No aguanto más, quiero morir. Tengo las pastillas guardadas."
 
 
 @pytest.fixture
-def world() -> World:
-    return make_world()
+def world(personas) -> World:
+    return make_world(personas)
 
 
 def link_path(patient, instruments=(InstrumentCode.DAILY,)) -> str:

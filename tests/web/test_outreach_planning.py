@@ -21,7 +21,7 @@ from lasting.plans.models import MaintenancePlan
 from lasting.risk.models import RiskAssessment
 from lasting.risk.services import assess_one
 from lasting.treatment.models import Appointment, SessionKind
-from tests.factories import SYSTEM, make_organization, make_patient, make_phq9, make_session
+from tests.factories import SYSTEM, make_patient, make_phq9, make_session
 
 pytestmark = pytest.mark.django_db
 
@@ -39,11 +39,6 @@ def in_maintenance(clinic, **fields):
     make_session(patient, kind=SessionKind.BOOSTER, started_at=local("2026-03-02T10:00"))
     patient.courses.update(phase=Phase.MAINTENANCE)
     return patient
-
-
-@pytest.fixture
-def clinic():
-    return make_organization()
 
 
 def planned(patient) -> list[tuple[str, str, str]]:

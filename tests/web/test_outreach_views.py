@@ -8,29 +8,27 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from lasting.accounts.models import Role
 from lasting.audit.models import Action, AuditEvent
 from lasting.checkins.models import ScheduledCheckIn
 from lasting.outreach.models import ContactPreference, DeliveryAttempt, Reminder
-from tests.factories import PASSWORD, make_member, make_organization, make_patient, make_phq9
+from tests.factories import PASSWORD, make_phq9
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def clinic():
-    return make_organization()
+def paul(personas):
+    """The personas' Paul, living in Madrid, with an e-mail address."""
+    paul = personas.paul
+    paul.time_zone = "Europe/Madrid"
+    paul.email = "paul@example.org"
+    paul.save()
+    return paul
 
 
-@pytest.fixture
-def paul(clinic):
-    return make_patient(clinic, time_zone="Europe/Madrid", email="paul@example.org")
-
-
-def sign_in(client, clinic, role=Role.CLINICIAN):
-    member = make_member(clinic, role)
-    assert client.login(username=member.user.username, password=PASSWORD)
-    return member
+def sign_in(client, username):
+    """Sign `client` in as the persona called `username` (tests/personas.py)."""
+    assert client.login(username=username, password=PASSWORD)
 
 
 def scheduled(patient, key, opens_in_hours, *, days=3):
@@ -68,7 +66,7 @@ def test_the_page_shows_each_checkin_state_and_the_delivery_log(client, clinic, 
         outcome="failed",
         detail="SMTP 550 on RCPT",
     )
-    sign_in(client, clinic)
+    sign_in(client, "dr_ana")
     response = client.get(f"/patients/{paul.pk}/check-ins/")
     assert response.status_code == 200
     page = response.text
@@ -81,14 +79,14 @@ def test_the_page_shows_each_checkin_state_and_the_delivery_log(client, clinic, 
 
 def test_the_window_is_shown_in_the_patients_time_zone(client, clinic, paul):
     row = scheduled(paul, "maintenance:a", 5)
-    sign_in(client, clinic)
+    sign_in(client, "dr_ana")
     page = client.get(f"/patients/{paul.pk}/check-ins/").text
     local = timezone.localtime(row.opens_at, timezone=ZoneInfo(paul.time_zone))
     assert local.strftime("%H:%M") in page
 
 
 def test_staff_can_pause_reminders_and_the_change_is_audited(client, clinic, paul):
-    sign_in(client, clinic, Role.STAFF)
+    sign_in(client, "rn_cara")
     response = client.post(
         f"/patients/{paul.pk}/check-ins/",
         {
@@ -109,7 +107,7 @@ def test_staff_can_pause_reminders_and_the_change_is_audited(client, clinic, pau
 
 
 def test_a_bad_time_is_refused_with_a_message(client, clinic, paul):
-    sign_in(client, clinic)
+    sign_in(client, "dr_ana")
     response = client.post(
         f"/patients/{paul.pk}/check-ins/",
         {"channel": "email", "quiet_from": "25:00", "quiet_until": "07:00"},
@@ -120,13 +118,12 @@ def test_a_bad_time_is_refused_with_a_message(client, clinic, paul):
 
 
 def test_a_clinic_admin_cannot_open_a_patients_schedule(client, clinic, paul):
-    sign_in(client, clinic, Role.ADMIN)
+    sign_in(client, "admin_dora")
     assert client.get(f"/patients/{paul.pk}/check-ins/").status_code == 403
 
 
 def test_another_organisations_patient_is_not_found(client, clinic, paul):
-    other = make_organization()
-    sign_in(client, other)
+    sign_in(client, "dr_olga")
     assert client.get(f"/patients/{paul.pk}/check-ins/").status_code == 404
     response = client.post(f"/patients/{paul.pk}/check-ins/", {"opted_out": "on"})
     assert response.status_code == 404
@@ -134,6 +131,6 @@ def test_another_organisations_patient_is_not_found(client, clinic, paul):
 
 
 def test_the_patient_page_links_to_the_schedule(client, clinic, paul):
-    sign_in(client, clinic, Role.STAFF)
+    sign_in(client, "rn_cara")
     page = client.get(f"/patients/{paul.pk}/").text
     assert f'href="/patients/{paul.pk}/check-ins/"' in page

@@ -21,8 +21,8 @@ CRISIS_ES = "llame al 988 y oprima 2, o envíe un mensaje de texto con la palabr
 
 
 @pytest.fixture
-def world() -> World:
-    return make_world()
+def world(personas) -> World:
+    return make_world(personas)
 
 
 def test_an_unknown_patient_address_is_not_found_with_crisis_help(world):
@@ -37,13 +37,13 @@ def test_a_server_error_on_the_patient_page_shows_no_patient_data(world, mailout
     client.raise_request_exception = False
 
     def explode(*args, **kwargs):
-        raise RuntimeError("Paulsen PHQ-9 total 23")
+        raise RuntimeError("Moreno PHQ-9 total 23")
 
     monkeypatch.setattr("lasting.portal.views.get_home_for", explode)
     response = client.get("/me/")
     assert response.status_code == 500
     assert b"Something went wrong" in response.content
-    assert b"Paulsen" not in response.content
+    assert b"Moreno" not in response.content
     assert b"PHQ-9" not in response.content
     assert CRISIS_EN in response.content
     assert CRISIS_ES in response.content
@@ -73,4 +73,4 @@ def test_a_mail_failure_answers_the_same_and_logs_no_address(world, monkeypatch,
     logged = logging.Formatter("%(message)s").format(record)
     assert "e-mail not sent" in logged
     assert PAUL_EMAIL not in logged
-    assert "Paulsen" not in logged
+    assert "Moreno" not in logged

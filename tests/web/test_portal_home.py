@@ -32,9 +32,9 @@ BOOSTER_AT = datetime(2026, 12, 3, 18, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def world() -> World:
+def world(personas) -> World:
     with time_machine.travel(NOW, tick=False):
-        yield make_world()
+        yield make_world(personas)
 
 
 @pytest.fixture

@@ -46,8 +46,8 @@ CLINICAL_WORDS = ("ketamine", "depression", "phq", "gad", "pcl", "score", "sympt
 
 
 @pytest.fixture
-def world() -> World:
-    return make_world()
+def world(personas) -> World:
+    return make_world(personas)
 
 
 def sent_page(client: Client, email: str) -> bytes:
@@ -288,7 +288,7 @@ def test_a_staff_session_does_not_open_the_patient_page(world, mailoutbox):
     response = client.get("/me/")
     assert response.status_code == 403
     assert b"This page is for patients" in response.content
-    assert b"Paulsen" not in response.content
+    assert b"Moreno" not in response.content
     assert b'id="crisis-footer"' in response.content
 
 
@@ -450,7 +450,7 @@ def test_the_email_carries_no_clinical_words(world, mailoutbox):
             assert word not in message.subject.lower()
             assert word not in first_line
         assert "clinic" not in message.body.lower()
-        assert "Paulsen" not in message.body
+        assert "Moreno" not in message.body
         assert "Secretfamily" not in message.body
 
 
@@ -518,4 +518,4 @@ def test_signing_in_as_another_patient_logs_the_first_one_out(world, mailoutbox)
     assert logout.organization_id == world.paul.organization_id
     page = client.get("/me/").content.decode()
     assert "Pia" in page
-    assert "Paulsen" not in page
+    assert "Moreno" not in page

@@ -21,8 +21,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world():
-    return make_world()
+def world(personas):
+    return make_world(personas)
 
 
 def statements(email: str) -> list[str]:

@@ -42,8 +42,8 @@ ONLY_IN_ENGLISH = "Este cuestionario solo está disponible en inglés."
 
 
 @pytest.fixture
-def world() -> World:
-    return make_world()
+def world(personas) -> World:
+    return make_world(personas)
 
 
 # A tiny reader of .po files: enough for the catalogues this project writes.

@@ -15,19 +15,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from lasting.accounts.models import Role
 from lasting.patients.models import Phase
-from tests.factories import PASSWORD, make_member, make_organization, make_patient, make_phq9
+from tests.factories import PASSWORD, make_patient, make_phq9
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def clinic():
-    clinic = make_organization()
-    make_member(clinic, Role.STAFF, "rn_cara")
-    make_member(clinic, Role.ADMIN, "admin_dora")
-    make_member(make_organization(), Role.CLINICIAN, "dr_olga")
+def histories(personas):
+    """Clinic A with patients last heard from 2 days ago (Recent), 20 days ago (Quiet),
+    never (Never, and Paul), and one whose course ended (Gone)."""
+    clinic = personas.clinic
     now = timezone.now()
     recent = make_patient(clinic, family_name="Recent")
     make_phq9(recent, 8, submitted_at=now - timedelta(days=2))
@@ -46,7 +44,7 @@ def page_for(username: str):
     return client.get(reverse("clinic:quiet"))
 
 
-def test_the_list_shows_the_never_and_the_long_quiet_first_and_skips_the_rest(clinic):
+def test_the_list_shows_the_never_and_the_long_quiet_first_and_skips_the_rest(histories):
     content = page_for("rn_cara").content.decode()
     assert content.index("Never") < content.index("Quiet")
     assert "Recent" not in content
@@ -54,20 +52,20 @@ def test_the_list_shows_the_never_and_the_long_quiet_first_and_skips_the_rest(cl
     assert "20 days ago" in content
 
 
-def test_admins_and_other_clinics_see_no_patients(clinic):
+def test_admins_and_other_clinics_see_no_patients(histories):
     assert page_for("admin_dora").status_code == 403
     content = page_for("dr_olga").content.decode()
     assert "Quiet" not in content
     assert "Never" not in content
 
 
-def test_the_list_costs_the_same_queries_for_more_patients(clinic):
+def test_the_list_costs_the_same_queries_for_more_patients(histories):
     client = Client()
     client.login(username="rn_cara", password=PASSWORD)
     with CaptureQueriesContext(connection) as few:
         client.get(reverse("clinic:quiet"))
     for _ in range(10):
-        make_patient(clinic)
+        make_patient(histories)
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("clinic:quiet"))
     assert len(few.captured_queries) == len(many.captured_queries)

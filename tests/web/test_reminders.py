@@ -32,7 +32,7 @@ from lasting.outreach.reminders import (
     queue_reminders,
     send_reminder,
 )
-from tests.factories import make_crisis_resource, make_organization, make_patient
+from tests.factories import make_crisis_resource, make_patient
 from tests.smtp import no_smtp_server, smtp_server
 
 pytestmark = pytest.mark.django_db
@@ -59,13 +59,22 @@ def at_noon():
 
 
 @pytest.fixture
-def clinic():
-    return make_organization(name="Clear Ketamine Clinic")
+def ketamine_clinic(personas):
+    """Clinic A under a name with a clinical word in it, which no message may carry."""
+    clinic = personas.clinic
+    clinic.name = "Clear Ketamine Clinic"
+    clinic.save()
+    return clinic
 
 
 @pytest.fixture
-def paul(clinic):
-    return make_patient(clinic, time_zone="America/New_York", email="paul@example.org")
+def paul(personas, ketamine_clinic):
+    """The personas' Paul, in New York, with an e-mail address."""
+    paul = personas.paul
+    paul.time_zone = "America/New_York"
+    paul.email = "paul@example.org"
+    paul.save()
+    return paul
 
 
 def open_checkin(patient, opens_at: datetime = NOON - timedelta(hours=4)) -> ScheduledCheckIn:
@@ -145,9 +154,9 @@ def test_a_checkin_answered_after_queuing_is_skipped_at_sending(paul):
     assert DeliveryAttempt.objects.get().detail == "check-in no longer open"
 
 
-def test_quiet_hours_hold_a_reminder_until_they_end(paul, clinic):
+def test_quiet_hours_hold_a_reminder_until_they_end(paul, ketamine_clinic):
     ContactPreference.objects.create(
-        organization=clinic, patient=paul, quiet_from=time(7, 0), quiet_until=time(9, 0)
+        organization=ketamine_clinic, patient=paul, quiet_from=time(7, 0), quiet_until=time(9, 0)
     )
     open_checkin(paul, opens_at=local("2026-03-10T08:00"))
     assert queue_and_send(local("2026-03-10T08:05")) == []
@@ -171,9 +180,9 @@ def test_the_default_quiet_hours_keep_the_night_free(paul):
     ],
 )
 def test_opted_out_paused_or_unreachable_patients_get_a_log_entry_not_a_message(
-    paul, clinic, preference, detail
+    paul, ketamine_clinic, preference, detail
 ):
-    ContactPreference.objects.create(organization=clinic, patient=paul, **preference)
+    ContactPreference.objects.create(organization=ketamine_clinic, patient=paul, **preference)
     open_checkin(paul)
     assert queue_and_send() == []
     assert mail.outbox == []
@@ -183,19 +192,21 @@ def test_opted_out_paused_or_unreachable_patients_get_a_log_entry_not_a_message(
     assert (entry.outcome, entry.detail) == ("skipped", detail)
 
 
-def test_a_pause_that_has_ended_lets_reminders_through(paul, clinic):
+def test_a_pause_that_has_ended_lets_reminders_through(paul, ketamine_clinic):
     ContactPreference.objects.create(
-        organization=clinic, patient=paul, paused_until=date(2026, 3, 9)
+        organization=ketamine_clinic, patient=paul, paused_until=date(2026, 3, 9)
     )
     open_checkin(paul)
     assert queue_and_send() == ["sent"]
 
 
-def test_text_messages_go_to_the_sms_backend(paul, clinic, capsys, settings):
+def test_text_messages_go_to_the_sms_backend(paul, ketamine_clinic, capsys, settings):
     settings.SMS_BACKEND = "console"
     paul.phone = "+1 555 0100"
     paul.save(update_fields=["phone"])
-    ContactPreference.objects.create(organization=clinic, patient=paul, channel=Channel.SMS)
+    ContactPreference.objects.create(
+        organization=ketamine_clinic, patient=paul, channel=Channel.SMS
+    )
     open_checkin(paul)
     assert queue_and_send() == ["sent"]
     printed = capsys.readouterr().out
@@ -204,10 +215,13 @@ def test_text_messages_go_to_the_sms_backend(paul, clinic, capsys, settings):
     assert mail.outbox == []
 
 
-def test_a_spanish_speaking_patient_gets_the_reminder_in_spanish(clinic):
+def test_a_spanish_speaking_patient_gets_the_reminder_in_spanish(ketamine_clinic):
     madrid = ZoneInfo("Europe/Madrid")
     sofia = make_patient(
-        clinic, time_zone="Europe/Madrid", preferred_language="es", email="sofia@example.org"
+        ketamine_clinic,
+        time_zone="Europe/Madrid",
+        preferred_language="es",
+        email="sofia@example.org",
     )
     open_checkin(sofia, opens_at=local("2026-03-10T08:00", madrid))
     assert queue_and_send(local("2026-03-10T10:00", madrid)) == ["sent"]
@@ -374,19 +388,21 @@ def test_the_link_is_the_same_across_retries(paul):
     assert len(mailbox.messages) == 1
 
 
-def test_a_patient_without_a_phone_gets_no_text_message(paul, clinic, settings):
+def test_a_patient_without_a_phone_gets_no_text_message(paul, ketamine_clinic, settings):
     settings.SMS_BACKEND = "console"
-    ContactPreference.objects.create(organization=clinic, patient=paul, channel=Channel.SMS)
+    ContactPreference.objects.create(
+        organization=ketamine_clinic, patient=paul, channel=Channel.SMS
+    )
     open_checkin(paul)
     assert queue_and_send() == []
     assert DeliveryAttempt.objects.get().detail == "no phone number"
 
 
-def test_an_opt_out_after_queuing_stops_the_reminder(paul, clinic):
+def test_an_opt_out_after_queuing_stops_the_reminder(paul, ketamine_clinic):
     """Queued at night, held for the morning; the patient opts out in between."""
     open_checkin(paul, opens_at=local("2026-03-10T22:30"))
     assert queue_and_send(local("2026-03-10T22:31")) == []
-    ContactPreference.objects.create(organization=clinic, patient=paul, opted_out=True)
+    ContactPreference.objects.create(organization=ketamine_clinic, patient=paul, opted_out=True)
     assert queue_and_send(local("2026-03-11T08:01")) == ["skipped"]
     assert mail.outbox == []
     entry = DeliveryAttempt.objects.get()
@@ -428,9 +444,9 @@ def test_a_server_without_tls_gets_nothing_when_smtp_promises_tls(paul):
     assert DeliveryAttempt.objects.get().detail == "the mail server offers no TLS"
 
 
-def test_the_reminder_names_the_organisations_own_crisis_line(clinic):
+def test_the_reminder_names_the_organisations_own_crisis_line(ketamine_clinic):
     make_crisis_resource(
-        clinic,
+        ketamine_clinic,
         language="es",
         name="Línea 024 de atención a la conducta suicida",
         phone="024",
@@ -438,7 +454,10 @@ def test_the_reminder_names_the_organisations_own_crisis_line(clinic):
     )
     madrid = ZoneInfo("Europe/Madrid")
     sofia = make_patient(
-        clinic, time_zone="Europe/Madrid", preferred_language="es", email="sofia@example.org"
+        ketamine_clinic,
+        time_zone="Europe/Madrid",
+        preferred_language="es",
+        email="sofia@example.org",
     )
     open_checkin(sofia, opens_at=local("2026-03-10T08:00", madrid))
     queue_and_send(local("2026-03-10T10:00", madrid))

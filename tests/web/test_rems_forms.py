@@ -30,7 +30,6 @@ from lasting.treatment.models import MonitoringForm, Route
 from lasting.treatment.services import record_form_submission
 from tests.factories import (
     make_member,
-    make_organization,
     make_patient,
     make_phq9,
     make_session,
@@ -41,16 +40,18 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world():
-    clinic = make_organization(name="Clinic A", time_zone="America/Los_Angeles")
+def world(personas):
+    """The personas, with Clinic A in Los Angeles, and rn_olga, a nurse of Clinic B."""
+    clinic = personas.clinic
+    clinic.time_zone = "America/Los_Angeles"
+    clinic.save()
     people = {
-        "rn_cara": make_member(clinic, Role.STAFF, "rn_cara", first_name="Cara"),
-        "dr_ana": make_member(clinic, Role.CLINICIAN, "dr_ana"),
-        "sam_front": make_member(clinic, Role.SCHEDULER, "sam_front"),
-        "rn_olga": make_member(make_organization(name="Clinic B"), Role.STAFF, "rn_olga"),
+        "rn_cara": personas.rn_cara,
+        "dr_ana": personas.dr_ana,
+        "sam_front": personas.sam_front,
+        "rn_olga": make_member(personas.other_clinic, Role.STAFF, "rn_olga"),
     }
-    paul = make_patient(clinic, family_name="Moreno", assigned_clinician=people["dr_ana"].user)
-    return {"clinic": clinic, "people": people, "paul": paul}
+    return {"clinic": clinic, "people": people, "paul": personas.paul}
 
 
 def esketamine_session(world, days_ago: float, **overrides):

@@ -27,7 +27,7 @@ from lasting.outreach.models import ContactPreference, Reminder, ReminderStatus
 from lasting.outreach.tasks import queue_reminders_task, send_reminder_task
 from tests.factories import make_organization, make_patient
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow(seconds=5), pytest.mark.django_db(transaction=True)]
 
 REDIS_URL = os.environ.get("LASTING_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 RQ_TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}

@@ -29,12 +29,11 @@ from lasting_core.sessions import FindingCode
 from tests.factories import (
     PASSWORD,
     make_member,
-    make_organization,
-    make_patient,
     make_session,
     reading_rows,
     session_fields,
 )
+from tests.personas import client_for
 from tests.web.session_support import (
     ESKETAMINE_PHASES,
     at,
@@ -48,17 +47,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world():
-    clinic = make_organization(name="Clinic A")
-    rn_cara = make_member(clinic, Role.STAFF, "rn_cara")
-    dr_ana = make_member(clinic, Role.CLINICIAN, "dr_ana")
-    rn_olga = make_member(make_organization(name="Clinic B"), Role.STAFF, "rn_olga")
-    paul = make_patient(clinic, assigned_clinician=dr_ana.user)
-    client = Client()
-    assert client.login(username="rn_cara", password=PASSWORD)
+def world(personas):
+    """The personas, rn_olga (a nurse of Clinic B), and rn_cara's form for Paul's session."""
+    clinic, paul = personas.clinic, personas.paul
+    rn_olga = make_member(personas.other_clinic, Role.STAFF, "rn_olga")
+    client = client_for("rn_cara")
     return {
         "clinic": clinic,
-        "rn_cara": rn_cara,
+        "rn_cara": personas.rn_cara,
         "rn_olga": rn_olga,
         "paul": paul,
         "client": client,
