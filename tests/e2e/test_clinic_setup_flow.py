@@ -20,7 +20,11 @@ from lasting.cli import main
 from lasting.patients.models import Patient
 from lasting.treatment.models import Appointment, SessionKind, TreatmentSession
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.slow(seconds=20),
+    pytest.mark.django_db(transaction=True),
+]
 
 ADMIN_PASSWORD = "front range set-up day"
 STAFF = [
