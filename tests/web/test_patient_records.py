@@ -253,3 +253,38 @@ class TestRecordNumbers:
         personas.paul.save()
 
         assert make_patient(personas.other_clinic, record_number="CW-100").pk
+
+
+class TestFormerStaffAndClosedLocations:
+    def test_a_patient_of_a_clinician_who_left_can_still_be_edited(self, personas):
+        paul = personas.paul
+        dr_ben = personas.dr_ben
+        paul.assigned_clinician = dr_ben.user
+        paul.save()
+        dr_ben.is_active = False
+        dr_ben.save()
+
+        response = client_for("dr_ana").post(
+            reverse("patients:edit", args=[paul.pk]),
+            full_details(paul, family_name="Moreno-Vega"),
+        )
+
+        assert response.status_code == 302
+        paul.refresh_from_db()
+        assert (paul.family_name, paul.assigned_clinician) == ("Moreno-Vega", dr_ben.user)
+
+    def test_a_clinician_who_left_is_not_offered_for_a_new_patient(self, personas):
+        personas.dr_ben.is_active = False
+        personas.dr_ben.save()
+
+        page = client_for("dr_ana").get(reverse("patients:new"))
+
+        choices = [str(user) for user in page.context["form"].fields["assigned_clinician"].queryset]
+        assert "dr_ben" not in choices
+        assert "dr_ana" in choices
+
+    def test_another_clinics_clinician_is_never_a_choice(self, personas):
+        page = client_for("dr_ana").get(reverse("patients:edit", args=[personas.paul.pk]))
+
+        queryset = page.context["form"].fields["assigned_clinician"].queryset
+        assert personas.dr_olga.user not in queryset

@@ -5,10 +5,10 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 
 from lasting.accounts.clocks import today_in
-from lasting.accounts.models import Location, Membership, User
-from lasting.accounts.queries import list_clinicians
+from lasting.accounts.models import Location, Membership, Role, User
 from lasting.patients.models import Diagnosis, EndReason, Patient
 from lasting.patients.phones import to_e164
 
@@ -70,8 +70,23 @@ class PatientForm(forms.ModelForm[Patient]):
         clinician = self.fields["assigned_clinician"]
         assert isinstance(location, forms.ModelChoiceField)
         assert isinstance(clinician, forms.ModelChoiceField)
-        location.queryset = Location.objects.filter(organization=organization, is_active=True)
-        clinician.queryset = list_clinicians(organization.pk)
+        # A patient already at a closed location, or with a clinician who has left, keeps
+        # them as a choice, so their other details can still be saved.
+        kept = self.instance
+        location.queryset = Location.objects.filter(organization=organization).filter(
+            Q(is_active=True) | Q(pk=kept.location_id)
+        )
+        # One filter() call: the conditions hold for the same membership row.
+        active_here = Q(
+            memberships__organization_id=organization.pk,
+            memberships__role=Role.CLINICIAN,
+            memberships__is_active=True,
+        )
+        clinician.queryset = (
+            User.objects.filter(active_here | Q(pk=kept.assigned_clinician_id))
+            .distinct()
+            .order_by("last_name", "first_name", "pk")
+        )
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
