@@ -234,3 +234,26 @@ def test_one_clinicians_day_across_locations(personas, floor):
     entries = response.context["clinician_day"].entries
     assert [entry.appointment.patient for entry in entries] == [floor["rosa"]]
     assert "Denver" in response.content.decode()
+
+
+def test_a_location_in_another_time_zone_books_on_its_own_clock(personas, floor):
+    phoenix = make_location(personas.clinic, name="Phoenix", chairs=2, time_zone="America/Phoenix")
+    day = floor["day"]
+
+    response = client_for("sam_front").post(
+        reverse("schedule:new_appointment", args=[personas.paul.pk]),
+        {
+            "kind": "booster",
+            "starts_at": f"{day.isoformat()}T10:00",
+            "duration_minutes": "120",
+            "location": phoenix.pk,
+        },
+    )
+
+    assert response.status_code == 302
+    booked = Appointment.objects.get(patient=personas.paul)
+    assert booked.starts_at == datetime.combine(
+        day, time(10, 0), tzinfo=ZoneInfo("America/Phoenix")
+    )
+    board = client_for("sam_front").get(response["Location"]).content.decode()
+    assert "10:00–12:00" in board

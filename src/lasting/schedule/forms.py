@@ -32,7 +32,7 @@ class AppointmentForm(forms.Form):
         choices=[("", "Not decided"), *list(Route.choices)], required=False, label="Route"
     )
     starts_at = forms.DateTimeField(
-        label="Starts (clinic time)",
+        label="Starts (the location's local time)",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )

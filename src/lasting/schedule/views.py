@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -38,14 +39,30 @@ from lasting.treatment.appointments import (
 from lasting.treatment.models import Appointment, AppointmentStatus, Route, SessionKind
 
 
+def location_time(appointment: Appointment) -> datetime:
+    """When the appointment starts on its location's clock (else the active zone's)."""
+    if appointment.location is not None:
+        return appointment.starts_at.astimezone(ZoneInfo(appointment.location.time_zone))
+    return timezone.localtime(appointment.starts_at)
+
+
 def describe(appointment: Appointment) -> str:
-    """ "Booster, Thu Dec 3, 10:00" on the clinic's clock (the request's active zone)."""
-    when = timezone.localtime(appointment.starts_at)
+    """ "Booster, Thu Dec 3, 10:00" on the location's clock."""
+    when = location_time(appointment)
     return f"{appointment.get_kind_display()}, {when:%a %b} {when.day}, {when:%H:%M}"
 
 
+def on_location_clock(entered: datetime, location: Location | None) -> datetime:
+    """Read a time typed into the form on the location's own clock (a clinic may have
+    sites in more than one time zone); the form read it on the organisation's."""
+    if location is None:
+        return entered
+    typed = timezone.localtime(entered).replace(tzinfo=None)
+    return typed.replace(tzinfo=ZoneInfo(location.time_zone))
+
+
 def board_url(appointment: Appointment) -> str:
-    day = timezone.localtime(appointment.starts_at).date()
+    day = location_time(appointment).date()
     location = f"location={appointment.location_id}&" if appointment.location_id else ""
     return f"{reverse('schedule:day')}?{location}day={day.isoformat()}"
 
@@ -62,6 +79,7 @@ def day(request: ClinicRequest) -> HttpResponse:
         return render(request, "schedule/no_location.html", {"organization": organization})
     chosen = request.GET.get("location", "")
     location = next((loc for loc in locations if str(loc.pk) == chosen), locations[0])
+    timezone.activate(ZoneInfo(location.time_zone))  # the board reads the site's own clock
     try:
         shown = date.fromisoformat(request.GET.get("day", ""))
     except ValueError:
@@ -123,7 +141,7 @@ def new_appointment(request: ClinicRequest, patient_id: int) -> HttpResponse:
                     membership,
                     patient,
                     kind=SessionKind(data["kind"]),
-                    starts_at=data["starts_at"],
+                    starts_at=on_location_clock(data["starts_at"], data["location"]),
                     duration_minutes=data["duration_minutes"],
                     location=data["location"],
                     clinician_id=data["clinician"].pk if data["clinician"] else None,
@@ -156,7 +174,7 @@ def move(request: ClinicRequest, appointment_id: int) -> HttpResponse:
         membership=membership,
         moving=True,
         initial={
-            "starts_at": timezone.localtime(appointment.starts_at),
+            "starts_at": location_time(appointment).replace(tzinfo=None),
             "duration_minutes": appointment.duration_minutes,
             "location": appointment.location_id,
         },
@@ -168,7 +186,7 @@ def move(request: ClinicRequest, appointment_id: int) -> HttpResponse:
                 Actor.from_request(request),
                 membership,
                 appointment,
-                starts_at=data["starts_at"],
+                starts_at=on_location_clock(data["starts_at"], data["location"]),
                 duration_minutes=data["duration_minutes"],
                 location=data["location"],
             )
