@@ -73,7 +73,10 @@ def test_a_nurse_signs_an_esketamine_session_and_files_its_rems_form(
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     sign_in(page, live_server.url)
     page.goto(f"{live_server.url}/patients/{paul.pk}/")
-    page.click("text=Log session")
+    # Wait for the page's load event: the form's script, which shows and hides fields by
+    # route, runs deferred, and a change made before it runs has no listener to see it.
+    with page.expect_navigation(wait_until="load"):
+        page.click("text=Log session")
     page.select_option("#id_kind", "induction")
     page.select_option("#id_route", "intranasal_esketamine")
     assert page.is_visible("#rems-fields")
