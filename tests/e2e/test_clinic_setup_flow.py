@@ -82,13 +82,15 @@ def test_a_clinic_is_set_up_staffed_and_registers_patients_without_the_demo(
     page.fill("#id_name", "Denver")
     page.fill("#id_address", "1600 Champa St, Denver CO")
     page.fill("#id_chairs", "6")
-    page.click("text=Save location")
+    with page.expect_navigation(wait_until="load"):
+        page.click("text=Save location")
     assert "Location Denver saved." in page.inner_text("body")
     for email, role, *_ in STAFF:
         page.click("text=Invite someone")
         page.fill("#id_email", email)
         page.select_option("#id_role", role.value)
-        page.click("text=Send invitation")
+        with page.expect_navigation(wait_until="load"):
+            page.click("text=Send invitation")
         assert f"Invitation sent to {email}." in page.inner_text("body")
     page.screenshot(path=str(artifacts / "setup-organisation.png"), full_page=True)
     context.close()
@@ -139,7 +141,8 @@ def test_a_clinic_is_set_up_staffed_and_registers_patients_without_the_demo(
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     sign_in(page, live_server.url, "rn_omar", "Omar starts at Front Range")
     page.goto(f"{live_server.url}/patients/{lena.pk}/")
-    page.click("text=Log session")
+    with page.expect_navigation(wait_until="load"):  # the form's script runs deferred
+        page.click("text=Log session")
     # The form reads times on the clinic's clock (America/Denver).
     denver = ZoneInfo("America/Denver")
     dosed = (timezone.now() - timedelta(hours=2)).astimezone(denver).replace(tzinfo=None)
