@@ -70,13 +70,20 @@ class DateRange:
             title=None,
             scale=alt.Scale(type="utc", domain=[_datetime(self.first_on), _datetime(self.last_on)]),
             axis=alt.Axis(
+                # A utc scale labels its ticks in UTC; formatType "utc" would drop the
+                # format in this Vega-Lite version.
                 format="%b %-d" if short else "%b %Y",
-                formatType="utc",
                 labelAngle=0,
                 labelOverlap=True,
                 tickCount="week" if short else "month",
             ),
         )
+
+
+def day_tooltip(field: str, title: str) -> alt.Tooltip:
+    """A calendar date in a tooltip, read and shown in UTC like the axis, so the browser's
+    own time zone cannot move it a day."""
+    return alt.Tooltip(f"utcyearmonthdate({field}):T", format="%b %-d, %Y", title=title)
 
 
 def _datetime(day: date) -> dict[str, Any]:
@@ -153,7 +160,7 @@ def score_layer(rows: list[dict[str, Any]], x: alt.X, colour: str, name: str) ->
             x=x,
             y=alt.Y("score:Q"),
             tooltip=[
-                alt.Tooltip("date:T", format="%b %d, %Y", formatType="utc", title="Date"),
+                day_tooltip("date", "Date"),
                 alt.Tooltip("score:Q", title=name),
                 alt.Tooltip("band:N", title="Band"),
             ],
@@ -181,7 +188,7 @@ def session_layer(timeline: Timeline, x: alt.X) -> alt.Chart:
                 legend=alt.Legend(title="Session", orient="bottom"),
             ),
             tooltip=[
-                alt.Tooltip("date:T", format="%b %d, %Y", formatType="utc", title="Session"),
+                day_tooltip("date", "Session"),
                 alt.Tooltip("kind:N", title="Kind"),
             ],
         )
@@ -248,10 +255,8 @@ def proposal_layers(timeline: Timeline, x: alt.X) -> list[alt.Chart]:
             x=x,
             x2="end:T",
             tooltip=[
-                alt.Tooltip(
-                    "date:T", format="%b %d, %Y", formatType="utc", title="Booster window from"
-                ),
-                alt.Tooltip("end:T", format="%b %d, %Y", formatType="utc", title="to"),
+                day_tooltip("date", "Booster window from"),
+                day_tooltip("end", "to"),
                 alt.Tooltip("status:N", title="Proposal"),
                 alt.Tooltip("reason:N", title="Why"),
             ],
@@ -277,7 +282,7 @@ def forecast_layers(timeline: Timeline, x: alt.X) -> list[alt.Chart]:
             y="score:Q",
             tooltip=[
                 alt.Tooltip("what:N", title=""),
-                alt.Tooltip("date:T", format="%b %d, %Y", formatType="utc", title="Date"),
+                day_tooltip("date", "Date"),
             ],
         )
     ]
@@ -297,10 +302,8 @@ def forecast_layers(timeline: Timeline, x: alt.X) -> list[alt.Chart]:
                 x2="end:T",
                 y="score:Q",
                 tooltip=[
-                    alt.Tooltip(
-                        "date:T", format="%b %d, %Y", formatType="utc", title="80 % interval from"
-                    ),
-                    alt.Tooltip("end:T", format="%b %d, %Y", formatType="utc", title="to"),
+                    day_tooltip("date", "80 % interval from"),
+                    day_tooltip("end", "to"),
                 ],
             )
         )
@@ -334,7 +337,7 @@ def alert_layers(timeline: Timeline, x: alt.X) -> list[alt.Chart]:
                 legend=alt.Legend(title="Alert", orient="bottom"),
             ),
             tooltip=[
-                alt.Tooltip("date:T", format="%b %d, %Y", formatType="utc", title="Alert"),
+                day_tooltip("date", "Alert"),
                 alt.Tooltip("kind:N", title="Kind"),
                 alt.Tooltip("reason:N", title="Why"),
             ],
@@ -372,7 +375,7 @@ def risk_spec(timeline: Timeline) -> dict[str, Any] | None:
                 axis=alt.Axis(format="%", tickCount=3),
             ),
             tooltip=[
-                alt.Tooltip("date:T", format="%b %d, %Y", formatType="utc", title="Assessed"),
+                day_tooltip("date", "Assessed"),
                 alt.Tooltip("p:Q", title="P(relapse within 28 days)", format=".0%"),
             ],
         )

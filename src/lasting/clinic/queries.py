@@ -5,8 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from django.db.models import Count, Expression, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import (
+    Case,
+    Count,
+    Expression,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from lasting.accounts.models import Membership
@@ -136,6 +150,22 @@ class CaseloadRow:
     p_relapse_28d_week_ago: float | None = None
     engine_alert: str = ""
 
+    @classmethod
+    def without_clinical(cls, patient: CaseloadPatient, phase: str) -> CaseloadRow:
+        """A row for a role that sees no clinical record: the patient and the phase."""
+        return cls(
+            patient=patient,
+            urgent_alerts=0,
+            open_alerts=0,
+            latest_phq9=None,
+            latest_phq9_band="",
+            latest_phq9_band_label="",
+            latest_phq9_at=None,
+            baseline_phq9=None,
+            last_session_at=None,
+            phase=phase,
+        )
+
     @property
     def change_from_baseline(self) -> float | None:
         if self.latest_phq9 is None or self.baseline_phq9 is None:
@@ -177,7 +207,109 @@ def _latest_phq9(field: str) -> Subquery:
     )
 
 
-def list_caseload_for(
+def _rank(field: str, ranks: dict[str, int], default: int) -> Case:
+    """A CASE expression giving each listed value of `field` its rank."""
+    return Case(
+        *(When(**{field: value}, then=Value(rank)) for value, rank in ranks.items()),
+        default=Value(default),
+        output_field=IntegerField(),
+    )
+
+
+def _risk_filter(band: str) -> Q:
+    """The patients whose latest 28-day estimate falls in `band` (see risk_band)."""
+    if band == RiskBand.HIGH:
+        return Q(p28__gte=HIGH_FROM)
+    if band == RiskBand.RAISED:
+        return Q(p28__gte=RAISED_FROM, p28__lt=HIGH_FROM)
+    if band == RiskBand.LOW:
+        return Q(p28__lt=RAISED_FROM)
+    return Q(p28__isnull=True)
+
+
+# The need order, most pressing first: unresolved safety alerts (urgent first, then those
+# nobody has acknowledged), then patients in active care before those whose course ended
+# (a severe score from a patient who left months ago is history, not today's work; an open
+# safety alert still lifts them to the top), open engine alerts (relapse, early warning,
+# disengagement), PHQ-9 band, the 28-day relapse risk, worsening since baseline, the longest
+# since a session, phase, and the name. Rows read without the engine's view have no engine
+# alert or risk, and rows read without safety alerts count none, so neither shapes the
+# order (nor can the order reveal them).
+NEED_ORDER = (
+    "-urgent_alerts",
+    "-unacknowledged_alerts",
+    "-open_alerts",
+    "ended",
+    "-engine_rank",
+    "-band_rank",
+    "-p28_key",
+    "-change_key",
+    F("last_session_at").asc(nulls_last=True),
+    "phase_rank",
+    "family_name",
+    "given_name",
+    "pk",
+)
+ENGINE_VALUES = ("p28", "p28_week_ago", "engine_rank")
+CLINICAL_VALUES = (
+    "urgent_alerts",
+    "open_alerts",
+    "unacknowledged_alerts",
+    "latest_phq9",
+    "latest_phq9_band",
+    "latest_phq9_band_label",
+    "latest_phq9_at",
+    "baseline_phq9",
+    "last_session_at",
+    "phase",
+    "overdue_monitoring_forms",
+)
+ENGINE_ALERT_BY_RANK = {rank: kind for kind, rank in ENGINE_ALERT_RANK.items()}
+
+
+class Caseload:
+    """Every patient a member may see, narrowed by the filters and sorted by need in the
+    database, so a page of the most pressing costs the same whatever the clinic's size."""
+
+    def __init__(self, patients: QuerySet[Patient], *, clinical: bool, risk: bool) -> None:
+        self._patients = patients
+        self._clinical = clinical
+        self._risk = risk
+
+    def count(self) -> int:
+        return self._patients.count()
+
+    def rows(self, start: int = 0, stop: int | None = None) -> list[CaseloadRow]:
+        if not self._clinical:
+            return [
+                CaseloadRow.without_clinical(caseload_patient(values), str(values["phase"] or ""))
+                for values in self._patients.values(*PATIENT_VALUES, "phase")[start:stop]
+            ]
+        names = (*PATIENT_VALUES, *CLINICAL_VALUES, *(ENGINE_VALUES if self._risk else ()))
+        return [caseload_row(values) for values in self._patients.values(*names)[start:stop]]
+
+
+def caseload_row(values: dict[str, Any]) -> CaseloadRow:
+    return CaseloadRow(
+        patient=caseload_patient(values),
+        p_relapse_28d=values.get("p28"),
+        p_relapse_28d_week_ago=values.get("p28_week_ago"),
+        engine_alert=str(ENGINE_ALERT_BY_RANK.get(values.get("engine_rank") or 0, "")),
+        urgent_alerts=values["urgent_alerts"],
+        open_alerts=values["open_alerts"],
+        latest_phq9=values["latest_phq9"],
+        latest_phq9_band=values["latest_phq9_band"] or "",
+        latest_phq9_band_label=values["latest_phq9_band_label"] or "",
+        latest_phq9_at=values["latest_phq9_at"],
+        baseline_phq9=values["baseline_phq9"],
+        last_session_at=values["last_session_at"],
+        phase=values["phase"] or "",
+        unacknowledged_alerts=values["unacknowledged_alerts"],
+        overdue_monitoring_forms=values["overdue_monitoring_forms"],
+    )
+
+
+def find_caseload_for(
     membership: Membership | None,
     *,
     now: datetime,
@@ -186,7 +318,7 @@ def list_caseload_for(
     include_alerts: bool = True,
     include_clinical: bool = True,
     include_risk: bool = False,
-) -> list[CaseloadRow]:
+) -> Caseload:
     """Every visible patient with what the sort needs, most pressing first.
 
     Without `include_alerts` (roles that do not handle safety alerts) safety alerts
@@ -204,28 +336,15 @@ def list_caseload_for(
         patients = patients.filter(location_id=filters.location_id)
     if filters.clinician_id is not None:
         patients = patients.filter(assigned_clinician_id=filters.clinician_id)
+    patients = patients.annotate(phase=current_phase())
     if filters.phase:
-        patients = patients.annotate(current=current_phase()).filter(
-            current__in=ACTIVE_PHASES if filters.phase == "active" else [filters.phase]
+        patients = patients.filter(
+            phase__in=ACTIVE_PHASES if filters.phase == "active" else [filters.phase]
         )
     if not include_clinical:
-        return [
-            CaseloadRow(
-                patient=caseload_patient(values),
-                urgent_alerts=0,
-                open_alerts=0,
-                latest_phq9=None,
-                latest_phq9_band="",
-                latest_phq9_band_label="",
-                latest_phq9_at=None,
-                baseline_phq9=None,
-                last_session_at=None,
-                phase=str(values["phase"] or ""),
-            )
-            for values in patients.annotate(phase=current_phase())
-            .order_by("family_name", "given_name", "pk")
-            .values(*PATIENT_VALUES, "phase")
-        ]
+        return Caseload(
+            patients.order_by("family_name", "given_name", "pk"), clinical=False, risk=False
+        )
     # Acknowledging ("I have it") keeps the patient on top: only a contact outcome that
     # resolves the alert lets them down.
     open_safety = (
@@ -244,40 +363,17 @@ def list_caseload_for(
         .order_by("started_at")
         .values("started_at")[:1]
     )
-    alert_counts: dict[str, Expression | Subquery] = {
-        "urgent_alerts": Value(0, output_field=IntegerField()),
-        "open_alerts": Value(0, output_field=IntegerField()),
-        "unacknowledged_alerts": Value(0, output_field=IntegerField()),
-    }
-    if include_alerts:
-        alert_counts = {
-            "urgent_alerts": Coalesce(
-                Subquery(
-                    open_safety.filter(priority=Priority.URGENT)
-                    .annotate(n=Count("pk"))
-                    .values("n"),
-                    output_field=IntegerField(),
-                ),
-                0,
-            ),
-            "open_alerts": Coalesce(
-                Subquery(
-                    open_safety.annotate(n=Count("pk")).values("n"), output_field=IntegerField()
-                ),
-                0,
-            ),
-            "unacknowledged_alerts": Coalesce(
-                Subquery(
-                    open_safety.filter(status=AlertStatus.OPEN).annotate(n=Count("pk")).values("n"),
-                    output_field=IntegerField(),
-                ),
-                0,
-            ),
-        }
+
+    def open_safety_count(alerts: QuerySet[Alert]) -> Expression:
+        if not include_alerts:
+            return Value(0, output_field=IntegerField())
+        counted = alerts.annotate(n=Count("pk")).values("n")
+        return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
     annotated = patients.annotate(
-        urgent_alerts=alert_counts["urgent_alerts"],
-        open_alerts=alert_counts["open_alerts"],
-        unacknowledged_alerts=alert_counts["unacknowledged_alerts"],
+        urgent_alerts=open_safety_count(open_safety.filter(priority=Priority.URGENT)),
+        open_alerts=open_safety_count(open_safety),
+        unacknowledged_alerts=open_safety_count(open_safety.filter(status=AlertStatus.OPEN)),
         latest_phq9=_latest_phq9("total"),
         latest_phq9_band=_latest_phq9("band"),
         latest_phq9_band_label=_latest_phq9("band_label"),
@@ -299,7 +395,6 @@ def list_caseload_for(
             .order_by("-started_at")
             .values("started_at")[:1]
         ),
-        phase=current_phase(),
         overdue_monitoring_forms=Coalesce(
             Subquery(
                 MonitoringForm.objects.filter(
@@ -315,14 +410,24 @@ def list_caseload_for(
             ),
             0,
         ),
+        ended=_rank("phase", {Phase.DISCONTINUED: 1, Phase.COMPLETED: 1}, 0),
+        band_rank=_rank("latest_phq9_band", PHQ9_BAND_RANK, -1),
+        change_key=Coalesce(
+            F("latest_phq9") - F("baseline_phq9"), Value(-99.0), output_field=FloatField()
+        ),
+        phase_rank=_rank("phase", PHASE_ORDER, 9),
     )
     if include_risk:
         today = organization_today(membership.organization, now)
         latest = RiskAssessment.objects.filter(patient=OuterRef("pk")).order_by("-assessed_on")
-        open_engine = (
-            Alert.objects.filter(patient=OuterRef("pk"), status__in=UNRESOLVED)
-            .exclude(kind=AlertKind.SAFETY)
-            .order_by("-opened_at")
+        # The most pressing open engine alert, as its rank (relapse 3 … disengagement 1).
+        engine_alerts = (
+            Alert.objects.filter(
+                patient=OuterRef("pk"), status__in=UNRESOLVED, kind__in=list(ENGINE_ALERT_RANK)
+            )
+            .annotate(rank=_rank("kind", ENGINE_ALERT_RANK, 0))
+            .order_by("-rank")
+            .values("rank")[:1]
         )
         annotated = annotated.annotate(
             p28=Subquery(latest.values("p_relapse_28d")[:1]),
@@ -331,85 +436,25 @@ def list_caseload_for(
                     "p_relapse_28d"
                 )[:1]
             ),
-            relapse_alert=Subquery(open_engine.filter(kind=AlertKind.RELAPSE).values("kind")[:1]),
-            warning_alert=Subquery(
-                open_engine.filter(kind=AlertKind.EARLY_WARNING).values("kind")[:1]
-            ),
-            disengaged_alert=Subquery(
-                open_engine.filter(kind=AlertKind.DISENGAGEMENT).values("kind")[:1]
-            ),
+            engine_rank=Coalesce(Subquery(engine_alerts, output_field=IntegerField()), 0),
         )
-    names = [
-        "urgent_alerts",
-        "open_alerts",
-        "unacknowledged_alerts",
-        "latest_phq9",
-        "latest_phq9_band",
-        "latest_phq9_band_label",
-        "latest_phq9_at",
-        "baseline_phq9",
-        "last_session_at",
-        "phase",
-        "overdue_monitoring_forms",
-    ]
-    if include_risk:
-        names += ["p28", "p28_week_ago", "relapse_alert", "warning_alert", "disengaged_alert"]
-    rows = [
-        CaseloadRow(
-            patient=caseload_patient(values),
-            p_relapse_28d=values.get("p28"),
-            p_relapse_28d_week_ago=values.get("p28_week_ago"),
-            engine_alert=(
-                values.get("relapse_alert")
-                or values.get("warning_alert")
-                or values.get("disengaged_alert")
-                or ""
-            ),
-            urgent_alerts=values["urgent_alerts"],
-            open_alerts=values["open_alerts"],
-            latest_phq9=values["latest_phq9"],
-            latest_phq9_band=values["latest_phq9_band"] or "",
-            latest_phq9_band_label=values["latest_phq9_band_label"] or "",
-            latest_phq9_at=values["latest_phq9_at"],
-            baseline_phq9=values["baseline_phq9"],
-            last_session_at=values["last_session_at"],
-            phase=values["phase"] or "",
-            unacknowledged_alerts=values["unacknowledged_alerts"],
-            overdue_monitoring_forms=values["overdue_monitoring_forms"],
+        if filters.risk:
+            annotated = annotated.filter(_risk_filter(filters.risk))
+    else:
+        annotated = annotated.annotate(
+            p28=Value(None, output_field=FloatField()), engine_rank=Value(0)
         )
-        for values in annotated.values(*PATIENT_VALUES, *names)
-    ]
-    if include_risk and filters.risk:
-        rows = [row for row in rows if row.risk_band == filters.risk]
-    rows.sort(key=lambda row: need_key(row, now))
-    return rows
-
-
-def need_key(row: CaseloadRow, now: datetime) -> tuple[float, ...]:
-    """Sort key: unresolved safety alerts (urgent first, then those nobody has acknowledged),
-    then open engine alerts (relapse, early warning, disengagement), PHQ-9 band, the
-    28-day relapse risk, worsening, time since a session, phase. (Rows built without the
-    engine's view have no engine alert or risk, so those keys do not order them.)
-
-    Patients whose course has ended sort below everyone in active care (an open safety
-    alert still lifts them to the top): a severe score from a patient who left months ago
-    is history, not today's work.
-    """
-    days = row.days_since_last_session(now)
-    change = row.change_from_baseline
-    ended = row.phase in (Phase.DISCONTINUED, Phase.COMPLETED)
-    return (
-        -row.urgent_alerts,
-        -row.unacknowledged_alerts,
-        -row.open_alerts,
-        1 if ended else 0,
-        -ENGINE_ALERT_RANK.get(AlertKind(row.engine_alert), 0) if row.engine_alert else 0,
-        -PHQ9_BAND_RANK.get(row.latest_phq9_band, -1),
-        -(row.p_relapse_28d if row.p_relapse_28d is not None else -1.0),
-        -(change if change is not None else -99.0),
-        -(days if days is not None else -1),
-        PHASE_ORDER.get(Phase(row.phase), 9) if row.phase else 9,
+    annotated = annotated.annotate(
+        p28_key=Coalesce(F("p28"), Value(-1.0), output_field=FloatField())
     )
+    return Caseload(annotated.order_by(*NEED_ORDER), clinical=True, risk=include_risk)
+
+
+def list_caseload_for(
+    membership: Membership | None, *, now: datetime, **options: Any
+) -> list[CaseloadRow]:
+    """The whole caseload in need order (find_caseload_for, every row)."""
+    return find_caseload_for(membership, now=now, **options).rows()
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from lasting.checkins.forms import IssueLinkForm
 from lasting.checkins.models import CheckIn
 from lasting.clinic.charts import Timeline, gad7_spec, risk_spec, timeline_spec
 from lasting.clinic.forms import CaseloadFilterForm
-from lasting.clinic.queries import list_caseload_for, list_quiet_patients_for
+from lasting.clinic.queries import find_caseload_for, list_quiet_patients_for
 from lasting.outreach.models import OutreachChannel, OutreachOutcome
 from lasting.patients.queries import find_current_course, get_patient_for
 from lasting.plans.models import BoosterProposal, ProposalStatus
@@ -51,7 +51,7 @@ def caseload(request: ClinicRequest) -> HttpResponse:
     mine = request.GET.get("mine") == "1"
     show_risk = rules.can_review_alerts(membership)
     filter_form = CaseloadFilterForm(request.GET, membership=membership, show_risk=show_risk)
-    rows = list_caseload_for(
+    caseload = find_caseload_for(
         membership,
         now=now,
         assigned_to_id=request.user.pk if mine else None,
@@ -66,14 +66,15 @@ def caseload(request: ClinicRequest) -> HttpResponse:
     record_event(
         Actor.from_request(request), Action.SEARCH, organization_id=membership.organization_id
     )
-    # The whole caseload is sorted; one page of the most pressing is drawn at a time.
-    pages = max(1, -(-len(rows) // CASELOAD_PAGE_SIZE))
+    # The database sorts the whole caseload; one page of the most pressing is read.
+    patient_count = caseload.count()
+    pages = max(1, -(-patient_count // CASELOAD_PAGE_SIZE))
     try:
         page = min(max(1, int(request.GET.get("page", "1"))), pages)
     except ValueError:
         page = 1
     first = (page - 1) * CASELOAD_PAGE_SIZE
-    shown = rows[first : first + CASELOAD_PAGE_SIZE]
+    shown = caseload.rows(first, first + CASELOAD_PAGE_SIZE)
     return render(
         request,
         "clinic/caseload.html",
@@ -83,7 +84,7 @@ def caseload(request: ClinicRequest) -> HttpResponse:
             "filter_form": filter_form,
             "show_risk": show_risk,
             "kept_query": kept.urlencode(),
-            "patient_count": len(rows),
+            "patient_count": patient_count,
             "page": page,
             "pages": pages,
             "first_shown": first + 1 if shown else 0,
