@@ -57,6 +57,9 @@ def web_command(host: str, port: int, workers: int) -> list[str]:
         str(workers),
         "--graceful-timeout",
         "10",
+        # Lasting does not use gunicorn's control interface; its default socket is one
+        # path per machine, which a second instance would claim.
+        "--no-control-socket",
     ]
 
 
@@ -204,6 +207,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
             return 1
     if not args.out.parent.is_dir():
         print(f"lasting replay: {args.out.parent}: no such directory", file=sys.stderr)
+        return 1
+    # The alerts are written beside the output and renamed onto it: never onto a device,
+    # a directory or anything else that is not a regular file.
+    if args.out.exists() and not args.out.is_file():
+        print(f"lasting replay: {args.out}: not a regular file", file=sys.stderr)
         return 1
     try:
         rows = replay_files(args.observations, args.sessions, fit_prior=args.fit_prior)
@@ -463,6 +471,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # What Lasting writes (the database, its WAL, e-mails with sign-in links) is private to
+    # the account that runs it; the server and worker processes inherit the mask.
+    os.umask(0o077)
     args = build_parser().parse_args(argv)
     handler = args.handler
     return int(handler(args) or 0)

@@ -115,6 +115,21 @@ DEBUG = env_bool("LASTING_DEBUG", False)
 VAR_DIR = Path(os.environ.get("LASTING_VAR_DIR") or Path.cwd() / "var").resolve()
 
 
+def make_private(directory: Path) -> None:
+    """Create `directory` readable by this account only, and close one left open.
+
+    var/ holds the SQLite database and its WAL, the secret key and e-mails that carry live
+    sign-in links; `lasting` also runs with umask 077, so what it writes there is 0600.
+    """
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    status = directory.stat()
+    if status.st_mode & 0o077 and status.st_uid == os.getuid():
+        directory.chmod(0o700)
+
+
+make_private(VAR_DIR)
+
+
 def read_secret_key() -> str:
     """Use LASTING_SECRET_KEY, or a key kept in var/secret_key for local installs."""
     configured = os.environ.get("LASTING_SECRET_KEY")
@@ -125,7 +140,6 @@ def read_secret_key() -> str:
     key_file = VAR_DIR / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(50)
     key_file.touch(mode=0o600)
     key_file.write_text(key)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -109,3 +112,62 @@ def test_without_smtp_the_demo_saves_e_mails_as_files(tmp_path):
     config = email_settings("", str(tmp_path))
     assert config["EMAIL_BACKEND"].endswith("filebased.EmailBackend")
     assert config["EMAIL_FILE_PATH"] == str(tmp_path)
+
+
+@pytest.mark.parametrize("target", ["/dev/null", "directory"])
+def test_replay_refuses_an_output_that_is_not_a_regular_file(tmp_path, target):
+    (tmp_path / "o.csv").write_text("patient_id,observed_on,instrument,score\n")
+    (tmp_path / "s.csv").write_text("patient_id,session_on,kind\n")
+    out = Path(target) if target.startswith("/") else tmp_path / target
+    if target == "directory":
+        out.mkdir()
+    result = run_cli(
+        "replay",
+        "--observations",
+        str(tmp_path / "o.csv"),
+        "--sessions",
+        str(tmp_path / "s.csv"),
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 1
+    assert f"{out}: not a regular file" in result.stderr
+    assert out.is_dir() if target == "directory" else out.is_char_device()
+
+
+def test_lasting_keeps_its_var_directory_and_database_private(tmp_path):
+    var = tmp_path / "var"
+    environment = {**os.environ, "LASTING_VAR_DIR": str(var)}
+    environment.pop("LASTING_DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "lasting.cli", "manage", "migrate", "--no-input", "-v", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment,
+        # A permissive mask, as a login shell commonly has.
+        preexec_fn=lambda: os.umask(0o022),
+    )
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(var.stat().st_mode) == 0o700
+    written = [path for path in var.rglob("*") if path.is_file()]
+    assert any(path.name == "lasting.sqlite3" for path in written)
+    assert {path.name: stat.S_IMODE(path.stat().st_mode) for path in written} == {
+        path.name: 0o600 for path in written
+    }
+
+
+def test_a_var_directory_left_open_is_closed(tmp_path):
+    from lasting.settings import make_private
+
+    var = tmp_path / "var"
+    var.mkdir(mode=0o755)
+    var.chmod(0o755)
+    make_private(var)
+    assert stat.S_IMODE(var.stat().st_mode) == 0o700
+
+
+def test_two_web_servers_on_one_machine_share_no_control_socket():
+    from lasting.cli import web_command
+
+    assert "--no-control-socket" in web_command("127.0.0.1", 8000, 2)
