@@ -134,3 +134,19 @@ def test_the_patient_page_links_to_the_schedule(client, clinic, paul):
     sign_in(client, "rn_cara")
     page = client.get(f"/patients/{paul.pk}/").text
     assert f'href="/patients/{paul.pk}/check-ins/"' in page
+
+
+@pytest.mark.parametrize(
+    ("username", "sees_risk"),
+    [("dr_ana", True), ("rn_cara", False), ("sam_front", False)],
+)
+def test_only_clinicians_see_that_a_checkin_was_added_for_raised_risk(
+    client, clinic, paul, username, sees_risk
+):
+    extra = scheduled(paul, "raised_risk:a", 24)
+    extra.reason = "raised_risk"
+    extra.save()
+    sign_in(client, username)
+    page = client.get(f"/patients/{paul.pk}/check-ins/").text
+    assert ("risk is raised" in page) is sees_risk
+    assert ">Extra check-in<" in page or sees_risk

@@ -62,6 +62,8 @@ def schedule(request: ClinicRequest, patient_id: int) -> HttpResponse:
         "form": form,
         "rows": list_schedule(patient, timezone.now()),
         "zone": patient.time_zone,
+        # Why a check-in was added can be the engine's risk, which only clinicians see.
+        "show_risk": rules.can_review_alerts(membership),
     }
     status = 422 if request.method == "POST" else 200
     return render(request, "outreach/schedule.html", context, status=status)
