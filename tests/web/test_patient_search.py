@@ -11,6 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lasting.audit.models import Action, AuditEvent
+from lasting.audit.services import verify_chain
+from lasting.patients.models import Patient
 from lasting.patients.queries import SEARCH_LIMIT, search_patients_for
 from tests.factories import make_patient
 from tests.personas import client_for
@@ -82,7 +84,21 @@ def test_the_results_page_links_each_patient_and_is_audited(clinic):
     assert response.status_code == 200
     assert reverse("clinic:patient", args=[clinic.paul.pk]) in page
     assert "Morales, Ana" in page
-    assert AuditEvent.objects.filter(action=Action.SEARCH, user_id=clinic.rn_cara.user_id).exists()
+    shown = AuditEvent.objects.filter(action=Action.SEARCH, user_id=clinic.rn_cara.user_id)
+    # One event per patient the results showed, so "who saw Paul" finds this search too.
+    morales = Patient.objects.get(family_name="Morales")
+    assert set(shown.values_list("patient_id", flat=True)) == {clinic.paul.pk, morales.pk}
+    assert list(verify_chain()) == []
+
+
+def test_the_caseload_audits_each_patient_on_the_page_it_shows(clinic):
+    client_for("dr_ana").get(reverse("clinic:caseload"))
+
+    shown = AuditEvent.objects.filter(action=Action.SEARCH, user_id=clinic.dr_ana.user_id)
+    mine = set(Patient.objects.filter(organization=clinic.clinic).values_list("pk", flat=True))
+    assert set(shown.values_list("patient_id", flat=True)) == mine
+    assert set(shown.values_list("object_type", flat=True)) == {"caseload"}
+    assert list(verify_chain()) == []
 
 
 def test_every_clinic_page_has_the_search_box(clinic):

@@ -15,7 +15,7 @@ from lasting.alerts.models import Alert, ContactOutcome
 from lasting.alerts.queries import get_alert_for, list_alerts_for
 from lasting.alerts.services import acknowledge_alert, record_contact_attempt, resolve_alert
 from lasting.audit.models import Action
-from lasting.audit.services import Actor, record_about, record_event
+from lasting.audit.services import Actor, record_about, record_patients_shown
 
 
 @login_required
@@ -25,7 +25,13 @@ def alert_list(request: ClinicRequest) -> HttpResponse:
         raise PermissionDenied("Only clinicians and nurses handle alerts.")
     alerts = list(list_alerts_for(membership)[:500])
     actor = Actor.from_request(request)
-    record_event(actor, Action.SEARCH, organization_id=membership.organization_id)
+    record_patients_shown(
+        actor,
+        Action.SEARCH,
+        list(dict.fromkeys(alert.patient_id for alert in alerts)),
+        organization_id=membership.organization_id,
+        list_name="alerts",
+    )
     return render(request, "alerts/alert_list.html", {"alerts": alerts})
 
 

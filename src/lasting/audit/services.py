@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -112,6 +112,46 @@ def record_event(
         head.last_hash = event.hash
         head.save(update_fields=["last_hash"])
     return event
+
+
+def record_patients_shown(
+    actor: Actor,
+    action: Action,
+    patient_ids: Sequence[int],
+    *,
+    organization_id: int | None,
+    list_name: str,
+) -> list[AuditEvent]:
+    """Append one event per patient a list showed (the caseload page, a search), so the
+    trail answers "who saw this patient" for lists as it does for charts. One lock on the
+    chain's head and one insert for the whole list; with no patients, one event says the
+    list was read and showed nobody."""
+    with transaction.atomic():
+        head, _ = ChainHead.objects.select_for_update().get_or_create(
+            pk=1, defaults={"last_hash": GENESIS_HASH}
+        )
+        at = timezone.now()
+        events = []
+        for patient_id in patient_ids or [None]:
+            event = AuditEvent(
+                at=at,
+                user_id=actor.user_id,
+                username=actor.username,
+                organization_id=organization_id or actor.organization_id,
+                patient_id=patient_id,
+                action=action,
+                object_type=list_name,
+                outcome=Outcome.SUCCESS,
+                address=actor.address,
+                request_id=actor.request_id,
+                previous_hash=head.last_hash,
+            )
+            event.hash = compute_hash(head.last_hash, event_fields(event))
+            head.last_hash = event.hash
+            events.append(event)
+        AuditEvent.objects.bulk_create(events)
+        head.save(update_fields=["last_hash"])
+    return events
 
 
 def record_about(

@@ -16,7 +16,7 @@ from lasting.accounts.models import Location
 from lasting.alerts.models import AlertKind
 from lasting.alerts.queries import list_alerts_for, list_patient_alerts_for
 from lasting.audit.models import Action
-from lasting.audit.services import Actor, record_event
+from lasting.audit.services import Actor, record_event, record_patients_shown
 from lasting.checkins.forms import IssueLinkForm
 from lasting.checkins.models import CheckIn
 from lasting.clinic.charts import Timeline, gad7_spec, risk_spec, timeline_spec
@@ -63,9 +63,6 @@ def caseload(request: ClinicRequest) -> HttpResponse:
     # The pager keeps the filters: every parameter but the page number.
     kept = request.GET.copy()
     kept.pop("page", None)
-    record_event(
-        Actor.from_request(request), Action.SEARCH, organization_id=membership.organization_id
-    )
     # The database sorts the whole caseload; one page of the most pressing is read.
     patient_count = caseload.count()
     pages = max(1, -(-patient_count // CASELOAD_PAGE_SIZE))
@@ -75,6 +72,13 @@ def caseload(request: ClinicRequest) -> HttpResponse:
         page = 1
     first = (page - 1) * CASELOAD_PAGE_SIZE
     shown = caseload.rows(first, first + CASELOAD_PAGE_SIZE)
+    record_patients_shown(
+        Actor.from_request(request),
+        Action.SEARCH,
+        [row.patient.pk for row in shown],
+        organization_id=membership.organization_id,
+        list_name="caseload",
+    )
     return render(
         request,
         "clinic/caseload.html",
@@ -197,8 +201,12 @@ def review(request: ClinicRequest) -> HttpResponse:
     proposals = list(
         proposal_rows.select_related("patient").order_by("latest_on")[:REVIEW_PAGE_SIZE]
     )
-    record_event(
-        Actor.from_request(request), Action.SEARCH, organization_id=membership.organization_id
+    record_patients_shown(
+        Actor.from_request(request),
+        Action.SEARCH,
+        list(dict.fromkeys([row.patient_id for row in alerts + proposals])),
+        organization_id=membership.organization_id,
+        list_name="review",
     )
     return render(
         request,
@@ -223,8 +231,12 @@ def quiet(request: ClinicRequest) -> HttpResponse:
         raise PermissionDenied("Your role has no patients to contact.")
     now = timezone.now()
     rows = list_quiet_patients_for(membership, now=now, quiet_days=settings.QUIET_AFTER_DAYS)
-    record_event(
-        Actor.from_request(request), Action.SEARCH, organization_id=membership.organization_id
+    record_patients_shown(
+        Actor.from_request(request),
+        Action.SEARCH,
+        [row.patient.pk for row in rows],
+        organization_id=membership.organization_id,
+        list_name="not checked in",
     )
     return render(
         request,

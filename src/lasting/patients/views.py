@@ -10,7 +10,7 @@ from lasting.accounts import rules
 from lasting.accounts.clocks import today_in
 from lasting.accounts.middleware import ClinicRequest
 from lasting.audit.models import Action
-from lasting.audit.services import Actor, record_event
+from lasting.audit.services import Actor, record_patients_shown
 from lasting.patients.forms import ContactDetailsForm, DischargeForm, NewCourseForm, PatientForm
 from lasting.patients.models import EndReason
 from lasting.patients.queries import (
@@ -121,8 +121,12 @@ def search(request: ClinicRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()
     results = search_patients_for(membership, text)
     if text:
-        record_event(
-            Actor.from_request(request), Action.SEARCH, organization_id=membership.organization_id
+        record_patients_shown(
+            Actor.from_request(request),
+            Action.SEARCH,
+            [patient.pk for patient in results],
+            organization_id=membership.organization_id,
+            list_name="patient search",
         )
     return render(
         request,
