@@ -240,9 +240,13 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 12},
     },
     {"NAME": "lasting.accounts.passwords.MaximumLengthValidator"},
+    {"NAME": "lasting.accounts.passwords.RepetitionValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
 ]
+
+# A password-reset link works once (it stops when the password changes) and for 3 days.
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 60 * 60
 
 # Sessions: absolute limit here; the idle limit is enforced by SessionLimitsMiddleware.
 SESSION_COOKIE_AGE = 12 * 60 * 60

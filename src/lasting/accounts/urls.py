@@ -8,6 +8,18 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/forgotten/", views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/forgotten/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_sent.html"),
+        name="password_reset_sent",
+    ),
+    path(
+        "reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("organization/", views.organization, name="organization"),
     path("organization/crisis/<str:language>/", views.crisis_resource, name="crisis_resource"),
     path("organization/locations/new/", views.edit_location, name="new_location"),

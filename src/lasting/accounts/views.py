@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -22,7 +26,14 @@ from lasting.accounts.forms import (
     add_service_errors,
 )
 from lasting.accounts.middleware import ClinicRequest
-from lasting.accounts.models import CrisisLanguage, CrisisResource, Location, Membership, Role
+from lasting.accounts.models import (
+    CrisisLanguage,
+    CrisisResource,
+    Location,
+    Membership,
+    Role,
+    User,
+)
 from lasting.accounts.queries import (
     get_invitation_for,
     get_location_for,
@@ -328,3 +339,59 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
         {"form": form, "invitation": invitation},
         status=422 if request.method == "POST" else 200,
     )
+
+
+def record_password_change(request: HttpRequest, user: User) -> None:
+    """Audit a password change as the member's own act (a reset link proves the address),
+    without the organisation: the password is the person's, across organisations."""
+    seen = Actor.from_request(request)
+    actor = Actor(user.pk, user.get_username(), None, seen.address, seen.request_id)
+    record_event(actor, Action.PRIVILEGE_CHANGE, object_ref=("password", user.pk))
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change one's own password; the member's other sessions end (Django checks each
+    session against the password's hash), this one stays."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        record_password_change(self.request, form.user)
+        messages.success(self.request, "Your password is changed. Other devices are signed out.")
+        return response
+
+
+def site_link_parts() -> dict[str, Any]:
+    """The reset e-mail's link points at the clinic's public address, not the Host header
+    a request happened to carry."""
+    site = urlsplit(settings.SITE_URL)
+    return {"domain_override": site.netloc, "use_https": site.scheme == "https"}
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Ask for a reset link by e-mail. The answer is the same whether or not the address
+    belongs to a member, and the e-mail holds only the link (single use: it stops working
+    once the password changes, and after PASSWORD_RESET_TIMEOUT)."""
+
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_sent")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        for key, value in site_link_parts().items():
+            setattr(self, key, value)
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:login")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        record_password_change(self.request, form.user)
+        messages.success(self.request, "Your password is set. Sign in with it.")
+        return response
