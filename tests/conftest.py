@@ -12,7 +12,9 @@ daylight-saving change days.
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -46,6 +48,8 @@ def parse_instant(text: str) -> datetime:
 def pytest_configure(config: pytest.Config) -> None:
     # Argon2 costs ~0.1 s a hash; tests check behaviour, not hashing strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Each test process anchors its own audit trail, never the installation's var/.
+    settings.AUDIT_ANCHOR_FILE = Path(tempfile.mkdtemp(prefix="lasting-anchors-")) / "anchors"
     if text := config.getoption("--clock"):
         traveller = time_machine.travel(parse_instant(text), tick=True)
         traveller.start()

@@ -182,17 +182,21 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     setup_django()
-    from lasting.audit.models import AuditEvent
-    from lasting.audit.services import verify_chain
+    from django.conf import settings
 
-    problems = list(verify_chain())
+    from lasting.audit.models import AuditEvent
+    from lasting.audit.services import read_anchors, verify_chain
+
+    anchor_file = args.anchors or settings.AUDIT_ANCHOR_FILE
+    anchors = read_anchors(anchor_file)
+    problems = list(verify_chain(anchors))
     total = AuditEvent.objects.count()
     if problems:
         for problem in problems:
             print(f"event {problem.event_id}: {problem.reason}", file=sys.stderr)
         print(f"audit trail: {len(problems)} problem(s) in {total} events", file=sys.stderr)
         return 1
-    print(f"audit trail intact: {total} events")
+    print(f"audit trail intact: {total} events, {len(anchors)} anchors from {anchor_file} agree")
     return 0
 
 
@@ -410,7 +414,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="audit-trail tools")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    verify = audit_commands.add_parser("verify", help="check the hash chain for tampering")
+    verify = audit_commands.add_parser(
+        "verify",
+        help="check the keyed hash chain for tampering, and against the anchors kept outside "
+        "the database",
+    )
+    verify.add_argument(
+        "--anchors",
+        type=Path,
+        default=None,
+        help="anchor file or a log holding its lines (default: LASTING_AUDIT_ANCHOR_FILE, "
+        "var/audit-anchors.jsonl)",
+    )
     verify.set_defaults(handler=cmd_audit_verify)
 
     replay = commands.add_parser(

@@ -16,6 +16,7 @@ from django.conf import settings
 
 from lasting.accounts.models import Organization
 from lasting.alerts.tasks import escalate_overdue_alerts_task
+from lasting.audit.tasks import write_anchor_task
 from lasting.outreach.tasks import plan_checkins_task, queue_reminders_task
 from lasting.plans.tasks import sweep_organization_task
 
@@ -65,6 +66,11 @@ def periodic_jobs() -> list[PeriodicJob]:
             "send due reminders",
             settings.REMINDER_CHECK_SECONDS,
             lambda: queue_reminders_task.enqueue(),
+        ),
+        PeriodicJob(
+            "anchor the audit trail",
+            settings.AUDIT_ANCHOR_MINUTES * 60,
+            lambda: write_anchor_task.enqueue(),
         ),
     ]
 

@@ -6,6 +6,8 @@ Variables (all optional for the local demo):
 
     LASTING_DEBUG              "1" for development pages (never in production)
     LASTING_SECRET_KEY         signing key; if unset, one is created in var/secret_key
+    LASTING_AUDIT_KEY          key of the audit trail's HMAC chain; if unset, var/audit_key
+    LASTING_AUDIT_ANCHOR_FILE  append-only file of the chain's anchors (var/audit-anchors.jsonl)
     LASTING_DATABASE_URL       sqlite:///path/to/file.sqlite3 or postgres://user@host:port/name
     LASTING_ALLOWED_HOSTS      comma-separated host names (default 127.0.0.1,localhost)
     LASTING_VAR_DIR            SQLite file, secret key and built assets (default ./var)
@@ -130,14 +132,15 @@ def make_private(directory: Path) -> None:
 make_private(VAR_DIR)
 
 
-def read_secret_key() -> str:
-    """Use LASTING_SECRET_KEY, or a key kept in var/secret_key for local installs."""
-    configured = os.environ.get("LASTING_SECRET_KEY")
+def read_key(variable: str, file_name: str) -> str:
+    """Use the environment variable, or a key kept in var/`file_name` for local installs
+    (created once, readable by this account only)."""
+    configured = os.environ.get(variable)
     if configured:
         if len(configured) < 32:
-            raise ImproperlyConfigured("LASTING_SECRET_KEY must be at least 32 characters")
+            raise ImproperlyConfigured(f"{variable} must be at least 32 characters")
         return configured
-    key_file = VAR_DIR / "secret_key"
+    key_file = VAR_DIR / file_name
     if key_file.exists():
         return key_file.read_text().strip()
     key = secrets.token_urlsafe(50)
@@ -146,7 +149,15 @@ def read_secret_key() -> str:
     return key
 
 
-SECRET_KEY = read_secret_key()
+SECRET_KEY = read_key("LASTING_SECRET_KEY", "secret_key")
+# The audit trail's hashes are keyed (HMAC-SHA256) with a key kept outside the database,
+# so whoever can write the database cannot forge a consistent trail.
+AUDIT_KEY = read_key("LASTING_AUDIT_KEY", "audit_key")
+# The chain's head (its hash and event count) is written here and to the log stream
+# every AUDIT_ANCHOR_MINUTES; `lasting audit verify` checks the trail against it.
+AUDIT_ANCHOR_FILE = Path(
+    os.environ.get("LASTING_AUDIT_ANCHOR_FILE") or VAR_DIR / "audit-anchors.jsonl"
+)
 ALLOWED_HOSTS = env_list("LASTING_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 SITE_URL = os.environ.get("LASTING_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 TRUST_REQUEST_ID = env_bool("LASTING_TRUST_REQUEST_ID", False)
@@ -341,6 +352,7 @@ if SMS_BACKEND not in {"", "console"}:
     )
 # How often the worker recomputes every patient's risk (the engine's batch sweep).
 RISK_SWEEP_MINUTES = env_int("LASTING_RISK_SWEEP_MINUTES", 60, minimum=1)
+AUDIT_ANCHOR_MINUTES = 10
 
 
 def email_settings(url: str, mail_dir: str = "") -> dict[str, object]:

@@ -57,6 +57,8 @@ class AuditEvent(models.Model):
 
 
 class ChainHead(models.Model):
-    """One row holding the latest hash; locking it serialises appends on PostgreSQL."""
+    """One row holding the latest hash and how many events the chain holds; locking it
+    serialises appends on PostgreSQL."""
 
     last_hash = models.CharField(max_length=64)
+    count = models.BigIntegerField(default=0)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import logging
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -47,10 +52,12 @@ class Actor:
         return cls(None, name, organization_id, None, "")
 
 
-def compute_hash(previous_hash: str, fields: dict[str, Any]) -> str:
-    """Hash an event's fields together with the previous event's hash."""
+def compute_hash(previous_hash: str, fields: dict[str, Any], key: str | None = None) -> str:
+    """Hash an event's fields together with the previous event's hash, keyed (HMAC-SHA256)
+    with the audit key, which is kept outside the database."""
     payload = json.dumps(fields, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256((previous_hash + payload).encode()).hexdigest()
+    secret = (key if key is not None else settings.AUDIT_KEY).encode()
+    return hmac.new(secret, (previous_hash + payload).encode(), hashlib.sha256).hexdigest()
 
 
 def event_fields(event: AuditEvent) -> dict[str, Any]:
@@ -110,7 +117,8 @@ def record_event(
         event.hash = compute_hash(head.last_hash, event_fields(event))
         event.save()
         head.last_hash = event.hash
-        head.save(update_fields=["last_hash"])
+        head.count += 1
+        head.save(update_fields=["last_hash", "count"])
     return event
 
 
@@ -132,7 +140,8 @@ def record_patients_shown(
         )
         at = timezone.now()
         events = []
-        for patient_id in patient_ids or [None]:
+        shown: list[int | None] = [*patient_ids] or [None]
+        for patient_id in shown:
             event = AuditEvent(
                 at=at,
                 user_id=actor.user_id,
@@ -150,7 +159,8 @@ def record_patients_shown(
             head.last_hash = event.hash
             events.append(event)
         AuditEvent.objects.bulk_create(events)
-        head.save(update_fields=["last_hash"])
+        head.count += len(events)
+        head.save(update_fields=["last_hash", "count"])
     return events
 
 
@@ -174,19 +184,83 @@ class ChainProblem:
     reason: str
 
 
-def verify_chain() -> Iterator[ChainProblem]:
-    """Yield every place where the stored chain does not add up."""
+@dataclass(frozen=True)
+class Anchor:
+    """The chain's head at one moment, kept outside the database."""
+
+    at: str
+    count: int
+    hash: str
+
+    def line(self) -> str:
+        return json.dumps({"at": self.at, "count": self.count, "hash": self.hash})
+
+
+anchor_log = logging.getLogger("lasting.audit.anchor")
+
+
+def write_anchor() -> Anchor:
+    """Append the chain's head (its hash and event count) to the anchor file and to the
+    log stream. Later, a trail that was rewritten, cut short or emptied no longer
+    matches an anchor, even if its own hashes were recomputed."""
+    head = ChainHead.objects.filter(pk=1).first()
+    anchor = Anchor(
+        at=timezone.now().isoformat(),
+        count=head.count if head else 0,
+        hash=head.last_hash if head else GENESIS_HASH,
+    )
+    path = settings.AUDIT_ANCHOR_FILE
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(descriptor, "a") as file:
+        file.write(anchor.line() + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+    anchor_log.info("audit anchor %s", anchor.line())
+    return anchor
+
+
+def read_anchors(path: Path) -> list[Anchor]:
+    """Anchors from the anchor file or from a log that carries its lines."""
+    anchors: list[Anchor] = []
+    if not path.exists():
+        return anchors
+    for line in path.read_text().splitlines():
+        start = line.find("{")
+        if start < 0:
+            continue
+        try:
+            fields = json.loads(line[start:])
+            anchors.append(Anchor(str(fields["at"]), int(fields["count"]), str(fields["hash"])))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return anchors
+
+
+def verify_chain(anchors: Sequence[Anchor] = ()) -> Iterator[ChainProblem]:
+    """Yield every place where the stored chain does not add up, or does not reach an
+    anchor written earlier."""
     previous = GENESIS_HASH
-    last_hash = GENESIS_HASH
+    count = 0
+    hash_at = {anchor.count: anchor for anchor in anchors}
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+        count += 1
         if event.previous_hash != previous:
             yield ChainProblem(event.pk, "previous hash does not match the event before it")
         if compute_hash(event.previous_hash, event_fields(event)) != event.hash:
             yield ChainProblem(event.pk, "contents do not match the stored hash")
+        anchor = hash_at.get(count)
+        if anchor is not None and anchor.hash != event.hash:
+            yield ChainProblem(event.pk, f"differs from the anchor written at {anchor.at}")
         previous = event.hash
-        last_hash = event.hash
     head = ChainHead.objects.filter(pk=1).first()
-    if head is None and last_hash != GENESIS_HASH:
+    if head is None and count:
         yield ChainProblem(0, "the chain head is missing")
-    elif head is not None and head.last_hash != last_hash:
+    elif head is not None and (head.last_hash, head.count) != (previous, count):
         yield ChainProblem(0, "the newest events are missing (chain head does not match)")
+    for anchor in anchors:
+        if anchor.count > count:
+            yield ChainProblem(
+                0,
+                f"the anchor written at {anchor.at} counted {anchor.count} events; "
+                f"the trail holds {count}",
+            )

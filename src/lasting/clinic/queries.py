@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -207,7 +208,7 @@ def _latest_phq9(field: str) -> Subquery:
     )
 
 
-def _rank(field: str, ranks: dict[str, int], default: int) -> Case:
+def _rank(field: str, ranks: Mapping[Any, int], default: int) -> Case:
     """A CASE expression giving each listed value of `field` its rank."""
     return Case(
         *(When(**{field: value}, then=Value(rank)) for value, rank in ranks.items()),
@@ -364,7 +365,7 @@ def find_caseload_for(
         .values("started_at")[:1]
     )
 
-    def open_safety_count(alerts: QuerySet[Alert]) -> Expression:
+    def open_safety_count(alerts: QuerySet[Alert, Any]) -> Expression:
         if not include_alerts:
             return Value(0, output_field=IntegerField())
         counted = alerts.annotate(n=Count("pk")).values("n")
