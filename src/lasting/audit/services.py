@@ -236,13 +236,13 @@ def read_anchors(path: Path) -> list[Anchor]:
     return anchors
 
 
-def verify_chain(anchors: Sequence[Anchor] = ()) -> Iterator[ChainProblem]:
-    """Yield every place where the stored chain does not add up, or does not reach an
-    anchor written earlier."""
+def verify_chain(anchors: Sequence[Anchor] = (), using: str = "default") -> Iterator[ChainProblem]:
+    """Yield every place where the stored chain (in the database `using`) does not add up,
+    or does not reach an anchor written earlier."""
     previous = GENESIS_HASH
     count = 0
     hash_at = {anchor.count: anchor for anchor in anchors}
-    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+    for event in AuditEvent.objects.using(using).order_by("id").iterator(chunk_size=2000):
         count += 1
         if event.previous_hash != previous:
             yield ChainProblem(event.pk, "previous hash does not match the event before it")
@@ -252,7 +252,7 @@ def verify_chain(anchors: Sequence[Anchor] = ()) -> Iterator[ChainProblem]:
         if anchor is not None and anchor.hash != event.hash:
             yield ChainProblem(event.pk, f"differs from the anchor written at {anchor.at}")
         previous = event.hash
-    head = ChainHead.objects.filter(pk=1).first()
+    head = ChainHead.objects.using(using).filter(pk=1).first()
     if head is None and count:
         yield ChainProblem(0, "the chain head is missing")
     elif head is not None and (head.last_hash, head.count) != (previous, count):
