@@ -1,9 +1,12 @@
 from django.urls import include, path
 
+from lasting import health
 from lasting.clinic import views as clinic_views
 
 urlpatterns = [
     path("", clinic_views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("accounts/", include("lasting.accounts.urls")),
     path("", include("lasting.clinic.urls")),
     path("patients/", include("lasting.patients.urls")),

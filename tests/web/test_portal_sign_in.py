@@ -411,8 +411,11 @@ def url_arguments(converters, ids: dict[str, list[int]]) -> list[dict[str, objec
     ]
 
 
-# Pages anyone may open: signing in, and asking for or using a password-reset link.
+# Pages anyone may open: signing in, asking for or using a password-reset link, and the
+# health checks.
 PUBLIC_STAFF_PAGES = {
+    "healthz",
+    "readyz",
     "accounts:login",
     "accounts:password_reset",
     "accounts:password_reset_sent",
