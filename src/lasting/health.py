@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 def database_answers() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-        return cursor.fetchone() == (1,)
+        return bool(cursor.fetchone() == (1,))
 
 
 def migrations_current() -> bool:
