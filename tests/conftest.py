@@ -16,9 +16,17 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+import hypothesis
 import pytest
 import time_machine
 from django.conf import settings
+
+pytest_plugins = ["tests.logscan"]
+
+# Property tests check correctness, not speed: on a shared 2-core machine one example can
+# take longer than Hypothesis's default 200 ms deadline without anything being wrong.
+hypothesis.settings.register_profile("lasting", deadline=None)
+hypothesis.settings.load_profile("lasting")
 
 CLOCK_ENV = "LASTING_TEST_CLOCK"
 E2E_SECONDS = 4.0  # about what one real-browser test takes
