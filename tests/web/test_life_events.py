@@ -400,7 +400,7 @@ class TestChart:
         layer = self.layer_of(spec)
         rows = {row["record"]: row for row in spec["datasets"][layer["data"]["name"]]}
         assert rows["Life event"]["date"] == day.isoformat()
-        assert rows["Life event"]["what"] == "Loss or bereavement · 2 · moderate"
+        assert rows["Life event"]["what"] == "Loss or bereavement (moderate, 2 of 3)"
         assert rows["Medication"]["what"] == (
             "Started: Sertraline 50 mg once a day (antidepressant)"
         )

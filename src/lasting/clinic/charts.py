@@ -17,6 +17,7 @@ from lasting.risk.models import RiskAssessment
 from lasting.treatment.models import (
     EntrySource,
     LifeEvent,
+    LifeEventWeight,
     MedicationChange,
     TherapyEvent,
     TreatmentSession,
@@ -411,11 +412,13 @@ def life_context_markers(timeline: Timeline) -> list[dict[str, Any]]:
     patient's calendar (stored as such, never shifted) and what a tooltip says."""
     markers: list[dict[str, Any]] = []
     for event in timeline.life_events:
+        weight = LifeEventWeight(event.weight)
         markers.append(
             {
                 "on": event.occurred_on,
                 "record": "Life event",
-                "what": f"{event.get_kind_display()} · {event.get_weight_display()}",
+                "what": f"{event.get_kind_display()} ({weight.name.lower()}, "
+                f"{weight.value} of {max(LifeEventWeight).value})",
                 "source": event.source,
             }
         )
