@@ -109,4 +109,21 @@ def test_a_patient_reports_a_life_event_in_spanish_and_the_clinician_sees_it(
     assert "reported by the patient" in listing
     assert "Cerraron la empresa donde trabajaba." in listing
     page.locator("#life-context").screenshot(path=str(artifacts / "life-event-list.png"))
+
+    # The clinician adds the antidepressant started the same week.
+    page.click("#record-medication")
+    page.wait_for_load_state("load")
+    page.fill("#id_changed_on", (day + timedelta(days=2)).isoformat())
+    page.select_option("#id_change", "start")
+    page.fill("#id_drug_name", "Sertraline")
+    page.fill("#id_dose_text", "50 mg once a day")
+    page.select_option("#id_drug_class", "antidepressant")
+    page.screenshot(path=str(artifacts / "medication-form.png"), full_page=True)
+    with page.expect_navigation():
+        page.click("#life-context-form button[type=submit]")
+    page.wait_for_load_state("load")
+    page.wait_for_selector("#timeline-chart[data-rendered=true] svg", timeout=15000)
+    assert page.locator("#timeline-chart svg .life_context_marks path").count() == 2
+    assert "Sertraline" in page.inner_text("#medication-changes")
+    page.locator("#timeline-chart").screenshot(path=str(artifacts / "life-context-chart.png"))
     desk.close()
