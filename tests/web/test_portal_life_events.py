@@ -112,6 +112,34 @@ def test_a_note_that_matches_the_screening_list_opens_an_urgent_alert_and_shows_
     assert event.note == ISSUE_NOTE  # the care team reads it on the patient page
 
 
+def test_a_matching_note_on_a_report_with_an_error_still_opens_one_alert_and_shows_help(
+    world, django_capture_on_commit_callbacks
+):
+    client = signed_in_client(PIA_EMAIL)
+    body = report(world.pia, note=ISSUE_NOTE, weight="")
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(PAGE, body)
+        again = client.post(PAGE, body)
+
+    assert (first.status_code, again.status_code) == (422, 422)
+    assert 'id="crisis-now"' in first.content.decode()
+    assert "Lo que escribió nos dice" in again.content.decode()
+    assert not LifeEvent.objects.exists()
+    [alert] = Alert.objects.filter(patient=world.pia)  # the same report joins the open alert
+    assert alert.priority == Priority.URGENT
+    assert alert.drivers["stored"] is False
+    assert alert.drivers["life_event_id"] is None
+    assert "life-event report that was not stored" in alert.reason
+    assert "morir" not in alert.reason
+
+
+def test_a_report_with_an_error_and_a_plain_note_opens_nothing(world):
+    page = signed_in_client(PAUL_EMAIL).post(PAGE, report(world.paul, note="Moved.", kind=""))
+    assert page.status_code == 422
+    assert 'id="crisis-now"' not in page.content.decode()
+    assert not Alert.objects.exists()
+
+
 def test_a_day_after_today_on_the_patients_clock_is_refused_in_spanish(world):
     tomorrow = today_in(world.pia.time_zone) + timedelta(days=1)
     page = signed_in_client(PIA_EMAIL).post(

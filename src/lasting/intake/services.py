@@ -22,6 +22,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from lasting.accounts import rules
@@ -29,6 +30,7 @@ from lasting.accounts.models import Membership
 from lasting.alerts.models import Alert
 from lasting.alerts.services import (
     create_safety_alert,
+    find_waiting_unstored_alert,
     note_drivers,
     note_safety_priority,
     open_alert_for_unstored_answer,
@@ -236,6 +238,41 @@ def open_life_event_note_alert(event: LifeEvent) -> Alert | None:
         opened_at=event.recorded_at,
         response_id=None,
     )
+
+
+def report_unstored_life_event(patient: Patient, note: str, situation: str) -> Alert | None:
+    """Keep the safety signal of a patient's life-event report that could not be stored.
+
+    A form with an error is not stored, but a note that matches the screening list still
+    opens its safety alert (the same report sent again joins the open alert), as for a
+    check-in that could not be stored.
+    """
+    screening = screen_note(note)
+    if not screening.matched:
+        return None
+    priority, reason = note_safety_priority(screening)
+    with transaction.atomic():
+        waiting = find_waiting_unstored_alert(
+            patient, priority, Q(drivers__source="note", drivers__life_event_id=None)
+        )
+        if waiting is not None:
+            return waiting
+        alert = create_safety_alert(
+            patient,
+            priority,
+            f"{reason} Written on a life-event report that was not stored ({situation}), so "
+            "the note itself is not available: contact the patient.",
+            drivers={
+                **note_drivers(screening),
+                "life_event_id": None,
+                "stored": False,
+                "situation": situation,
+            },
+            opened_at=timezone.now(),
+            response_id=None,
+        )
+        schedule_notification(alert)  # queued after the commit
+    return alert
 
 
 def record_medication_change(

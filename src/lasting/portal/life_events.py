@@ -19,7 +19,7 @@ from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from django.views.decorators.cache import never_cache
 
 from lasting.accounts.clocks import today_in
-from lasting.intake.services import record_life_event
+from lasting.intake.services import record_life_event, report_unstored_life_event
 from lasting.patients.models import Patient
 from lasting.portal.sessions import find_session_patient, patient_session_actor
 from lasting.portal.views import (
@@ -121,10 +121,21 @@ def report_life_event(request: HttpRequest) -> HttpResponse:
         form = LifeEventReportForm(request.POST or None, patient=patient)
         valid = request.method == "POST" and form.is_valid()
     if not valid:
+        crisis = ""
+        if request.method == "POST":
+            # A report with an error is not stored; a note that matches still reaches the team.
+            note = request.POST.get("note", "")
+            if report_unstored_life_event(patient, note, "the form had errors") is not None:
+                crisis = CRISIS_NOTE
         return render_patient_page(
             request,
             "portal/life_event_form.html",
-            {**context, "form": form},
+            {
+                **context,
+                "form": form,
+                "needs_crisis_support": bool(crisis),
+                "crisis_reason": crisis,
+            },
             language=language,
             status=422 if request.method == "POST" else 200,
         )
