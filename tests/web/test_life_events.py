@@ -35,6 +35,7 @@ from lasting.treatment.queries import (
     TherapyRow,
     list_life_context,
     list_life_context_for,
+    list_life_context_of,
 )
 from tests.factories import make_patient, make_phq9
 from tests.personas import client_for
@@ -322,6 +323,13 @@ class TestQueries:
             )
         with django_assert_num_queries(3):
             assert len(list_life_context(personas.clinic.pk)) == 3
+
+    def test_the_query_of_patients_read_already_matches_the_organisations(self, personas):
+        store(personas, "life_event", today_in(personas.paul.time_zone))
+        store(personas, "therapy", today_in(personas.paul.time_zone))
+        bruno = make_patient(personas.other_clinic, given_name="Bruno")
+        assert list_life_context_of([personas.paul, bruno]) == list_life_context(personas.clinic.pk)
+        assert list_life_context_of([]) == {}
 
     @pytest.mark.parametrize("who", ["sam_front", "admin_dora"])
     def test_the_scoped_query_refuses_schedulers_and_admins(self, personas, who):

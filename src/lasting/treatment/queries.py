@@ -3,7 +3,7 @@ scoped to the reader's organisation and role."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -208,12 +208,29 @@ def list_life_context(
 
     For the engine's wiring (`lasting.risk`), which reads on the system's behalf, and
     below `list_life_context_for`. Dates are calendar dates on the patient's own clock,
-    as entered; `until` leaves out what falls after a day (a replay's "today"). Only
-    patients with at least one row are keys.
+    as entered, so `lasting_core.daynumbers.day_number(row.occurred_on)` is the engine's
+    day; `until` leaves out what falls after a day (a replay's "today"). Only patients
+    with at least one row are keys.
     """
     scope = Q(organization_id=organization_id)
     if patient_ids is not None:
         scope &= Q(patient_id__in=list(patient_ids))
+    return _read_life_context(scope, until)
+
+
+def list_life_context_of(
+    patients: Sequence[Patient], *, until: date | None = None
+) -> dict[int, LifeContext]:
+    """The same for patients already read (the engine's history reader's shape), each
+    row held to its patient's organisation."""
+    scope = Q(pk__in=[])
+    for organization_id in {patient.organization_id for patient in patients}:
+        ids = [patient.pk for patient in patients if patient.organization_id == organization_id]
+        scope |= Q(organization_id=organization_id, patient_id__in=ids)
+    return _read_life_context(scope, until)
+
+
+def _read_life_context(scope: Q, until: date | None) -> dict[int, LifeContext]:
     collected: dict[int, _Collecting] = {}
     events = LifeEvent.objects.filter(scope).order_by("patient_id", "occurred_on", "pk")
     changes = MedicationChange.objects.filter(scope).order_by("patient_id", "changed_on", "pk")
