@@ -17,7 +17,16 @@ from lasting.intake import services as door
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "lasting"
 WRITERS = {"lasting.checkins.writers", "lasting.treatment.writers"}
 # Rows of clinical data: stored only by the writers behind the door.
-CLINICAL_ROWS = ("CheckIn", "Response", "TreatmentSession", "VitalSign", "ClinicalEvent")
+CLINICAL_ROWS = (
+    "CheckIn",
+    "Response",
+    "TreatmentSession",
+    "VitalSign",
+    "ClinicalEvent",
+    "LifeEvent",
+    "MedicationChange",
+    "TherapyEvent",
+)
 STORING = re.compile(
     r"\b(" + "|".join(CLINICAL_ROWS) + r")(\.objects\.(create|bulk_create|get_or_create)\(|\()"
 )
@@ -75,7 +84,16 @@ def test_nothing_but_the_writers_creates_clinical_rows():
 
 @pytest.mark.parametrize(
     "url_name",
-    ["intake:new_session", "intake:new_event", "intake:enter_phq9", "portal:checkin"],
+    [
+        "intake:new_session",
+        "intake:new_event",
+        "intake:enter_phq9",
+        "intake:new_life_event",
+        "intake:new_medication_change",
+        "intake:new_therapy_event",
+        "portal:checkin",
+        "portal:report_life_event",
+    ],
 )
 def test_every_page_that_takes_clinical_data_calls_the_door(url_name):
     """The view behind each page imports its storing function from the door."""
@@ -91,7 +109,8 @@ def test_every_page_that_takes_clinical_data_calls_the_door(url_name):
     view = inspect.unwrap(view)
     names = set(view.__code__.co_names)
     door_functions = {"submit_checkin", "log_session", "record_clinical_event"}
-    door_functions |= {"enter_clinic_checkin"}
+    door_functions |= {"enter_clinic_checkin", "record_life_event"}
+    door_functions |= {"record_medication_change", "record_therapy_event"}
     called = names & door_functions
     assert called
     module = __import__(view.__module__, fromlist=["_"])

@@ -14,7 +14,14 @@ from lasting.alerts.models import Alert
 from lasting.checkins.models import Instrument, Response
 from lasting.plans.models import BoosterProposal
 from lasting.risk.models import RiskAssessment
-from lasting.treatment.models import TreatmentSession
+from lasting.treatment.models import (
+    EntrySource,
+    LifeEvent,
+    LifeEventWeight,
+    MedicationChange,
+    TherapyEvent,
+    TreatmentSession,
+)
 from lasting.vega import ensure_vega_bundle as ensure_vega_bundle  # for the CLI and e2e tests
 from lasting_core.definitions import DefinitionSettings
 from lasting_core.instruments import InstrumentCode, get_instrument
@@ -42,6 +49,9 @@ class Timeline:
     assessments: Sequence[RiskAssessment] = ()
     alerts: Sequence[Alert] = ()
     proposals: Sequence[BoosterProposal] = ()
+    life_events: Sequence[LifeEvent] = ()
+    medication_changes: Sequence[MedicationChange] = ()
+    therapy_events: Sequence[TherapyEvent] = ()
 
     def local_date(self, moment: datetime) -> str:
         return moment.astimezone(self.zone).date().isoformat()
@@ -97,6 +107,7 @@ def date_range(timeline: Timeline) -> DateRange | None:
     days += [date.fromisoformat(timeline.local_date(s.started_at)) for s in timeline.sessions]
     days += [date.fromisoformat(timeline.local_date(a.opened_at)) for a in timeline.alerts]
     days += [a.assessed_on for a in timeline.assessments]
+    days += [row["on"] for row in life_context_markers(timeline)]
     for proposal in timeline.proposals:
         days += [proposal.earliest_on, proposal.latest_on]
     latest = timeline.assessments[-1] if timeline.assessments else None
@@ -217,6 +228,7 @@ def timeline_spec(timeline: Timeline) -> dict[str, Any]:
     layers.extend(forecast_layers(timeline, x))
     layers.append(score_layer(score_rows(timeline, Instrument.PHQ9), x, "#1d3557", "PHQ-9"))
     layers.extend(alert_layers(timeline, x))
+    layers.extend(life_context_layers(timeline, x))
     return _finish(layers, 280)
 
 
@@ -384,3 +396,98 @@ def risk_spec(timeline: Timeline) -> dict[str, Any] | None:
     )
     spec: dict[str, Any] = chart.to_dict()
     return spec
+
+
+# Life events, medication changes and therapy: a lane of markers each, under the alerts'
+# row at the top of the PHQ-9 chart (docs/clinical.md#life-events-medication-and-therapy).
+LIFE_CONTEXT_LANES = {
+    "Life event": (24.7, "diamond", "#9c2f6b"),
+    "Medication": (23.2, "square", "#2f5d9c"),
+    "Therapy": (21.7, "circle", "#3f7f3a"),
+}
+
+
+def life_context_markers(timeline: Timeline) -> list[dict[str, Any]]:
+    """One marker per life event, medication change and therapy entry: its day on the
+    patient's calendar (stored as such, never shifted) and what a tooltip says."""
+    markers: list[dict[str, Any]] = []
+    for event in timeline.life_events:
+        weight = LifeEventWeight(event.weight)
+        markers.append(
+            {
+                "on": event.occurred_on,
+                "record": "Life event",
+                "what": f"{event.get_kind_display()} ({weight.name.lower()}, "
+                f"{weight.value} of {max(LifeEventWeight).value})",
+                "source": event.source,
+            }
+        )
+    for change in timeline.medication_changes:
+        dose = f" {change.dose_text}" if change.dose_text else ""
+        markers.append(
+            {
+                "on": change.changed_on,
+                "record": "Medication",
+                "what": f"{change.get_change_display()}: {change.drug_name}{dose} "
+                f"({change.get_drug_class_display().lower()})",
+                "source": change.source,
+            }
+        )
+    for therapy in timeline.therapy_events:
+        named = f": {therapy.therapy}" if therapy.therapy else ""
+        markers.append(
+            {
+                "on": therapy.occurred_on,
+                "record": "Therapy",
+                "what": f"{therapy.get_kind_display()}{named}",
+                "source": therapy.source,
+            }
+        )
+    return markers
+
+
+def life_context_layers(timeline: Timeline, x: alt.X) -> list[alt.Chart]:
+    """Markers by kind (life event, medication, therapy), each in its own lane, with a
+    tooltip naming the day, what happened and who told the clinic."""
+    sources = dict(EntrySource.choices)
+    rows = [
+        {
+            "date": marker["on"].isoformat(),
+            "record": marker["record"],
+            "what": marker["what"],
+            "entered": str(sources.get(marker["source"], marker["source"])),
+            "y": LIFE_CONTEXT_LANES[marker["record"]][0],
+        }
+        for marker in life_context_markers(timeline)
+    ]
+    if not rows:
+        return []
+    records = list(LIFE_CONTEXT_LANES)
+    return [
+        alt.Chart({"values": rows}, name="life_context")
+        .mark_point(size=70, filled=True, opacity=0.9)
+        .encode(
+            x=x,
+            y="y:Q",
+            shape=alt.Shape(
+                "record:N",
+                scale=alt.Scale(
+                    domain=records, range=[lane[1] for lane in LIFE_CONTEXT_LANES.values()]
+                ),
+                legend=alt.Legend(title="Life and treatment", orient="bottom"),
+            ),
+            color=alt.Color(
+                "record:N",
+                scale=alt.Scale(
+                    domain=records, range=[lane[2] for lane in LIFE_CONTEXT_LANES.values()]
+                ),
+                legend=alt.Legend(title="Life and treatment", orient="bottom"),
+            ),
+            tooltip=[
+                day_tooltip("date", "Date"),
+                alt.Tooltip("record:N", title="Record"),
+                alt.Tooltip("what:N", title="What"),
+                alt.Tooltip("entered:N", title="Entered"),
+            ],
+        )
+    ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from lasting.clinic.charts import Timeline, gad7_spec, risk_spec, timeline_spec
 from lasting.clinic.forms import CaseloadFilterForm
 from lasting.clinic.queries import find_caseload_for, list_quiet_patients_for
 from lasting.outreach.models import OutreachChannel, OutreachOutcome
+from lasting.patients.models import Patient
 from lasting.patients.queries import find_current_course, get_patient_for
 from lasting.plans.models import BoosterProposal, ProposalStatus
 from lasting.plans.services import plan_or_default
@@ -156,6 +158,7 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
         else [],
         alerts=list(reversed(alert_history)) if reviewer else [],
         proposals=list(patient.proposals.order_by("created_at")) if reviewer else [],
+        **life_context_of(patient),
     )
     assessment = timeline.assessments[-1] if timeline.assessments else None
     checkins = list(
@@ -182,9 +185,20 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
             "alert_history": alert_history,
             "link_form": IssueLinkForm(),
             "today": today_in(patient.organization.time_zone),
+            "life_context": {name: rows[::-1] for name, rows in life_context_of(patient).items()},
         }
     )
     return render(request, "clinic/patient.html", context)
+
+
+def life_context_of(patient: Patient) -> dict[str, list[Any]]:
+    """The patient's life events, medication changes and therapy, oldest first (the
+    chart's order; the page lists them newest first)."""
+    return {
+        "life_events": list(patient.life_events.select_related("recorded_by")),
+        "medication_changes": list(patient.medication_changes.select_related("recorded_by")),
+        "therapy_events": list(patient.therapy_events.select_related("recorded_by")),
+    }
 
 
 @login_required

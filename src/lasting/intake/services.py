@@ -22,11 +22,17 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from lasting.accounts import rules
 from lasting.accounts.models import Membership
+from lasting.alerts.models import Alert
 from lasting.alerts.services import (
+    create_safety_alert,
+    find_waiting_unstored_alert,
+    note_drivers,
+    note_safety_priority,
     open_alert_for_unstored_answer,
     open_alert_for_unstored_note,
     open_note_alert,
@@ -40,7 +46,15 @@ from lasting.checkins.services import RecordedCheckIn
 from lasting.patients.models import Patient
 from lasting.plans.services import close_proposals_for, reassess_after_commit
 from lasting.treatment import writers as treatment_writers
-from lasting.treatment.models import ClinicalEvent, SessionKind, TreatmentSession
+from lasting.treatment.models import (
+    ClinicalEvent,
+    EntrySource,
+    LifeEvent,
+    MedicationChange,
+    SessionKind,
+    TherapyEvent,
+    TreatmentSession,
+)
 from lasting_core.instruments import Score
 from lasting_core.screening import screen_note
 
@@ -167,5 +181,129 @@ def record_clinical_event(
     the patient's re-assessment."""
     with transaction.atomic():
         event = treatment_writers.record_clinical_event(actor, patient, kind, occurred_on, note)
+        reassess_after_commit(patient)
+    return event
+
+
+def check_clinical_entry(membership: Membership | None, patient: Patient) -> None:
+    """Life events, medication and therapy entered by staff: clinicians and nurses of the
+    patient's organisation (docs/clinical.md#roles), as for a questionnaire taken in clinic."""
+    if not rules.can_enter_checkins(membership) or (
+        membership.organization_id != patient.organization_id
+    ):
+        raise PermissionDenied("Your role cannot enter life events, medication or therapy.")
+
+
+def record_life_event(
+    actor: Actor,
+    patient: Patient,
+    fields: Mapping[str, Any],
+    *,
+    source: EntrySource,
+    membership: Membership | None = None,
+    now: datetime | None = None,
+) -> LifeEvent:
+    """Store a stressful life event and schedule the patient's re-assessment.
+
+    1. The clinical team's entries need a clinician or nurse of the patient's
+       organisation; the patient's own report (source "patient") comes from their session.
+    2. The date is checked on the patient's clock and the row stored and audited.
+    3. A patient's note goes through the free-text screening as a check-in's note does:
+       a match opens a safety alert in the same transaction (e-mailed after the commit).
+    """
+    if source != EntrySource.PATIENT:
+        check_clinical_entry(membership, patient)
+    with transaction.atomic():
+        event = treatment_writers.record_life_event(actor, patient, fields, source=source, now=now)
+        if source == EntrySource.PATIENT:
+            alert = open_life_event_note_alert(event)
+            if alert is not None:
+                schedule_notification(alert)
+        reassess_after_commit(patient)
+    return event
+
+
+def open_life_event_note_alert(event: LifeEvent) -> Alert | None:
+    """Open a safety alert when a patient's note on a life event matches the screening
+    phrase list: the check-in note's rule and wording (docs/clinical.md#free-text-screening)."""
+    screening = screen_note(event.note)
+    if not screening.matched:
+        return None
+    priority, reason = note_safety_priority(screening)
+    return create_safety_alert(
+        event.patient,
+        priority,
+        f"{reason} Read the note on the life event the patient reported.",
+        drivers={**note_drivers(screening), "life_event_id": event.pk},
+        opened_at=event.recorded_at,
+        response_id=None,
+    )
+
+
+def report_unstored_life_event(patient: Patient, note: str, situation: str) -> Alert | None:
+    """Keep the safety signal of a patient's life-event report that could not be stored.
+
+    A form with an error is not stored, but a note that matches the screening list still
+    opens its safety alert (the same report sent again joins the open alert), as for a
+    check-in that could not be stored.
+    """
+    screening = screen_note(note)
+    if not screening.matched:
+        return None
+    priority, reason = note_safety_priority(screening)
+    with transaction.atomic():
+        waiting = find_waiting_unstored_alert(
+            patient, priority, Q(drivers__source="note", drivers__life_event_id=None)
+        )
+        if waiting is not None:
+            return waiting
+        alert = create_safety_alert(
+            patient,
+            priority,
+            f"{reason} Written on a life-event report that was not stored ({situation}), so "
+            "the note itself is not available: contact the patient.",
+            drivers={
+                **note_drivers(screening),
+                "life_event_id": None,
+                "stored": False,
+                "situation": situation,
+            },
+            opened_at=timezone.now(),
+            response_id=None,
+        )
+        schedule_notification(alert)  # queued after the commit
+    return alert
+
+
+def record_medication_change(
+    actor: Actor,
+    membership: Membership | None,
+    patient: Patient,
+    fields: Mapping[str, Any],
+    *,
+    now: datetime | None = None,
+) -> MedicationChange:
+    """Store a psychiatric medication started, stopped or changed in dose, and schedule
+    the patient's re-assessment."""
+    check_clinical_entry(membership, patient)
+    with transaction.atomic():
+        change = treatment_writers.record_medication_change(actor, patient, fields, now=now)
+        reassess_after_commit(patient)
+    return change
+
+
+def record_therapy_event(
+    actor: Actor,
+    membership: Membership | None,
+    patient: Patient,
+    fields: Mapping[str, Any],
+    *,
+    now: datetime | None = None,
+) -> TherapyEvent:
+    """Store a therapy started or stopped, or a session attended, and schedule the
+    patient's re-assessment."""
+    check_clinical_entry(membership, patient)
+    with transaction.atomic():
+        event = treatment_writers.record_therapy_event(actor, patient, fields, now=now)
         reassess_after_commit(patient)
     return event

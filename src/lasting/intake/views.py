@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from lasting.accounts import rules
@@ -21,15 +22,28 @@ from lasting.accounts.middleware import ClinicRequest
 from lasting.audit.services import Actor
 from lasting.checkins.forms import ClinicCheckInForm
 from lasting.checkins.services import IdempotencyConflict
-from lasting.intake.services import enter_clinic_checkin, log_session, record_clinical_event
+from lasting.intake.services import (
+    enter_clinic_checkin,
+    log_session,
+    record_clinical_event,
+    record_life_event,
+    record_medication_change,
+    record_therapy_event,
+)
+from lasting.patients.models import Patient
 from lasting.patients.queries import get_patient_for
 from lasting.treatment.forms import (
     INITIAL_VITAL_PHASES,
     ClinicalEventForm,
+    LifeContextForm,
+    LifeEventForm,
+    MedicationChangeForm,
     SessionForm,
+    TherapyEventForm,
     VitalSignFormSet,
     initial_from_previous,
 )
+from lasting.treatment.models import EntrySource
 from lasting.treatment.queries import find_previous_esketamine_session
 from lasting.treatment.services import SessionNeedsConfirmation
 from lasting_core.instruments import InstrumentCode
@@ -171,3 +185,105 @@ def enter_phq9(request: ClinicRequest, patient_id: int) -> HttpResponse:
     return render(
         request, "clinic/enter_phq9.html", {"patient": patient, "form": form}, status=status
     )
+
+
+# Life events, medication and therapy (docs/clinical.md#life-events-medication-and-therapy):
+# clinicians and nurses, as for a questionnaire taken in clinic.
+
+LIFE_CONTEXT_PAGES = {
+    "life_event": (
+        "Record a life event",
+        "A stressful event in the patient's life: stress and life stability change how long "
+        "relief lasts. Patients can report one from their own page too.",
+        "Record life event",
+    ),
+    "medication": (
+        "Record a medication change",
+        "A psychiatric medication started, stopped or changed in dose.",
+        "Record medication change",
+    ),
+    "therapy": (
+        "Record therapy",
+        "A psychotherapy started or stopped, or a session attended.",
+        "Record therapy",
+    ),
+}
+
+
+def life_context_patient(request: ClinicRequest, patient_id: int) -> Patient:
+    """The patient, when the member may enter life events, medication and therapy."""
+    if not rules.can_enter_checkins(request.membership):
+        raise PermissionDenied("Your role cannot enter life events, medication or therapy.")
+    return get_patient_for(request.membership, patient_id, actor=Actor.from_request(request))
+
+
+def life_context_page(
+    request: ClinicRequest, patient: Patient, form: LifeContextForm, page: str
+) -> HttpResponse:
+    title, intro, button = LIFE_CONTEXT_PAGES[page]
+    return render(
+        request,
+        "treatment/life_context_form.html",
+        {"patient": patient, "form": form, "title": title, "intro": intro, "button": button},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+def show_refusal(form: LifeContextForm, refused: ValidationError) -> None:
+    for field, problems in refused.message_dict.items():
+        form.add_error(field if field in form.fields else None, problems)
+
+
+@login_required
+def new_life_event(request: ClinicRequest, patient_id: int) -> HttpResponse:
+    """Record a stressful life event the patient told the clinical team about."""
+    patient = life_context_patient(request, patient_id)
+    form = LifeEventForm(request.POST or None, patient=patient)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record_life_event(
+                Actor.from_request(request),
+                patient,
+                form.fields_to_store(),
+                source=EntrySource.CLINIC,
+                membership=request.membership,
+            )
+        except ValidationError as refused:
+            show_refusal(form, refused)
+        else:
+            return redirect(reverse("clinic:patient", args=[patient.pk]) + "#life-context")
+    return life_context_page(request, patient, form, "life_event")
+
+
+@login_required
+def new_medication_change(request: ClinicRequest, patient_id: int) -> HttpResponse:
+    """Record a psychiatric medication started, stopped or changed in dose."""
+    patient = life_context_patient(request, patient_id)
+    form = MedicationChangeForm(request.POST or None, patient=patient)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record_medication_change(
+                Actor.from_request(request), request.membership, patient, form.fields_to_store()
+            )
+        except ValidationError as refused:
+            show_refusal(form, refused)
+        else:
+            return redirect(reverse("clinic:patient", args=[patient.pk]) + "#life-context")
+    return life_context_page(request, patient, form, "medication")
+
+
+@login_required
+def new_therapy_event(request: ClinicRequest, patient_id: int) -> HttpResponse:
+    """Record a therapy started or stopped, or a therapy session attended."""
+    patient = life_context_patient(request, patient_id)
+    form = TherapyEventForm(request.POST or None, patient=patient)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record_therapy_event(
+                Actor.from_request(request), request.membership, patient, form.fields_to_store()
+            )
+        except ValidationError as refused:
+            show_refusal(form, refused)
+        else:
+            return redirect(reverse("clinic:patient", args=[patient.pk]) + "#life-context")
+    return life_context_page(request, patient, form, "therapy")

@@ -9,14 +9,19 @@ from django import forms
 from lasting.accounts.clocks import today_in
 from lasting.accounts.models import Location, Membership, Organization, User
 from lasting.accounts.rules import CLINICAL_ROLES
+from lasting.patients.models import Patient
 from lasting.treatment.models import (
     SEDATION_CHOICES,
     ClinicalEvent,
+    LifeEvent,
+    MedicationChange,
     Route,
+    TherapyEvent,
     TreatmentSession,
     VitalPhase,
     VitalSign,
 )
+from lasting.treatment.services import check_life_context_day
 from lasting_core.sessions import Reading, ReadingPhase, check_reading
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -270,3 +275,75 @@ class ClinicalEventForm(forms.ModelForm[ClinicalEvent]):
         if occurred_on > today_in(self.organization.time_zone):
             raise forms.ValidationError("The event cannot be in the future.")
         return occurred_on
+
+
+class LifeContextForm(forms.ModelForm[Any]):
+    """What the three staff forms share: the date is a day of the patient's life, so it
+    starts at today on the patient's clock and may not be later (checked again at the door)."""
+
+    day_field = "occurred_on"
+
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault(self.day_field, today_in(patient.time_zone))
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+        self.fields[
+            self.day_field
+        ].help_text = f"A day on the patient's calendar ({patient.time_zone})."
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        day = cleaned.get(self.day_field)
+        if day is not None:
+            try:
+                check_life_context_day(self.patient, day)
+            except forms.ValidationError as refused:
+                self.add_error(self.day_field, refused)
+        return cleaned
+
+    def fields_to_store(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self._meta.fields or ()}
+
+
+class LifeEventForm(LifeContextForm):
+    class Meta:
+        model = LifeEvent
+        fields = ["kind", "occurred_on", "weight", "note"]
+        widgets = {
+            "occurred_on": forms.DateInput(attrs={"type": "date"}),
+            "weight": forms.RadioSelect,
+            "note": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {"kind": "Event", "occurred_on": "Date", "weight": "How stressful"}
+
+
+class MedicationChangeForm(LifeContextForm):
+    day_field = "changed_on"
+
+    class Meta:
+        model = MedicationChange
+        fields = ["changed_on", "change", "drug_name", "dose_text", "drug_class", "note"]
+        widgets = {
+            "changed_on": forms.DateInput(attrs={"type": "date"}),
+            "note": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {
+            "changed_on": "Date",
+            "change": "Change",
+            "drug_name": "Medication",
+            "dose_text": "Dose",
+            "drug_class": "Class",
+        }
+        help_texts = {"dose_text": "As prescribed, e.g. 50 mg once a day; the new dose."}
+
+
+class TherapyEventForm(LifeContextForm):
+    class Meta:
+        model = TherapyEvent
+        fields = ["occurred_on", "kind", "therapy", "note"]
+        widgets = {
+            "occurred_on": forms.DateInput(attrs={"type": "date"}),
+            "note": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {"occurred_on": "Date", "kind": "What", "therapy": "Therapy"}
+        help_texts = {"therapy": "e.g. CBT, DBT, couples therapy (optional)."}

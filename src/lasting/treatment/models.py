@@ -310,3 +310,142 @@ class ClinicalEvent(models.Model):
 
     class Meta:
         ordering = ["occurred_on"]
+
+
+# Life events, medication changes and therapy: what changes durability besides sessions
+# (docs/clinical.md#life-events-medication-and-therapy). Their dates are calendar dates
+# on the patient's clock, never in the future there.
+
+
+class EntrySource(models.TextChoices):
+    """Who told the clinic: the patient from their own page, or the clinical team."""
+
+    PATIENT = "patient", "Reported by the patient"
+    CLINIC = "clinic", "Entered by the clinical team"
+
+
+class LifeEventKind(models.TextChoices):
+    BEREAVEMENT = "bereavement", "Loss or bereavement"
+    RELATIONSHIP = "relationship", "Relationship conflict or break-up"
+    MOVE = "move", "Moving home"
+    WORK = "work", "Job change or job loss"
+    ILLNESS = "illness", "Illness or injury"
+    OTHER = "other", "Other"
+
+
+class LifeEventWeight(models.IntegerChoices):
+    """How stressful the event was: a three-step scale (a documented choice)."""
+
+    MILD = 1, "1 · mild"
+    MODERATE = 2, "2 · moderate"
+    SEVERE = 3, "3 · severe"
+
+
+class LifeEvent(models.Model):
+    """A stressful life event on the patient's calendar, with how stressful it was."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="life_events")
+    kind = models.CharField(max_length=16, choices=LifeEventKind.choices)
+    occurred_on = models.DateField()
+    weight = models.PositiveSmallIntegerField(
+        choices=LifeEventWeight.choices,
+        validators=[
+            MinValueValidator(LifeEventWeight.MILD),
+            MaxValueValidator(LifeEventWeight.SEVERE),
+        ],
+    )
+    note = models.TextField(blank=True, max_length=2000)
+    source = models.CharField(max_length=8, choices=EntrySource.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_on", "pk"]
+        indexes = [models.Index(fields=["organization", "patient", "occurred_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(weight__gte=1, weight__lte=3),
+                name="life_event_weight_in_range",
+                violation_error_message="The weight is 1 (mild), 2 (moderate) or 3 (severe).",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.occurred_on:%Y-%m-%d}"
+
+
+class MedicationChangeKind(models.TextChoices):
+    START = "start", "Started"
+    STOP = "stop", "Stopped"
+    DOSE_CHANGE = "dose_change", "Dose changed"
+
+
+class DrugClass(models.TextChoices):
+    ANTIDEPRESSANT = "antidepressant", "Antidepressant"
+    ANTIPSYCHOTIC = "antipsychotic", "Antipsychotic"
+    MOOD_STABILISER = "mood_stabiliser", "Mood stabiliser"
+    BENZODIAZEPINE = "benzodiazepine", "Benzodiazepine"
+    OTHER = "other", "Other psychiatric medication"
+
+
+class MedicationChange(models.Model):
+    """A psychiatric medication started, stopped or changed in dose."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="medication_changes"
+    )
+    changed_on = models.DateField()
+    change = models.CharField(max_length=16, choices=MedicationChangeKind.choices)
+    drug_name = models.CharField(max_length=100)
+    # As prescribed, in words ("50 mg once a day"); the new dose for a dose change.
+    dose_text = models.CharField(max_length=100, blank=True)
+    drug_class = models.CharField(max_length=16, choices=DrugClass.choices)
+    note = models.TextField(blank=True, max_length=2000)
+    source = models.CharField(max_length=8, choices=EntrySource.choices, default=EntrySource.CLINIC)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["changed_on", "pk"]
+        indexes = [models.Index(fields=["organization", "patient", "changed_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_change_display()} {self.drug_name} {self.changed_on:%Y-%m-%d}"
+
+
+class TherapyEventKind(models.TextChoices):
+    """Therapy as the clinic learns of it: a therapy started, a session attended, stopped."""
+
+    START = "start", "Therapy started"
+    SESSION = "session", "Session attended"
+    STOP = "stop", "Therapy stopped"
+
+
+class TherapyEvent(models.Model):
+    """Psychotherapy participation: the start or end of a therapy, or a session attended."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="therapy_events")
+    occurred_on = models.DateField()
+    kind = models.CharField(max_length=8, choices=TherapyEventKind.choices)
+    # What kind of therapy, in the clinic's words ("CBT", "DBT", "couples therapy").
+    therapy = models.CharField(max_length=100, blank=True)
+    note = models.TextField(blank=True, max_length=2000)
+    source = models.CharField(max_length=8, choices=EntrySource.choices, default=EntrySource.CLINIC)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_on", "pk"]
+        indexes = [models.Index(fields=["organization", "patient", "occurred_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.occurred_on:%Y-%m-%d}"

@@ -6,7 +6,7 @@ door (`lasting.intake.services`)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -142,3 +142,19 @@ def record_form_submission(
     form.save()
     record_about(actor, Action.UPDATE, form)
     return form
+
+
+def check_life_context_day(patient: Patient, day: date, *, now: datetime | None = None) -> None:
+    """Refuse a life event, medication change or therapy date the patient has not reached.
+
+    The date is a day of the patient's life, so "today" is the patient's (their time
+    zone), not the clinic's or the server's; nor can it fall before their birth.
+    """
+    today = today_in(patient.time_zone, now)
+    if day > today:
+        raise ValidationError(
+            f"The date cannot be after today on the patient's clock ({today:%b} {today.day}, "
+            f"{today.year}, {patient.time_zone})."
+        )
+    if day < patient.date_of_birth:
+        raise ValidationError("The date cannot be before the patient's date of birth.")

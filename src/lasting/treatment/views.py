@@ -10,12 +10,15 @@ from lasting.accounts import rules
 from lasting.accounts.middleware import ClinicRequest
 from lasting.audit.models import Action, Outcome
 from lasting.audit.services import Actor, record_about, record_event
+from lasting.patients.queries import get_patient_for
+from lasting.treatment.exports import life_context_csv
 from lasting.treatment.forms import (
     SubmissionForm,
 )
 from lasting.treatment.queries import (
     get_form_for,
     list_due_forms_for,
+    list_life_context_for,
     list_submitted_forms_for,
     organization_today,
     rems_pressures_of,
@@ -93,3 +96,33 @@ def monitoring_form(request: ClinicRequest, session_id: int) -> HttpResponse:
         },
         status=422 if submission.errors else 200,
     )
+
+
+@login_required
+def life_context_export(request: ClinicRequest) -> HttpResponse:
+    """Life events, medication changes and therapy as `life_context.csv` (docs/formats.md):
+    the whole organisation, or one patient with ?patient=<id>. Audited as an export."""
+    membership = request.membership
+    if not rules.can_view_clinical_record(membership):
+        raise PermissionDenied("Your role does not see the clinical record.")
+    actor = Actor.from_request(request)
+    patient_ids: list[int] | None = None
+    patient_id: int | None = None
+    if "patient" in request.GET:
+        try:
+            wanted = int(request.GET["patient"])
+        except ValueError as bad:
+            raise Http404("No such patient.") from bad
+        patient_id = get_patient_for(membership, wanted, actor=actor).pk
+        patient_ids = [patient_id]
+    text = life_context_csv(list_life_context_for(membership, patient_ids))
+    record_event(
+        actor,
+        Action.EXPORT,
+        patient_id=patient_id,
+        organization_id=membership.organization_id,
+        object_ref=("LifeContextExport", patient_id or "organization"),
+    )
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="life_context.csv"'
+    return response

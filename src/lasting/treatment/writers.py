@@ -1,4 +1,5 @@
-"""Store sessions and clinical events: the writers behind the one door.
+"""Store sessions, clinical events, life events, medication changes and therapy: the
+writers behind the one door.
 
 Only `lasting.intake` and this app may import this module (an import-linter contract):
 a session or event stored any other way would skip the patient's re-assessment.
@@ -11,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,8 +24,12 @@ from lasting.patients.queries import find_current_course
 from lasting.patients.services import advance_course, open_next_course
 from lasting.treatment.models import (
     ClinicalEvent,
+    EntrySource,
+    LifeEvent,
+    MedicationChange,
     Route,
     SessionKind,
+    TherapyEvent,
     TreatmentSession,
     VitalSign,
 )
@@ -31,6 +37,7 @@ from lasting.treatment.services import (
     ESKETAMINE_ONLY_FIELDS,
     SESSION_RULES,
     SessionNeedsConfirmation,
+    check_life_context_day,
     check_monitoring_clinician,
     open_monitoring_form,
     refusal,
@@ -159,4 +166,59 @@ def record_clinical_event(
     event.full_clean()
     event.save()
     record_about(actor, Action.CREATE, event)
+    return event
+
+
+def _store_life_context(
+    actor: Actor,
+    patient: Patient,
+    row: LifeEvent | MedicationChange | TherapyEvent,
+    day_field: str,
+    now: datetime | None,
+) -> None:
+    """Check the row and its date on the patient's clock, store it and audit the write."""
+    row.organization_id = patient.organization_id
+    row.patient = patient
+    row.recorded_by_id = actor.user_id
+    row.full_clean()
+    try:
+        check_life_context_day(patient, getattr(row, day_field), now=now)
+    except ValidationError as refused:
+        raise ValidationError({day_field: refused.messages}) from refused
+    row.save()
+    record_about(actor, Action.CREATE, row)
+
+
+@transaction.atomic
+def record_life_event(
+    actor: Actor,
+    patient: Patient,
+    fields: Mapping[str, Any],
+    *,
+    source: EntrySource,
+    now: datetime | None = None,
+) -> LifeEvent:
+    """Store a stressful life event (kind, occurred_on, weight 1-3, note) as reported."""
+    event = LifeEvent(source=source, **fields)
+    _store_life_context(actor, patient, event, "occurred_on", now)
+    return event
+
+
+@transaction.atomic
+def record_medication_change(
+    actor: Actor, patient: Patient, fields: Mapping[str, Any], *, now: datetime | None = None
+) -> MedicationChange:
+    """Store a psychiatric medication started, stopped or changed in dose."""
+    change = MedicationChange(source=EntrySource.CLINIC, **fields)
+    _store_life_context(actor, patient, change, "changed_on", now)
+    return change
+
+
+@transaction.atomic
+def record_therapy_event(
+    actor: Actor, patient: Patient, fields: Mapping[str, Any], *, now: datetime | None = None
+) -> TherapyEvent:
+    """Store a therapy started or stopped, or a therapy session attended."""
+    event = TherapyEvent(source=EntrySource.CLINIC, **fields)
+    _store_life_context(actor, patient, event, "occurred_on", now)
     return event
