@@ -162,6 +162,7 @@ INSTALLED_APPS = [
     "lasting.clinic",
     "lasting.schedule",
     "lasting.portal",
+    "lasting.evaluations",
 ]
 
 MIDDLEWARE = [
