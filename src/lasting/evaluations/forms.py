@@ -115,11 +115,13 @@ class EvaluationRequestForm(CheckInForm):
     )
 
     def __init__(self, *args: Any, organization: Organization, language: str, **kwargs: Any):
-        super().__init__(*args, instruments=[code.value for code in INSTRUMENTS], **kwargs)
-        self.language = language
-        self.fields["location"].queryset = Location.objects.filter(
-            organization=organization, is_active=True
+        super().__init__(
+            *args, instruments=[code.value for code in INSTRUMENTS], language=language, **kwargs
         )
+        self.language = language
+        location = self.fields["location"]
+        assert isinstance(location, forms.ModelChoiceField)
+        location.queryset = Location.objects.filter(organization=organization, is_active=True)
         for code in INSTRUMENTS:
             for item in get_instrument(code).items:
                 field = self.fields[field_name(code.value, item.key)]
