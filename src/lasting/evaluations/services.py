@@ -21,6 +21,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -269,8 +270,11 @@ def checkin_key(request: EvaluationRequest) -> str:
 
 
 def lock_request_for(membership: Membership, request_id: int) -> EvaluationRequest:
-    return EvaluationRequest.objects.select_for_update().get(
-        pk=request_id, organization_id=membership.organization_id
+    """The request locked for a change; 404 for another organisation's (no hint it exists)."""
+    return get_object_or_404(
+        EvaluationRequest.objects.select_for_update(),
+        pk=request_id,
+        organization_id=membership.organization_id,
     )
 
 
