@@ -34,11 +34,12 @@ from lasting.evaluations.forms import (
     EvaluationRequestForm,
     StatusForm,
 )
-from lasting.evaluations.models import DeclineReason, RequestStatus
+from lasting.evaluations.models import DeclineReason, RequestStatus, ScreeningAnswer
 from lasting.patients.models import Language
-from lasting_core.instruments import InstrumentCode
+from lasting_core.instruments import InstrumentCode, get_instrument
 
 LANGUAGES = {code.value for code in Language}
+SCREENING_LABELS = dict(ScreeningAnswer.choices)
 
 
 def visitor_language(request: HttpRequest) -> str:
@@ -178,8 +179,21 @@ def detail_context(
         "evaluation": evaluation,
         "status_form": extra.pop("status_form", None) or StatusForm(),
         "diagnoses": [str(DIAGNOSIS_WORDS.get(code, code)) for code in evaluation.known_diagnoses],
+        "score_rows": [
+            {
+                "code": score.instrument.value,
+                "name": get_instrument(score.instrument).name,
+                "total": f"{score.total:g}" if score.total is not None else "not scored",
+                "band": score.band.label if score.band else "",
+            }
+            for score in page.scores
+        ],
         "screening_rows": [
-            (str(question), page.screening.get(key, ""))
+            (
+                str(question),
+                page.screening.get(key, ""),
+                SCREENING_LABELS.get(page.screening.get(key, ""), ""),
+            )
             for key, question in SCREENING_QUESTIONS.items()
         ],
         "decline_reasons": DeclineReason.choices,
