@@ -7,9 +7,10 @@ once and stores the answers through the one door (docs/clinical.md#evaluation-re
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
@@ -23,7 +24,8 @@ from lasting.checkins.models import CheckIn
 from lasting.evaluations.models import EvaluationRequest
 from lasting.evaluations.services import REQUESTS_PER_CLIENT, sign_form_start
 from lasting.patients.models import Patient, Phase
-from tests.factories import make_crisis_resource, make_location, make_member
+from tests.factories import make_crisis_resource, make_location, make_member, make_patient
+from tests.personas import client_for
 from tests.web.evaluation_support import request_url, send_request
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("immediate_tasks")]
@@ -228,6 +230,16 @@ def test_item9_registers_the_person_and_opens_a_safety_alert_through_the_door(pe
     assert alert.response.checkin == checkin
 
 
+def test_a_record_number_the_clinic_uses_already_is_not_taken_twice(personas):
+    _, stored = send_request(personas.clinic)
+    make_patient(personas.clinic, record_number=f"req-{stored.pk}")
+
+    client_for("dr_ana").post(reverse("evaluations:book", args=[stored.pk]))
+
+    stored.refresh_from_db()
+    assert stored.patient.record_number == f"REQ-{stored.pk}-2"
+
+
 def test_item9_of_2_opens_an_urgent_alert(clinic):
     _, stored = send_request(clinic, item9=2)
 
@@ -256,6 +268,19 @@ def test_the_alert_reaches_the_admins_of_a_clinic_without_clinicians(personas, s
     alert = Alert.objects.get(patient=stored.patient)
     assert [user.username for user in notification_recipients(alert)] == ["admin_olaf"]
     assert any("admin_olaf@example.org" in m.to for m in mail.outbox)
+
+
+def test_at_night_the_alert_also_reaches_the_after_hours_contact(personas, send):
+    personas.clinic.after_hours_contact = personas.rn_cara.user
+    personas.clinic.save()
+
+    with time_machine.travel(datetime(2026, 12, 6, 8, 0, tzinfo=UTC)):  # Sunday, 3 AM in NY
+        _, stored = send(personas.clinic, item9=1, email="")
+
+    alert = Alert.objects.get(patient=stored.patient)
+    told = {user.username for user in notification_recipients(alert)}
+    assert told == {"dr_ana", "dr_ben", "rn_cara"}
+    assert any("rn_cara@example.org" in m.to for m in mail.outbox if "safety" in m.subject)
 
 
 def test_item9_on_a_form_with_errors_still_shows_crisis_resources(clinic):

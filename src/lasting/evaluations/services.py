@@ -258,8 +258,19 @@ def store_as_patient(actor: Actor, request: EvaluationRequest) -> Patient:
 
 def record_number_for(request: EvaluationRequest) -> str:
     """The record number of a patient registered from a request: it says where they came
-    from, and the clinic may change it to its own numbering."""
-    return f"REQ-{request.pk}"
+    from, and the clinic may change it to its own numbering. Never one the clinic uses
+    already (record numbers are unique in any case), or the request would be lost."""
+    taken = {
+        number.upper()
+        for number in Patient.objects.filter(
+            organization_id=request.organization_id, record_number__istartswith="REQ-"
+        ).values_list("record_number", flat=True)
+    }
+    number, suffix = f"REQ-{request.pk}", 1
+    while number.upper() in taken:
+        suffix += 1
+        number = f"REQ-{request.pk}-{suffix}"
+    return number
 
 
 def checkin_key(request: EvaluationRequest) -> str:
