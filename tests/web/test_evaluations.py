@@ -365,3 +365,39 @@ def test_what_to_expect_is_linked_and_explains_the_course_in_both_languages(clin
         assert words in english.content.decode()
     for words in ("Inducción", "Mantenimiento", "Cuestionarios de seguimiento"):
         assert words in spanish.content.decode()
+
+
+# Spanish throughout ------------------------------------------------------------------------
+
+
+def english_words_of_the_pages() -> list[str]:
+    """Every English msgid of the request pages' own catalogue, as a page would show it."""
+    import html
+    import re
+
+    from tests.web.test_portal_spanish import SOURCE, read_po
+
+    catalogue = read_po(SOURCE / "lasting/evaluations/locale/es/LC_MESSAGES/django.po")
+    texts = []
+    for key in catalogue:
+        msgid = key[0] if isinstance(key, tuple) else key
+        if not isinstance(msgid, str) or not msgid or "\x04" in msgid:
+            continue
+        for part in re.split(r"%\(\w+\)[sd]", msgid):
+            if len(part.strip()) > 4:
+                texts.append(html.escape(part.strip(" .\n"), quote=True))
+    return texts
+
+
+@pytest.mark.parametrize("item9", [0, 1])
+def test_the_spanish_pages_have_no_english_words_of_their_own(clinic, item9):
+    # The visitor's own words come back on a form with errors: Spanish ones here.
+    form_with_errors, _ = send_request(
+        clinic, lang="es", email="", phone="", item9=item9, reason="Tristeza"
+    )
+    sent, _ = send_request(clinic, lang="es", item9=item9)
+    expect = Client().get(reverse("evaluations:what_to_expect", args=[clinic.slug]), {"lang": "es"})
+
+    for response in (form_with_errors, sent, expect):
+        page = response.content.decode()
+        assert [text for text in english_words_of_the_pages() if text in page] == []

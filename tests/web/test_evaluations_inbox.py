@@ -276,3 +276,19 @@ def test_booking_after_item9_reuses_the_patient_and_its_checkin(positive):
     assert positive.status == RequestStatus.BOOKED
     assert CheckIn.objects.filter(patient=patient).count() == checkins_before == 1
     assert Alert.objects.filter(patient=patient, kind=AlertKind.SAFETY).count() == 1
+
+
+def test_the_inbox_reads_the_same_number_of_queries_for_1_or_10_requests(personas, waiting):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for("sam_front")
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("evaluations:inbox"))
+    for number in range(9):
+        send_request(personas.clinic, address=f"10.0.1.{number}")
+    with CaptureQueriesContext(connection) as ten:
+        page = client.get(reverse("evaluations:inbox"))
+
+    assert len(page.context["requests"]) == 10
+    assert len(ten) == len(one)
