@@ -28,6 +28,14 @@ def no_sideways_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+def sign_in(page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/caseload/")
+
+
 def test_a_request_with_item9_shows_crisis_help_and_is_booked_from_the_inbox(
     live_server, browser, artifacts, monkeypatch
 ):
@@ -36,6 +44,7 @@ def test_a_request_with_item9_shows_crisis_help_and_is_booked_from_the_inbox(
     clinic = make_organization(name="Clearwater Test Clinic", slug="clearwater")
     make_member(clinic, username="dr_ana", first_name="Ana", last_name="Ruiz")
     make_member(clinic, Role.STAFF, "rn_cara", first_name="Cara", last_name="Lee")
+    make_member(clinic, Role.SCHEDULER, "sam_front", first_name="Sam", last_name="Front")
     make_location(clinic, name="Pearl Street")
     make_crisis_resource(
         clinic,
@@ -86,12 +95,22 @@ def test_a_request_with_item9_shows_crisis_help_and_is_booked_from_the_inbox(
     assert no_sideways_scroll(expect)
     expect.screenshot(path=str(artifacts / "evaluation-what-to-expect-es.png"), full_page=True)
 
+    # The front desk, on a phone: who asked and how to reach them, never the answers.
+    desk = browser.new_context(viewport=PHONE).new_page()
+    sign_in(desk, live_server, "sam_front")
+    desk.goto(f"{live_server.url}/requests/", wait_until="load")
+    assert no_sideways_scroll(desk)
+    desk.screenshot(path=str(artifacts / "evaluation-inbox-phone.png"), full_page=True)
+    desk.click("text=Quintero, Rosa")
+    desk.wait_for_selector("#answers-hidden")
+    assert "+13035550142" in desk.inner_text("#contact")
+    assert "PHQ" not in desk.inner_text("main")
+    assert desk.locator("#book-evaluation").count() == 0
+    assert no_sideways_scroll(desk)
+    desk.screenshot(path=str(artifacts / "evaluation-detail-scheduler-phone.png"), full_page=True)
+
     nurse = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    nurse.goto(f"{live_server.url}/accounts/login/")
-    nurse.fill("#id_username", "rn_cara")
-    nurse.fill("#id_password", PASSWORD)
-    nurse.click("button[type=submit]")
-    nurse.wait_for_url("**/caseload/")
+    sign_in(nurse, live_server, "rn_cara")
     nurse.click("text=Requests")
     nurse.wait_for_selector("#requests")
     nurse.screenshot(path=str(artifacts / "evaluation-inbox.png"), full_page=True)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -161,7 +163,16 @@ def inbox(request: ClinicRequest) -> HttpResponse:
     rows = queries.list_requests_for(
         request.membership, Actor.from_request(request), show_all=show_all
     )
-    return render(request, "evaluations/inbox.html", {"requests": rows, "show_all": show_all})
+    public_url = ""
+    if request.membership is not None:
+        public_url = settings.SITE_URL + reverse(
+            "evaluations:request", args=[request.membership.organization.slug]
+        )
+    return render(
+        request,
+        "evaluations/inbox.html",
+        {"requests": rows, "show_all": show_all, "public_url": public_url},
+    )
 
 
 @login_required
