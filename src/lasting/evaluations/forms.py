@@ -109,8 +109,7 @@ class EvaluationRequestForm(CheckInForm):
     started = forms.CharField(widget=forms.HiddenInput, max_length=200)
     website = forms.CharField(
         label=gettext_lazy("Leave this empty"),
-        required=False,
-        max_length=200,
+        required=False,  # and no length limit: whatever a bot writes, it is refused as one
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
