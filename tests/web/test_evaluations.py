@@ -401,3 +401,15 @@ def test_the_spanish_pages_have_no_english_words_of_their_own(clinic, item9):
     for response in (form_with_errors, sent, expect):
         page = response.content.decode()
         assert [text for text in english_words_of_the_pages() if text in page] == []
+
+
+def test_a_retry_of_a_stored_request_is_not_refused_as_a_flood(clinic):
+    for _ in range(REQUESTS_PER_CLIENT - 1):
+        send_request(clinic, address="10.6.6.6")
+    first, stored = send_request(clinic, address="10.6.6.6", idempotency_key="r" * 32)
+
+    retry, same = send_request(clinic, address="10.6.6.6", idempotency_key="r" * 32)
+
+    assert first.status_code == retry.status_code == 200
+    assert same == stored
+    assert send_request(clinic, address="10.6.6.6")[0].status_code == 429  # a new one is

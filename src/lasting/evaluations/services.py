@@ -175,16 +175,22 @@ def receive_request(
 ) -> Received:
     """Take a request from the public page.
 
-    1. Refuse floods and bots (`check_submission`).
-    2. Store it, once per form key: a double submit returns the first request.
+    1. A double submit (the same form key) returns the first request.
+    2. Refuse floods and bots (`check_submission`), then store it.
     3. PHQ-9 item 9 >= 1: register the person at once and store the answers through the
        one door, which opens the safety alert (notified after the commit).
     4. After the commit: the confirmation e-mail and the staff's notice.
     """
     now = now or timezone.now()
-    check_submission(actor, organization, honeypot=honeypot, started=started, now=now)
     answers = fields["answers"]
     item9 = item9_of(answers)
+    # A retry of a stored form is answered as the first was, never refused as a flood.
+    stored = EvaluationRequest.objects.filter(
+        organization=organization, idempotency_key=fields["idempotency_key"]
+    ).first()
+    if stored is not None:
+        return Received(stored, created=False, item9_positive=(item9 or 0) >= 1)
+    check_submission(actor, organization, honeypot=honeypot, started=started, now=now)
     location = fields.get("location")
     try:
         with transaction.atomic():
