@@ -292,3 +292,13 @@ def test_the_inbox_reads_the_same_number_of_queries_for_1_or_10_requests(persona
 
     assert len(page.context["requests"]) == 10
     assert len(ten) == len(one)
+
+
+@pytest.mark.parametrize(
+    ("persona", "shown"),
+    [("dr_ana", True), ("rn_cara", True), ("sam_front", True), ("admin_dora", False)],
+)
+def test_the_staff_menu_links_the_inbox_for_the_roles_that_may_open_it(personas, persona, shown):
+    home = client_for(persona).get(reverse("home"), follow=True)
+
+    assert (f'href="{reverse("evaluations:inbox")}"' in home.content.decode()) == shown
