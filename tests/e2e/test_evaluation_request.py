@@ -89,6 +89,15 @@ def test_a_request_with_item9_shows_crisis_help_and_is_booked_from_the_inbox(
     assert request.patient is not None
     assert Alert.objects.filter(patient=request.patient, kind=AlertKind.SAFETY).count() == 1
 
+    spanish = browser.new_context(viewport=PHONE, locale="es-ES").new_page()
+    spanish.goto(f"{live_server.url}/request/clearwater/", wait_until="load")  # the browser's
+    assert "Solicite una evaluación confidencial" in spanish.inner_text("h1")
+    assert no_sideways_scroll(spanish)
+    spanish.screenshot(path=str(artifacts / "evaluation-request-top-es.png"))
+    spanish.locator("#instrument-phq9").screenshot(
+        path=str(artifacts / "evaluation-request-phq9-es.png")
+    )
+
     expect = browser.new_context(viewport=PHONE).new_page()
     expect.goto(f"{live_server.url}/request/clearwater/what-to-expect/?lang=es", wait_until="load")
     assert "Inducción" in expect.inner_text("main")
