@@ -187,6 +187,7 @@ INSTALLED_APPS = [
     "lasting.clinic",
     "lasting.schedule",
     "lasting.portal",
+    "lasting.evaluations",
 ]
 
 MIDDLEWARE = [

@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("lasting.outreach.urls")),
     path("", include("lasting.schedule.urls")),
     path("", include("lasting.portal.urls")),
+    path("", include("lasting.evaluations.urls")),
 ]

@@ -117,3 +117,22 @@ def can_enter_checkins(membership: Membership | None) -> TypeGuard[Membership]:
         and membership.is_active  # a deactivated membership grants nothing
         and membership.role in CLINICAL_ROLES  # never schedulers or admins
     )
+
+
+def can_handle_evaluation_requests(membership: Membership | None) -> TypeGuard[Membership]:
+    """See the evaluation-request inbox, mark requests contacted or declined: the front
+    desk and the clinical team. Schedulers see who asked and how to reach them, never the
+    answers (`can_read_request_answers`); admins set the clinic up and see none."""
+    return can_view_patients(membership)
+
+
+def can_read_request_answers(membership: Membership | None) -> TypeGuard[Membership]:
+    """Read a request's reason, diagnoses, treatment, PHQ-9, GAD-7, item 9 and screening
+    answers: clinical roles only."""
+    return can_view_clinical_record(membership)
+
+
+def can_book_evaluations(membership: Membership | None) -> TypeGuard[Membership]:
+    """Book an evaluation: registers a patient with diagnoses and a first check-in, so
+    clinicians and nurses only (as `can_edit_patients` and `can_enter_checkins`)."""
+    return can_edit_patients(membership) and can_enter_checkins(membership)
