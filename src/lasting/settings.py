@@ -161,6 +161,7 @@ INSTALLED_APPS = [
     "lasting.outreach",
     "lasting.clinic",
     "lasting.schedule",
+    "lasting.costs",
     "lasting.portal",
 ]
 

@@ -469,7 +469,7 @@ def forecast_costs(
             copies = {index: draw_copies(patients[index], years, seed) for index in chunk}
             wanted: dict[ForecastPolicy, list[int]] = defaultdict(list)
             for index in chunk:
-                for policy in per_patient[index]:
+                for policy in dict.fromkeys(per_patient[index]):
                     wanted[policy].append(index)
             for policy, indices in wanted.items():
                 draws, drivers, daily = _concatenate([copies[index] for index in indices])
@@ -511,11 +511,11 @@ def summarise(
     """Mean and 10th-90th percentiles of one patient's simulated years."""
     sessions = (boosters + maintenance).astype(np.float64)
     cost = year_costs(boosters, maintenance, patient.booster_price, patient.maintenance_price)
-    low, high = np.percentile(sessions, PERCENTILES)
+    low, high = interval(sessions)
     cost_low = cost_high = expected_cost = None
     if cost is not None:
         expected_cost = float(cost.mean())
-        cost_low, cost_high = (float(v) for v in np.percentile(cost, PERCENTILES))
+        cost_low, cost_high = interval(cost)
     return PolicyForecast(
         policy=policy.label,
         years=int(sessions.size),
@@ -527,6 +527,14 @@ def summarise(
         cost_low=cost_low,
         cost_high=cost_high,
     )
+
+
+def interval(values: FloatArray) -> tuple[float, float]:
+    """The 10th and 90th percentiles as values some simulated year had: the lower end
+    rounded down to one, the upper end up (a sum of prices, never a blend of two)."""
+    low = float(np.percentile(values, PERCENTILES[0], method="lower"))
+    high = float(np.percentile(values, PERCENTILES[1], method="higher"))
+    return low, high
 
 
 def year_costs(

@@ -208,3 +208,22 @@ def test_the_forecast_agrees_with_the_arena_on_a_cohort_of_the_same_parameters()
         assert ours.expected_relapse_days == pytest.approx(
             simulated.relapse_days_per_patient_year, rel=0.15
         )
+
+
+def test_a_plan_that_is_also_an_alternative_is_simulated_once_and_listed_twice() -> None:
+    (forecast,) = forecast_costs([paul()], [[FIXED_28, FIXED_28, SYMPTOM]], years=10, seed=1)
+
+    assert [p.policy for p in forecast.policies] == ["fixed:28", "fixed:28", "symptom"]
+    assert forecast.policies[0] == forecast.policies[1]
+
+
+def test_the_interval_ends_are_costs_some_simulated_year_had() -> None:
+    boosters = np.array([0, 1, 1, 1, 2, 2, 2, 3, 3, 4])
+
+    result = summarise(SYMPTOM, boosters, np.zeros(10, int), np.zeros(10), paul())
+
+    assert result.cost_low is not None
+    assert result.cost_high is not None
+    assert result.cost_low % 500 == 0
+    assert result.cost_high % 500 == 0
+    assert result.cost_low <= 500.0 < 1500.0 <= result.cost_high

@@ -22,6 +22,7 @@ from lasting.checkins.models import CheckIn
 from lasting.clinic.charts import Timeline, gad7_spec, risk_spec, timeline_spec
 from lasting.clinic.forms import CaseloadFilterForm
 from lasting.clinic.queries import find_caseload_for, list_quiet_patients_for
+from lasting.costs.queries import cost_context_for
 from lasting.outreach.models import OutreachChannel, OutreachOutcome
 from lasting.patients.queries import find_current_course, get_patient_for
 from lasting.plans.models import BoosterProposal, ProposalStatus
@@ -180,6 +181,7 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
             "today": today_in(patient.organization.time_zone),
         }
     )
+    context.update(cost_context_for(membership, patient))
     return render(request, "clinic/patient.html", context)
 
 
