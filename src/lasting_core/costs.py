@@ -9,8 +9,8 @@ Forecast (a documented choice of model; docs/clinical.md#costs):
 1. The patient's durability is the engine's (``engine.durability``): relief intervals
    are Weibull with the clinic's shape k and a personal rate r, S(t | r) = exp(-r t^k),
    and r ~ Gamma(a + d, b + E) after the patient's own d losses of response and exposure
-   E (empirical Bayes). ``Durability.from_engine_state`` reads d and E from the engine's
-   stored state.
+   E (empirical Bayes). ``ForecastPatient.from_history`` counts d and E from the
+   patient's history by the engine's rules (``engine.durability.relief_intervals``).
 2. Each simulated year draws one r from that posterior (so the interval carries the
    uncertainty about the patient, not only the luck of one year) and runs the policy
    arena's simulator (``simulation.dynamics.run_course`` through ``arena.run_policy``,
@@ -42,8 +42,9 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
-from lasting_core.engine import EngineSettings, EngineState, PopulationPrior
-from lasting_core.engine.durability import posterior_median
+from lasting_core.definitions import RelapseState, track_relapse
+from lasting_core.engine import EngineSettings, PatientHistory, PopulationPrior
+from lasting_core.engine.durability import posterior_median, relief_intervals
 from lasting_core.policies import PolicySettings
 from lasting_core.simulation import draws as drawing
 from lasting_core.simulation import dynamics
@@ -63,8 +64,8 @@ CHUNK_ROWS = 4000
 PERCENTILES = (10.0, 90.0)
 
 Counts = npt.NDArray[np.int64]
-# Remission: PHQ-9 below 5 (docs/clinical.md#definitions).
-REMISSION_BELOW = 5.0
+# Relapse is defined for a patient in response (docs/clinical.md#definitions).
+IN_RESPONSE = (RelapseState.RESPONDING, RelapseState.PENDING)
 
 
 # ---------------------------------------------------------------------------------------
@@ -197,17 +198,6 @@ class Durability:
         """The empirical-Bayes posterior after d = ``events`` and E = ``exposure``."""
         return cls(prior.shape, prior.gamma_shape + events, prior.gamma_rate + exposure)
 
-    @classmethod
-    def from_engine_state(cls, prior: PopulationPrior, state: EngineState) -> Durability:
-        """The posterior from the sufficient statistics in the engine's stored state."""
-        events = state.a_columns.get("durability.events", 0.0)
-        exposure = state.a_columns.get("durability.exposure", 0.0)
-        return cls.from_prior(
-            prior,
-            0.0 if math.isnan(events) else events,
-            0.0 if math.isnan(exposure) else exposure,
-        )
-
     def median_days(self) -> float:
         """The predictive median relief interval (the engine's "usual interval")."""
         return posterior_median(self.gamma_shape, self.gamma_rate, self.shape)
@@ -226,30 +216,35 @@ class ForecastPatient:
     maintenance_price: Decimal | None = None
 
     @classmethod
-    def from_engine_state(
+    def from_history(
         cls,
         key: int,
         prior: PopulationPrior,
-        state: EngineState,
+        history: PatientHistory,
         *,
         daily_check: bool = False,
         booster_price: Decimal | None = None,
         maintenance_price: Decimal | None = None,
     ) -> ForecastPatient | None:
-        """Read baseline, best score and durability from the engine's state.
+        """Read who the patient is from their history, as the engine does.
 
-        None when the state has no baseline (the engine cannot say who the patient is).
+        None unless the patient is in response now (responding, or a relapse-level score
+        awaiting confirmation): the simulator models a responder in maintenance. The
+        durability counts the closed relief intervals by the engine's rules
+        (``relief_intervals``): d losses of response, E the sum of their lengths^k.
+        Remission is the end-of-induction judgement (PHQ-9 < 5).
         """
-        baseline = state.a_columns.get("relapse.baseline", math.nan)
-        best = state.a_columns.get("relapse.best", math.nan)
-        if math.isnan(baseline):
+        course = track_relapse(history.phq9, history.sessions, history.events)
+        if course.state not in IN_RESPONSE or course.baseline is None:
             return None
-        remission = not math.isnan(best) and best < REMISSION_BELOW
+        intervals = relief_intervals(history)
+        events = float(sum(ended for _, ended in intervals))
+        exposure = float(sum(length**prior.shape for length, _ in intervals))
         return cls(
             key=key,
-            durability=Durability.from_engine_state(prior, state),
-            baseline_phq9=baseline,
-            remission=remission,
+            durability=Durability.from_prior(prior, events, exposure),
+            baseline_phq9=course.baseline,
+            remission=bool(course.remitted_at_end_of_induction),
             daily_check=daily_check,
             booster_price=booster_price,
             maintenance_price=maintenance_price,

@@ -21,7 +21,7 @@ from lasting_core.costs import (
     summarise,
     year_costs,
 )
-from lasting_core.engine import PopulationPrior
+from lasting_core.engine import PatientHistory, PopulationPrior
 from lasting_core.simulation.arena import parse_policy, run_arena
 
 PRIOR = PopulationPrior.default()
@@ -109,6 +109,34 @@ def test_the_posterior_durability_shortens_with_losses_of_response() -> None:
 
     assert prior.median_days() == pytest.approx(PRIOR.median_days())
     assert quick.median_days() < 0.5 * prior.median_days()
+
+
+INDUCTION = tuple((float(day), "induction") for day in (2, 4, 6, 8, 10, 12))
+
+
+def test_a_responder_is_read_from_their_history_as_the_engine_reads_it() -> None:
+    remitted = PatientHistory(phq9=((0.0, 20.0), (20.0, 4.0), (30.0, 3.0)), sessions=INDUCTION)
+    boosted = PatientHistory(
+        phq9=((0.0, 20.0), (20.0, 6.0), (30.0, 5.0), (55.0, 7.0), (70.0, 6.0)),
+        sessions=(*INDUCTION, (60.0, "booster")),
+    )
+
+    first = ForecastPatient.from_history(1, PRIOR, remitted)
+    second = ForecastPatient.from_history(2, PRIOR, boosted)
+
+    assert first is not None
+    assert (first.baseline_phq9, first.remission) == (20.0, True)
+    assert first.durability == Durability.from_prior(PRIOR)  # no interval closed yet
+    assert second is not None
+    assert not second.remission
+    # The booster closed one relief interval of 48 days with a loss of response.
+    assert second.durability == Durability.from_prior(PRIOR, 1.0, 48.0**PRIOR.shape)
+
+
+def test_a_patient_not_in_response_gets_no_forecast() -> None:
+    never = PatientHistory(phq9=((0.0, 20.0), (20.0, 18.0), (30.0, 17.0)), sessions=INDUCTION)
+
+    assert ForecastPatient.from_history(1, PRIOR, never) is None
 
 
 def test_bad_policies_are_refused() -> None:

@@ -1,13 +1,13 @@
 """The cost forecast job: read each patient's inputs, simulate the changed ones, store.
 
-Who is forecast: patients whose current course is in maintenance and whose latest
-assessment says they are in response (responding, or a relapse-level score awaiting
-confirmation): the simulator models a responder in maintenance. Others have their stored
-forecast removed and the page says why (docs/clinical.md#costs).
+Who is forecast: patients whose current course is in maintenance and who are in response
+by their history (responding, or a relapse-level score awaiting confirmation): the
+simulator models a responder in maintenance. Others have their stored forecast removed
+and the page says why (docs/clinical.md#costs).
 
 Inputs per patient: the engine's durability (the clinic prior and the patient's own
-intervals, from the latest stored engine state), the baseline PHQ-9 and whether the best
-score since response is a remission, the plan's daily check, the plan's policy with its
+relief intervals, read from their history as the engine reads it), the baseline PHQ-9
+and whether induction ended in remission, the plan's daily check, the plan's policy with its
 parameters, and the prices of a booster and a maintenance session at the patient's
 location by the route of their latest session. The fingerprint of these inputs decides
 whether a patient is simulated again; an unchanged patient costs one comparison.
@@ -31,8 +31,8 @@ from lasting.costs.models import CostForecast
 from lasting.costs.queries import price_list
 from lasting.patients.models import Course, Patient, Phase
 from lasting.plans.models import MaintenancePlan, PolicyChoice
-from lasting.risk.models import RelapseState, RiskAssessment
-from lasting.risk.services import prior_or_default
+from lasting.risk.history import list_history_rows
+from lasting.risk.services import history_of, prior_or_default
 from lasting.treatment.models import SessionKind, TreatmentSession
 from lasting_core.costs import (
     ALTERNATIVES,
@@ -43,7 +43,7 @@ from lasting_core.costs import (
     PolicyForecast,
     forecast_costs,
 )
-from lasting_core.engine import EngineState, PopulationPrior
+from lasting_core.engine import PopulationPrior
 
 log = logging.getLogger("lasting.costs")
 
@@ -51,7 +51,6 @@ log = logging.getLogger("lasting.costs")
 MODEL_VERSION = 1
 # Choice: one fixed seed, so the same inputs always give the same numbers.
 FORECAST_SEED = 20261202
-IN_RESPONSE = (RelapseState.RESPONDING, RelapseState.PENDING)
 
 
 @dataclass(frozen=True)
@@ -111,32 +110,21 @@ def fingerprint_of(
 
 
 def list_forecast_inputs(
-    organization_id: int, years: int = DEFAULT_YEARS
+    organization_id: int, years: int = DEFAULT_YEARS, now: datetime | None = None
 ) -> tuple[list[ForecastInput], list[int], PopulationPrior]:
     """Inputs of every forecastable patient, and the ids of those who are not."""
     latest_course = Course.objects.filter(patient=OuterRef("pk")).order_by("-number")
-    latest_assessment = (
-        RiskAssessment.objects.filter(patient=OuterRef("pk"))
-        .exclude(engine_state="")
-        .order_by("-assessed_on")
-    )
     latest_session = TreatmentSession.objects.filter(patient=OuterRef("pk")).order_by("-started_at")
-    patients = list(
-        Patient.objects.filter(organization_id=organization_id)
-        .annotate(
+    everyone = list(
+        Patient.objects.filter(organization_id=organization_id).annotate(
             phase=Subquery(latest_course.values("phase")[:1]),
-            assessment_id=Subquery(latest_assessment.values("pk")[:1]),
             route=Subquery(latest_session.values("route")[:1]),
             session_location_id=Subquery(latest_session.values("location_id")[:1]),
         )
-        .values("pk", "phase", "assessment_id", "route", "location_id", "session_location_id")
     )
-    assessments = {
-        row["pk"]: row
-        for row in RiskAssessment.objects.filter(
-            pk__in=[p["assessment_id"] for p in patients if p["assessment_id"]]
-        ).values("pk", "relapse_state", "engine_state")
-    }
+    in_maintenance = [p for p in everyone if p.phase == Phase.MAINTENANCE]
+    left_out = [p.pk for p in everyone if p.phase != Phase.MAINTENANCE]
+    rows = list_history_rows(in_maintenance, now)
     plans = {
         plan.patient_id: plan
         for plan in MaintenancePlan.objects.filter(organization_id=organization_id)
@@ -144,39 +132,25 @@ def list_forecast_inputs(
     prices, _ = price_list(organization_id)
     prior = prior_or_default(organization_id)
     inputs: list[ForecastInput] = []
-    left_out: list[int] = []
-    for row in patients:
-        assessment = assessments.get(row["assessment_id"])
-        if (
-            row["phase"] != Phase.MAINTENANCE
-            or assessment is None
-            or assessment["relapse_state"] not in IN_RESPONSE
-        ):
-            left_out.append(row["pk"])
-            continue
-        try:
-            state = EngineState.from_json(assessment["engine_state"])
-        except (ValueError, KeyError, TypeError):
-            left_out.append(row["pk"])
-            continue
-        plan = plans.get(row["pk"])
-        location_id = row["location_id"] or row["session_location_id"]
-        route = row["route"] or ""
-        forecast_patient = ForecastPatient.from_engine_state(
-            row["pk"],
+    for patient in in_maintenance:
+        plan = plans.get(patient.pk)
+        location_id = patient.location_id or patient.session_location_id
+        route = patient.route or ""
+        forecast_patient = ForecastPatient.from_history(
+            patient.pk,
             prior,
-            state,
+            history_of(rows[patient.pk]),
             daily_check=bool(plan and plan.daily_check),
             booster_price=prices.get((location_id, route, SessionKind.BOOSTER.value)),
             maintenance_price=prices.get((location_id, route, SessionKind.MAINTENANCE.value)),
         )
         if forecast_patient is None:
-            left_out.append(row["pk"])
+            left_out.append(patient.pk)
             continue
         policies = (plan_policy(plan), *ALTERNATIVES)
         inputs.append(
             ForecastInput(
-                patient_id=row["pk"],
+                patient_id=patient.pk,
                 patient=forecast_patient,
                 policies=policies,
                 fingerprint=fingerprint_of(forecast_patient, policies, prior, years),
@@ -193,7 +167,7 @@ def forecast_organization(
     Idempotent: running it twice simulates nothing the second time.
     """
     now = now or timezone.now()
-    inputs, left_out, prior = list_forecast_inputs(organization_id, years)
+    inputs, left_out, prior = list_forecast_inputs(organization_id, years, now)
     stored = dict(
         CostForecast.objects.filter(organization_id=organization_id).values_list(
             "patient_id", "fingerprint"
