@@ -307,9 +307,10 @@ def forecast_days(preset: Preset) -> int:
     return preset.evaluation_days[1] + preset.induction_days[1] + FORECAST_DAYS + 1
 
 
-def patient_seed(seed: int, key: int) -> int:
-    """A seed for one patient's draws from the run's seed and the patient's key."""
-    return int(np.random.SeedSequence([seed, key & 0xFFFFFFFF]).generate_state(1)[0])
+def patient_seed(seed: int, key: int, stream: int = 0) -> int:
+    """A seed for one stream of one patient's draws: the run's seed, the key, the stream."""
+    entropy = [seed & 0xFFFFFFFF, key & 0xFFFFFFFF, stream]
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
 
 
 @dataclass(frozen=True)
@@ -328,7 +329,7 @@ def draw_copies(patient: ForecastPatient, years: int, seed: int) -> _Copies:
     drivers = drawing.draw_daily_drivers(years, days, preset, rngs)
     daily = draw_daily_noise(draws, days, preset, rngs["daily"])
     d = patient.durability
-    rate_rng = np.random.default_rng(patient_seed(seed + 1, patient.key))
+    rate_rng = np.random.default_rng(patient_seed(seed, patient.key, stream=1))
     rate = rate_rng.gamma(d.gamma_shape, 1.0 / d.gamma_rate, size=years)
     scale = np.power(np.maximum(rate, 1e-300), -1.0 / d.shape)
     draws = dataclasses.replace(draws, scale_days=scale)
