@@ -17,6 +17,7 @@ from django.conf import settings
 from lasting.accounts.models import Organization
 from lasting.alerts.tasks import escalate_overdue_alerts_task
 from lasting.audit.tasks import write_anchor_task
+from lasting.costs.tasks import forecast_organization_task
 from lasting.outreach.tasks import plan_checkins_task, queue_reminders_task
 from lasting.plans.tasks import sweep_organization_task
 
@@ -45,6 +46,12 @@ def enqueue_planning() -> None:
         plan_checkins_task.enqueue(organization_id)
 
 
+def enqueue_cost_forecasts() -> None:
+    """One cost-forecast job per organisation; each simulates only changed patients."""
+    for organization_id in Organization.objects.values_list("pk", flat=True):
+        forecast_organization_task.enqueue(organization_id)
+
+
 def periodic_jobs() -> list[PeriodicJob]:
     return [
         PeriodicJob(
@@ -56,6 +63,11 @@ def periodic_jobs() -> list[PeriodicJob]:
             "sweep every patient's risk",
             settings.RISK_SWEEP_MINUTES * 60,
             enqueue_sweeps,
+        ),
+        PeriodicJob(
+            "forecast maintenance costs",
+            settings.RISK_SWEEP_MINUTES * 60,
+            enqueue_cost_forecasts,
         ),
         PeriodicJob(
             "plan check-ins",

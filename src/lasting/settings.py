@@ -186,6 +186,7 @@ INSTALLED_APPS = [
     "lasting.outreach",
     "lasting.clinic",
     "lasting.schedule",
+    "lasting.costs",
     "lasting.portal",
     "lasting.evaluations",
 ]

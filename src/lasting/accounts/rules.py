@@ -68,6 +68,20 @@ def can_file_monitoring_forms(membership: Membership | None) -> TypeGuard[Member
     return can_log_sessions(membership)
 
 
+def can_view_costs(membership: Membership | None) -> TypeGuard[Membership]:
+    """See what a patient's sessions cost so far (priced from the list): the clinical team,
+    who see the sessions. Not schedulers (session kinds and routes are clinical), not
+    admins (they set the prices, they read no chart)."""
+    return can_view_clinical_record(membership)
+
+
+def can_view_cost_forecast(membership: Membership | None) -> TypeGuard[Membership]:
+    """See the 12-month cost forecast per policy: it rests on the engine's personal
+    durability and compares maintenance policies, a clinician's judgement like the risk
+    (nurses, schedulers and admins never see it; docs/clinical.md#costs)."""
+    return can_review_alerts(membership)
+
+
 def can_issue_checkin_links(membership: Membership | None) -> TypeGuard[Membership]:
     return can_view_clinical_record(membership)
 

@@ -23,6 +23,7 @@ from lasting.checkins.models import CheckIn
 from lasting.clinic.charts import Timeline, gad7_spec, risk_spec, timeline_spec
 from lasting.clinic.forms import CaseloadFilterForm
 from lasting.clinic.queries import find_caseload_for, list_quiet_patients_for
+from lasting.costs.queries import cost_context_for
 from lasting.outreach.models import OutreachChannel, OutreachOutcome
 from lasting.patients.models import Patient
 from lasting.patients.queries import find_current_course, get_patient_for
@@ -188,6 +189,7 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
             "life_context": {name: rows[::-1] for name, rows in life_context_of(patient).items()},
         }
     )
+    context.update(cost_context_for(membership, patient))
     return render(request, "clinic/patient.html", context)
 
 

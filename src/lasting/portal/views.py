@@ -39,6 +39,7 @@ from lasting.checkins.services import (
     link_for_scheduled,
     open_link,
 )
+from lasting.costs.wording import portal_cost_context
 from lasting.intake.services import report_unstored_checkin, submit_checkin
 from lasting.outreach.queries import upcoming_checkins
 from lasting.patients.models import Language, Patient
@@ -428,6 +429,7 @@ def home(request: HttpRequest) -> HttpResponse:
     with translation.override(language), timezone.override(zone):
         context = home_context(patient, page, zone)
         context["upcoming"] = upcoming_for_home(request, patient, now)
+        context.update(portal_cost_context(patient))
         return render_patient_page(request, "portal/home.html", context, language=language)
 
 
