@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
@@ -285,7 +287,8 @@ class TestPlanPages:
         client = client_for("rn_cara")
         page = client.get(reverse("prevention:plan", args=[personas.paul.pk])).content.decode()
         assert "Call Mia" in page
-        assert "first plan, written with Paul" in page and "new coping" in page
+        assert "first plan, written with Paul" in page
+        assert "new coping" in page
         old = client.get(reverse("prevention:version", args=[personas.paul.pk, 1]))
         assert old.status_code == 200
         assert "Walk the dog" in old.content.decode()
@@ -309,9 +312,7 @@ class TestPlanPages:
         write(personas)
         page = client_for("dr_ana").get(reverse("prevention:plan", args=[personas.paul.pk]))
         assert b"prevention/prevention.css" in page.content
-        from django.contrib.staticfiles import finders
-
-        css = open(finders.find("prevention/prevention.css")).read()  # noqa: SIM115, PTH123
+        css = Path(str(finders.find("prevention/prevention.css"))).read_text()
         assert "@media print" in css
 
 
