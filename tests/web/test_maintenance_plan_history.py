@@ -44,6 +44,7 @@ def test_each_change_is_kept_with_who_when_why_and_what(personas):
     assert second.changed_fields == ["policy"]
     assert (second.policy, second.fixed_interval_days) == ("fixed", 35)
     assert first.policy == "forecast"  # the earlier state stays readable
+    assert first.changed_fields == []  # the first save
     assert second.changed_at >= first.changed_at
     assert (
         AuditEvent.objects.filter(action=Action.UPDATE, object_type="MaintenancePlan").count() == 2

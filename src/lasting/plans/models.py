@@ -126,6 +126,7 @@ class MaintenancePlanChange(models.Model):
     # The author's name as it read then: the history outlives a renamed or removed account.
     author_name = models.CharField(max_length=150)
     reason = models.CharField(max_length=500)
+    # The names of the fields this change set; empty for the plan's first save.
     changed_fields = models.JSONField(default=list)
     policy = models.CharField(max_length=16, choices=PolicyChoice.choices)
     probability_threshold = models.FloatField()
@@ -136,3 +137,16 @@ class MaintenancePlanChange(models.Model):
 
     class Meta:
         ordering = ["-changed_at", "-pk"]
+
+    def changed_words(self) -> list[str]:
+        return [FIELD_WORDS.get(name, name) for name in self.changed_fields]
+
+
+FIELD_WORDS = {
+    "policy": "policy",
+    "probability_threshold": "forecast threshold",
+    "min_spacing_days": "minimum days after a session",
+    "symptom_threshold": "PHQ-9 threshold",
+    "fixed_interval_days": "fixed interval",
+    "daily_check": "daily check",
+}

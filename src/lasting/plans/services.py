@@ -178,7 +178,7 @@ def save_plan(
             changed_by=user,
             author_name=(user.get_full_name() or user.get_username()) if user else actor.username,
             reason=reason,
-            changed_fields=changed,
+            changed_fields=changed if stored is not None else [],
             **{name: getattr(plan, name) for name in PLAN_FIELDS},
         )
         BoosterProposal.objects.filter(patient=plan.patient, status=ProposalStatus.OPEN).exclude(

@@ -45,15 +45,19 @@ class ItemForm(forms.Form):
         label="Warning sign", max_length=120, required=False, help_text="e.g. Sleeping badly"
     )
     question = forms.CharField(
-        label="Question asked every evening (in the patient's language)",
+        label="Question, in the patient's language",
         max_length=300,
         required=False,
     )
     question_es = forms.CharField(label="Spanish text (optional)", max_length=300, required=False)
-    answer_type = forms.ChoiceField(choices=AnswerType.choices, initial=AnswerType.SCALE)
+    answer_type = forms.ChoiceField(
+        label="Answer", choices=AnswerType.choices, initial=AnswerType.SCALE
+    )
     threshold = forms.FloatField(label="Personal threshold", required=False)
     direction = forms.ChoiceField(
-        label="Which side is the warning", choices=Direction.choices, initial=Direction.AT_OR_BELOW
+        label="A warning when the answer is",
+        choices=Direction.choices,
+        initial=Direction.AT_OR_BELOW,
     )
     active = forms.BooleanField(label="Ask in the daily check", required=False, initial=True)
 

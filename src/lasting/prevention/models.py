@@ -33,8 +33,8 @@ ANSWER_RANGES: dict[str, tuple[float, float]] = {
 class Direction(models.TextChoices):
     """Which side of the personal threshold is the warning."""
 
-    AT_OR_ABOVE = "above", "Warning at or above the threshold"
-    AT_OR_BELOW = "below", "Warning at or below the threshold"
+    AT_OR_ABOVE = "above", "At or above the threshold"
+    AT_OR_BELOW = "below", "At or below the threshold"
 
 
 def threshold_problem(answer_type: str, direction: str, threshold: float) -> str:
