@@ -165,3 +165,13 @@ class TestThePatientsOwnView:
     def test_staff_are_never_patients(self, personas):
         response = client_for("dr_ana").get(reverse("portal:prevention_plan"))
         assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("persona", "shown"), [("dr_ana", True), ("rn_cara", True), ("sam_front", False)]
+)
+def test_the_patient_page_links_the_plan_for_the_clinical_team_only(personas, persona, shown):
+    page = client_for(persona).get(reverse("clinic:patient", args=[personas.paul.pk]))
+    assert page.status_code == 200
+    link = reverse("prevention:plan", args=[personas.paul.pk])
+    assert (link in page.content.decode()) is shown

@@ -344,6 +344,20 @@ class TestPersonalItemsInTheDailyCheck:
         content = Client().get(daily_link(personas.paul)).content.decode()
         assert "¿Cuántas horas durmió anoche?" in content
         assert "Sus propias señales de alerta" in content
+        assert "horas" in content
+
+    def test_a_spanish_scale_item_has_no_english_words_around_it(self, personas):
+        personas.paul.preferred_language = "es"
+        personas.paul.save()
+        mood = ItemDraft("Low mood", "Mood?", AnswerType.SCALE, 3, Direction.AT_OR_BELOW, "¿Ánimo?")
+        gym = ItemDraft(**{**GYM.__dict__, "question_es": "¿Faltó hoy al gimnasio?"})
+        write(personas, items=[mood, gym])
+        content = Client().get(daily_link(personas.paul)).content.decode()
+        assert "0 · nada" in content
+        assert "10 · muchísimo" in content
+        assert "<span>Sí</span>" in content
+        assert "not at all" not in content
+        assert "Yes" not in content
 
     def test_a_link_without_the_daily_check_asks_no_personal_item(self, personas):
         write(personas)

@@ -57,7 +57,7 @@ from lasting.portal.sessions import (
     start_patient_session,
 )
 from lasting.portal.wording import band_words, describe_plan, session_words
-from lasting.prevention.queries import find_current_plan, list_asked_items
+from lasting.prevention.queries import find_current_plan, has_current_plan, list_asked_items
 from lasting.vega import BUNDLE_PATH
 from lasting_core.instruments import InstrumentCode, ScoreFlag
 from lasting_core.screening import screen_note
@@ -437,7 +437,7 @@ def home(request: HttpRequest) -> HttpResponse:
     with translation.override(language), timezone.override(zone):
         context = home_context(patient, page, zone)
         context["upcoming"] = upcoming_for_home(request, patient, now)
-        context["has_prevention_plan"] = find_current_plan(patient) is not None
+        context["has_prevention_plan"] = has_current_plan(patient)
         return render_patient_page(request, "portal/home.html", context, language=language)
 
 

@@ -112,6 +112,13 @@ def find_current_plan(patient: Patient) -> PlanVersion | None:
     )
 
 
+def has_current_plan(patient: Patient) -> bool:
+    """Whether the patient has a plan to show on their page (one cheap query)."""
+    return PlanVersion.objects.filter(
+        patient=patient, organization_id=patient.organization_id
+    ).exists()
+
+
 def list_asked_items(patient: Patient) -> list[PersonalItem]:
     """The personal items the daily check asks this patient: active ones only."""
     return list(
