@@ -281,6 +281,24 @@ class TestPlanPages:
         assert "between 0 and 24" in response.content.decode()
         assert not PersonalItem.objects.exists()
 
+    def test_an_items_answer_type_is_fixed_on_the_form(self, personas):
+        write(personas)
+        item = PersonalItem.objects.get()
+        response = self.post_plan(
+            client_for("dr_ana"),
+            personas.paul,
+            reason="threshold 5",
+            **{
+                "items-INITIAL_FORMS": "1",
+                "items-0-item_id": str(item.pk),
+                "items-0-answer_type": "scale",
+                "items-0-threshold": "5",
+            },
+        )
+        assert response.status_code == 302
+        item.refresh_from_db()
+        assert (item.answer_type, item.threshold) == ("hours", 5.0)
+
     def test_the_history_lists_every_version_and_an_old_one_can_be_read(self, personas):
         write(personas)
         write(personas, items=[], reason="new coping", coping_strategies="Call Mia")

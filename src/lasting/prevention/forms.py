@@ -61,6 +61,13 @@ class ItemForm(forms.Form):
     )
     active = forms.BooleanField(label="Ask in the daily check", required=False, initial=True)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.initial.get("item_id"):
+            # Its answers would change meaning: retire it and add a new sign instead.
+            self.fields["answer_type"].disabled = True
+            self.fields["answer_type"].help_text = "Fixed once answers may exist."
+
     def is_blank(self) -> bool:
         data = getattr(self, "cleaned_data", {})
         return not data.get("item_id") and not data.get("warning_sign") and not data.get("question")
