@@ -180,6 +180,7 @@ INSTALLED_APPS = [
     "lasting.treatment",
     "lasting.checkins",
     "lasting.alerts",
+    "lasting.prevention",
     "lasting.risk",
     "lasting.plans",
     "lasting.intake",

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("lasting.checkins.urls")),
     path("alerts/", include("lasting.alerts.urls")),
     path("", include("lasting.plans.urls")),
+    path("", include("lasting.prevention.urls")),
     path("", include("lasting.outreach.urls")),
     path("", include("lasting.schedule.urls")),
     path("", include("lasting.portal.urls")),

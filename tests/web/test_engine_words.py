@@ -256,4 +256,5 @@ def plan_post(**overrides: str) -> dict[str, str]:
         "min_spacing_days": "7",
         "symptom_threshold": "10",
         "fixed_interval_days": "35",
+        "reason": "threshold agreed with the patient",
     } | overrides

@@ -15,7 +15,7 @@ from django.urls import get_resolver
 from lasting.intake import services as door
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "lasting"
-WRITERS = {"lasting.checkins.writers", "lasting.treatment.writers"}
+WRITERS = {"lasting.checkins.writers", "lasting.treatment.writers", "lasting.prevention.writers"}
 # Rows of clinical data: stored only by the writers behind the door.
 CLINICAL_ROWS = (
     "CheckIn",
@@ -26,6 +26,7 @@ CLINICAL_ROWS = (
     "LifeEvent",
     "MedicationChange",
     "TherapyEvent",
+    "PersonalItemAnswer",
 )
 STORING = re.compile(
     r"\b(" + "|".join(CLINICAL_ROWS) + r")(\.objects\.(create|bulk_create|get_or_create)\(|\()"
@@ -111,6 +112,7 @@ def test_every_page_that_takes_clinical_data_calls_the_door(url_name):
     door_functions = {"submit_checkin", "log_session", "record_clinical_event"}
     door_functions |= {"enter_clinic_checkin", "record_life_event"}
     door_functions |= {"record_medication_change", "record_therapy_event"}
+    door_functions |= {"submit_checkin_with_personal_items"}
     called = names & door_functions
     assert called
     module = __import__(view.__module__, fromlist=["_"])

@@ -136,6 +136,7 @@ def test_only_clinicians_edit_the_maintenance_plan(world):
             "min_spacing_days": "7",
             "symptom_threshold": "10",
             "fixed_interval_days": "35",
+            "reason": "boosters every five weeks, as agreed with Paul",
         },
     )
     assert response.status_code == 302

@@ -45,6 +45,7 @@ from lasting.checkins.models import CheckInLink, Source
 from lasting.checkins.services import RecordedCheckIn
 from lasting.patients.models import Patient
 from lasting.plans.services import close_proposals_for, reassess_after_commit
+from lasting.prevention import writers as prevention_writers
 from lasting.treatment import writers as treatment_writers
 from lasting.treatment.models import (
     ClinicalEvent,
@@ -94,6 +95,39 @@ def submit_checkin(
             if note_alert is not None:
                 schedule_notification(note_alert)
             reassess_after_commit(patient)
+    return recorded
+
+
+def submit_checkin_with_personal_items(
+    actor: Actor,
+    patient: Patient,
+    scores: Sequence[Score],
+    personal_answers: Mapping[int, float],
+    *,
+    source: Source,
+    link: CheckInLink | None = None,
+    idempotency_key: str | None = None,
+    note: str = "",
+) -> RecordedCheckIn:
+    """Store a check-in as `submit_checkin` does, with the answers to the patient's
+    personal items (item id -> value) in the same transaction: both or neither.
+
+    A retry with the same key and answers stores nothing new; other personal answers
+    under the same key raise `IdempotencyConflict`.
+    """
+    with transaction.atomic():
+        recorded = submit_checkin(
+            actor,
+            patient,
+            scores,
+            source=source,
+            link=link,
+            idempotency_key=idempotency_key,
+            note=note,
+        )
+        prevention_writers.record_personal_answers(
+            actor, recorded.checkin, personal_answers, created=recorded.created
+        )
     return recorded
 
 

@@ -65,6 +65,13 @@ class MaintenancePlanForm(forms.ModelForm[MaintenancePlan]):
         },
     )
 
+    reason = forms.CharField(
+        label="Why does the plan change?",
+        max_length=500,
+        help_text="Kept in the plan's history with your name and the time.",
+        error_messages={"required": "Say why the plan changes."},
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         stored = self.initial.get("probability_threshold")

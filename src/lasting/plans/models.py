@@ -101,3 +101,52 @@ class BoosterProposal(models.Model):
                 name="one_open_proposal_per_patient",
             )
         ]
+
+
+PLAN_FIELDS = (
+    "policy",
+    "probability_threshold",
+    "min_spacing_days",
+    "symptom_threshold",
+    "fixed_interval_days",
+    "daily_check",
+)
+
+
+class MaintenancePlanChange(models.Model):
+    """One change of a maintenance plan: the policy and parameters as they stood after it,
+    which of them changed, who changed them, when and why. Never changed once stored."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="plan_changes")
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # The author's name as it read then: the history outlives a renamed or removed account.
+    author_name = models.CharField(max_length=150)
+    reason = models.CharField(max_length=500)
+    # The names of the fields this change set; empty for the plan's first save.
+    changed_fields = models.JSONField(default=list)
+    policy = models.CharField(max_length=16, choices=PolicyChoice.choices)
+    probability_threshold = models.FloatField()
+    min_spacing_days = models.PositiveSmallIntegerField()
+    symptom_threshold = models.PositiveSmallIntegerField()
+    fixed_interval_days = models.PositiveSmallIntegerField()
+    daily_check = models.BooleanField()
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def changed_words(self) -> list[str]:
+        return [FIELD_WORDS.get(name, name) for name in self.changed_fields]
+
+
+FIELD_WORDS = {
+    "policy": "policy",
+    "probability_threshold": "forecast threshold",
+    "min_spacing_days": "minimum days after a session",
+    "symptom_threshold": "PHQ-9 threshold",
+    "fixed_interval_days": "fixed interval",
+    "daily_check": "daily check",
+}

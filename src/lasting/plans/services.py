@@ -6,6 +6,7 @@ import logging
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -17,7 +18,13 @@ from lasting.audit.models import Action, Outcome
 from lasting.audit.services import Actor, record_about, record_event
 from lasting.patients.models import Patient, Phase
 from lasting.patients.queries import ACTIVE_PHASES, current_phase, find_current_course
-from lasting.plans.models import BoosterProposal, MaintenancePlan, ProposalStatus
+from lasting.plans.models import (
+    PLAN_FIELDS,
+    BoosterProposal,
+    MaintenancePlan,
+    MaintenancePlanChange,
+    ProposalStatus,
+)
 from lasting.risk.history import local_day
 from lasting.risk.services import assess_many, assess_one, refit_prior
 from lasting.treatment.appointments import check_slot
@@ -129,21 +136,69 @@ def sweep_organization(organization_id: int, now: datetime | None = None) -> int
     return len(assessments)
 
 
-def save_plan(actor: Actor, plan: MaintenancePlan) -> MaintenancePlan:
-    """Save a changed plan; an open proposal made under the old plan is withdrawn, and the
-    patient is re-assessed under the new one."""
+def save_plan(
+    actor: Actor, plan: MaintenancePlan, *, reason: str, now: datetime | None = None
+) -> MaintenancePlan:
+    """Save a changed plan and keep the change in its history.
+
+    1. A reason is required; a save that changes nothing stores nothing.
+    2. In one transaction: the plan, a `MaintenancePlanChange` (the values after the
+       change, which changed, who, when, why) and the audit event; an open proposal made
+       under another policy is withdrawn.
+    3. The patient is re-assessed under the new plan after the commit.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Say why the plan changes.")
+    now = now or timezone.now()
     with transaction.atomic():
+        stored = (
+            MaintenancePlan.objects.select_for_update().filter(pk=plan.pk).first()
+            if plan.pk
+            else None
+        )
+        changed = [
+            name
+            for name in PLAN_FIELDS
+            if stored is None or getattr(stored, name) != getattr(plan, name)
+        ]
+        if not changed:
+            return plan
         plan.save()
         record_about(actor, Action.UPDATE, plan)
+        user = (
+            get_user_model().objects.filter(pk=actor.user_id).first()
+            if actor.user_id is not None
+            else None
+        )
+        MaintenancePlanChange.objects.create(
+            organization_id=plan.organization_id,
+            patient_id=plan.patient_id,
+            changed_at=now,
+            changed_by=user,
+            author_name=(user.get_full_name() or user.get_username()) if user else actor.username,
+            reason=reason,
+            changed_fields=changed if stored is not None else [],
+            **{name: getattr(plan, name) for name in PLAN_FIELDS},
+        )
         BoosterProposal.objects.filter(patient=plan.patient, status=ProposalStatus.OPEN).exclude(
             policy=plan.policy
         ).update(
             status=ProposalStatus.EXPIRED,
-            decided_at=timezone.now(),
+            decided_at=now,
             decision_note="withdrawn: the maintenance plan changed",
         )
     reassess_after_commit(plan.patient)
     return plan
+
+
+def list_plan_changes(patient: Patient) -> list[MaintenancePlanChange]:
+    """The patient's maintenance-plan history, newest first; call after an access check."""
+    return list(
+        MaintenancePlanChange.objects.filter(
+            patient=patient, organization_id=patient.organization_id
+        ).order_by("-changed_at", "-pk")
+    )
 
 
 def get_or_create_plan(patient: Patient) -> MaintenancePlan:

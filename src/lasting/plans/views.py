@@ -27,6 +27,7 @@ from lasting.plans.models import BoosterProposal
 from lasting.plans.services import (
     accept_proposal,
     decline_proposal,
+    list_plan_changes,
     move_proposal,
     plan_or_default,
     save_plan,
@@ -130,16 +131,38 @@ def decline(request: ClinicRequest, proposal_id: int) -> HttpResponse:
 
 @login_required
 def edit_plan(request: ClinicRequest, patient_id: int) -> HttpResponse:
+    """The maintenance plan's form, with the history of its changes (who, when, why)."""
     membership = request.membership
+    actor = Actor.from_request(request)
     if not rules.can_decide_boosters(membership):
+        record_event(
+            actor,
+            Action.UPDATE if request.method == "POST" else Action.READ,
+            outcome=Outcome.DENIED,
+            object_ref=("MaintenancePlan", f"patient:{patient_id}"),
+        )
         raise PermissionDenied("Only clinicians change maintenance plans.")
-    patient = get_patient_for(membership, patient_id, actor=Actor.from_request(request))
+    patient = get_patient_for(membership, patient_id, actor=actor)
     plan = plan_or_default(patient)
     form = MaintenancePlanForm(request.POST or None, instance=plan)
     if request.method == "POST" and form.is_valid():
-        save_plan(Actor.from_request(request), form.save(commit=False))
-        return redirect("clinic:patient", patient_id=patient.pk)
+        try:
+            save_plan(actor, form.save(commit=False), reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return redirect("clinic:patient", patient_id=patient.pk)
+    record_event(
+        actor,
+        Action.READ,
+        patient_id=patient.pk,
+        organization_id=patient.organization_id,
+        object_ref=("MaintenancePlanChange", f"patient:{patient.pk}"),
+    )
     status = 422 if request.method == "POST" else 200
     return render(
-        request, "plans/plan_form.html", {"form": form, "patient": patient}, status=status
+        request,
+        "plans/plan_form.html",
+        {"form": form, "patient": patient, "changes": list_plan_changes(patient)},
+        status=status,
     )

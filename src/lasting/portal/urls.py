@@ -8,6 +8,7 @@ urlpatterns = [
     path("c/<str:token>/", views.checkin, name="checkin"),
     path("me/", views.home, name="home"),
     path("me/life-event/", life_events.report_life_event, name="report_life_event"),
+    path("me/plan/", views.prevention_plan, name="prevention_plan"),
     path("me/sign-in/", views.sign_in, name="sign_in"),
     path("me/sign-in/sent/", views.sign_in_sent, name="sign_in_sent"),
     path("me/sign-in/<str:token>/", views.sign_in_link, name="sign_in_link"),

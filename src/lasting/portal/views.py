@@ -22,7 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone, translation
 from django.utils.http import urlencode
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext, gettext_lazy, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
@@ -40,12 +40,15 @@ from lasting.checkins.services import (
     open_link,
 )
 from lasting.costs.wording import portal_cost_context
-from lasting.intake.services import report_unstored_checkin, submit_checkin
+from lasting.intake.services import (
+    report_unstored_checkin,
+    submit_checkin_with_personal_items,
+)
 from lasting.outreach.queries import upcoming_checkins
 from lasting.patients.models import Language, Patient
 from lasting.portal import services
 from lasting.portal.charts import phq9_spec
-from lasting.portal.forms import PatientCheckInForm, SignInForm
+from lasting.portal.forms import PatientCheckInForm, SignInForm, personal_answers
 from lasting.portal.queries import PatientHome, get_home_for
 from lasting.portal.services import SignInLinkError, SignInProblem
 from lasting.portal.sessions import (
@@ -55,6 +58,7 @@ from lasting.portal.sessions import (
     start_patient_session,
 )
 from lasting.portal.wording import band_words, describe_plan, session_words
+from lasting.prevention.queries import find_current_plan, has_current_plan, list_asked_items
 from lasting.vega import BUNDLE_PATH
 from lasting_core.instruments import InstrumentCode, ScoreFlag
 from lasting_core.screening import screen_note
@@ -155,6 +159,7 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
     patient = link.patient
     language = patient_language(patient)
     context: dict[str, object] = {"organization": link.organization, "patient": patient}
+    asked = list_asked_items(patient) if Instrument.DAILY in link.instruments else []
     with translation.override(language):
         if not is_post:
             # The form greets the patient by name: a read of their data by the link's holder.
@@ -168,12 +173,15 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
             form = PatientCheckInForm(
                 instruments=link.instruments,
                 language=language,
+                personal_items=asked,
                 initial={"idempotency_key": uuid.uuid4().hex},
             )
             return render_patient_page(
                 request, "portal/checkin_form.html", {**context, "form": form}, language=language
             )
-        form = PatientCheckInForm(request.POST, instruments=link.instruments, language=language)
+        form = PatientCheckInForm(
+            request.POST, instruments=link.instruments, language=language, personal_items=asked
+        )
         valid = form.is_valid()
     if not valid:
         crisis = safety_net(request, link, "the form had errors")
@@ -190,10 +198,11 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
             status=422,
         )
     try:
-        recorded = submit_checkin(
+        recorded = submit_checkin_with_personal_items(
             link_actor(request, link),
             patient,
             form.cleaned_data["scores"],
+            personal_answers(form),
             source=Source.LINK,
             link=link,
             idempotency_key=form.cleaned_data["idempotency_key"],
@@ -430,7 +439,66 @@ def home(request: HttpRequest) -> HttpResponse:
         context = home_context(patient, page, zone)
         context["upcoming"] = upcoming_for_home(request, patient, now)
         context.update(portal_cost_context(patient))
+        context["has_prevention_plan"] = has_current_plan(patient)
         return render_patient_page(request, "portal/home.html", context, language=language)
+
+
+# Patient-facing labels of the plan's sections, in the Stanley-Brown order.
+PLAN_SECTIONS = (
+    ("warning_signs", gettext_lazy("My warning signs")),
+    ("coping_strategies", gettext_lazy("Things I can do on my own to cope")),
+    ("people_and_places", gettext_lazy("People and places that help me take my mind off things")),
+    ("help_contacts", gettext_lazy("People I can ask for help")),
+    ("professional_contacts", gettext_lazy("Professionals and services I can contact")),
+    ("safe_environment", gettext_lazy("Making my surroundings safe")),
+    ("practice", gettext_lazy("Therapy and skills practice")),
+)
+
+
+@never_cache
+def prevention_plan(request: HttpRequest) -> HttpResponse:
+    """The signed-in patient's current relapse-prevention plan, made to print."""
+    if request.user.is_authenticated:
+        language = browser_language(request)
+        return render_patient_page(
+            request, "portal/staff_session.html", {}, language=language, status=403
+        )
+    session = find_session_patient(request)
+    patient = session.patient
+    if patient is None:
+        return redirect(
+            sign_in_url(
+                browser_language(request), **({"timed_out": "1"} if session.timed_out else {})
+            )
+        )
+    version = find_current_plan(patient)
+    record_event(
+        patient_session_actor(request, patient),
+        Action.READ,
+        patient_id=patient.pk,
+        obj=version,
+        object_ref=None if version else ("PlanVersion", f"patient:{patient.pk}"),
+    )
+    language = patient_language(patient)
+    zone = ZoneInfo(patient.time_zone)
+    with translation.override(language):
+        context: dict[str, object] = {
+            "organization": patient.organization,
+            "patient": patient,
+            "signed_in": True,
+            "version": version,
+            "sections": [(label, getattr(version, name)) for name, label in PLAN_SECTIONS]
+            if version
+            else [],
+            "items": [item.question_in(language) for item in list_asked_items(patient)],
+            "updated_on": dateformat.format(
+                version.created_at.astimezone(zone),
+                pgettext("date format: day, month and year", "j F Y"),
+            )
+            if version
+            else "",
+        }
+        return render_patient_page(request, "portal/plan.html", context, language=language)
 
 
 def home_context(patient: Patient, page: PatientHome, zone: ZoneInfo) -> dict[str, object]:

@@ -1,0 +1,138 @@
+"""A clinician writes a relapse-prevention plan with one warning sign tracked daily; the
+patient reads the plan on a phone, answers the new question in the daily check, and both
+print the plan cleanly. In a real browser."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+
+from lasting.checkins.models import CheckIn
+from lasting.checkins.services import issue_link
+from lasting.prevention.models import PersonalItem, PersonalItemAnswer, PlanVersion
+from lasting_core.instruments import InstrumentCode
+from tests.factories import PASSWORD, SYSTEM, make_member, make_organization, make_patient
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+PHONE = {"width": 390, "height": 844}
+
+
+def test_a_plan_written_in_clinic_reaches_the_patients_phone_and_daily_check(
+    live_server, browser, artifacts, settings
+):
+    settings.TASKS = IMMEDIATE  # the sign-in e-mail goes out within the request
+    settings.SITE_URL = live_server.url
+    clinic = make_organization(name="Clearwater Test Clinic")
+    dr_ana = make_member(clinic, username="dr_ana", first_name="Ana", last_name="Ruiz")
+    paul = make_patient(
+        clinic,
+        given_name="Paul",
+        family_name="Moreno",
+        assigned_clinician=dr_ana.user,
+        email="paul@example.org",
+        portal_access=True,
+    )
+
+    # The clinician writes the plan with Paul.
+    desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    desk.goto(f"{live_server.url}/accounts/login/")
+    desk.fill("#id_username", "dr_ana")
+    desk.fill("#id_password", PASSWORD)
+    desk.click("button[type=submit]")
+    desk.wait_for_url("**/caseload/")
+    desk.goto(f"{live_server.url}/patients/{paul.pk}/")
+    desk.click("#prevention-plan")
+    desk.wait_for_load_state("load")
+    desk.click("#edit-plan")
+    desk.wait_for_load_state("load")
+    desk.fill("#id_warning_signs", "Sleeping badly\nSkipping the gym\nPulling away from friends")
+    desk.fill("#id_coping_strategies", "Walk the dog\nListen to music")
+    desk.fill("#id_people_and_places", "The climbing gym; coffee with Marco")
+    desk.fill("#id_help_contacts", "My sister Lena, 555-0188")
+    desk.fill("#id_professional_contacts", "Clinic line 555-0100; 988 Lifeline")
+    desk.fill("#id_safe_environment", "Keep only a week of medication at home")
+    desk.fill("#id_practice", "CBT skills worksheet, three times a week")
+    desk.fill("#id_items-0-warning_sign", "Sleeping under 6 hours")
+    desk.fill("#id_items-0-question", "How many hours did you sleep last night?")
+    desk.select_option("#id_items-0-answer_type", "hours")
+    desk.fill("#id_items-0-threshold", "6")
+    desk.select_option("#id_items-0-direction", "below")
+    desk.fill("#id_reason", "First plan, written with Paul")
+    desk.screenshot(path=str(artifacts / "prevention-plan-form.png"), full_page=True)
+    desk.click("#plan-form button[type=submit]")
+    desk.wait_for_url(f"**/patients/{paul.pk}/prevention-plan/")
+    desk.wait_for_load_state("load")
+    assert "First plan, written with Paul" in desk.inner_text("#history")
+    assert "Sleeping under 6 hours" in desk.inner_text("#tracked-items")
+    desk.screenshot(path=str(artifacts / "prevention-plan-clinic.png"), full_page=True)
+    desk.emulate_media(media="print")
+    assert not desk.locator("#history").is_visible()  # history stays on screen, off paper
+    assert not desk.locator(".topbar").is_visible()
+    desk.screenshot(path=str(artifacts / "prevention-plan-clinic-print.png"), full_page=True)
+    desk.emulate_media(media="screen")
+
+    # The daily check that carries the item is switched on in the maintenance plan, with
+    # a reason the plan's history keeps.
+    desk.goto(f"{live_server.url}/patients/{paul.pk}/plan/")
+    desk.check("#id_daily_check")
+    desk.fill("#id_reason", "Daily check for the sleep warning sign")
+    desk.click("form.grid-form button[type=submit]")
+    desk.wait_for_url(f"**/patients/{paul.pk}/")
+    desk.goto(f"{live_server.url}/patients/{paul.pk}/plan/")
+    assert "Daily check for the sleep warning sign" in desk.inner_text("#plan-history")
+    desk.screenshot(path=str(artifacts / "maintenance-plan-history.png"), full_page=True)
+    version = PlanVersion.objects.get(patient=paul)
+    assert version.created_by == dr_ana.user
+    item = PersonalItem.objects.get(patient=paul)
+
+    # Paul signs in on his phone and reads the plan.
+    phone = browser.new_context(viewport=PHONE).new_page()
+    phone.goto(f"{live_server.url}/me/sign-in/")
+    phone.fill("input[name=email]", "paul@example.org")
+    phone.click("button[type=submit]")
+    phone.wait_for_url("**/me/sign-in/sent/**")
+    link = re.search(r"https?://\S+/me/sign-in/\S+/", mail.outbox[-1].body)
+    assert link is not None
+    phone.goto(link.group())
+    phone.click("button[type=submit]")
+    phone.wait_for_url("**/me/")
+    phone.click("#prevention-plan-link")
+    phone.wait_for_url("**/me/plan/")
+    phone.wait_for_load_state("load")
+    text = phone.inner_text("main")
+    assert "Walk the dog" in text
+    assert "How many hours did you sleep last night?" in text
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.screenshot(path=str(artifacts / "prevention-plan-patient.png"), full_page=True)
+    phone.emulate_media(media="print")
+    phone.screenshot(path=str(artifacts / "prevention-plan-patient-print.png"), full_page=True)
+    phone.emulate_media(media="screen")
+
+    # The evening's daily check asks his warning sign after the standard items.
+    issued = issue_link(SYSTEM, paul, [InstrumentCode.DAILY])
+    phone = browser.new_context(viewport=PHONE).new_page()
+    phone.goto(issued.url.replace("http://testserver", live_server.url))
+    phone.wait_for_load_state("load")
+    phone.check("input[name=daily__mood][value='6']")
+    phone.check("input[name=daily__sleep][value='4']")
+    phone.check("input[name=daily__stress][value='5']")
+    phone.fill(f"input[name=personal__{item.pk}]", "5.5")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.locator("#personal-items").screenshot(
+        path=str(artifacts / "prevention-daily-check-item.png")
+    )
+    phone.screenshot(path=str(artifacts / "prevention-daily-check.png"), full_page=True)
+    # After a full-page screenshot Chromium swallows the next click on this page (seen
+    # every time here); pressing Enter on the focused button sends the form the same way.
+    phone.focus("button.primary.big")
+    with phone.expect_navigation():
+        phone.keyboard.press("Enter")
+    phone.wait_for_load_state("load")
+    phone.screenshot(path=str(artifacts / "prevention-daily-check-done.png"), full_page=True)
+    checkin = CheckIn.objects.get(patient=paul)
+    answer = PersonalItemAnswer.objects.get(checkin=checkin)
+    assert (answer.item_id, answer.value) == (item.pk, 5.5)
