@@ -199,22 +199,22 @@ class PatientHistory:
         for day, kind in self.sessions:
             _check_day(day)
             SessionKind(kind)
-        for day, *items in self.daily:
+        for day, *answers in self.daily:
             _check_day(day)
-            for item in items:
-                if item is not None and not 0.0 <= item <= DAILY_MAX:
-                    raise ValueError(f"daily item {item} on day {day} lies outside 0-10")
+            for answer in answers:
+                if answer is not None and not 0.0 <= answer <= DAILY_MAX:
+                    raise ValueError(f"daily item {answer} on day {day} lies outside 0-10")
         for day, kind in self.events:
             _check_day(day)
             ClinicalEventKind(kind)
         for day in self.missed_checkins or ():
             _check_day(day)
-        items = {item.key: item for item in self.personal_items}
-        if len(items) != len(self.personal_items):
+        by_key = {item.key: item for item in self.personal_items}
+        if len(by_key) != len(self.personal_items):
             raise ValueError("personal items need distinct keys")
         for reading in self.personal:
             _check_day(reading.day)
-            item = items.get(reading.item)
+            item = by_key.get(reading.item)
             if item is None:
                 raise ValueError(f"reading on day {reading.day} names no personal item")
             if not item.low <= reading.value <= item.high:

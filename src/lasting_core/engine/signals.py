@@ -71,7 +71,7 @@ _ITEM_NAMES = {
     "mood": "mood",
     "sleep": "sleep quality",
     "stress": "stress",
-    PERSONAL: "personal warning signs (0-10, 5 at the thresholds)",
+    PERSONAL: "personal warning-sign score (0-10, 5 at each threshold)",
 }
 
 
