@@ -14,7 +14,10 @@ from lasting_core.engine import (
     Assessment,
     EngineSettings,
     EngineState,
+    LifeEvent,
+    LifeEventKind,
     PatientHistory,
+    PersonalReading,
     PopulationPrior,
     assess_cohort,
     assess_packed,
@@ -24,7 +27,12 @@ from lasting_core.engine import (
 from lasting_core.engine import patients as engine_patients
 from lasting_core.engine import sweep as engine_sweep
 from lasting_core.engine.assess import AssessmentArrays
-from tests.core.engine_factories import add_plan, make_random_history, make_responder
+from tests.core.engine_factories import (
+    PLAN_ITEMS,
+    add_plan,
+    make_random_history,
+    make_responder,
+)
 
 NUMBERS = (
     "level",
@@ -201,6 +209,37 @@ def test_one_patients_result_never_depends_on_another_patients_data(
     alice: PatientHistory, bob: PatientHistory, other_bob: PatientHistory
 ) -> None:
     """Alice's assessment is the same whoever shares the sweep with her (exactly)."""
+    with_bob = assess_cohort([alice, bob], 150.0)[0]
+    with_other = assess_cohort([other_bob, alice], 150.0)[1]
+    alone = assess_cohort([alice], 150.0)[0]
+    assert with_bob == with_other == alone
+
+
+plan_strategy = st.builds(
+    lambda history, count, answers, events: dataclasses.replace(
+        history,
+        personal_items=PLAN_ITEMS[:count],
+        personal=tuple(
+            PersonalReading(day, PLAN_ITEMS[index % count].key, value)
+            for index, (day, value) in enumerate(answers)
+        )
+        if count
+        else (),
+        life_events=tuple(LifeEvent(day, LifeEventKind.LOSS, w) for day, w in events),
+    ),
+    history_strategy,
+    st.integers(0, len(PLAN_ITEMS)),
+    st.lists(st.tuples(days_strategy, st.integers(0, 1).map(float)), max_size=30),
+    st.lists(st.tuples(days_strategy, st.sampled_from([0.33, 1.0])), max_size=2),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(alice=plan_strategy, bob=plan_strategy, other_bob=history_strategy)
+def test_personal_items_and_life_events_never_leak_into_another_patients_numbers(
+    alice: PatientHistory, bob: PatientHistory, other_bob: PatientHistory
+) -> None:
+    """With or without a neighbour who has a plan (and a fourth daily item), exactly."""
     with_bob = assess_cohort([alice, bob], 150.0)[0]
     with_other = assess_cohort([other_bob, alice], 150.0)[1]
     alone = assess_cohort([alice], 150.0)[0]
