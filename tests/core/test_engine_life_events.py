@@ -97,3 +97,9 @@ def test_the_hazard_integrates_to_the_documented_probability() -> None:
 def test_a_weight_outside_0_1_is_refused(weight: float) -> None:
     with pytest.raises(ValueError, match="weight"):
         LifeEvent(EVENT_DAY, LifeEventKind.MOVE, weight)
+
+
+def test_a_plain_string_kind_is_accepted_and_an_unknown_one_refused() -> None:
+    assert LifeEvent(EVENT_DAY, "job", 0.5).kind is LifeEventKind.JOB  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="divorce"):
+        LifeEvent(EVENT_DAY, "divorce", 0.5)  # type: ignore[arg-type]

@@ -200,3 +200,9 @@ def test_a_patient_without_personal_items_is_unchanged_by_anothers() -> None:
     alone = assess_cohort([make_responder(weekly=CALM)], 69.9)[0]
     beside = assess_cohort([make_responder(weekly=CALM), with_sleep([4.0] * 30)], 69.9)[0]
     assert alone == beside
+
+
+def test_plain_strings_from_a_database_are_accepted_as_the_enums() -> None:
+    item = PersonalItem("sleep", "Sleep", "below", 5.0, 0.0, 12.0, "h")  # type: ignore[arg-type]
+    assert item.side is WarningSide.BELOW
+    assert item == SLEEP

@@ -106,7 +106,8 @@ class PersonalItem:
             raise ValueError("a personal item needs a key")
         if not self.label.strip():
             raise ValueError(f"personal item {self.key!r} needs a label")
-        WarningSide(self.side)
+        # Callers may pass the plain strings ("below"); keep the enum.
+        object.__setattr__(self, "side", WarningSide(self.side))
         for name in ("threshold", "low", "high"):
             if not math.isfinite(getattr(self, name)):
                 raise ValueError(f"personal item {self.key!r}: {name} must be a finite number")
@@ -162,7 +163,7 @@ class LifeEvent:
 
     def __post_init__(self) -> None:
         _check_day(self.day)
-        LifeEventKind(self.kind)
+        object.__setattr__(self, "kind", LifeEventKind(self.kind))
         if not 0.0 <= self.weight <= 1.0:
             raise ValueError(f"life event weight {self.weight} on day {self.day} lies outside 0-1")
 
