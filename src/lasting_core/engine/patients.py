@@ -12,7 +12,7 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -279,8 +279,11 @@ def _digest(records: Sequence[tuple[Any, ...]]) -> str:
 
 ARecord = tuple[float, int, int, float, int]
 DailyEntry = tuple[float, float | None, float | None, float | None]
+# A personal reading as a plain tuple (day, item key, value): digests repr every entry, and
+# a tuple's repr costs a fraction of a dataclass's.
+ReadingEntry = tuple[float, str, float]
 # A daily-stream entry: a daily check (kind 0) or a personal reading (kind 1).
-DEntry = tuple[float, int, DailyEntry | PersonalReading]
+DEntry = tuple[float, int, DailyEntry | ReadingEntry]
 
 
 def _a_records(history: PatientHistory) -> list[ARecord]:
@@ -300,7 +303,10 @@ def _a_records(history: PatientHistory) -> list[ARecord]:
 def _d_entries(history: PatientHistory) -> list[DEntry]:
     """Return the daily stream's entries in time order (daily checks before readings)."""
     entries: list[DEntry] = [(float(entry[0]), 0, entry) for entry in history.daily]
-    entries += [(float(reading.day), 1, reading) for reading in history.personal]
+    entries += [
+        (float(reading.day), 1, (float(reading.day), reading.item, float(reading.value)))
+        for reading in history.personal
+    ]
     return sorted(entries, key=lambda e: (e[0], e[1]))
 
 
@@ -314,11 +320,10 @@ def _history_of(
     personal: list[PersonalReading] = []
     for _, which, entry in entries:
         if which == 0:
-            assert not isinstance(entry, PersonalReading)
-            daily.append(entry)
+            daily.append(cast(DailyEntry, entry))
         else:
-            assert isinstance(entry, PersonalReading)
-            personal.append(entry)
+            day, key, value = cast(ReadingEntry, entry)
+            personal.append(PersonalReading(day, key, value))
     return PatientHistory(
         phq9=tuple((d, v) for d, _, k, v, _ in a_records if k == PHQ9),
         sessions=tuple((d, str(kinds[k])) for d, _, k, _, _ in a_records if k in kinds),
@@ -364,16 +369,20 @@ def assess_patient(
     d_start = 0
     # The personal items shape the daily state (their number, their thresholds), so a
     # change of the plan sweeps the daily stream again.
+    a_digest = _digest(a_records)
     d_digest = _digest([items, *committed])
+
+    def a_prefix(count: int) -> str:
+        return a_digest if count == len(a_records) else _digest(a_records[:count])
+
+    def d_prefix(count: int) -> str:
+        return d_digest if count == len(committed) else _digest([items, *committed[:count]])
+
     if state is not None and state.fingerprint == fingerprint:
-        if state.a_count <= len(a_records) and state.a_digest == _digest(
-            a_records[: state.a_count]
-        ):
+        if state.a_count <= len(a_records) and state.a_digest == a_prefix(state.a_count):
             a_state = unflatten({k: np.array([v]) for k, v in state.a_columns.items()})
             a_start = state.a_count
-        if state.d_count <= len(committed) and state.d_digest == _digest(
-            [items, *committed[: state.d_count]]
-        ):
+        if state.d_count <= len(committed) and state.d_digest == d_prefix(state.d_count):
             d_state = _daily_from_columns(state.d_columns)
             d_start = state.d_count
 
@@ -387,7 +396,7 @@ def assess_patient(
     new_state = EngineState(
         fingerprint=fingerprint,
         a_count=len(a_records),
-        a_digest=_digest(a_records),
+        a_digest=a_digest,
         a_columns={name: float(array[0]) for name, array in flatten(copy_state(a)).items()},
         d_count=len(committed),
         d_digest=d_digest,
