@@ -10,13 +10,16 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 from lasting_core.daynumbers import day_number
+
+T = TypeVar("T")
 
 
 class CsvFormatError(ValueError):
@@ -103,7 +106,67 @@ class AlertRow:
     reason: str
 
 
+class WarningWhen(StrEnum):
+    """When a personal item is a warning: below or above its threshold, or answered yes/no."""
+
+    BELOW = "below"
+    ABOVE = "above"
+    YES = "yes"
+    NO = "no"
+
+
+class LifeEventCode(StrEnum):
+    LOSS = "loss"
+    CONFLICT = "conflict"
+    MOVE = "move"
+    JOB = "job"
+    ILLNESS = "illness"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class PersonalItemRow:
+    """One personal warning sign of a patient's relapse-prevention plan."""
+
+    line: int
+    patient_id: str
+    item: str
+    label: str
+    warning_when: WarningWhen
+    threshold: float | None  # None for a yes/no item
+    low: float
+    high: float
+    unit: str
+
+    @property
+    def yes_no(self) -> bool:
+        return self.warning_when in (WarningWhen.YES, WarningWhen.NO)
+
+
+@dataclass(frozen=True)
+class PersonalObservationRow:
+    line: int
+    patient_id: str
+    observed_at: datetime | date
+    day: float
+    item: str
+    value: float  # a yes/no answer as 1 (yes) or 0 (no)
+
+
+@dataclass(frozen=True)
+class LifeEventRow:
+    line: int
+    patient_id: str
+    occurred_at: datetime | date
+    day: float
+    kind: LifeEventCode
+    weight: float
+
+
 OBSERVATION_COLUMNS = ("patient_id", "observed_on", "instrument", "score")
+PERSONAL_ITEM_COLUMNS = ("patient_id", "item", "label", "warning_when")
+PERSONAL_OBSERVATION_COLUMNS = ("patient_id", "observed_on", "item", "value")
+LIFE_EVENT_COLUMNS = ("patient_id", "occurred_on", "kind", "weight")
 SESSION_COLUMNS = ("patient_id", "session_on", "kind")
 ALERT_COLUMNS = ("patient_id", "alerted_on", "kind", "p_relapse_28d", "reason")
 
@@ -232,6 +295,130 @@ def session_from(line: int, row: dict[str, str]) -> SessionRow:
         if dose_mg < 0:
             raise ValueError(f"dose_mg must not be negative, got {dose_mg:g}")
     return SessionRow(line, patient_id, moment, day_number(moment), kind, route, dose_mg)
+
+
+def _choice(enum: type[StrEnum], column: str, text: str) -> str:
+    try:
+        return enum(text).value
+    except ValueError:
+        allowed = ", ".join(member.value for member in enum)
+        raise ValueError(f"{column} {text!r} is not one of {allowed}") from None
+
+
+def _read(
+    path: Path, required: Sequence[str], parse: Callable[[int, dict[str, str]], T]
+) -> list[T]:
+    rows: list[T] = []
+    for line, row in open_rows(path, required):
+        try:
+            rows.append(parse(line, row))
+        except ValueError as error:
+            raise CsvFormatError(str(path), line, str(error)) from None
+    return rows
+
+
+def read_personal_items(path: Path) -> list[PersonalItemRow]:
+    """Read personal_items.csv: patient_id, item, label, warning_when[, threshold, low,
+    high, unit]; an item is named once per patient."""
+    rows = _read(path, PERSONAL_ITEM_COLUMNS, personal_item_from)
+    seen: set[tuple[str, str]] = set()
+    for row in rows:
+        if (row.patient_id, row.item) in seen:
+            raise CsvFormatError(
+                str(path), row.line, f"item {row.item!r} is named twice for {row.patient_id}"
+            )
+        seen.add((row.patient_id, row.item))
+    return rows
+
+
+def personal_item_from(line: int, row: dict[str, str]) -> PersonalItemRow:
+    patient_id = row["patient_id"]
+    if not patient_id:
+        raise ValueError("patient_id is empty")
+    item = row["item"]
+    if not item:
+        raise ValueError("item is empty")
+    label = row["label"]
+    if not label:
+        raise ValueError("label is empty")
+    warning_when = WarningWhen(_choice(WarningWhen, "warning_when", row["warning_when"]))
+    unit = row.get("unit", "")
+    if warning_when in (WarningWhen.YES, WarningWhen.NO):
+        for column in ("threshold", "low", "high", "unit"):
+            if row.get(column):
+                raise ValueError(f"{column} must be empty for a yes/no item")
+        return PersonalItemRow(line, patient_id, item, label, warning_when, None, 0.0, 1.0, "")
+    if not row.get("threshold"):
+        raise ValueError("threshold is required for a below/above item")
+    threshold = parse_number(row["threshold"], "threshold")
+    low = parse_number(row["low"], "low") if row.get("low") else 0.0
+    high = parse_number(row["high"], "high") if row.get("high") else 10.0
+    if not low < high:
+        raise ValueError(f"low {low:g} must be below high {high:g}")
+    good_end = high if warning_when == WarningWhen.BELOW else low
+    if not low <= threshold <= high or threshold == good_end:
+        raise ValueError(
+            f"threshold {threshold:g} must lie in {low:g}–{high:g} and not at its good end "
+            f"({good_end:g}) for warning_when {warning_when.value}"
+        )
+    return PersonalItemRow(line, patient_id, item, label, warning_when, threshold, low, high, unit)
+
+
+def read_personal_observations(
+    path: Path, items: Sequence[PersonalItemRow]
+) -> list[PersonalObservationRow]:
+    """Read personal_observations.csv: patient_id, observed_on, item, value; each row must
+    name an item of that patient in ``items`` and lie on its scale."""
+    by_key = {(item.patient_id, item.item): item for item in items}
+
+    def parse(line: int, row: dict[str, str]) -> PersonalObservationRow:
+        return personal_observation_from(line, row, by_key)
+
+    return _read(path, PERSONAL_OBSERVATION_COLUMNS, parse)
+
+
+def personal_observation_from(
+    line: int, row: dict[str, str], items: dict[tuple[str, str], PersonalItemRow]
+) -> PersonalObservationRow:
+    patient_id = row["patient_id"]
+    if not patient_id:
+        raise ValueError("patient_id is empty")
+    item = items.get((patient_id, row["item"]))
+    if item is None:
+        raise ValueError(f"item {row['item']!r} is not in personal_items.csv for {patient_id}")
+    observed = parse_moment(row["observed_on"])
+    text = row["value"]
+    if item.yes_no:
+        answers = {"yes": 1.0, "no": 0.0, "1": 1.0, "0": 0.0}
+        if text.lower() not in answers:
+            raise ValueError(f"value {text!r} must be yes or no (or 1 or 0) for {item.item}")
+        value = answers[text.lower()]
+    else:
+        value = parse_number(text, "value")
+        if not item.low <= value <= item.high:
+            raise ValueError(
+                f"value {value:g} is outside {item.low:g}–{item.high:g} for {item.item}"
+            )
+    return PersonalObservationRow(
+        line, patient_id, observed, day_number(observed), item.item, value
+    )
+
+
+def read_life_events(path: Path) -> list[LifeEventRow]:
+    """Read life_events.csv: patient_id, occurred_on, kind, weight (0-1)."""
+    return _read(path, LIFE_EVENT_COLUMNS, life_event_from)
+
+
+def life_event_from(line: int, row: dict[str, str]) -> LifeEventRow:
+    patient_id = row["patient_id"]
+    if not patient_id:
+        raise ValueError("patient_id is empty")
+    kind = LifeEventCode(_choice(LifeEventCode, "kind", row["kind"]))
+    moment = parse_moment(row["occurred_on"])
+    weight = parse_number(row["weight"], "weight")
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"weight {weight:g} is outside 0–1")
+    return LifeEventRow(line, patient_id, moment, day_number(moment), kind, weight)
 
 
 def write_alerts(path: Path, alerts: Iterable[AlertRow]) -> int:

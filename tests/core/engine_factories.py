@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from lasting_core.engine import PatientHistory
+from lasting_core.engine import (
+    LifeEvent,
+    LifeEventKind,
+    PatientHistory,
+    PersonalItem,
+    PersonalReading,
+    WarningSide,
+)
 
 INDUCTION_DAYS = (10.0, 13.0, 16.0, 19.0, 22.0, 24.0)
 
@@ -59,4 +68,53 @@ def make_random_history(rng: np.random.Generator, days: float = 200.0) -> Patien
         sessions=tuple(sessions),
         daily=tuple(daily),
         events=tuple(events),
+    )
+
+
+PLAN_ITEMS = (
+    PersonalItem("sleep", "Sleep", WarningSide.BELOW, 5.0, 0.0, 12.0, "h"),
+    PersonalItem("craving", "Craving", WarningSide.ABOVE, 6.0),
+    PersonalItem.yes_no_item("friends", "Withdrew from friends"),
+)
+
+
+def add_plan(rng: np.random.Generator, history: PatientHistory) -> PatientHistory:
+    """Return the history with random personal items, their answers and life events.
+
+    Some patients get no items (the batch then mixes 3- and 4-item daily cells), some one
+    to three; answers come most evenings, drift towards the warning side at times, and
+    sometimes twice a day; up to three life events of random kind and weight.
+    """
+    first = history.first_day() or 0.0
+    last = history.last_day() or first
+    count = int(rng.integers(0, len(PLAN_ITEMS) + 1))
+    items = PLAN_ITEMS[:count]
+    readings: list[PersonalReading] = []
+    drift = 0.0
+    for day in np.arange(first, last, 1.0):
+        drift = float(np.clip(drift + rng.normal(0.0, 0.3), -1.0, 3.0))
+        for item in items:
+            if rng.random() < 0.2:
+                continue
+            if item.yes_no:
+                value = float(rng.random() < 0.1 + 0.2 * max(drift, 0.0))
+            elif item.side == WarningSide.BELOW:
+                value = float(np.clip(round(8.0 - drift + rng.normal(0, 1.0), 1), 0.0, 12.0))
+            else:
+                value = float(np.clip(round(3.0 + drift + rng.normal(0, 1.5)), 0.0, 10.0))
+            readings.append(
+                PersonalReading(float(day) + float(rng.uniform(0, 0.9)), item.key, value)
+            )
+            if rng.random() < 0.05:
+                readings.append(PersonalReading(float(day) + 0.95, item.key, value))
+    events = tuple(
+        LifeEvent(
+            float(rng.uniform(first, last)),
+            LifeEventKind(str(rng.choice([kind.value for kind in LifeEventKind]))),
+            float(rng.choice([0.33, 0.67, 1.0])),
+        )
+        for _ in range(int(rng.integers(0, 4)))
+    )
+    return dataclasses.replace(
+        history, personal_items=items, personal=tuple(readings), life_events=events
     )

@@ -14,7 +14,10 @@ from lasting_core.engine import (
     Assessment,
     EngineSettings,
     EngineState,
+    LifeEvent,
+    LifeEventKind,
     PatientHistory,
+    PersonalReading,
     PopulationPrior,
     assess_cohort,
     assess_packed,
@@ -24,7 +27,12 @@ from lasting_core.engine import (
 from lasting_core.engine import patients as engine_patients
 from lasting_core.engine import sweep as engine_sweep
 from lasting_core.engine.assess import AssessmentArrays
-from tests.core.engine_factories import make_random_history, make_responder
+from tests.core.engine_factories import (
+    PLAN_ITEMS,
+    add_plan,
+    make_random_history,
+    make_responder,
+)
 
 NUMBERS = (
     "level",
@@ -60,6 +68,67 @@ def assert_same(batch: Assessment, one: Assessment, tolerance: float = 1e-9) -> 
 def random_cohort() -> list[PatientHistory]:
     rng = np.random.default_rng(2024)
     return [make_random_history(rng) for _ in range(40)]
+
+
+@pytest.fixture(scope="module")
+def plan_cohort() -> list[PatientHistory]:
+    """Random histories with personal warning-sign items and life events."""
+    rng = np.random.default_rng(2025)
+    return [add_plan(rng, make_random_history(rng)) for _ in range(40)]
+
+
+def assert_same_personal(batch: Assessment, one: Assessment) -> None:
+    assert_same(batch, one)
+    assert [dict(s.drivers) for s in batch.signals] == [dict(s.drivers) for s in one.signals]
+    assert [s.sentence for s in batch.signals] == [s.sentence for s in one.signals]
+
+
+@pytest.mark.parametrize("as_of", [60.0, 121.5, 200.0])
+def test_batch_and_one_patient_paths_agree_with_personal_items_and_life_events(
+    plan_cohort: list[PatientHistory], as_of: float
+) -> None:
+    batch = assess_cohort(plan_cohort, as_of)
+    for history, assessment in zip(plan_cohort, batch, strict=True):
+        assert_same_personal(assessment, assess_patient(history, as_of))
+
+
+def test_the_plan_cohort_exercises_the_new_inputs(plan_cohort: list[PatientHistory]) -> None:
+    """The agreement above is only worth something if signs and events really occur."""
+    assessments = [a for day in (60.0, 121.5, 200.0) for a in assess_cohort(plan_cohort, day)]
+    kinds = {s.kind for assessment in assessments for s in assessment.signals}
+    assert "personal_warning_sign" in kinds
+    assert any("stressful life event" in a.explanation for a in assessments)
+    assert any(not h.personal_items for h in plan_cohort)
+
+
+def test_resuming_with_personal_items_and_life_events_gives_the_same_assessment(
+    plan_cohort: list[PatientHistory],
+) -> None:
+    for history in plan_cohort[:6]:
+        days = sorted(
+            {d for d, _ in history.phq9}
+            | {r.day for r in history.personal}
+            | {e.day for e in history.life_events}
+            | {d for d, _ in history.sessions}
+        )
+        state: EngineState | None = None
+        for day in [*days[::15], days[-1]]:
+            step = assess_patient(history, day, state=state)
+            assert step.state is not None
+            state = EngineState.from_json(step.state.to_json())
+            assert_same(assess_patient(history, day), step, tolerance=0.0)
+
+
+def test_a_changed_plan_sweeps_the_daily_stream_again(plan_cohort: list[PatientHistory]) -> None:
+    history = next(h for h in plan_cohort if len(h.personal_items) >= 2)
+    first = assess_patient(history, 150.0)
+    fewer = dataclasses.replace(
+        history,
+        personal_items=history.personal_items[:1],
+        personal=tuple(r for r in history.personal if r.item == history.personal_items[0].key),
+    )
+    resumed = assess_patient(fewer, 150.0, state=first.state)
+    assert_same(assess_patient(fewer, 150.0), resumed, tolerance=0.0)
 
 
 @pytest.mark.parametrize("as_of", [60.0, 121.5, 200.0])
@@ -140,6 +209,37 @@ def test_one_patients_result_never_depends_on_another_patients_data(
     alice: PatientHistory, bob: PatientHistory, other_bob: PatientHistory
 ) -> None:
     """Alice's assessment is the same whoever shares the sweep with her (exactly)."""
+    with_bob = assess_cohort([alice, bob], 150.0)[0]
+    with_other = assess_cohort([other_bob, alice], 150.0)[1]
+    alone = assess_cohort([alice], 150.0)[0]
+    assert with_bob == with_other == alone
+
+
+plan_strategy = st.builds(
+    lambda history, count, answers, events: dataclasses.replace(
+        history,
+        personal_items=PLAN_ITEMS[:count],
+        personal=tuple(
+            PersonalReading(day, PLAN_ITEMS[index % count].key, value)
+            for index, (day, value) in enumerate(answers)
+        )
+        if count
+        else (),
+        life_events=tuple(LifeEvent(day, LifeEventKind.LOSS, w) for day, w in events),
+    ),
+    history_strategy,
+    st.integers(0, len(PLAN_ITEMS)),
+    st.lists(st.tuples(days_strategy, st.integers(0, 1).map(float)), max_size=30),
+    st.lists(st.tuples(days_strategy, st.sampled_from([0.33, 1.0])), max_size=2),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(alice=plan_strategy, bob=plan_strategy, other_bob=history_strategy)
+def test_personal_items_and_life_events_never_leak_into_another_patients_numbers(
+    alice: PatientHistory, bob: PatientHistory, other_bob: PatientHistory
+) -> None:
+    """With or without a neighbour who has a plan (and a fourth daily item), exactly."""
     with_bob = assess_cohort([alice, bob], 150.0)[0]
     with_other = assess_cohort([other_bob, alice], 150.0)[1]
     alone = assess_cohort([alice], 150.0)[0]

@@ -151,3 +151,109 @@ def test_the_replay_command_refuses_missing_files_and_directories(tmp_path):
     )
     assert no_dir.returncode == 1
     assert "no such directory" in no_dir.stderr
+
+
+def on(day: int) -> str:
+    return (START + timedelta(days=day)).isoformat()
+
+
+def write_twins(directory: Path) -> None:
+    """Two identical responders, a and b, whose PHQ-9 starts rising in week 8."""
+    weekly = [3, 4, 3, 4, 6, 8, 10, 12, 13, 14, 15]
+    observations = ["patient_id,observed_on,instrument,score"]
+    sessions = ["patient_id,session_on,kind"]
+    for pid in ("a", "b"):
+        observations.append(f"{pid},{on(5)},phq9,20")
+        observations += [f"{pid},{on(31 + 7 * i)},phq9,{s}" for i, s in enumerate(weekly)]
+        sessions += [f"{pid},{on(d)},induction" for d in (10, 13, 16, 19, 22, 24)]
+    (directory / "observations.csv").write_text("\n".join(observations) + "\n")
+    (directory / "sessions.csv").write_text("\n".join(sessions) + "\n")
+
+
+def warnings_of(rows: list) -> dict[str, tuple[date, str]]:  # type: ignore[type-arg]
+    return {
+        row.patient_id: (row.alerted_on, row.reason)
+        for row in rows
+        if row.kind == AlertKindCode.EARLY_WARNING
+    }
+
+
+def test_a_life_event_next_to_observations_csv_brings_the_warning_forward(tmp_path):
+    write_twins(tmp_path)
+    without = warnings_of(replay_files(tmp_path / "observations.csv", tmp_path / "sessions.csv"))
+    assert without["a"] == without["b"]
+    (tmp_path / "life_events.csv").write_text(
+        f"patient_id,occurred_on,kind,weight\nb,{on(55)},loss,1\n"
+    )
+    found = warnings_of(replay_files(tmp_path / "observations.csv", tmp_path / "sessions.csv"))
+    assert found["a"] == without["a"]
+    assert found["b"][0] < found["a"][0]
+    assert "a stressful life event (loss, weight 1 of 1) 16 days ago" in found["b"][1]
+
+
+def test_the_optional_files_can_be_given_by_path(tmp_path):
+    write_twins(tmp_path)
+    elsewhere = tmp_path / "plan"
+    elsewhere.mkdir()
+    (elsewhere / "events.csv").write_text(
+        f"patient_id,occurred_on,kind,weight\nb,{on(55)},loss,1\n"
+    )
+    rows = replay_files(
+        tmp_path / "observations.csv",
+        tmp_path / "sessions.csv",
+        life_events_path=elsewhere / "events.csv",
+    )
+    found = warnings_of(rows)
+    assert found["b"][0] < found["a"][0]
+
+
+def test_personal_warning_signs_from_csv_name_the_item_in_the_reason(tmp_path):
+    write_twins(tmp_path)
+    (tmp_path / "personal_items.csv").write_text(
+        "patient_id,item,label,warning_when,threshold,low,high,unit\nb,sleep,Sleep,below,5,0,12,h\n"
+    )
+    hours = [8] * 40 + [4] * 25  # from day 31; below 5 hours from day 71 to day 95
+    (tmp_path / "personal_observations.csv").write_text(
+        "patient_id,observed_on,item,value\n"
+        + "".join(f"b,{on(31 + i)}T21:00:00,sleep,{h}\n" for i, h in enumerate(hours))
+    )
+    rows = replay_files(tmp_path / "observations.csv", tmp_path / "sessions.csv")
+    reasons = " ".join(row.reason for row in rows if row.patient_id == "b")
+    assert "Sleep below your threshold (5 h) on" in reasons
+    assert "Sleep below" not in " ".join(row.reason for row in rows if row.patient_id == "a")
+
+
+def test_personal_observations_need_personal_items(tmp_path):
+    write_twins(tmp_path)
+    (tmp_path / "personal_observations.csv").write_text(
+        f"patient_id,observed_on,item,value\nb,{on(40)},sleep,4\n"
+    )
+    with pytest.raises(CsvFormatError, match="line 2: item 'sleep' is not in personal_items"):
+        replay_files(tmp_path / "observations.csv", tmp_path / "sessions.csv")
+
+
+def test_a_bad_life_event_row_stops_the_replay_with_its_line(tmp_path):
+    write_twins(tmp_path)
+    (tmp_path / "life_events.csv").write_text(
+        f"patient_id,occurred_on,kind,weight\nb,{on(55)},loss,1\nb,{on(56)},loss,3\n"
+    )
+    with pytest.raises(CsvFormatError, match=r"life_events\.csv, line 3: weight 3 is outside"):
+        replay_files(tmp_path / "observations.csv", tmp_path / "sessions.csv")
+
+
+def test_the_replay_command_reads_the_optional_files_next_to_observations(tmp_path):
+    write_twins(tmp_path)
+    (tmp_path / "life_events.csv").write_text(
+        f"patient_id,occurred_on,kind,weight\nb,{on(55)},loss,1\n"
+    )
+    out = tmp_path / "alerts.csv"
+    result = run_cli(
+        "--observations",
+        tmp_path / "observations.csv",
+        "--sessions",
+        tmp_path / "sessions.csv",
+        "--out",
+        out,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "stressful life event (loss" in out.read_text()

@@ -6,14 +6,24 @@ rate of return, empirical Bayes), ``returns`` (two-regime filter: stable or retu
 switching with the personal hazard), ``forecast`` (crossing date), ``sweep`` (the loop over
 time steps, vectorised across patients), ``assess`` (numbers at a point in time, P(relapse
 criteria met within 14 / 28 days)), ``signals`` (named signals, drivers and sentences),
-``patients`` (the batch and one-patient paths), ``episodes`` (when an alert's episode
+``lifeevents`` (the fading extra hazard of stressful life events), ``patients`` (the batch
+and one-patient paths), ``episodes`` (when an alert's episode
 ends, for the replay and the app), ``replay`` (day-by-day backtest with deduplicated
 episodes).
 """
 
 from lasting_core.definitions import RelapseState
 from lasting_core.engine.durability import PopulationPrior, fit_population_prior
-from lasting_core.engine.history import CohortArrays, PatientHistory, pack_histories
+from lasting_core.engine.history import (
+    CohortArrays,
+    LifeEvent,
+    LifeEventKind,
+    PatientHistory,
+    PersonalItem,
+    PersonalReading,
+    WarningSide,
+    pack_histories,
+)
 from lasting_core.engine.parameters import EngineSettings, WarningRule
 from lasting_core.engine.patients import (
     Assessment,
@@ -37,7 +47,11 @@ __all__ = [
     "CohortArrays",
     "EngineSettings",
     "EngineState",
+    "LifeEvent",
+    "LifeEventKind",
     "PatientHistory",
+    "PersonalItem",
+    "PersonalReading",
     "PopulationPrior",
     "RelapseState",
     "ReplayAlert",
@@ -46,6 +60,7 @@ __all__ = [
     "Signal",
     "SignalKind",
     "WarningRule",
+    "WarningSide",
     "assess_cohort",
     "assess_packed",
     "assess_patient",

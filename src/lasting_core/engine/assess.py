@@ -71,6 +71,13 @@ class AssessmentArrays:
     daily_item: FloatArray  # index of the most declined item; NaN if none flagged
     daily_deviation: FloatArray  # its EWMA minus its usual level, points
     daily_since: FloatArray  # day its flag began
+    # (k, n): days in a row each personal item has crossed its threshold, where that is a
+    # current personal warning sign (at least personal_streak_days), else 0.
+    personal_run: FloatArray
+    personal_day: FloatArray  # (k, n) the latest day each item crossed; NaN if it did not
+    life_event_day: FloatArray  # the latest life event while it is named; NaN otherwise
+    life_event_kind: FloatArray  # its kind (index in LIFE_EVENT_KINDS)
+    life_event_weight: FloatArray
     relapse_day: FloatArray
     relapse_count: FloatArray
     early_warning: BoolArray
@@ -79,6 +86,7 @@ class AssessmentArrays:
     drift: BoolArray
     daily_decline: BoolArray
     reliable_worsening: BoolArray
+    personal_warning: BoolArray
 
 
 @dataclass(frozen=True)
@@ -211,6 +219,9 @@ def assess_arrays(
     reliable_worsening = in_care & (worsened >= settings.reliable_worsening_phq9)
 
     item, deviation, since, decline = _daily_decline(d, as_of, settings)
+    personal_run = _personal_signs(d, as_of, settings)
+    life = a.life
+    named = (as_of - life.day) <= settings.life_event_words_days
     return AssessmentArrays(
         as_of=as_of,
         level=kalman.level,
@@ -239,6 +250,11 @@ def assess_arrays(
         daily_item=item,
         daily_deviation=deviation,
         daily_since=since,
+        personal_run=personal_run,
+        personal_day=d.personal_day.copy(),
+        life_event_day=np.where(named, life.day, np.nan),
+        life_event_kind=np.where(named, life.kind, np.nan),
+        life_event_weight=np.where(named, life.weight, np.nan),
         relapse_day=r.relapse_day.copy(),
         relapse_count=r.relapse_count.copy(),
         early_warning=early_warning,
@@ -247,6 +263,7 @@ def assess_arrays(
         drift=drift,
         daily_decline=decline,
         reliable_worsening=reliable_worsening,
+        personal_warning=np.any(personal_run > 0.0, axis=0),
     )
 
 
@@ -285,7 +302,8 @@ def _daily_decline(
     flagged &= current[None, :]
     deviation = (d.fast - d.ref_mean).astype(np.float64)
     spread = np.sqrt(np.maximum(d.ref_var, settings.reference_min_sd**2)).astype(np.float64)
-    badness = np.where(flagged, deviation * WORSE_DIRECTION / spread, -np.inf)
+    direction = WORSE_DIRECTION[: d.fast.shape[0]]
+    badness = np.where(flagged, deviation * direction / spread, -np.inf)
     worst = np.argmax(badness, axis=0)
     rows = np.arange(as_of.size)
     decline: BoolArray = np.any(flagged, axis=0)
@@ -293,3 +311,16 @@ def _daily_decline(
     dev = np.where(decline, deviation[worst, rows], np.nan)
     since = np.where(decline, d.first_day + d.flag_since[worst, rows].astype(np.float64), np.nan)
     return item, dev, since, decline
+
+
+def _personal_signs(d: DailyArrays, as_of: FloatArray, settings: EngineSettings) -> FloatArray:
+    """Return each personal item's run of crossed days where it is a warning sign now.
+
+    A run counts once it reaches ``personal_streak_days`` and while its latest crossed day
+    is at most ``daily_stale_days`` old (an answer that does not cross ends it at once).
+    """
+    with np.errstate(invalid="ignore"):
+        current = (as_of - d.personal_day) <= settings.daily_stale_days
+    holds = current & (d.personal_run >= settings.personal_streak_days)
+    result: FloatArray = np.where(holds, d.personal_run, 0.0).astype(np.float64)
+    return result

@@ -22,7 +22,7 @@ The daily stream runs in float32: it needs no more precision, and it is the bulk
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import numpy.typing as npt
@@ -33,8 +33,9 @@ FloatArray = npt.NDArray[np.float64]
 Float32Array = npt.NDArray[np.float32]
 BoolArray = npt.NDArray[np.bool_]
 
-# The worse direction of each daily item (mood, sleep quality, stress; 0-10 each).
-WORSE_DIRECTION = np.array([[-1.0], [-1.0], [1.0]], dtype=np.float32)
+# The worse direction of each daily item (mood, sleep quality, stress; 0-10 each) and of the
+# personal composite (normalised so that higher is worse, history.PersonalItem.normalise).
+WORSE_DIRECTION = np.array([[-1.0], [-1.0], [1.0], [1.0]], dtype=np.float32)
 
 
 @dataclass
@@ -78,7 +79,11 @@ ONE = np.float32(1.0)
 
 @dataclass
 class DailyArrays:
-    """Daily-item monitor of n patients, each field (3, n) float32 (item-major) but the days."""
+    """Daily-item monitor of n patients.
+
+    Each item field is (items, n) float32 (item-major; 3 items, or 4 with the personal
+    composite); the days are (n,); the personal streaks are (k, n), k personal items.
+    """
 
     fast: Float32Array  # the EWMA (0 before the first value)
     ref_mean: Float32Array
@@ -90,23 +95,30 @@ class DailyArrays:
     day: FloatArray  # (n,) the latest cell's day
     first_day: FloatArray  # (n,) the first cell's day (origin of flag_since)
     session_day: FloatArray  # (n,) the session the baseline follows; NaN before any
+    # (k, n): days in a row each personal item's day mean crossed its threshold, up to
+    # personal_day, the latest day it did (NaN: its latest answer did not cross).
+    personal_run: Float32Array = field(default_factory=lambda: _personal(0, 0)[0])
+    personal_day: FloatArray = field(default_factory=lambda: _personal(0, 0)[1])
 
     @classmethod
-    def empty(cls, n: int) -> DailyArrays:
-        def zeros3() -> Float32Array:
-            return np.zeros((3, n), dtype=np.float32)
+    def empty(cls, n: int, items: int = 3, personal: int = 0) -> DailyArrays:
+        def zeros() -> Float32Array:
+            return np.zeros((items, n), dtype=np.float32)
 
+        run, day = _personal(personal, n)
         return cls(
-            fast=zeros3(),
-            ref_mean=zeros3(),
-            ref_var=zeros3(),
-            ref_days=zeros3(),
-            flag_since=np.full((3, n), NOT_FLAGGED, dtype=np.float32),
-            anchor_sum=zeros3(),
-            anchor_days=np.full((3, n), NOT_FLAGGED, dtype=np.float32),
+            fast=zeros(),
+            ref_mean=zeros(),
+            ref_var=zeros(),
+            ref_days=zeros(),
+            flag_since=np.full((items, n), NOT_FLAGGED, dtype=np.float32),
+            anchor_sum=zeros(),
+            anchor_days=np.full((items, n), NOT_FLAGGED, dtype=np.float32),
             day=np.full(n, np.nan),
             first_day=np.full(n, np.nan),
             session_day=np.full(n, np.nan),
+            personal_run=run,
+            personal_day=day,
         )
 
     def flagged(self) -> BoolArray:
@@ -120,6 +132,25 @@ class DailyArrays:
     def rows(self, start: int, stop: int) -> DailyArrays:
         """Return a view of patients start:stop (updates write through)."""
         return DailyArrays(**{f.name: getattr(self, f.name)[..., start:stop] for f in fields(self)})
+
+
+def _personal(k: int, n: int) -> tuple[Float32Array, FloatArray]:
+    return np.zeros((k, n), dtype=np.float32), np.full((k, n), np.nan)
+
+
+def step_personal(d: DailyArrays, cell_day: FloatArray, crossed: Float32Array) -> None:
+    """Fold in one cell's personal crossings (k, n): 1 crossed, 0 not, NaN not answered.
+
+    A crossing on the day after the item's last crossing extends its run; a crossing after
+    a gap starts a new run of 1; an answer that does not cross ends the run; a day without
+    an answer changes nothing (so the next crossing starts afresh unless it is the next day).
+    """
+    answered = crossed == crossed
+    hit = answered & (crossed > 0)
+    follows = d.personal_day == cell_day - 1.0
+    run = np.where(hit, np.where(follows, d.personal_run + ONE, ONE), np.float32(0.0))
+    np.copyto(d.personal_run, run, where=answered)
+    np.copyto(d.personal_day, np.where(hit, cell_day, np.nan), where=answered)
 
 
 @dataclass(frozen=True)
@@ -193,7 +224,7 @@ def step_daily(
     d.fast += weight * (value - d.fast)
 
     # 2. The flag: on the worse side of the reference, beyond the limit.
-    worse = (d.fast - d.ref_mean) * WORSE_DIRECTION
+    worse = (d.fast - d.ref_mean) * WORSE_DIRECTION[: x.shape[0]]
     variance = np.maximum(d.ref_var, k.min_var)
     warm = d.ref_days >= k.min_days
     flagged = (worse * np.abs(worse) > k.limit_sq * variance) & seen & warm
@@ -239,7 +270,8 @@ def daily_change(
     count = ready.sum(axis=0)
     spread_sq = np.maximum(d.ref_var, settings.reference_min_sd**2).astype(np.float64)
     anchor_days = np.where(ready, d.anchor_days, ONE)
-    worse = ((d.fast - d.anchor_sum / anchor_days) * WORSE_DIRECTION).astype(np.float64)
+    direction = WORSE_DIRECTION[: d.fast.shape[0]]
+    worse = ((d.fast - d.anchor_sum / anchor_days) * direction).astype(np.float64)
     item_var = spread_sq * (settings.ewma_sd_factor**2 + long_run / anchor_days)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(ready, worse, 0.0).sum(axis=0) / count

@@ -100,6 +100,26 @@ class EngineSettings:
     # return (self-reports on a phone; on its own it never books a booster).
     daily_max_likelihood_ratio: float = 20.0
 
+    # --- Personal warning signs (docs/engine.md 2.9) ---
+    # Choice: a personal item crossing its threshold on this many days in a row is a
+    # personal warning sign (a driver in the sentence, never an alert on its own). Two
+    # days, so one bad night is not a warning sign and a run is seen the next day.
+    personal_streak_days: int = 2
+
+    # --- Stressful life events (docs/engine.md 2.10) ---
+    # Choice, to be calibrated per clinic: a life event of weight 1 adds its own chance that
+    # a return begins, 0.25 over its whole course, most of it in the first weeks: an extra
+    # onset hazard decaying with a 14-day time constant (95 % of it spent within 6 weeks).
+    # For a responder at the clinic's usual relief (S(28) = 0.80) that about doubles the
+    # chance that a return begins in the month of the event. Population studies found odds
+    # of about 3.6-5.6 for the onset of a depressive episode in the month of a stressful
+    # event (Kendler 1999), strongest in that month (Kendler 1998); those are first onsets
+    # in the community, partly non-causal, so the engine takes a smaller effect.
+    life_event_onset_probability: float = 0.25
+    life_event_fade_days: float = 14.0
+    # Choice: the sentence names a life event for three time constants (95 % of its effect).
+    life_event_words_days: float = 42.0
+
     # --- Disengagement (docs/engine.md 2.8) ---
     missed_checkins: int = 2  # two missed check-ins in a row are a signal
     expected_checkin_interval_days: float = 7.0  # weekly PHQ-9 in maintenance
@@ -146,6 +166,8 @@ class EngineSettings:
             "forecast_max_days",
             "daily_anchor_days",
             "daily_points_per_phq9",
+            "life_event_fade_days",
+            "life_event_words_days",
         ):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive")
@@ -162,6 +184,10 @@ class EngineSettings:
             raise ValueError("daily_anchor_min_days must lie in [0, daily_anchor_days]")
         if not self.daily_max_likelihood_ratio >= 1:
             raise ValueError("daily_max_likelihood_ratio must be at least 1")
+        if not 0 <= self.life_event_onset_probability < 1:
+            raise ValueError("life_event_onset_probability must lie in [0, 1)")
+        if self.personal_streak_days < 1:
+            raise ValueError("personal_streak_days must be at least 1")
         if self.missed_checkins < 1:
             raise ValueError("missed_checkins must be at least 1")
         WarningRule(self.early_warning_rule)
@@ -188,6 +214,15 @@ class EngineSettings:
     def slope_diffusion_variance(self) -> float:
         """Return the slope's diffusion variance per day that gives its stationary SD."""
         return self.slope_sd_per_day**2 * 2.0 * self.slope_damping_rate
+
+    @property
+    def life_event_hazard_per_day(self) -> float:
+        """Return the extra onset hazard per day right after a life event of weight 1.
+
+        The extra hazard c exp(-t / tau) integrates to c tau, so P(the event alone starts a
+        return) = 1 - exp(-c tau) = ``life_event_onset_probability``.
+        """
+        return -math.log1p(-self.life_event_onset_probability) / self.life_event_fade_days
 
     @property
     def ewma_sd_factor(self) -> float:

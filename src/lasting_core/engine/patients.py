@@ -12,7 +12,7 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -23,10 +23,15 @@ from lasting_core.engine.drift import DailyArrays
 from lasting_core.engine.durability import PopulationPrior
 from lasting_core.engine.history import (
     EVENT,
+    LIFE_EVENT,
+    LIFE_EVENT_KINDS,
     PHQ9,
     SESSION_CODES,
     CohortArrays,
+    LifeEvent,
     PatientHistory,
+    PersonalItem,
+    PersonalReading,
     pack_histories,
 )
 from lasting_core.engine.parameters import EngineSettings
@@ -44,7 +49,7 @@ from lasting_core.engine.sweep import (
 )
 
 FloatArray = npt.NDArray[np.float64]
-_STATE_VERSION = 3
+_STATE_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -137,9 +142,16 @@ def _optional(value: float) -> float | None:
 
 
 def build_assessment(
-    m: AssessmentArrays, i: int, settings: EngineSettings, state: EngineState | None = None
+    m: AssessmentArrays,
+    i: int,
+    settings: EngineSettings,
+    state: EngineState | None = None,
+    items: Sequence[PersonalItem] = (),
 ) -> Assessment:
-    """Return patient ``i`` of the assessment arrays as an Assessment."""
+    """Return patient ``i`` of the assessment arrays as an Assessment.
+
+    ``items``: the patient's personal items (their labels name the warning signs).
+    """
     has_checkin = not math.isnan(float(m.latest_day[i]))
     as_of = float(m.as_of[i])
     crossing = m.crossing[:, i]
@@ -166,8 +178,8 @@ def build_assessment(
         crossing_day=None if median is None else as_of + median,
         crossing_interval=interval,
         relapse_state=STATES[int(m.state[i])],
-        signals=build_signals(m, i, settings),
-        explanation=explain(m, i, settings),
+        signals=build_signals(m, i, settings, items),
+        explanation=explain(m, i, settings, items),
         baseline=_optional(float(m.baseline[i])),
         nadir=_optional(float(m.nadir[i])),
         relapse_bar=_optional(float(m.bar[i])),
@@ -194,7 +206,10 @@ def assess_cohort(
     arrays = pack_histories(histories, as_of_day)
     scheduled = ScheduledMisses.pack([history.missed_checkins for history in histories])
     m = assess_packed(arrays, as_of_day, s, p, scheduled=scheduled)
-    return [build_assessment(m, i, s) for i in range(len(histories))]
+    return [
+        build_assessment(m, i, s, items=history.personal_items)
+        for i, history in enumerate(histories)
+    ]
 
 
 def assess_packed(
@@ -262,26 +277,65 @@ def _digest(records: Sequence[tuple[Any, ...]]) -> str:
     return hashlib.blake2b(repr(records).encode(), digest_size=12).hexdigest()
 
 
-def _a_records(history: PatientHistory) -> list[tuple[float, int, int, float]]:
-    """Return stream A records in the packing order: (day, order, kind, value)."""
-    records = [(float(d), 0, PHQ9, float(score)) for d, score in history.phq9]
-    records += [(float(d), 1, EVENT, 0.0) for d, _ in history.events]
+ARecord = tuple[float, int, int, float, int]
+DailyEntry = tuple[float, float | None, float | None, float | None]
+# A personal reading as a plain tuple (day, item key, value): digests repr every entry, and
+# a tuple's repr costs a fraction of a dataclass's.
+ReadingEntry = tuple[float, str, float]
+# A daily-stream entry: a daily check (kind 0) or a personal reading (kind 1).
+DEntry = tuple[float, int, DailyEntry | ReadingEntry]
+
+
+def _a_records(history: PatientHistory) -> list[ARecord]:
+    """Return stream A records in the packing order: (day, order, kind, value, detail)."""
+    records = [(float(d), 0, PHQ9, float(score), 0) for d, score in history.phq9]
+    records += [(float(d), 1, EVENT, 0.0, 0) for d, _ in history.events]
     records += [
-        (float(d), 2, SESSION_CODES[SessionKind(kind)], 0.0) for d, kind in history.sessions
+        (float(e.day), 1, LIFE_EVENT, float(e.weight), LIFE_EVENT_KINDS.index(e.kind))
+        for e in history.life_events
+    ]
+    records += [
+        (float(d), 2, SESSION_CODES[SessionKind(kind)], 0.0, 0) for d, kind in history.sessions
     ]
     return sorted(records, key=lambda r: (r[0], r[1]))
 
 
+def _d_entries(history: PatientHistory) -> list[DEntry]:
+    """Return the daily stream's entries in time order (daily checks before readings)."""
+    entries: list[DEntry] = [(float(entry[0]), 0, entry) for entry in history.daily]
+    entries += [
+        (float(reading.day), 1, (float(reading.day), reading.item, float(reading.value)))
+        for reading in history.personal
+    ]
+    return sorted(entries, key=lambda e: (e[0], e[1]))
+
+
 def _history_of(
-    a_records: Sequence[tuple[float, int, int, float]],
-    daily: Sequence[tuple[float, float | None, float | None, float | None]],
+    a_records: Sequence[ARecord],
+    entries: Sequence[DEntry],
+    items: tuple[PersonalItem, ...],
 ) -> PatientHistory:
     kinds = {code: kind for kind, code in SESSION_CODES.items()}
+    daily: list[DailyEntry] = []
+    personal: list[PersonalReading] = []
+    for _, which, entry in entries:
+        if which == 0:
+            daily.append(cast(DailyEntry, entry))
+        else:
+            day, key, value = cast(ReadingEntry, entry)
+            personal.append(PersonalReading(day, key, value))
     return PatientHistory(
-        phq9=tuple((d, v) for d, _, k, v in a_records if k == PHQ9),
-        sessions=tuple((d, str(kinds[k])) for d, _, k, _ in a_records if k in kinds),
+        phq9=tuple((d, v) for d, _, k, v, _ in a_records if k == PHQ9),
+        sessions=tuple((d, str(kinds[k])) for d, _, k, _, _ in a_records if k in kinds),
         daily=tuple(daily),
-        events=tuple((d, "hospitalisation") for d, _, k, _ in a_records if k == EVENT),
+        events=tuple((d, "hospitalisation") for d, _, k, _, _ in a_records if k == EVENT),
+        personal_items=items,
+        personal=tuple(personal),
+        life_events=tuple(
+            LifeEvent(d, LIFE_EVENT_KINDS[detail], v)
+            for d, _, k, v, detail in a_records
+            if k == LIFE_EVENT
+        ),
     )
 
 
@@ -303,41 +357,49 @@ def assess_patient(
     history = history.until(as_of_day)
     fingerprint = _fingerprint(s, p)
     a_records = _a_records(history)
-    daily = sorted(history.daily, key=lambda entry: entry[0])
-    last_cell = math.floor(daily[-1][0]) if daily else math.inf
-    committed = [entry for entry in daily if math.floor(entry[0]) < last_cell]
-    pending = daily[len(committed) :]
+    items = history.personal_items
+    entries = _d_entries(history)
+    last_cell = math.floor(entries[-1][0]) if entries else math.inf
+    committed = [entry for entry in entries if math.floor(entry[0]) < last_cell]
+    pending = entries[len(committed) :]
 
     a_state: StreamState | None = None
     a_start = 0
     d_state: DailyArrays | None = None
     d_start = 0
+    # The personal items shape the daily state (their number, their thresholds), so a
+    # change of the plan sweeps the daily stream again.
+    a_digest = _digest(a_records)
+    d_digest = _digest([items, *committed])
+
+    def a_prefix(count: int) -> str:
+        return a_digest if count == len(a_records) else _digest(a_records[:count])
+
+    def d_prefix(count: int) -> str:
+        return d_digest if count == len(committed) else _digest([items, *committed[:count]])
+
     if state is not None and state.fingerprint == fingerprint:
-        if state.a_count <= len(a_records) and state.a_digest == _digest(
-            a_records[: state.a_count]
-        ):
+        if state.a_count <= len(a_records) and state.a_digest == a_prefix(state.a_count):
             a_state = unflatten({k: np.array([v]) for k, v in state.a_columns.items()})
             a_start = state.a_count
-        if state.d_count <= len(committed) and state.d_digest == _digest(
-            committed[: state.d_count]
-        ):
+        if state.d_count <= len(committed) and state.d_digest == d_prefix(state.d_count):
             d_state = _daily_from_columns(state.d_columns)
             d_start = state.d_count
 
-    new = pack_histories([_history_of(a_records[a_start:], committed[d_start:])])
+    new = pack_histories([_history_of(a_records[a_start:], committed[d_start:], items)])
     a, _ = run_stream_a(new, s, p, a_state)
     # The daily baselines restart at sessions: the daily stream sees all of them.
     sessions_only = [r for r in a_records if r[2] in SESSION_CODES.values()]
     d, _ = run_stream_d(
-        pack_histories([_history_of(sessions_only, committed[d_start:])]), s, d_state
+        pack_histories([_history_of(sessions_only, committed[d_start:], items)]), s, d_state
     )
     new_state = EngineState(
         fingerprint=fingerprint,
         a_count=len(a_records),
-        a_digest=_digest(a_records),
+        a_digest=a_digest,
         a_columns={name: float(array[0]) for name, array in flatten(copy_state(a)).items()},
         d_count=len(committed),
-        d_digest=_digest(committed),
+        d_digest=d_digest,
         d_columns={
             name: np.asarray(array[..., 0], dtype=np.float64).ravel().tolist()
             for name, array in daily_columns(d).items()
@@ -345,15 +407,15 @@ def assess_patient(
     )
     if pending:
         d = d.copy()
-        last, _ = run_stream_d(pack_histories([_history_of(sessions_only, pending)]), s, d)
+        last, _ = run_stream_d(pack_histories([_history_of(sessions_only, pending, items)]), s, d)
         d = last
     scheduled = ScheduledMisses.pack([history.missed_checkins])
     m = assess_arrays(a, d, np.full(1, float(as_of_day)), s, p, scheduled=scheduled)
-    return build_assessment(m, 0, s, new_state)
+    return build_assessment(m, 0, s, new_state, items)
 
 
 def _daily_from_columns(columns: dict[str, list[float]]) -> DailyArrays:
-    template = DailyArrays.empty(1)
+    template = DailyArrays.empty(1, len(columns["fast"]), len(columns["personal_run"]))
     values: dict[str, Any] = {}
     for name, array in daily_columns(template).items():
         values[name] = np.asarray(columns[name], dtype=array.dtype).reshape(array.shape)

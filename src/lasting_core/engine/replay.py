@@ -233,7 +233,7 @@ def _replay_chunk(
                 a_records, d_records, a_pointer, d_pointer, rows, as_of, settings, prior
             )
             for j, i in enumerate(rows.tolist()):
-                reason = explain(detail, j, settings)
+                reason = explain(detail, j, settings, histories[i].personal_items)
                 p28 = float(m.p28[i])
                 p = None if math.isnan(p28) else p28
                 if opens[i]:

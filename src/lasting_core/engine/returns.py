@@ -21,6 +21,10 @@ closely as their usual relief length nears: it grows with the personal hazard be
 symptom moves. Returns differ in speed (the clinic's rise time is log-normal), and the
 quick ones are the ones that can meet the bar within weeks, so the chance is averaged
 over quick, median and slow kinds of return, not taken at the median.
+
+A stressful life event adds its own, fading onset hazard (``lifeevents``): the chance of no
+onset over a stretch is the durability's times exp(-extra cumulative hazard), both in the
+switch of step 1 and in the chance that a return starts soon enough.
 """
 
 from __future__ import annotations
@@ -55,6 +59,9 @@ class ReturnArrays:
     p22: FloatArray
     returning: FloatArray  # probability of M1
     day: FloatArray
+    # The life events' cumulative onset hazard when the regimes were last mixed (or at the
+    # latest session), so the next mix adds only what accrued since.
+    stress_mark: FloatArray
 
     @classmethod
     def empty(cls, n: int, settings: EngineSettings) -> ReturnArrays:
@@ -69,6 +76,7 @@ class ReturnArrays:
             p22=np.zeros(n),
             returning=np.zeros(n),
             day=np.full(n, np.nan),
+            stress_mark=np.zeros(n),
         )
 
     def copy(self) -> ReturnArrays:
@@ -96,6 +104,11 @@ class Hazard:
     weibull_shape: float
     rise_days: float
     rise_log_sd: float = 0.0
+    # Life events (``lifeevents``): the extra onset hazard per day now, and its cumulative
+    # up to now; None: no life event in the pack.
+    stress_rate: FloatArray | None = None
+    stress_cumulative: FloatArray | None = None
+    stress_fade_days: float = 1.0
 
     @cached_property
     def kinds(self) -> tuple[tuple[float, float, FloatArray], ...]:
@@ -112,7 +125,15 @@ class Hazard:
             result.append((rise, weight, self.gamma_rate + since))
         return tuple(result)
 
+    @property
+    def stressed(self) -> bool:
+        """Return whether any patient has a life event's extra hazard now."""
+        return self.stress_rate is not None and bool(np.any(self.stress_rate > 0.0))
+
     def take(self, rows: slice | npt.NDArray[np.int64], times: int = 1) -> Hazard:
+        def tiled(values: FloatArray | None) -> FloatArray | None:
+            return None if values is None else np.tile(values[rows], times)
+
         return Hazard(
             rate=np.tile(self.rate[rows], times),
             elapsed=np.tile(self.elapsed[rows], times),
@@ -121,24 +142,45 @@ class Hazard:
             weibull_shape=self.weibull_shape,
             rise_days=self.rise_days,
             rise_log_sd=self.rise_log_sd,
+            stress_rate=tiled(self.stress_rate),
+            stress_cumulative=tiled(self.stress_cumulative),
+            stress_fade_days=self.stress_fade_days,
         )
 
 
-_FIELDS = ("level0", "var0", "level1", "slope1", "p11", "p12", "p22", "returning", "day")
+_FIELDS = (
+    "level0",
+    "var0",
+    "level1",
+    "slope1",
+    "p11",
+    "p12",
+    "p22",
+    "returning",
+    "day",
+    "stress_mark",
+)
 
 
 def onset_probability(
-    h: Hazard, since: FloatArray, until: FloatArray, rise_days: float | None = None
+    h: Hazard,
+    since: FloatArray,
+    until: FloatArray,
+    rise_days: float | None = None,
+    stress: FloatArray | None = None,
 ) -> FloatArray:
     """Return P(a return starts in (since, until] | none by since), times from the session.
 
     A return started at o reaches the relapse bar about ``rise_days`` later (default: the
-    clinic's median), so onsets are the relief intervals shifted back by it.
+    clinic's median), so onsets are the relief intervals shifted back by it. ``stress``:
+    the life events' extra cumulative onset hazard over the same stretch.
     """
     rise = h.rise_days if rise_days is None else rise_days
     survive = conditional_survival(
         h.gamma_shape, h.gamma_rate, h.weibull_shape, since + rise, until + rise
     )
+    if stress is not None:
+        survive = survive * np.exp(-stress)
     result: FloatArray = np.where(np.isnan(survive) | np.isnan(h.rate), 0.0, 1.0 - survive)
     return result
 
@@ -156,10 +198,15 @@ def onset_in_time(h: Hazard, climb: FloatArray, tau: FloatArray) -> FloatArray:
     median alone, a stable patient could not relapse within 28 days).
     """
     total = np.zeros(np.broadcast(climb, tau).shape)
+    stressed = h.stressed
     for rise, weight, since in h.kinds:
         window = np.maximum(tau - climb * (rise / max(h.rise_days, 1e-9)), 0.0)
         until = np.power(np.maximum(h.elapsed + window + rise, 0.0), h.weibull_shape)
         survive = np.power(since / (h.gamma_rate + until), h.gamma_shape)
+        if stressed:
+            assert h.stress_rate is not None
+            fade = h.stress_fade_days
+            survive = survive * np.exp(-h.stress_rate * fade * -np.expm1(-window / fade))
         total += weight * np.where(np.isnan(survive) | np.isnan(h.rate), 0.0, 1.0 - survive)
     result: FloatArray = total
     return result
@@ -167,7 +214,11 @@ def onset_in_time(h: Hazard, climb: FloatArray, tau: FloatArray) -> FloatArray:
 
 def _mix_and_predict(r: ReturnArrays, dt: FloatArray, h: Hazard, settings: EngineSettings) -> None:
     """Switch (stable -> returning) with the hazard over the gap, then predict both models."""
-    switch = onset_probability(h, h.elapsed - dt, h.elapsed)
+    stress = None
+    if h.stress_cumulative is not None:
+        stress = np.maximum(h.stress_cumulative - r.stress_mark, 0.0)
+        r.stress_mark[...] = h.stress_cumulative
+    switch = onset_probability(h, h.elapsed - dt, h.elapsed, stress=stress)
     stay = 1.0 - r.returning
     into = stay * switch
     total = r.returning + into
@@ -245,10 +296,21 @@ def step_returns(
         np.copyto(getattr(r, name), getattr(sub, name), where=observed)
 
 
-def restart(r: ReturnArrays, session: BoolArray, settings: EngineSettings) -> None:
-    """A session: back to the stable regime, with the level loosened as in the main filter."""
+def restart(
+    r: ReturnArrays,
+    session: BoolArray,
+    settings: EngineSettings,
+    stress_cumulative: FloatArray | None = None,
+) -> None:
+    """A session: back to the stable regime, with the level loosened as in the main filter.
+
+    ``stress_cumulative``: the life events' cumulative onset hazard at the session, so the
+    next mix counts only the hazard after it.
+    """
     if not session.any():
         return
+    if stress_cumulative is not None:
+        np.copyto(r.stress_mark, stress_cumulative, where=session)
     r.var0 += session * settings.session_level_sd**2
     np.copyto(r.returning, 0.0, where=session)
     np.copyto(r.level1, r.level0, where=session)

@@ -11,7 +11,7 @@ patient page shows it in its detail).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -24,7 +24,13 @@ from lasting_core.definitions import (
     RELAPSED,
 )
 from lasting_core.engine.assess import AssessmentArrays
-from lasting_core.engine.history import DAILY_ITEMS
+from lasting_core.engine.history import (
+    DAILY_ITEMS,
+    LIFE_EVENT_KINDS,
+    PERSONAL,
+    PersonalItem,
+    WarningSide,
+)
 from lasting_core.engine.parameters import EngineSettings
 
 Driver = float | int | str | None
@@ -42,6 +48,9 @@ class SignalKind(StrEnum):
     DRIFT = "drift"
     DAILY_DECLINE = "daily_decline"
     RELIABLE_WORSENING = "reliable_worsening"
+    # A personal item of the relapse-prevention plan beyond its threshold on
+    # personal_streak_days days in a row (docs/engine.md 2.9); a driver, not an alert.
+    PERSONAL_WARNING_SIGN = "personal_warning_sign"
 
 
 # Signals that become alerts (alerts.csv, docs/formats.md); the others are drivers and nudges.
@@ -58,7 +67,12 @@ class Signal:
     sentence: str
 
 
-_ITEM_NAMES = {"mood": "mood", "sleep": "sleep quality", "stress": "stress"}
+_ITEM_NAMES = {
+    "mood": "mood",
+    "sleep": "sleep quality",
+    "stress": "stress",
+    PERSONAL: "personal warning-sign score (0-10, 5 at each threshold)",
+}
 
 
 def _number(value: float, digits: int = 1) -> float | int:
@@ -98,6 +112,13 @@ class _Row:
 
     def crossing(self, which: int) -> float:
         return float(self.m.crossing[which, self.i])
+
+    def personal(self, item: int) -> tuple[int, float]:
+        """Return the item's current run of crossed days (0: no sign) and its latest day."""
+        if item >= self.m.personal_run.shape[0]:
+            return 0, math.nan
+        run = float(self.m.personal_run[item, self.i])
+        return int(run), float(self.m.personal_day[item, self.i])
 
 
 TREND_SOURCE = "the engine's trend estimate from all check-ins"
@@ -224,7 +245,7 @@ def _days(count: int) -> str:
 
 
 def daily_part(r: _Row) -> tuple[dict[str, Driver], str]:
-    item = DAILY_ITEMS[int(r.daily_item)]
+    item = (*DAILY_ITEMS, PERSONAL)[int(r.daily_item)]
     name = _ITEM_NAMES[item]
     points = _number(abs(r.daily_deviation))
     side = "below" if r.daily_deviation < 0 else "above"
@@ -232,6 +253,57 @@ def daily_part(r: _Row) -> tuple[dict[str, Driver], str]:
     drivers: dict[str, Driver] = {"item": item, "points_from_usual": points, "for_days": days}
     unit = "day" if days == 1 else "days"
     return drivers, f"daily {name} {points} points {side} usual for {days} {unit}"
+
+
+def personal_parts(r: _Row, items: Sequence[PersonalItem]) -> list[tuple[int, float, str, str]]:
+    """Describe each personal warning sign: (item index, start day, key, words) per item.
+
+    "Sleep below your threshold (5 h) on 2 days in a row: a personal warning sign"; a
+    yes/no item says the answer: "Withdrew from friends: yes on 2 days in a row: ...".
+    The label is the caller's (the plan's words), used as given.
+    """
+    parts: list[tuple[int, float, str, str]] = []
+    for index, item in enumerate(items):
+        run, last = r.personal(index)
+        if run <= 0:
+            continue
+        if item.yes_no:
+            answer = "yes" if item.side == WarningSide.ABOVE else "no"
+            what = f"{item.label}: {answer}"
+        else:
+            unit = f" {item.unit}" if item.unit else ""
+            what = (
+                f"{item.label} {item.side.value} your threshold ({_number(item.threshold)}{unit})"
+            )
+        words = f"{what} on {run} {_days(run)} in a row: a personal warning sign"
+        parts.append((index, last - run + 1, item.key, words))
+    return parts
+
+
+def personal_drivers(item: PersonalItem, run: int) -> dict[str, Driver]:
+    return {
+        "item": item.key,
+        "label": item.label,
+        "side": item.side.value,
+        "threshold": _number(item.threshold),
+        "unit": item.unit,
+        "days_in_a_row": run,
+    }
+
+
+def life_event_part(r: _Row, settings: EngineSettings) -> str | None:
+    """Name the latest life event while its extra hazard is still felt."""
+    if not _ok(r.life_event_day):
+        return None
+    days = math.floor(r.as_of - r.life_event_day)
+    when = "today" if days == 0 else f"{days} {_days(days)} ago"
+    kind = LIFE_EVENT_KINDS[int(r.life_event_kind)].value
+    weight = _number(r.life_event_weight, 2)
+    weeks = round(settings.life_event_words_days / 7.0)
+    return (
+        f"a stressful life event ({kind}, weight {weight} of 1) {when} raises the chance "
+        f"that a return begins, fading over about {weeks} weeks"
+    )
 
 
 def session_part(r: _Row) -> tuple[dict[str, Driver], str] | None:
@@ -308,8 +380,16 @@ def state_part(r: _Row) -> str | None:
     return None
 
 
-def build_signals(m: AssessmentArrays, i: int, settings: EngineSettings) -> tuple[Signal, ...]:
-    """Return the signals that hold for patient ``i`` at the assessment time."""
+def build_signals(
+    m: AssessmentArrays,
+    i: int,
+    settings: EngineSettings,
+    items: Sequence[PersonalItem] = (),
+) -> tuple[Signal, ...]:
+    """Return the signals that hold for patient ``i`` at the assessment time.
+
+    ``items``: the patient's personal items, in the order the history gave them.
+    """
     r = _Row(m, i)
     signals: list[Signal] = []
 
@@ -340,10 +420,18 @@ def build_signals(m: AssessmentArrays, i: int, settings: EngineSettings) -> tupl
         add(SignalKind.DAILY_DECLINE, r.daily_since, daily_part(r))
     if r.flag("reliable_worsening"):
         add(SignalKind.RELIABLE_WORSENING, r.latest_day, worsening_part(r))
+    for index, start, _, words in personal_parts(r, items):
+        run, _ = r.personal(index)
+        add(SignalKind.PERSONAL_WARNING_SIGN, start, (personal_drivers(items[index], run), words))
     return tuple(signals)
 
 
-def explain(m: AssessmentArrays, i: int, settings: EngineSettings) -> str:
+def explain(
+    m: AssessmentArrays,
+    i: int,
+    settings: EngineSettings,
+    items: Sequence[PersonalItem] = (),
+) -> str:
     """Return one plain paragraph with the numbers behind the assessment."""
     r = _Row(m, i)
     if not _ok(r.latest):
@@ -366,6 +454,10 @@ def explain(m: AssessmentArrays, i: int, settings: EngineSettings) -> str:
         parts.append(worsening_part(r)[1])
     if r.flag("daily_decline"):
         parts.append(daily_part(r)[1])
+    parts += [words for *_, words in personal_parts(r, items)]
+    life = life_event_part(r, settings)
+    if life is not None:
+        parts.append(life)
     session = session_part(r)
     if session is not None:
         parts.append(session[1])

@@ -1,8 +1,9 @@
 """The engine's sweep: one loop over time steps, vectorised across patients.
 
-Stream A (PHQ-9 check-ins, sessions, clinician events) drives the Kalman filter, the CUSUM,
-the relapse state machine and the relief intervals; stream D (daily cells) drives the
-daily-item monitor. The streams are independent until the assessment, so each runs its
+Stream A (PHQ-9 check-ins, sessions, clinician events, life events) drives the Kalman
+filter, the CUSUM, the relapse state machine, the relief intervals and the life events'
+fading hazard; stream D (daily cells) drives the daily-item monitor and the personal
+warning signs' streaks. The streams are independent until the assessment, so each runs its
 own loop. Both the batch path (a clinic) and the one-patient path (n = 1) call these
 functions; the one-patient path may start from a stored state and run only new records.
 """
@@ -32,6 +33,7 @@ from lasting_core.engine.drift import (
     DailyConstants,
     step_cusum,
     step_daily,
+    step_personal,
 )
 from lasting_core.engine.durability import (
     DurabilityArrays,
@@ -43,11 +45,18 @@ from lasting_core.engine.history import (
     BOOSTER,
     EVENT,
     INDUCTION,
+    LIFE_EVENT,
     PAD,
     PHQ9,
     CohortArrays,
 )
 from lasting_core.engine.kalman import KalmanArrays, intervene, predict, update
+from lasting_core.engine.lifeevents import (
+    LifeEventArrays,
+    cumulative_at,
+    load_at,
+    observe_life_events,
+)
 from lasting_core.engine.parameters import EngineSettings
 from lasting_core.engine.returns import Hazard, ReturnArrays, restart, step_returns
 
@@ -64,6 +73,7 @@ class StreamState:
     relapse: RelapseArrays
     durability: DurabilityArrays
     returns: ReturnArrays
+    life: LifeEventArrays
     last_session: FloatArray
     last_session_kind: FloatArray  # stream A kind code; NaN before any session
 
@@ -75,12 +85,13 @@ class StreamState:
             relapse=RelapseArrays.empty(n),
             durability=DurabilityArrays.empty(n),
             returns=ReturnArrays.empty(n, settings),
+            life=LifeEventArrays.empty(n),
             last_session=np.full(n, np.nan),
             last_session_kind=np.full(n, np.nan),
         )
 
 
-_PARTS = ("kalman", "cusum", "relapse", "durability", "returns")
+_PARTS = ("kalman", "cusum", "relapse", "durability", "returns", "life")
 
 
 def flatten(state: StreamState) -> dict[str, FloatArray]:
@@ -100,7 +111,14 @@ def unflatten(columns: dict[str, FloatArray]) -> StreamState:
     parts: dict[str, Any] = {}
     for part_name, part_type in zip(
         _PARTS,
-        (KalmanArrays, CusumArrays, RelapseArrays, DurabilityArrays, ReturnArrays),
+        (
+            KalmanArrays,
+            CusumArrays,
+            RelapseArrays,
+            DurabilityArrays,
+            ReturnArrays,
+            LifeEventArrays,
+        ),
         strict=True,
     ):
         parts[part_name] = part_type(
@@ -123,11 +141,17 @@ def hazard(
     """Return the switching hazard of each patient at ``day`` (see ``returns``).
 
     The expected return rate is (bar - best) / rise_days while in response, else NaN.
+    Life events add their fading onset hazard (``lifeevents``) once any patient has one.
     """
     r = state.relapse
     in_response = (r.state == RESPONDING) | (r.state == PENDING)
     gap = np.maximum(r.bar(settings.definitions()) - r.best, 1.0)
     u = state.durability
+    stress_rate = stress_cumulative = None
+    if not np.isnan(state.life.day).all():
+        per_day = settings.life_event_hazard_per_day
+        stress_rate = per_day * load_at(state.life, day, settings)
+        stress_cumulative = per_day * cumulative_at(state.life, day, settings)
     return Hazard(
         rate=np.where(in_response, gap / max(prior.rise_days, 1.0), np.nan),
         elapsed=day - u.start,
@@ -136,6 +160,9 @@ def hazard(
         weibull_shape=prior.shape,
         rise_days=prior.rise_days,
         rise_log_sd=prior.rise_log_sd,
+        stress_rate=stress_rate,
+        stress_cumulative=stress_cumulative,
+        stress_fade_days=settings.life_event_fade_days,
     )
 
 
@@ -147,11 +174,23 @@ def step_a(
     settings: EngineSettings,
     definitions: DefinitionSettings,
     prior: PopulationPrior,
+    detail: npt.NDArray[np.int8] | None = None,
 ) -> None:
-    """Apply each patient's next stream A record (PAD rows stay exactly as they were)."""
+    """Apply each patient's next stream A record (PAD rows stay exactly as they were).
+
+    ``detail``: a life event's kind (an index in ``LIFE_EVENT_KINDS``) where one is
+    recorded; a life event's weight is its ``value``.
+    """
     weibull_shape = prior.shape
     is_phq9 = kind == PHQ9
     is_session = kind >= INDUCTION
+    is_life = kind == LIFE_EVENT
+    if is_life.any():
+        kinds = np.zeros(kind.shape) if detail is None else detail.astype(np.float64)
+        observe_life_events(state.life, is_life, day, value, kinds, settings)
+        # A life event is not an observation of the PHQ-9: the filters stay where they are.
+        kind = np.where(is_life, np.int8(PAD), kind).astype(np.int8)
+        is_phq9 = kind == PHQ9
     predict(state.kalman, np.where(kind != PAD, day, np.nan), settings)
     z = update(state.kalman, is_phq9, value, settings)
     step_cusum(state.cusum, is_phq9, z, day, is_session, settings)
@@ -169,7 +208,10 @@ def step_a(
         induction = kind == INDUCTION
         in_response = (state.relapse.state == RESPONDING) | (state.relapse.state == PENDING)
         intervene(state.kalman, is_session, settings)
-        restart(state.returns, is_session, settings)
+        stress = None
+        if not np.isnan(state.life.day).all():
+            stress = settings.life_event_hazard_per_day * cumulative_at(state.life, day, settings)
+        restart(state.returns, is_session, settings, stress)
         close_intervals(
             state.durability,
             is_session & ~induction,
@@ -233,6 +275,7 @@ def run_stream_a(
                 settings,
                 definitions,
                 prior,
+                None if arrays.a_detail is None else arrays.a_detail[j],
             )
             _snapshot(records, current, j + 1)
         return current, records
@@ -245,8 +288,18 @@ def run_stream_a(
             day = arrays.a_day[:, start:stop]
             kind = arrays.a_kind[:, start:stop]
             value = arrays.a_value[:, start:stop]
+            detail = None if arrays.a_detail is None else arrays.a_detail[:, start:stop]
             for j in range(steps):
-                step_a(chunk, day[j], kind[j], value[j], settings, definitions, prior)
+                step_a(
+                    chunk,
+                    day[j],
+                    kind[j],
+                    value[j],
+                    settings,
+                    definitions,
+                    prior,
+                    None if detail is None else detail[j],
+                )
 
         return run
 
@@ -313,8 +366,13 @@ def run_stream_d(
     the first cell on a later day).
     """
     n = arrays.n_patients
-    current = state if state is not None else DailyArrays.empty(n)
+    current = (
+        state
+        if state is not None
+        else DailyArrays.empty(n, arrays.daily_items, arrays.personal_items)
+    )
     constants = DailyConstants.of(settings)
+    personal = arrays.d_personal
     steps = arrays.d_day.shape[0]
     sessions = session_days(arrays)
     if record:
@@ -328,6 +386,8 @@ def run_stream_d(
         for j in range(steps):
             latest = cursor.before(arrays.d_day[j])
             step_daily(current, arrays.d_day[j], arrays.d_value[j], constants, latest)
+            if personal is not None:
+                step_personal(current, arrays.d_day[j], personal[j])
             for name, array in daily_columns(current).items():
                 records[name][j + 1] = array
         return current, records
@@ -338,8 +398,11 @@ def run_stream_d(
             day = arrays.d_day[:, start:stop]
             value = arrays.d_value[:, :, start:stop]
             cursor = SessionCursor(sessions[:, start:stop])
+            crossings = None if personal is None else personal[:, :, start:stop]
             for j in range(steps):
                 step_daily(chunk, day[j], value[j], constants, cursor.before(day[j]))
+                if crossings is not None:
+                    step_personal(chunk, day[j], crossings[j])
 
         return run
 
