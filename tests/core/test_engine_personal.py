@@ -62,11 +62,13 @@ def test_items_are_normalised_by_their_threshold_and_direction(
     assert item.normalise(value) == pytest.approx(normalised)
 
 
-def test_only_values_strictly_beyond_the_threshold_cross_it() -> None:
+def test_the_threshold_itself_is_a_warning_as_the_plan_form_says() -> None:
     assert SLEEP.crossed(4.9)
-    assert not SLEEP.crossed(5.0)
+    assert SLEEP.crossed(5.0)
+    assert not SLEEP.crossed(5.1)
     assert CRAVING.crossed(7.5)
-    assert not CRAVING.crossed(7.0)
+    assert CRAVING.crossed(7.0)
+    assert not CRAVING.crossed(6.9)
     assert FRIENDS.crossed(1.0)
     assert not FRIENDS.crossed(0.0)
     assert GYM.crossed(0.0)
@@ -113,10 +115,10 @@ def test_two_days_in_a_row_beyond_the_threshold_is_a_warning_sign_named_by_its_l
     history = with_sleep([8.0] * 20 + [4.5, 4.0])
     assert personal_signs(history, 50.9) == []  # one night so far
     assert personal_signs(history, 51.9) == [
-        "Sleep below your threshold (5 h) on 2 days in a row: a personal warning sign."
+        "Sleep at or below your threshold (5 h) on 2 days in a row: a personal warning sign."
     ]
     assessment = assess_patient(history, 51.9)
-    assert "Sleep below your threshold (5 h) on 2 days in a row" in assessment.explanation
+    assert "Sleep at or below your threshold (5 h) on 2 days in a row" in assessment.explanation
     (sign,) = [s for s in assessment.signals if s.kind == SignalKind.PERSONAL_WARNING_SIGN]
     assert sign.day == 50.0
     assert dict(sign.drivers) == {
@@ -133,8 +135,11 @@ def test_one_night_is_not_a_warning_sign() -> None:
     assert personal_signs(with_sleep([8.0] * 20 + [4.0]), 50.9) == []
 
 
-def test_the_threshold_itself_does_not_cross() -> None:
-    assert personal_signs(with_sleep([8.0] * 20 + [5.0, 5.0]), 51.9) == []
+def test_the_threshold_itself_crosses_and_just_beyond_it_does_not() -> None:
+    assert personal_signs(with_sleep([8.0] * 20 + [5.0, 5.0]), 51.9) == [
+        "Sleep at or below your threshold (5 h) on 2 days in a row: a personal warning sign."
+    ]
+    assert personal_signs(with_sleep([8.0] * 20 + [5.5, 5.5]), 51.9) == []
 
 
 def test_a_day_without_an_answer_breaks_the_run() -> None:
@@ -148,7 +153,7 @@ def test_a_day_without_an_answer_breaks_the_run() -> None:
 def test_an_answer_on_the_good_side_ends_the_sign_and_the_run_counts_on() -> None:
     history = with_sleep([8.0] * 20 + [4.0, 4.0, 3.0])
     assert personal_signs(history, 52.9) == [
-        "Sleep below your threshold (5 h) on 3 days in a row: a personal warning sign."
+        "Sleep at or below your threshold (5 h) on 3 days in a row: a personal warning sign."
     ]
     recovered = with_sleep([8.0] * 20 + [4.0, 4.0, 3.0, 7.0])
     assert personal_signs(recovered, 53.9) == []

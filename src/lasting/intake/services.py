@@ -108,6 +108,7 @@ def submit_checkin_with_personal_items(
     link: CheckInLink | None = None,
     idempotency_key: str | None = None,
     note: str = "",
+    submitted_at: datetime | None = None,
 ) -> RecordedCheckIn:
     """Store a check-in as `submit_checkin` does, with the answers to the patient's
     personal items (item id -> value) in the same transaction: both or neither.
@@ -124,6 +125,7 @@ def submit_checkin_with_personal_items(
             link=link,
             idempotency_key=idempotency_key,
             note=note,
+            submitted_at=submitted_at,
         )
         prevention_writers.record_personal_answers(
             actor, recorded.checkin, personal_answers, created=recorded.created

@@ -12,8 +12,15 @@ from django.utils import timezone
 
 from lasting.checkins.models import Instrument, Response, ScheduledCheckIn, ScheduleReason
 from lasting.patients.models import Patient
-from lasting.treatment.models import ClinicalEvent, TreatmentSession
+from lasting.prevention.queries import TrackedItem, list_tracked_items
+from lasting.treatment.models import ClinicalEvent, LifeEventKind, TreatmentSession
+from lasting.treatment.queries import list_life_context_of
 from lasting_core.daynumbers import day_number
+from lasting_core.engine import LifeEvent as CoreLifeEvent
+from lasting_core.engine import (
+    LifeEventKind as CoreLifeEventKind,
+)
+from lasting_core.engine import PersonalItem, PersonalReading, WarningSide
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,11 @@ class HistoryRows:
     events: tuple[tuple[float, str], ...] = ()
     # Days scheduled check-ins expired unanswered; None without a recent schedule.
     missed: tuple[float, ...] | None = None
+    # The relapse-prevention plan's tracked warning signs and their answers, and the
+    # stressful life events on record (docs/engine.md, personal items and life events).
+    personal_items: tuple[PersonalItem, ...] = ()
+    personal: tuple[PersonalReading, ...] = ()
+    life_events: tuple[CoreLifeEvent, ...] = ()
 
 
 # A patient counts as scheduled while a scheduled check-in opened this recently; after
@@ -77,16 +89,61 @@ def list_history_rows(
     ).values_list("patient_id", "occurred_on", "kind"):
         events[patient_id].append((day_number(occurred_on), str(kind)))
     missed = list_missed_checkins(zones, now or timezone.now())
-    return {
-        patient_id: HistoryRows(
+    tracked = list_tracked_items(zones)
+    life = list_life_context_of(patients)
+    rows = {}
+    for patient_id in zones:
+        items = [engine_item(item) for item in tracked.get(patient_id, [])]
+        context = life.get(patient_id)
+        rows[patient_id] = HistoryRows(
             tuple(phq9[patient_id]),
             tuple(sessions[patient_id]),
             tuple(daily[patient_id]),
             tuple(events[patient_id]),
             missed.get(patient_id),
+            personal_items=tuple(items),
+            personal=tuple(
+                PersonalReading(day_number(answered_on), str(item.item_id), float(value))
+                for item in tracked.get(patient_id, [])
+                for answered_on, value in item.answers
+            ),
+            life_events=tuple(
+                CoreLifeEvent(
+                    day_number(event.occurred_on),
+                    ENGINE_LIFE_EVENT_KINDS[LifeEventKind(event.kind)],
+                    event.weight / MAX_LIFE_EVENT_WEIGHT,
+                )
+                for event in (context.life_events if context else ())
+            ),
         )
-        for patient_id in zones
-    }
+    return rows
+
+
+# The clinic's words for life events, in the engine's; the clinic's weights run 1 (mild)
+# to 3 (severe), the engine's from 0 to 1.
+ENGINE_LIFE_EVENT_KINDS = {
+    LifeEventKind.BEREAVEMENT: CoreLifeEventKind.LOSS,
+    LifeEventKind.RELATIONSHIP: CoreLifeEventKind.CONFLICT,
+    LifeEventKind.MOVE: CoreLifeEventKind.MOVE,
+    LifeEventKind.WORK: CoreLifeEventKind.JOB,
+    LifeEventKind.ILLNESS: CoreLifeEventKind.ILLNESS,
+    LifeEventKind.OTHER: CoreLifeEventKind.OTHER,
+}
+MAX_LIFE_EVENT_WEIGHT = 3.0
+# The range of each kind of personal item, as the plan's form offers it.
+ITEM_RANGES = {"scale": (0.0, 10.0, ""), "hours": (0.0, 24.0, "h")}
+
+
+def engine_item(item: TrackedItem) -> PersonalItem:
+    """A tracked warning sign as the engine reads it (its key is the item's id)."""
+    if item.answer_type == "yes_no":
+        return PersonalItem.yes_no_item(
+            str(item.item_id), item.label, warning_answer=item.direction == "above"
+        )
+    low, high, unit = ITEM_RANGES[item.answer_type]
+    return PersonalItem(
+        str(item.item_id), item.label, WarningSide(item.direction), item.threshold, low, high, unit
+    )
 
 
 def list_missed_checkins(zones: dict[int, ZoneInfo], now: datetime) -> dict[int, tuple[float, ...]]:

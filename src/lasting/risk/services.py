@@ -54,6 +54,9 @@ def history_of(rows: HistoryRows) -> PatientHistory:
         daily=rows.daily,
         events=rows.events,
         missed_checkins=rows.missed,
+        personal_items=rows.personal_items,
+        personal=rows.personal,
+        life_events=rows.life_events,
     )
 
 

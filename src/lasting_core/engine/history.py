@@ -55,7 +55,7 @@ PERSONAL_THRESHOLD_POINTS = 5.0
 
 
 class WarningSide(StrEnum):
-    """Which side of a personal threshold is the warning (strictly beyond it)."""
+    """Which side of a personal threshold is the warning (the threshold included)."""
 
     BELOW = "below"  # e.g. "sleeping under 6 hours": a value below 6 is the warning
     ABOVE = "above"  # e.g. "craving above 7 of 10"; for a yes/no item: "yes" is the warning
@@ -128,10 +128,10 @@ class PersonalItem:
         return self.high if self.side == WarningSide.BELOW else self.low
 
     def crossed(self, value: float) -> bool:
-        """Return whether ``value`` lies strictly on the warning side of the threshold."""
+        """Return whether ``value`` is at the threshold or on its warning side."""
         if self.side == WarningSide.BELOW:
-            return value < self.threshold
-        return value > self.threshold
+            return value <= self.threshold
+        return value >= self.threshold
 
     def normalise(self, value: float) -> float:
         """Return the value on the daily 0-10 scale: good end 0, threshold 5, worse higher."""
@@ -454,7 +454,7 @@ def _personal_cells(
         composite = np.where(
             count > 0, np.where(answered, normalised, 0.0).sum(axis=1) / count, np.nan
         )
-    crossed = np.where(np.isnan(means), np.nan, (sign * (means - threshold) > 0.0) * 1.0)
+    crossed = np.where(np.isnan(means), np.nan, (sign * (means - threshold) >= 0.0) * 1.0)
     return composite, crossed.astype(np.float32)
 
 

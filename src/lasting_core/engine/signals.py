@@ -258,7 +258,7 @@ def daily_part(r: _Row) -> tuple[dict[str, Driver], str]:
 def personal_parts(r: _Row, items: Sequence[PersonalItem]) -> list[tuple[int, float, str, str]]:
     """Describe each personal warning sign: (item index, start day, key, words) per item.
 
-    "Sleep below your threshold (5 h) on 2 days in a row: a personal warning sign"; a
+    "Sleep at or below your threshold (5 h) on 2 days in a row: a personal warning sign"; a
     yes/no item says the answer: "Withdrew from friends: yes on 2 days in a row: ...".
     The label is the caller's (the plan's words), used as given.
     """
@@ -273,7 +273,8 @@ def personal_parts(r: _Row, items: Sequence[PersonalItem]) -> list[tuple[int, fl
         else:
             unit = f" {item.unit}" if item.unit else ""
             what = (
-                f"{item.label} {item.side.value} your threshold ({_number(item.threshold)}{unit})"
+                f"{item.label} at or {item.side.value} your threshold "
+                f"({_number(item.threshold)}{unit})"
             )
         words = f"{what} on {run} {_days(run)} in a row: a personal warning sign"
         parts.append((index, last - run + 1, item.key, words))
