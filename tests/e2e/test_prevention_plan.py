@@ -5,15 +5,28 @@ print the plan cleanly. In a real browser."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
-from lasting.checkins.models import CheckIn
+from lasting.checkins.models import CheckIn, Source
 from lasting.checkins.services import issue_link
+from lasting.intake import services as door
 from lasting.prevention.models import PersonalItem, PersonalItemAnswer, PlanVersion
-from lasting_core.instruments import InstrumentCode
-from tests.factories import PASSWORD, SYSTEM, make_member, make_organization, make_patient
+from lasting.risk.services import assess_one
+from lasting.treatment.models import SessionKind
+from lasting_core.instruments import InstrumentCode, get_instrument
+from tests.factories import (
+    PASSWORD,
+    SYSTEM,
+    make_member,
+    make_organization,
+    make_patient,
+    make_phq9,
+    make_session,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -36,6 +49,13 @@ def test_a_plan_written_in_clinic_reaches_the_patients_phone_and_daily_check(
         email="paul@example.org",
         portal_access=True,
     )
+    # Responded to induction and stable since, so the engine has a picture of him.
+    now = timezone.now()
+    make_phq9(paul, 21, submitted_at=now - timedelta(days=80))
+    for day in (78, 76, 74, 71, 69, 67):
+        make_session(paul, kind=SessionKind.INDUCTION, started_at=now - timedelta(days=day))
+    for day in range(63, 0, -7):
+        make_phq9(paul, 5, submitted_at=now - timedelta(days=day))
 
     # The clinician writes the plan with Paul.
     desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
@@ -133,6 +153,27 @@ def test_a_plan_written_in_clinic_reaches_the_patients_phone_and_daily_check(
         phone.keyboard.press("Enter")
     phone.wait_for_load_state("load")
     phone.screenshot(path=str(artifacts / "prevention-daily-check-done.png"), full_page=True)
-    checkin = CheckIn.objects.get(patient=paul)
+    checkin = CheckIn.objects.filter(patient=paul).latest("submitted_at")
     answer = PersonalItemAnswer.objects.get(checkin=checkin)
     assert (answer.item_id, answer.value) == (item.pk, 5.5)
+
+    # Yesterday evening's check had said 6 hours (his threshold is a warning too): two
+    # days in a row, which the engine names as a driver on the clinician's page.
+    daily = get_instrument(InstrumentCode.DAILY).score({"mood": 6, "sleep": 4, "stress": 5})
+    door.submit_checkin_with_personal_items(
+        SYSTEM,
+        paul,
+        [daily],
+        {item.pk: 6.0},
+        source=Source.LINK,
+        submitted_at=checkin.submitted_at - timedelta(days=1),
+    )
+    assess_one(paul)
+    desk.goto(f"{live_server.url}/patients/{paul.pk}/")
+    desk.wait_for_load_state("load")
+    sentence = desk.inner_text(".explanation")
+    assert (
+        "Sleeping under 6 hours at or below your threshold (6 h) on 2 days in a row: "
+        "a personal warning sign" in sentence
+    ), sentence
+    desk.locator(".explanation").screenshot(path=str(artifacts / "prevention-engine-driver.png"))
