@@ -255,7 +255,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from lasting_core.csvformats import CsvFormatError, write_alerts
     from lasting_core.replayfiles import replay_files
 
-    for path in (args.observations, args.sessions):
+    optional = (args.personal_items, args.personal_observations, args.life_events)
+    for path in (args.observations, args.sessions, *[p for p in optional if p is not None]):
         if not path.is_file():
             print(f"lasting replay: {path}: no such file", file=sys.stderr)
             return 1
@@ -268,7 +269,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(f"lasting replay: {args.out}: not a regular file", file=sys.stderr)
         return 1
     try:
-        rows = replay_files(args.observations, args.sessions, fit_prior=args.fit_prior)
+        rows = replay_files(
+            args.observations,
+            args.sessions,
+            personal_items_path=args.personal_items,
+            personal_observations_path=args.personal_observations,
+            life_events_path=args.life_events,
+            fit_prior=args.fit_prior,
+        )
     except CsvFormatError as error:
         print(f"lasting replay: {error}", file=sys.stderr)
         return 1
@@ -520,6 +528,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="fit the clinic prior on these files (looks ahead; default: published prior)",
     )
+    for option, name in (
+        ("--personal-items", "personal_items.csv"),
+        ("--personal-observations", "personal_observations.csv"),
+        ("--life-events", "life_events.csv"),
+    ):
+        replay.add_argument(
+            option,
+            type=Path,
+            default=None,
+            help=f"optional {name} (docs/formats.md; default: {name} beside the observations)",
+        )
     replay.set_defaults(handler=cmd_replay)
 
     simulate = commands.add_parser(

@@ -257,3 +257,24 @@ def test_the_replay_command_reads_the_optional_files_next_to_observations(tmp_pa
     )
     assert result.returncode == 0, result.stderr
     assert "stressful life event (loss" in out.read_text()
+
+
+def test_the_replay_command_takes_the_optional_files_by_name(tmp_path):
+    write_twins(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "events.csv").write_text(
+        f"patient_id,occurred_on,kind,weight\nb,{on(55)},loss,1\n"
+    )
+    out = tmp_path / "alerts.csv"
+    common = ["--observations", tmp_path / "observations.csv", "--sessions"]
+    result = run_cli(
+        *common, tmp_path / "sessions.csv", "--life-events", elsewhere / "events.csv", "--out", out
+    )
+    assert result.returncode == 0, result.stderr
+    assert "stressful life event (loss" in out.read_text()
+    missing = run_cli(
+        *common, tmp_path / "sessions.csv", "--life-events", elsewhere / "no.csv", "--out", out
+    )
+    assert missing.returncode == 1
+    assert "no.csv: no such file" in missing.stderr
