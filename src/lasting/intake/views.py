@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from lasting.accounts import rules
 from lasting.accounts.middleware import ClinicRequest
-from lasting.audit.services import Actor
+from lasting.audit.models import Action
+from lasting.audit.services import Actor, record_event
 from lasting.checkins.forms import ClinicCheckInForm
 from lasting.checkins.services import IdempotencyConflict
 from lasting.intake.services import (
@@ -50,6 +51,19 @@ from lasting_core.instruments import InstrumentCode
 from lasting_core.sessions import MOAAS
 
 
+def audit_read(request: ClinicRequest, actor: Actor, patient: Patient) -> None:
+    """An entry page shows the patient (and, for a session, their previous dose): a read.
+    A submitted form is audited by the door as the write it is."""
+    if request.method == "GET":
+        record_event(
+            actor,
+            Action.READ,
+            patient_id=patient.pk,
+            organization_id=patient.organization_id,
+            obj=patient,
+        )
+
+
 @login_required
 def new_session(request: ClinicRequest, patient_id: int) -> HttpResponse:
     """Sign a session; the session-safety rules run in `log_session` and are shown here."""
@@ -58,6 +72,7 @@ def new_session(request: ClinicRequest, patient_id: int) -> HttpResponse:
         raise PermissionDenied("Your role cannot log treatment sessions.")
     actor = Actor.from_request(request)
     patient = get_patient_for(membership, patient_id, actor=actor)
+    audit_read(request, actor, patient)
     previous = find_previous_esketamine_session(patient)
     initial = {**initial_from_previous(previous), "monitoring_clinician": request.user.pk}
     form = SessionForm(request.POST or None, membership=membership, initial=initial)
@@ -131,11 +146,13 @@ def new_event(request: ClinicRequest, patient_id: int) -> HttpResponse:
     membership = request.membership
     if not rules.can_review_alerts(membership):
         raise PermissionDenied("Only clinicians record clinical events.")
-    patient = get_patient_for(membership, patient_id, actor=Actor.from_request(request))
+    actor = Actor.from_request(request)
+    patient = get_patient_for(membership, patient_id, actor=actor)
+    audit_read(request, actor, patient)
     form = ClinicalEventForm(request.POST or None, organization=membership.organization)
     if request.method == "POST" and form.is_valid():
         record_clinical_event(
-            Actor.from_request(request),
+            actor,
             patient,
             form.cleaned_data["kind"],
             form.cleaned_data["occurred_on"],
@@ -156,6 +173,7 @@ def enter_phq9(request: ClinicRequest, patient_id: int) -> HttpResponse:
         raise PermissionDenied("Your role cannot enter check-ins.")
     actor = Actor.from_request(request)
     patient = get_patient_for(membership, patient_id, actor=actor)
+    audit_read(request, actor, patient)
     now = timezone.now()
     form = ClinicCheckInForm(
         request.POST or None,
@@ -214,7 +232,10 @@ def life_context_patient(request: ClinicRequest, patient_id: int) -> Patient:
     """The patient, when the member may enter life events, medication and therapy."""
     if not rules.can_enter_checkins(request.membership):
         raise PermissionDenied("Your role cannot enter life events, medication or therapy.")
-    return get_patient_for(request.membership, patient_id, actor=Actor.from_request(request))
+    actor = Actor.from_request(request)
+    patient = get_patient_for(request.membership, patient_id, actor=actor)
+    audit_read(request, actor, patient)
+    return patient
 
 
 def life_context_page(
