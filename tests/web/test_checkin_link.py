@@ -135,6 +135,28 @@ def test_a_skipped_item9_is_stored_prorated_and_opens_a_follow_up_alert(paul):
     assert "not answered" in alert.reason
 
 
+def test_an_empty_form_is_asked_again_keeps_the_link_and_still_raises_the_missing_item9(paul):
+    path = link_path(paul)
+    client = Client()
+
+    first = client.post(path, {"idempotency_key": "k-empty"})
+    again = client.post(path, {"idempotency_key": "k-empty-2"})
+
+    assert first.status_code == again.status_code == 422
+    assert b"Nothing was answered" in first.content
+    assert not CheckIn.objects.exists()
+    assert client.get(path).status_code == 200  # the link is still open
+    # One alert for the care team (the same report sent again joins it), not stored.
+    alert = Alert.objects.get(patient=paul)
+    assert alert.priority == Priority.HIGH
+    assert "not answered" in alert.reason
+    assert "sent empty" in alert.reason
+    assert alert.drivers["stored"] is False
+    # Answering it then stores the check-in through the same link.
+    assert client.post(path, form_body("k-now", total=6)).status_code == 200
+    assert CheckIn.objects.filter(patient=paul).count() == 1
+
+
 def test_item9_on_a_form_with_errors_still_opens_an_alert_and_shows_crisis_help(paul):
     body = form_body("k-err", total=18, item9=3)
     body["phq9__q2"] = "7"

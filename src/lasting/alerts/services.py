@@ -100,7 +100,7 @@ def find_waiting_unstored_alert(
     )
 
 
-def open_alert_for_unstored_answer(patient: Patient, item9: int, situation: str) -> Alert:
+def open_alert_for_unstored_answer(patient: Patient, item9: int | None, situation: str) -> Alert:
     """Open a safety alert for an item-9 answer whose check-in could not be stored.
 
     Used when a patient reports self-harm thoughts on a form that was refused (a used

@@ -166,19 +166,25 @@ def enter_clinic_checkin(
 
 
 def report_unstored_checkin(
-    patient: Patient, *, item9: int | None, note: str, situation: str
+    patient: Patient,
+    *,
+    item9: int | None,
+    note: str,
+    situation: str,
+    item9_missing: bool = False,
 ) -> None:
     """Keep the safety signal of a check-in that could not be stored.
 
     A form with errors, a used or expired link, a changed resubmission: the answers are
-    not stored, but a positive item 9 or a note that matches the screening list still
-    opens its safety alert (the same report sent again joins the open alert).
+    not stored, but a positive item 9, an item 9 left unanswered on a PHQ-9 sent empty
+    (`item9_missing`), or a note that matches the screening list still opens its safety
+    alert (the same report sent again joins the open alert).
     """
     note_matched = screen_note(note).matched
-    if item9 is None and not note_matched:
+    if item9 is None and not item9_missing and not note_matched:
         return
     with transaction.atomic():
-        if item9 is not None:
+        if item9 is not None or item9_missing:
             open_alert_for_unstored_answer(patient, item9, situation)
         if note_matched:
             open_alert_for_unstored_note(patient, note, situation)

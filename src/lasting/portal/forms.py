@@ -52,6 +52,24 @@ class PatientCheckInForm(CheckInForm):
             # The warning that notes are not read in real time is read with the field.
             self.fields["note"].widget.attrs["aria-describedby"] = "note-not-monitored"
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not self.errors and self.is_blank():
+            # Storing an empty check-in would use up the link for nothing: ask again.
+            raise forms.ValidationError(
+                gettext("Nothing was answered. Please answer the questions, then send."),
+                code="blank",
+            )
+        return cleaned
+
+    def is_blank(self) -> bool:
+        """No question answered and no note written."""
+        return all(
+            self.cleaned_data.get(name) in (None, "")
+            for name in self.fields
+            if name != "idempotency_key"
+        )
+
     def personal_fields(self) -> list[dict[str, Any]]:
         """Each personal item's bound field, and whether it is typed (hours) or chosen."""
         return [

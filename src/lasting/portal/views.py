@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -184,6 +185,12 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
         )
         valid = form.is_valid()
     if not valid:
+        if form.has_error(NON_FIELD_ERRORS, "blank") and Instrument.PHQ9 in link.instruments:
+            # Nothing stored and the link still open, but an unanswered item 9 is not
+            # evidence of safety: the care team hears of it as of any missing item 9.
+            report_unstored_checkin(
+                patient, item9=None, note="", situation="sent empty", item9_missing=True
+            )
         crisis = safety_net(request, link, "the form had errors")
         return render_patient_page(
             request,
