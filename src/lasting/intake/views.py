@@ -7,6 +7,8 @@ clinic: parse the form, call one function of `lasting.intake.services`, render.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -19,6 +21,7 @@ from django.utils import timezone
 
 from lasting.accounts import rules
 from lasting.accounts.middleware import ClinicRequest
+from lasting.accounts.models import Membership
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.checkins.forms import ClinicCheckInForm
@@ -255,56 +258,55 @@ def show_refusal(form: LifeContextForm, refused: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, problems)
 
 
-@login_required
-def new_life_event(request: ClinicRequest, patient_id: int) -> HttpResponse:
-    """Record a stressful life event the patient told the clinical team about."""
+# How each page stores its form through the door: (actor, membership, patient, fields).
+Store = Callable[[Actor, Membership | None, Patient, dict[str, Any]], object]
+
+
+def enter_life_context(
+    request: ClinicRequest,
+    patient_id: int,
+    form_class: type[LifeContextForm],
+    store: Store,
+    page: str,
+) -> HttpResponse:
+    """Show the form; on a valid POST store it through the door and return to the chart."""
     patient = life_context_patient(request, patient_id)
-    form = LifeEventForm(request.POST or None, patient=patient)
+    form = form_class(request.POST or None, patient=patient)
     if request.method == "POST" and form.is_valid():
         try:
-            record_life_event(
-                Actor.from_request(request),
-                patient,
-                form.fields_to_store(),
-                source=EntrySource.CLINIC,
-                membership=request.membership,
-            )
+            store(Actor.from_request(request), request.membership, patient, form.fields_to_store())
         except ValidationError as refused:
             show_refusal(form, refused)
         else:
             return redirect(reverse("clinic:patient", args=[patient.pk]) + "#life-context")
-    return life_context_page(request, patient, form, "life_event")
+    return life_context_page(request, patient, form, page)
+
+
+def store_life_event(
+    actor: Actor, membership: Membership | None, patient: Patient, fields: dict[str, Any]
+) -> object:
+    return record_life_event(
+        actor, patient, fields, source=EntrySource.CLINIC, membership=membership
+    )
+
+
+@login_required
+def new_life_event(request: ClinicRequest, patient_id: int) -> HttpResponse:
+    """Record a stressful life event the patient told the clinical team about."""
+    return enter_life_context(request, patient_id, LifeEventForm, store_life_event, "life_event")
 
 
 @login_required
 def new_medication_change(request: ClinicRequest, patient_id: int) -> HttpResponse:
     """Record a psychiatric medication started, stopped or changed in dose."""
-    patient = life_context_patient(request, patient_id)
-    form = MedicationChangeForm(request.POST or None, patient=patient)
-    if request.method == "POST" and form.is_valid():
-        try:
-            record_medication_change(
-                Actor.from_request(request), request.membership, patient, form.fields_to_store()
-            )
-        except ValidationError as refused:
-            show_refusal(form, refused)
-        else:
-            return redirect(reverse("clinic:patient", args=[patient.pk]) + "#life-context")
-    return life_context_page(request, patient, form, "medication")
+    return enter_life_context(
+        request, patient_id, MedicationChangeForm, record_medication_change, "medication"
+    )
 
 
 @login_required
 def new_therapy_event(request: ClinicRequest, patient_id: int) -> HttpResponse:
     """Record a therapy started or stopped, or a therapy session attended."""
-    patient = life_context_patient(request, patient_id)
-    form = TherapyEventForm(request.POST or None, patient=patient)
-    if request.method == "POST" and form.is_valid():
-        try:
-            record_therapy_event(
-                Actor.from_request(request), request.membership, patient, form.fields_to_store()
-            )
-        except ValidationError as refused:
-            show_refusal(form, refused)
-        else:
-            return redirect(reverse("clinic:patient", args=[patient.pk]) + "#life-context")
-    return life_context_page(request, patient, form, "therapy")
+    return enter_life_context(
+        request, patient_id, TherapyEventForm, record_therapy_event, "therapy"
+    )
