@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from lasting.accounts import rules
 from lasting.accounts.middleware import ClinicRequest
-from lasting.accounts.models import Membership
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.checkins.forms import ClinicCheckInForm
@@ -258,8 +257,8 @@ def show_refusal(form: LifeContextForm, refused: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, problems)
 
 
-# How each page stores its form through the door: (actor, membership, patient, fields).
-Store = Callable[[Actor, Membership | None, Patient, dict[str, Any]], object]
+# A door function taking actor, membership, patient and fields by keyword.
+Store = Callable[..., object]
 
 
 def enter_life_context(
@@ -274,7 +273,12 @@ def enter_life_context(
     form = form_class(request.POST or None, patient=patient)
     if request.method == "POST" and form.is_valid():
         try:
-            store(Actor.from_request(request), request.membership, patient, form.fields_to_store())
+            store(
+                actor=Actor.from_request(request),
+                membership=request.membership,
+                patient=patient,
+                fields=form.fields_to_store(),
+            )
         except ValidationError as refused:
             show_refusal(form, refused)
         else:
@@ -282,18 +286,11 @@ def enter_life_context(
     return life_context_page(request, patient, form, page)
 
 
-def store_life_event(
-    actor: Actor, membership: Membership | None, patient: Patient, fields: dict[str, Any]
-) -> object:
-    return record_life_event(
-        actor, patient, fields, source=EntrySource.CLINIC, membership=membership
-    )
-
-
 @login_required
 def new_life_event(request: ClinicRequest, patient_id: int) -> HttpResponse:
     """Record a stressful life event the patient told the clinical team about."""
-    return enter_life_context(request, patient_id, LifeEventForm, store_life_event, "life_event")
+    store = partial(record_life_event, source=EntrySource.CLINIC)
+    return enter_life_context(request, patient_id, LifeEventForm, store, "life_event")
 
 
 @login_required
