@@ -341,7 +341,21 @@ class LifeEventWeight(models.IntegerChoices):
     SEVERE = 3, "3 · severe"
 
 
-class LifeEvent(models.Model):
+class LifeContextEntry(models.Model):
+    """What every life event, medication change and therapy entry carries: a note, and
+    who recorded it when."""
+
+    note = models.TextField(blank=True, max_length=2000)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class LifeEvent(LifeContextEntry):
     """A stressful life event on the patient's calendar, with how stressful it was."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
@@ -355,12 +369,7 @@ class LifeEvent(models.Model):
             MaxValueValidator(LifeEventWeight.SEVERE),
         ],
     )
-    note = models.TextField(blank=True, max_length=2000)
     source = models.CharField(max_length=8, choices=EntrySource.choices)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["occurred_on", "pk"]
@@ -391,7 +400,7 @@ class DrugClass(models.TextChoices):
     OTHER = "other", "Other psychiatric medication"
 
 
-class MedicationChange(models.Model):
+class MedicationChange(LifeContextEntry):
     """A psychiatric medication started, stopped or changed in dose."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
@@ -404,12 +413,7 @@ class MedicationChange(models.Model):
     # As prescribed, in words ("50 mg once a day"); the new dose for a dose change.
     dose_text = models.CharField(max_length=100, blank=True)
     drug_class = models.CharField(max_length=16, choices=DrugClass.choices)
-    note = models.TextField(blank=True, max_length=2000)
     source = models.CharField(max_length=8, choices=EntrySource.choices, default=EntrySource.CLINIC)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["changed_on", "pk"]
@@ -427,7 +431,7 @@ class TherapyEventKind(models.TextChoices):
     STOP = "stop", "Therapy stopped"
 
 
-class TherapyEvent(models.Model):
+class TherapyEvent(LifeContextEntry):
     """Psychotherapy participation: the start or end of a therapy, or a session attended."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
@@ -436,12 +440,7 @@ class TherapyEvent(models.Model):
     kind = models.CharField(max_length=8, choices=TherapyEventKind.choices)
     # What kind of therapy, in the clinic's words ("CBT", "DBT", "couples therapy").
     therapy = models.CharField(max_length=100, blank=True)
-    note = models.TextField(blank=True, max_length=2000)
     source = models.CharField(max_length=8, choices=EntrySource.choices, default=EntrySource.CLINIC)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["occurred_on", "pk"]
