@@ -36,6 +36,27 @@ def sign_in(page, live_server, username: str) -> None:
     page.wait_for_url("**/caseload/")
 
 
+def fill_request(visitor) -> None:
+    """Rosa Quintero's request: contact details, reason, PHQ-9 with item 9 = 1, GAD-7 and
+    the screening questions."""
+    visitor.fill("#id_given_name", "Rosa")
+    visitor.fill("#id_family_name", "Quintero")
+    visitor.fill("#id_date_of_birth", "1988-03-14")
+    visitor.fill("#id_phone", "303 555 0142")
+    visitor.select_option("#id_location", label="Pearl Street")
+    visitor.fill("#id_reason", "Depression that has not lifted with two medicines.")
+    visitor.check("input[name=known_diagnoses][value=trd_mdd]")
+    visitor.fill("#id_current_treatment", "Sertraline")
+    for item in range(1, 9):
+        visitor.check(f"input[name=phq9__q{item}][value='2']")
+    visitor.check("input[name=phq9__q9][value='1']")
+    for item in range(1, 8):
+        visitor.check(f"input[name=gad7__q{item}][value='1']")
+    for key in ("high_blood_pressure", "psychosis_or_mania", "pregnancy", "substance_use"):
+        visitor.check(f"input[name=screening__{key}][value=no]")
+    visitor.check("input[name=screening__previous_ketamine][value=unsure]")
+
+
 def test_a_request_with_item9_shows_crisis_help_and_is_booked_from_the_inbox(
     live_server, browser, artifacts, monkeypatch
 ):
@@ -58,22 +79,7 @@ def test_a_request_with_item9_shows_crisis_help_and_is_booked_from_the_inbox(
     visitor.goto(f"{live_server.url}/request/clearwater/", wait_until="load")
     assert no_sideways_scroll(visitor)
     visitor.screenshot(path=str(artifacts / "evaluation-request-top.png"))
-    visitor.fill("#id_given_name", "Rosa")
-    visitor.fill("#id_family_name", "Quintero")
-    visitor.fill("#id_date_of_birth", "1988-03-14")
-    visitor.fill("#id_phone", "303 555 0142")
-    visitor.select_option("#id_location", label="Pearl Street")
-    visitor.fill("#id_reason", "Depression that has not lifted with two medicines.")
-    visitor.check("input[name=known_diagnoses][value=trd_mdd]")
-    visitor.fill("#id_current_treatment", "Sertraline")
-    for item in range(1, 9):
-        visitor.check(f"input[name=phq9__q{item}][value='2']")
-    visitor.check("input[name=phq9__q9][value='1']")
-    for item in range(1, 8):
-        visitor.check(f"input[name=gad7__q{item}][value='1']")
-    for key in ("high_blood_pressure", "psychosis_or_mania", "pregnancy", "substance_use"):
-        visitor.check(f"input[name=screening__{key}][value=no]")
-    visitor.check("input[name=screening__previous_ketamine][value=unsure]")
+    fill_request(visitor)
     visitor.screenshot(path=str(artifacts / "evaluation-request-form.png"), full_page=True)
     visitor.locator("#screening").screenshot(path=str(artifacts / "evaluation-screening.png"))
     visitor.click("#send-request")

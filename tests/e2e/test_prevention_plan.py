@@ -34,6 +34,54 @@ IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBa
 PHONE = {"width": 390, "height": 844}
 
 
+def fill_plan(desk, reason: str) -> None:
+    """From the patient page: open the plan's form and write it with one warning sign
+    tracked daily (sleeping under 6 hours, at or below 6)."""
+    desk.click("#prevention-plan")
+    desk.wait_for_load_state("load")
+    desk.click("#edit-plan")
+    desk.wait_for_load_state("load")
+    desk.fill("#id_warning_signs", "Sleeping badly\nSkipping the gym\nPulling away from friends")
+    desk.fill("#id_coping_strategies", "Walk the dog\nListen to music")
+    desk.fill("#id_people_and_places", "The climbing gym; coffee with Marco")
+    desk.fill("#id_help_contacts", "My sister Lena, 555-0188")
+    desk.fill("#id_professional_contacts", "Clinic line 555-0100; 988 Lifeline")
+    desk.fill("#id_safe_environment", "Keep only a week of medication at home")
+    desk.fill("#id_practice", "CBT skills worksheet, three times a week")
+    desk.fill("#id_items-0-warning_sign", "Sleeping under 6 hours")
+    desk.fill("#id_items-0-question", "How many hours did you sleep last night?")
+    desk.select_option("#id_items-0-answer_type", "hours")
+    desk.fill("#id_items-0-threshold", "6")
+    desk.select_option("#id_items-0-direction", "below")
+    desk.fill("#id_reason", reason)
+
+
+def sign_in_to_portal(browser, live_server, email: str):
+    """The patient's phone, signed in to /me/ by the e-mailed link."""
+    phone = browser.new_context(viewport=PHONE).new_page()
+    phone.goto(f"{live_server.url}/me/sign-in/")
+    phone.fill("input[name=email]", email)
+    phone.click("button[type=submit]")
+    phone.wait_for_url("**/me/sign-in/sent/**")
+    link = re.search(r"https?://\S+/me/sign-in/\S+/", mail.outbox[-1].body)
+    assert link is not None
+    phone.goto(link.group())
+    phone.click("button[type=submit]")
+    phone.wait_for_url("**/me/")
+    return phone
+
+
+def save_plan_and_turn_on_the_daily_check(desk, live_server, patient) -> None:
+    desk.click("#plan-form button[type=submit]")
+    desk.wait_for_url(f"**/patients/{patient.pk}/prevention-plan/")
+    desk.wait_for_load_state("load")
+    desk.goto(f"{live_server.url}/patients/{patient.pk}/plan/")
+    desk.check("#id_daily_check")
+    desk.fill("#id_reason", "Daily check for the sleep warning sign")
+    desk.click("form.grid-form button[type=submit]")
+    desk.wait_for_url(f"**/patients/{patient.pk}/")
+
+
 def test_a_plan_written_in_clinic_reaches_the_patients_phone_and_daily_check(
     live_server, browser, artifacts, settings
 ):
@@ -65,23 +113,7 @@ def test_a_plan_written_in_clinic_reaches_the_patients_phone_and_daily_check(
     desk.click("button[type=submit]")
     desk.wait_for_url("**/caseload/")
     desk.goto(f"{live_server.url}/patients/{paul.pk}/")
-    desk.click("#prevention-plan")
-    desk.wait_for_load_state("load")
-    desk.click("#edit-plan")
-    desk.wait_for_load_state("load")
-    desk.fill("#id_warning_signs", "Sleeping badly\nSkipping the gym\nPulling away from friends")
-    desk.fill("#id_coping_strategies", "Walk the dog\nListen to music")
-    desk.fill("#id_people_and_places", "The climbing gym; coffee with Marco")
-    desk.fill("#id_help_contacts", "My sister Lena, 555-0188")
-    desk.fill("#id_professional_contacts", "Clinic line 555-0100; 988 Lifeline")
-    desk.fill("#id_safe_environment", "Keep only a week of medication at home")
-    desk.fill("#id_practice", "CBT skills worksheet, three times a week")
-    desk.fill("#id_items-0-warning_sign", "Sleeping under 6 hours")
-    desk.fill("#id_items-0-question", "How many hours did you sleep last night?")
-    desk.select_option("#id_items-0-answer_type", "hours")
-    desk.fill("#id_items-0-threshold", "6")
-    desk.select_option("#id_items-0-direction", "below")
-    desk.fill("#id_reason", "First plan, written with Paul")
+    fill_plan(desk, "First plan, written with Paul")
     desk.screenshot(path=str(artifacts / "prevention-plan-form.png"), full_page=True)
     desk.click("#plan-form button[type=submit]")
     desk.wait_for_url(f"**/patients/{paul.pk}/prevention-plan/")
@@ -110,16 +142,7 @@ def test_a_plan_written_in_clinic_reaches_the_patients_phone_and_daily_check(
     item = PersonalItem.objects.get(patient=paul)
 
     # Paul signs in on his phone and reads the plan.
-    phone = browser.new_context(viewport=PHONE).new_page()
-    phone.goto(f"{live_server.url}/me/sign-in/")
-    phone.fill("input[name=email]", "paul@example.org")
-    phone.click("button[type=submit]")
-    phone.wait_for_url("**/me/sign-in/sent/**")
-    link = re.search(r"https?://\S+/me/sign-in/\S+/", mail.outbox[-1].body)
-    assert link is not None
-    phone.goto(link.group())
-    phone.click("button[type=submit]")
-    phone.wait_for_url("**/me/")
+    phone = sign_in_to_portal(browser, live_server, "paul@example.org")
     phone.click("#prevention-plan-link")
     phone.wait_for_url("**/me/plan/")
     phone.wait_for_load_state("load")
