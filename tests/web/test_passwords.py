@@ -105,3 +105,17 @@ def test_a_forgotten_password_is_reset_by_an_emailed_single_use_link(personas):
     assert AuditEvent.objects.filter(
         action=Action.PRIVILEGE_CHANGE, user_id=user.pk, object_type="password"
     ).exists()
+
+
+def test_reset_e_mails_from_one_address_are_limited_and_the_page_does_not_say_so(personas):
+    user = personas.rn_cara.user
+    user.email = "cara@clinic.example"
+    user.save()
+    client = Client()
+    answers = [
+        client.post(reverse("accounts:password_reset"), {"email": "cara@clinic.example"})
+        for _ in range(7)
+    ]
+    assert {answer.status_code for answer in answers} == {302}
+    assert {answer["Location"] for answer in answers} == {reverse("accounts:password_reset_sent")}
+    assert len(mail.outbox) == 5

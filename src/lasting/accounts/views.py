@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -55,7 +56,7 @@ from lasting.accounts.services import (
     update_alert_policy,
 )
 from lasting.accounts.throttle import find_lockout
-from lasting.audit.models import Action, Outcome
+from lasting.audit.models import Action, AuditEvent, Outcome
 from lasting.audit.services import Actor, record_event
 
 
@@ -381,9 +382,27 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_sent")
 
     def form_valid(self, form: Any) -> HttpResponse:
+        actor = Actor.from_request(self.request)
+        if reset_requests_from(actor.address) >= RESET_REQUESTS_PER_HOUR:
+            # Past the limit nothing is sent, and the page says what it always says: an
+            # address cannot be flooded with reset e-mails, nor probed by the answer.
+            return redirect(self.get_success_url())
+        record_event(actor, Action.CREATE, object_ref=(RESET_REQUEST, ""))
         for key, value in site_link_parts().items():
             setattr(self, key, value)
         return super().form_valid(form)
+
+
+# Reset e-mails asked for from one address in an hour before further requests send nothing.
+RESET_REQUESTS_PER_HOUR = 5
+RESET_REQUEST = "password reset request"
+
+
+def reset_requests_from(address: str | None) -> int:
+    """How many reset e-mails this address asked for in the last hour (the audit trail)."""
+    return AuditEvent.objects.filter(
+        object_type=RESET_REQUEST, address=address, at__gt=timezone.now() - timedelta(hours=1)
+    ).count()
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
