@@ -17,7 +17,9 @@ from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.checkins.models import CheckIn, Response
 from lasting.demo.history import create_patients
+from lasting.demo.plans import seed_plans_and_requests
 from lasting.demo.schedule import seed_schedule
+from lasting.evaluations.models import EvaluationRequest
 from lasting.outreach.planning import plan_organization
 from lasting.patients.models import Course, Patient
 from lasting.patients.models import Phase as CoursePhase
@@ -90,6 +92,7 @@ def seed_demo(*, patients: int, seed: int, reset: bool, logins_file: Path) -> Se
         created += ", " + seed_risk_history(organization)
         created += f", {plan_organization(organization.pk)} check-ins planned"
         created += ", " + seed_schedule(organization, seed)
+        created += ", " + seed_plans_and_requests(organization, memberships, seed)
         record_event(
             Actor.system("lasting demo", organization.pk),
             Action.CREATE,
@@ -177,6 +180,7 @@ def count_patients(organization: Organization) -> int:
 def delete_demo(organization: Organization) -> None:
     """Remove the demo organisation and everything in it (the audit trail stays)."""
     for model in (
+        EvaluationRequest,
         BoosterProposal,
         MaintenancePlan,
         RiskAssessment,
