@@ -115,10 +115,10 @@ def test_two_days_in_a_row_beyond_the_threshold_is_a_warning_sign_named_by_its_l
     history = with_sleep([8.0] * 20 + [4.5, 4.0])
     assert personal_signs(history, 50.9) == []  # one night so far
     assert personal_signs(history, 51.9) == [
-        "Sleep at or below your threshold (5 h) on 2 days in a row: a personal warning sign."
+        'Personal warning sign "Sleep": 5 h or less on 2 days in a row.'
     ]
     assessment = assess_patient(history, 51.9)
-    assert "Sleep at or below your threshold (5 h) on 2 days in a row" in assessment.explanation
+    assert 'personal warning sign "Sleep": 5 h or less on 2 days in a row' in assessment.explanation
     (sign,) = [s for s in assessment.signals if s.kind == SignalKind.PERSONAL_WARNING_SIGN]
     assert sign.day == 50.0
     assert dict(sign.drivers) == {
@@ -137,7 +137,7 @@ def test_one_night_is_not_a_warning_sign() -> None:
 
 def test_the_threshold_itself_crosses_and_just_beyond_it_does_not() -> None:
     assert personal_signs(with_sleep([8.0] * 20 + [5.0, 5.0]), 51.9) == [
-        "Sleep at or below your threshold (5 h) on 2 days in a row: a personal warning sign."
+        'Personal warning sign "Sleep": 5 h or less on 2 days in a row.'
     ]
     assert personal_signs(with_sleep([8.0] * 20 + [5.5, 5.5]), 51.9) == []
 
@@ -153,7 +153,7 @@ def test_a_day_without_an_answer_breaks_the_run() -> None:
 def test_an_answer_on_the_good_side_ends_the_sign_and_the_run_counts_on() -> None:
     history = with_sleep([8.0] * 20 + [4.0, 4.0, 3.0])
     assert personal_signs(history, 52.9) == [
-        "Sleep at or below your threshold (5 h) on 3 days in a row: a personal warning sign."
+        'Personal warning sign "Sleep": 5 h or less on 3 days in a row.'
     ]
     recovered = with_sleep([8.0] * 20 + [4.0, 4.0, 3.0, 7.0])
     assert personal_signs(recovered, 53.9) == []
@@ -171,7 +171,7 @@ def test_a_yes_no_item_says_its_answer() -> None:
         make_responder(weekly=CALM), personal_items=(SLEEP, FRIENDS), personal=readings
     )
     assert personal_signs(history, 49.9) == [
-        "Withdrew from friends: yes on 2 days in a row: a personal warning sign."
+        'Personal warning sign "Withdrew from friends": yes on 2 days in a row.'
     ]
 
 

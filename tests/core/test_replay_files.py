@@ -219,7 +219,7 @@ def test_personal_warning_signs_from_csv_name_the_item_in_the_reason(tmp_path):
     )
     rows = replay_files(tmp_path / "observations.csv", tmp_path / "sessions.csv")
     reasons = " ".join(row.reason for row in rows if row.patient_id == "b")
-    assert "Sleep at or below your threshold (5 h) on" in reasons
+    assert 'personal warning sign "Sleep": 5 h or less on' in reasons
     assert "Sleep below" not in " ".join(row.reason for row in rows if row.patient_id == "a")
 
 

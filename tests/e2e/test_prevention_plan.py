@@ -196,7 +196,6 @@ def test_a_plan_written_in_clinic_reaches_the_patients_phone_and_daily_check(
     desk.wait_for_load_state("load")
     sentence = desk.inner_text(".explanation")
     assert (
-        "Sleeping under 6 hours at or below your threshold (6 h) on 2 days in a row: "
-        "a personal warning sign" in sentence
+        'personal warning sign "Sleeping under 6 hours": 6 h or less on 2 days in a row' in sentence
     ), sentence
     desk.locator(".explanation").screenshot(path=str(artifacts / "prevention-engine-driver.png"))

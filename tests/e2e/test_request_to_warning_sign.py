@@ -114,7 +114,6 @@ def test_a_request_becomes_a_patient_whose_own_warning_sign_the_engine_names(
     desk.goto(f"{live_server.url}/patients/{rosa.pk}/", wait_until="load")
     sentence = desk.inner_text(".explanation")
     assert (
-        "Sleeping under 6 hours at or below your threshold (6 h) on 2 days in a row: "
-        "a personal warning sign" in sentence
+        'personal warning sign "Sleeping under 6 hours": 6 h or less on 2 days in a row' in sentence
     ), sentence
     desk.screenshot(path=str(artifacts / "request-to-warning-sign.png"), full_page=True)

@@ -81,7 +81,7 @@ def test_a_personal_warning_sign_two_days_running_is_a_driver_of_the_sentence(pe
     assert rows.personal_items[0].label == "Short sleep"
     # 6 hours is at the threshold: the plan's form says "at or below", so it counts.
     assert (
-        "Short sleep at or below your threshold (6 h) on 2 days in a row: a personal warning sign"
+        'personal warning sign "Short sleep": 6 h or less on 2 days in a row'
         in assessment.explanation
     )
 

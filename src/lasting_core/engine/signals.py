@@ -258,9 +258,9 @@ def daily_part(r: _Row) -> tuple[dict[str, Driver], str]:
 def personal_parts(r: _Row, items: Sequence[PersonalItem]) -> list[tuple[int, float, str, str]]:
     """Describe each personal warning sign: (item index, start day, key, words) per item.
 
-    "Sleep at or below your threshold (5 h) on 2 days in a row: a personal warning sign"; a
-    yes/no item says the answer: "Withdrew from friends: yes on 2 days in a row: ...".
-    The label is the caller's (the plan's words), used as given.
+    'personal warning sign "Sleep": 5 h or less on 2 days in a row'; a yes/no item says
+    the answer: 'personal warning sign "Withdrew from friends": yes on 2 days in a row'.
+    The label is the caller's (the plan's words), used as given and quoted.
     """
     parts: list[tuple[int, float, str, str]] = []
     for index, item in enumerate(items):
@@ -268,15 +268,12 @@ def personal_parts(r: _Row, items: Sequence[PersonalItem]) -> list[tuple[int, fl
         if run <= 0:
             continue
         if item.yes_no:
-            answer = "yes" if item.side == WarningSide.ABOVE else "no"
-            what = f"{item.label}: {answer}"
+            what = "yes" if item.side == WarningSide.ABOVE else "no"
         else:
             unit = f" {item.unit}" if item.unit else ""
-            what = (
-                f"{item.label} at or {item.side.value} your threshold "
-                f"({_number(item.threshold)}{unit})"
-            )
-        words = f"{what} on {run} {_days(run)} in a row: a personal warning sign"
+            bound = "or less" if item.side == WarningSide.BELOW else "or more"
+            what = f"{_number(item.threshold)}{unit} {bound}"
+        words = f'personal warning sign "{item.label}": {what} on {run} {_days(run)} in a row'
         parts.append((index, last - run + 1, item.key, words))
     return parts
 
