@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from lasting.accounts.clocks import today_in
 from lasting.alerts.models import Alert, AlertKind, AlertStatus, Priority
@@ -189,3 +191,31 @@ class TestWhoMayReport:
         signed_in_client(BRUNO_EMAIL).post(PAGE, report(world.bruno))
         event = LifeEvent.objects.get()
         assert (event.patient, event.organization) == (world.bruno, world.clinic_b)
+
+
+def test_a_matching_note_sent_after_the_session_timed_out_still_reaches_the_team(
+    world, django_capture_on_commit_callbacks
+):
+    client = signed_in_client(PIA_EMAIL)
+    client.get(PAGE)
+    later = time_machine.travel(timezone.now() + timedelta(minutes=45))
+    with later, django_capture_on_commit_callbacks(execute=True):
+        late = client.post(PAGE, report(world.pia, note=ISSUE_NOTE))
+
+    content = late.content.decode()
+    assert late.status_code == 401
+    assert 'id="crisis-now"' in content
+    assert "Por favor, inicie sesión de nuevo" in content
+    assert not LifeEvent.objects.exists()
+    [alert] = Alert.objects.filter(patient=world.pia)
+    assert alert.drivers["stored"] is False
+    assert "morir" not in alert.reason
+
+
+def test_a_plain_note_sent_after_the_session_timed_out_goes_to_sign_in(world):
+    client = signed_in_client(PIA_EMAIL)
+    with time_machine.travel(timezone.now() + timedelta(minutes=45)):
+        late = client.post(PAGE, report(world.pia, note="Me mudé de casa."))
+    assert late.status_code == 302
+    assert "timed_out=1" in late["Location"]
+    assert not Alert.objects.exists()

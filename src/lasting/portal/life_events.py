@@ -109,6 +109,25 @@ def report_life_event(request: HttpRequest) -> HttpResponse:
     session = find_session_patient(request)
     patient = session.patient
     if patient is None:
+        ended = session.ended_for
+        if request.method == "POST" and ended is not None:
+            # Not stored (the session ended), but a note that matches still reaches the team
+            # and crisis help shows before the sign-in page.
+            note = request.POST.get("note", "")
+            if report_unstored_life_event(ended, note, "the session had timed out"):
+                return render_patient_page(
+                    request,
+                    "portal/life_event_timed_out.html",
+                    {
+                        "organization": ended.organization,
+                        "patient": ended,
+                        "needs_crisis_support": True,
+                        "crisis_reason": CRISIS_NOTE,
+                        "sign_in_url": sign_in_url(patient_language(ended), timed_out="1"),
+                    },
+                    language=patient_language(ended),
+                    status=401,
+                )
         flags = {"timed_out": "1"} if session.timed_out else {}
         return redirect(sign_in_url(browser_language(request), **flags))
     language = patient_language(patient)
@@ -156,10 +175,16 @@ def report_life_event(request: HttpRequest) -> HttpResponse:
         # The day turned between the form's check and the door's (the patient's midnight).
         with translation.override(language):
             form.add_error("occurred_on", gettext("The date cannot be after today."))
+        refused = report_unstored_life_event(patient, form.cleaned_data["note"], "refused")
         return render_patient_page(
             request,
             "portal/life_event_form.html",
-            {**context, "form": form},
+            {
+                **context,
+                "form": form,
+                "needs_crisis_support": refused is not None,
+                "crisis_reason": CRISIS_NOTE if refused is not None else "",
+            },
             language=language,
             status=422,
         )

@@ -46,6 +46,8 @@ class PatientSession:
 
     patient: Patient | None
     timed_out: bool = False
+    # Whose session ended in this request (never signed in by it).
+    ended_for: Patient | None = None
 
 
 def patient_session_actor(request: HttpRequest, patient: Patient) -> Actor:
@@ -122,7 +124,9 @@ def find_session_patient(request: HttpRequest) -> PatientSession:
                 patient_session_actor(request, patient), Action.LOGOUT, patient_id=patient.pk
             )
         end_patient_session(request)
-        return PatientSession(None, timed_out=patient is not None)
+        # The patient whose session just ended, for one use only: a form they sent as it
+        # ended may carry a safety signal that must still reach the care team.
+        return PatientSession(None, timed_out=patient is not None, ended_for=patient)
     if now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS:
         request.session[SESSION_LAST_SEEN] = now
     return PatientSession(patient)
