@@ -190,6 +190,23 @@ def test_a_double_submit_stores_one_request(clinic):
 # Item 9 -------------------------------------------------------------------------------
 
 
+def test_the_same_form_sent_again_with_a_changed_item9_takes_the_item9_path(clinic):
+    """Back, item 9 changed from 0 to 3, sent again: not the first request's answer."""
+    _response, first = send_request(clinic, item9=0, idempotency_key="b" * 32)
+    response, _ = send_request(clinic, item9=3, idempotency_key="b" * 32)
+    second = EvaluationRequest.objects.exclude(pk=first.pk).get()
+
+    assert first.patient is None
+    assert second.pk != first.pk
+    assert second.patient is not None
+    assert 'id="crisis-now"' in response.content.decode()
+    alert = Alert.objects.get(patient=second.patient, kind=AlertKind.SAFETY)
+    assert alert.priority == Priority.URGENT
+    # And that changed form sent once more is still one request.
+    send_request(clinic, item9=3, idempotency_key="b" * 32)
+    assert EvaluationRequest.objects.filter(organization=clinic).count() == 2
+
+
 def test_item9_shows_the_clinics_crisis_line_in_the_requesters_language_at_once(clinic):
     make_crisis_resource(
         clinic,

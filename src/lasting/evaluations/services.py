@@ -10,6 +10,8 @@ opens, assigns and notifies the safety alert as for any check-in
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -184,10 +186,19 @@ def receive_request(
     now = now or timezone.now()
     answers = fields["answers"]
     item9 = item9_of(answers)
+    key = str(fields["idempotency_key"])
     # A retry of a stored form is answered as the first was, never refused as a flood.
     stored = EvaluationRequest.objects.filter(
-        organization=organization, idempotency_key=fields["idempotency_key"]
+        organization=organization, idempotency_key=key
     ).first()
+    if stored is not None and stored.answers != answers:
+        # The same form sent again with other answers (Back, changed, sent): a request of
+        # its own, so a changed item 9 takes its own path instead of the first answers'.
+        digest = hashlib.sha256(json.dumps(answers, sort_keys=True).encode()).hexdigest()[:16]
+        key = f"{key[:40]}-{digest}"
+        stored = EvaluationRequest.objects.filter(
+            organization=organization, idempotency_key=key
+        ).first()
     if stored is not None:
         return Received(stored, created=False, item9_positive=(item9 or 0) >= 1)
     check_submission(actor, organization, honeypot=honeypot, started=started, now=now)
@@ -208,7 +219,7 @@ def receive_request(
                 current_treatment=fields.get("current_treatment", "").strip(),
                 answers=answers,
                 screening=dict(fields["screening"]),
-                idempotency_key=fields["idempotency_key"],
+                idempotency_key=key,
                 received_at=now,
             )
             record_event(actor, Action.CREATE, organization_id=organization.pk, obj=request)
@@ -216,7 +227,7 @@ def receive_request(
                 store_as_patient(actor, request)
     except IntegrityError:
         existing = EvaluationRequest.objects.filter(
-            organization=organization, idempotency_key=fields["idempotency_key"]
+            organization=organization, idempotency_key=key
         ).first()
         if existing is None:
             raise
