@@ -243,6 +243,7 @@ class TestPlanPages:
             "warning_signs": "Sleeping badly",
             "coping_strategies": "Walk the dog",
             "reason": reason,
+            "base_version": str(PlanVersion.objects.filter(patient=paul).count()),
             "items-TOTAL_FORMS": "2",
             "items-INITIAL_FORMS": "0",
             "items-MIN_NUM_FORMS": "0",
@@ -258,6 +259,17 @@ class TestPlanPages:
             **extra,
         }
         return client.post(reverse("prevention:edit", args=[paul.pk]), body)
+
+    def test_a_second_click_or_a_colleagues_edit_in_between_is_refused(self, personas):
+        client = client_for("dr_ana")
+        body_base = {"base_version": "0"}
+        assert self.post_plan(client, personas.paul, **body_base).status_code == 302
+        again = self.post_plan(client, personas.paul, reason="clicked twice", **body_base)
+
+        assert again.status_code == 422
+        assert "changed since you opened it" in again.content.decode()
+        assert PlanVersion.objects.filter(patient=personas.paul).count() == 1
+        assert PersonalItem.objects.filter(patient=personas.paul).count() == 1
 
     def test_the_clinician_writes_the_plan_from_the_form(self, personas):
         response = self.post_plan(client_for("dr_ana"), personas.paul)

@@ -29,6 +29,9 @@ class PlanForm(forms.ModelForm[PlanVersion]):
         help_text="Kept with this version, e.g. 'first plan, written with the patient'.",
         error_messages={"required": "Say why the plan changes."},
     )
+    # The version the form was opened on, so a second click or a colleague's edit in
+    # between is refused instead of stored twice or undone.
+    base_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
     class Meta:
         model = PlanVersion

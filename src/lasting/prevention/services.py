@@ -46,9 +46,14 @@ def save_plan_version(
     sections: Mapping[str, str],
     items: Sequence[ItemDraft],
     reason: str,
+    base_version: int | None = None,
     now: datetime | None = None,
 ) -> PlanVersion:
     """Store the plan as the patient's next version, with who, when and why.
+
+    `base_version` is the version number the writer's form was opened on (0 for none): if
+    another version was saved since (a second click, a colleague's edit), the save is
+    refused rather than storing the items twice or undoing the other change.
 
     1. Only a clinician of the patient's organisation writes the plan.
     2. A reason is required, and something must differ from the current version.
@@ -79,6 +84,11 @@ def save_plan_version(
     with transaction.atomic():
         Patient.objects.select_for_update().get(pk=patient.pk)
         current = PlanVersion.objects.filter(patient=patient).order_by("-number").first()
+        if base_version is not None and base_version != (current.number if current else 0):
+            raise ValidationError(
+                "The plan was changed since you opened it (now version "
+                f"{current.number if current else 0}): open it again and make your change there."
+            )
         existing = {item.pk: item for item in PersonalItem.objects.filter(patient=patient)}
         changed_items = apply_items(patient, existing, items, now)
         unchanged_texts = current is not None and all(

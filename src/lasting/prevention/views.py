@@ -114,6 +114,7 @@ def edit(request: ClinicRequest, patient_id: int) -> HttpResponse:
                     sections={name: form.cleaned_data[name] for name in SECTION_LABELS},
                     items=item_drafts(formset),
                     reason=form.cleaned_data["reason"],
+                    base_version=form.cleaned_data["base_version"],
                 )
             except ValidationError as error:
                 form.add_error(None, error)
@@ -121,7 +122,7 @@ def edit(request: ClinicRequest, patient_id: int) -> HttpResponse:
                 return redirect("prevention:plan", patient_id=patient.pk)
         status = 422
     else:
-        form = PlanForm(instance=page.shown)
+        form = PlanForm(instance=page.shown, initial={"base_version": page.current_number or 0})
         formset = ItemFormSet(prefix="items", initial=initial_items)
         status = 200
     return render(
