@@ -202,11 +202,15 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 def cmd_backup(args: argparse.Namespace) -> int:
     setup_django()
+    from lasting.audit.models import Action
+    from lasting.audit.services import Actor, record_event
     from lasting.backups import BackupError, create_backup
 
     out: Path = args.out or Path(
         f"lasting-backup-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.tar"
     )
+    # A copy of every chart leaves the database: the trail says so (and the copy holds it).
+    record_event(Actor.system("lasting backup"), Action.EXPORT, object_ref=("Backup", out.name))
     try:
         manifest = create_backup(out)
     except BackupError as error:
@@ -236,6 +240,13 @@ def cmd_restore(args: argparse.Namespace) -> int:
         print(f"lasting restore: {error}", file=sys.stderr)
         return 1
     if not args.drill:
+        from lasting.audit.models import Action
+        from lasting.audit.services import Actor, record_event, write_restore_marker
+
+        write_restore_marker(args.file.name)
+        record_event(
+            Actor.system("lasting restore"), Action.CREATE, object_ref=("Restore", args.file.name)
+        )
         rows = sum(manifest.tables.values())
         print(f"Restored {args.file} ({rows:,} rows, taken {manifest.created_at})")
         return 0

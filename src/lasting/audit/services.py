@@ -219,8 +219,22 @@ def write_anchor() -> Anchor:
     return anchor
 
 
+def write_restore_marker(restored_from: str) -> Anchor:
+    """After a restore: say so in the anchor file and the log, then anchor the restored
+    trail. Anchors written before the marker describe the trail that was replaced, so
+    verification starts again from here (and the marker shows when and from what)."""
+    line = json.dumps({"at": timezone.now().isoformat(), "restored_from": restored_from})
+    path = settings.AUDIT_ANCHOR_FILE
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(descriptor, "a") as file:
+        file.write(line + "\n")
+    anchor_log.info("audit restore %s", line)
+    return write_anchor()
+
+
 def read_anchors(path: Path) -> list[Anchor]:
-    """Anchors from the anchor file or from a log that carries its lines."""
+    """Anchors from the anchor file or from a log that carries its lines; a restore marker
+    sets aside the anchors before it."""
     anchors: list[Anchor] = []
     if not path.exists():
         return anchors
@@ -230,6 +244,9 @@ def read_anchors(path: Path) -> list[Anchor]:
             continue
         try:
             fields = json.loads(line[start:])
+            if "restored_from" in fields:
+                anchors = []
+                continue
             anchors.append(Anchor(str(fields["at"]), int(fields["count"]), str(fields["hash"])))
         except (ValueError, KeyError, TypeError):
             continue

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404
 from lasting.accounts import rules
 from lasting.accounts.models import Membership, Organization
 from lasting.audit.models import Action
-from lasting.audit.services import Actor, record_event
+from lasting.audit.services import Actor, record_event, record_patients_shown
 from lasting.evaluations.models import EvaluationRequest, RequestStatus, StatusChange
 from lasting.evaluations.services import OBJECT_TYPE, item9_of, score_answers
 from lasting_core.instruments import Score
@@ -57,6 +57,16 @@ def list_requests_for(
         organization_id=membership.organization_id,
         object_ref=(OBJECT_TYPE, "inbox"),
     )
+    # Requests that already made a patient (item 9, or booked) are patients on a list.
+    shown = sorted({row.patient_id for row in found if row.patient_id is not None})
+    if shown:
+        record_patients_shown(
+            actor,
+            Action.SEARCH,
+            shown,
+            organization_id=membership.organization_id,
+            list_name="evaluation requests",
+        )
     return found
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from lasting.accounts import rules
 from lasting.accounts.middleware import ClinicRequest
 from lasting.audit.models import Action, Outcome
-from lasting.audit.services import Actor, record_about, record_event
+from lasting.audit.services import Actor, record_about, record_event, record_patients_shown
 from lasting.patients.queries import get_patient_for
 from lasting.treatment.exports import life_context_csv
 from lasting.treatment.forms import (
@@ -115,13 +115,15 @@ def life_context_export(request: ClinicRequest) -> HttpResponse:
             raise Http404("No such patient.") from bad
         patient_id = get_patient_for(membership, wanted, actor=actor).pk
         patient_ids = [patient_id]
-    text = life_context_csv(list_life_context_for(membership, patient_ids))
-    record_event(
+    contexts = list_life_context_for(membership, patient_ids)
+    text = life_context_csv(contexts)
+    # One event per patient in the file: "who exported this patient's data" has an answer.
+    record_patients_shown(
         actor,
         Action.EXPORT,
-        patient_id=patient_id,
+        [patient_id] if patient_id is not None else sorted(contexts),
         organization_id=membership.organization_id,
-        object_ref=("LifeContextExport", patient_id or "organization"),
+        list_name="LifeContextExport",
     )
     response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="life_context.csv"'
