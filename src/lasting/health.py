@@ -23,9 +23,20 @@ def database_answers() -> bool:
         return bool(cursor.fetchone() == (1,))
 
 
+_migrated: list[bool] = []
+
+
 def migrations_current() -> bool:
+    """Every migration of this code is applied. Once true it stays true for the process's
+    life (migrations never run backwards under a running server), so a load balancer's
+    probes do not rebuild the migration graph each time."""
+    if _migrated:
+        return True
     executor = MigrationExecutor(connection)
-    return not executor.migration_plan(executor.loader.graph.leaf_nodes())
+    current = not executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if current:
+        _migrated.append(True)
+    return current
 
 
 def queue_reachable() -> bool:

@@ -440,3 +440,36 @@ class TestChart:
         assert all(
             layer.get("name") != "life_context" for layer in page.context["chart_spec"]["layer"]
         )
+
+
+def test_a_staff_form_sent_twice_stores_one_row_of_each_kind(personas):
+    client = client_for("rn_cara")
+    paul = personas.paul
+    today = today_in(paul.time_zone).isoformat()
+    pages = {
+        "intake:new_life_event": (
+            LifeEvent,
+            {"kind": "move", "occurred_on": today, "weight": "2", "note": ""},
+        ),
+        "intake:new_medication_change": (
+            MedicationChange,
+            {
+                "changed_on": today,
+                "change": "start",
+                "drug_name": "Sertraline",
+                "dose_text": "50 mg",
+                "drug_class": "antidepressant",
+                "note": "",
+            },
+        ),
+        "intake:new_therapy_event": (
+            TherapyEvent,
+            {"occurred_on": today, "kind": "start", "therapy": "CBT", "note": ""},
+        ),
+    }
+    for name, (model, fields) in pages.items():
+        body = {**fields, "idempotency_key": f"{name[-10:]}-key"}
+        for _ in range(2):
+            response = client.post(reverse(name, args=[paul.pk]), body)
+            assert response.status_code == 302, response.content.decode()[:500]
+        assert model.objects.filter(patient=paul).count() == 1, name

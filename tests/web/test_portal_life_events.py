@@ -219,3 +219,17 @@ def test_a_plain_note_sent_after_the_session_timed_out_goes_to_sign_in(world):
     assert late.status_code == 302
     assert "timed_out=1" in late["Location"]
     assert not Alert.objects.exists()
+
+
+def test_the_same_report_sent_twice_is_one_life_event_and_one_alert(
+    world, django_capture_on_commit_callbacks
+):
+    client = signed_in_client(PIA_EMAIL)
+    body = report(world.pia, note=ISSUE_NOTE, idempotency_key="r" * 32)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(PAGE, body)
+        again = client.post(PAGE, body)
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert LifeEvent.objects.filter(patient=world.pia).count() == 1
+    assert Alert.objects.filter(patient=world.pia).count() == 1

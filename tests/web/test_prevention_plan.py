@@ -477,6 +477,22 @@ class TestPersonalItemsInTheDailyCheck:
             )
         assert PersonalItemAnswer.objects.get().value == 5.0
 
+    def test_a_retry_without_an_item_retired_since_is_not_a_conflict(self, personas):
+        write(personas, items=[SLEEP, GYM])
+        sleep = PersonalItem.objects.get(warning_sign=SLEEP.warning_sign)
+        gym = PersonalItem.objects.get(warning_sign=GYM.warning_sign)
+        answers = {sleep.pk: 5.0, gym.pk: 1.0}
+        send = {"source": Source.LINK, "idempotency_key": "k-retired"}
+        submit_checkin_with_personal_items(SYSTEM, personas.paul, daily_scores(), answers, **send)
+        PersonalItem.objects.filter(pk=gym.pk).update(active=False)  # retired meanwhile
+
+        again = submit_checkin_with_personal_items(
+            SYSTEM, personas.paul, daily_scores(), {sleep.pk: 5.0}, **send
+        )
+
+        assert again.created is False
+        assert PersonalItemAnswer.objects.count() == 2
+
     def test_an_answer_to_a_retired_or_foreign_item_is_dropped_not_the_checkin(self, personas):
         write(personas, items=[SLEEP, GYM])
         sleep = PersonalItem.objects.get(warning_sign=SLEEP.warning_sign)

@@ -271,6 +271,8 @@ def open_life_event_note_alert(event: LifeEvent) -> Alert | None:
     screening = screen_note(event.note)
     if not screening.matched:
         return None
+    if Alert.objects.filter(patient=event.patient, drivers__life_event_id=event.pk).exists():
+        return None  # the same report sent again: its alert is open already
     priority, reason = note_safety_priority(screening)
     return create_safety_alert(
         event.patient,

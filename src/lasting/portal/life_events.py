@@ -8,6 +8,7 @@ patient shows the crisis resources first, as after a check-in.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -73,7 +74,11 @@ class LifeEventReportForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "aria-describedby": "note-not-monitored"}),
     )
 
+    # Filled when the form is served: the same report sent twice stores one event.
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+
     def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("idempotency_key", uuid.uuid4().hex)
         super().__init__(*args, **kwargs)
         self.patient = patient
         self.today = today_in(patient.time_zone)
@@ -168,6 +173,7 @@ def report_life_event(request: HttpRequest) -> HttpResponse:
                 "occurred_on": form.cleaned_data["occurred_on"],
                 "weight": form.cleaned_data["weight"],
                 "note": form.cleaned_data["note"],
+                "idempotency_key": form.cleaned_data["idempotency_key"],
             },
             source=EntrySource.PATIENT,
         )

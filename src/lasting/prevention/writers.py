@@ -33,10 +33,20 @@ def record_personal_answers(
     3. The day is the patient's, on their clock at the check-in's time.
     """
     if not created:
-        stored = dict(
-            PersonalItemAnswer.objects.filter(checkin=checkin).values_list("item_id", "value")
+        # Compared on the items active now: one retired since the first submission is
+        # missing from a retried form, and that is not a different answer.
+        active = set(
+            PersonalItem.objects.filter(patient_id=checkin.patient_id, active=True).values_list(
+                "pk", flat=True
+            )
         )
-        if stored != {item_id: float(value) for item_id, value in answers.items()}:
+        stored = dict(
+            PersonalItemAnswer.objects.filter(checkin=checkin, item_id__in=active).values_list(
+                "item_id", "value"
+            )
+        )
+        posted = {item: float(value) for item, value in answers.items() if item in active}
+        if stored != posted:
             raise IdempotencyConflict("This submission key was already used for other answers.")
         return []
     if not answers:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -283,8 +284,13 @@ class LifeContextForm(forms.ModelForm[Any]):
 
     day_field = "occurred_on"
 
+    # Filled when the form is served: the same form sent twice stores one row.
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+
     def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {}).setdefault(self.day_field, today_in(patient.time_zone))
+        initial = kwargs.setdefault("initial", {})
+        initial.setdefault(self.day_field, today_in(patient.time_zone))
+        initial.setdefault("idempotency_key", uuid.uuid4().hex)
         super().__init__(*args, **kwargs)
         self.patient = patient
         self.fields[
@@ -302,7 +308,8 @@ class LifeContextForm(forms.ModelForm[Any]):
         return cleaned
 
     def fields_to_store(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in self._meta.fields or ()}
+        names = [*(self._meta.fields or ()), "idempotency_key"]
+        return {name: self.cleaned_data[name] for name in names}
 
 
 class LifeEventForm(LifeContextForm):

@@ -350,9 +350,20 @@ class LifeContextEntry(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # The form's own key: the same form sent twice (a double click, a retried request)
+    # stores one row. Empty for rows entered without a form.
+    idempotency_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         abstract = True
+
+
+def one_row_per_key(name: str) -> models.UniqueConstraint:
+    return models.UniqueConstraint(
+        fields=["organization", "idempotency_key"],
+        condition=~models.Q(idempotency_key=""),
+        name=name,
+    )
 
 
 class LifeEvent(LifeContextEntry):
@@ -379,7 +390,8 @@ class LifeEvent(LifeContextEntry):
                 condition=models.Q(weight__gte=1, weight__lte=3),
                 name="life_event_weight_in_range",
                 violation_error_message="The weight is 1 (mild), 2 (moderate) or 3 (severe).",
-            )
+            ),
+            one_row_per_key("one_life_event_per_key"),
         ]
 
     def __str__(self) -> str:
@@ -418,6 +430,7 @@ class MedicationChange(LifeContextEntry):
     class Meta:
         ordering = ["changed_on", "pk"]
         indexes = [models.Index(fields=["organization", "patient", "changed_on"])]
+        constraints = [one_row_per_key("one_medication_change_per_key")]
 
     def __str__(self) -> str:
         return f"{self.get_change_display()} {self.drug_name} {self.changed_on:%Y-%m-%d}"
@@ -445,6 +458,7 @@ class TherapyEvent(LifeContextEntry):
     class Meta:
         ordering = ["occurred_on", "pk"]
         indexes = [models.Index(fields=["organization", "patient", "occurred_on"])]
+        constraints = [one_row_per_key("one_therapy_event_per_key")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_on:%Y-%m-%d}"

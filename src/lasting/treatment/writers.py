@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -169,10 +169,29 @@ def record_clinical_event(
     return event
 
 
+LifeContextRow = TypeVar("LifeContextRow", LifeEvent, MedicationChange, TherapyEvent)
+
+
+def _stored_before(row: LifeContextRow, patient: Patient) -> LifeContextRow | None:
+    """The row the same form stored already (same key, same patient), if any."""
+    if not row.idempotency_key:
+        return None
+    return (
+        type(row)
+        .objects.select_for_update()
+        .filter(
+            organization_id=patient.organization_id,
+            patient=patient,
+            idempotency_key=row.idempotency_key,
+        )
+        .first()
+    )
+
+
 def _store_life_context(
     actor: Actor,
     patient: Patient,
-    row: LifeEvent | MedicationChange | TherapyEvent,
+    row: LifeContextRow,
     day_field: str,
     now: datetime | None,
 ) -> None:
@@ -198,8 +217,11 @@ def record_life_event(
     source: EntrySource,
     now: datetime | None = None,
 ) -> LifeEvent:
-    """Store a stressful life event (kind, occurred_on, weight 1-3, note) as reported."""
+    """Store a stressful life event (kind, occurred_on, weight 1-3, note) as reported; the
+    same form sent again returns the row it stored."""
     event = LifeEvent(source=source, **fields)
+    if (stored := _stored_before(event, patient)) is not None:
+        return stored
     _store_life_context(actor, patient, event, "occurred_on", now)
     return event
 
@@ -210,6 +232,8 @@ def record_medication_change(
 ) -> MedicationChange:
     """Store a psychiatric medication started, stopped or changed in dose."""
     change = MedicationChange(source=EntrySource.CLINIC, **fields)
+    if (stored := _stored_before(change, patient)) is not None:
+        return stored
     _store_life_context(actor, patient, change, "changed_on", now)
     return change
 
@@ -220,5 +244,7 @@ def record_therapy_event(
 ) -> TherapyEvent:
     """Store a therapy started or stopped, or a therapy session attended."""
     event = TherapyEvent(source=EntrySource.CLINIC, **fields)
+    if (stored := _stored_before(event, patient)) is not None:
+        return stored
     _store_life_context(actor, patient, event, "occurred_on", now)
     return event
