@@ -155,3 +155,20 @@ def test_the_printed_scheduler_login_sees_no_clinical_record(seeded):
     assert patient.family_name in content
     assert 'id="sessions"' not in content
     assert client.get(reverse("intake:new_session", args=[patient.pk])).status_code == 403
+
+
+def test_the_demo_plans_track_a_warning_sign_asked_in_the_daily_check(seeded):
+    from lasting.evaluations.models import EvaluationRequest, RequestStatus
+    from lasting.plans.models import MaintenancePlan
+    from lasting.prevention.models import PersonalItem, PlanVersion
+    from lasting.treatment.models import LifeEvent
+
+    planned = set(PlanVersion.objects.values_list("patient_id", flat=True))
+    assert len(planned) == 8
+    assert set(PersonalItem.objects.values_list("patient_id", flat=True)) == planned
+    checked = MaintenancePlan.objects.filter(patient_id__in=planned, daily_check=True)
+    assert checked.count() == len(planned)  # so the warning sign is actually asked
+    assert LifeEvent.objects.count() == 12
+    waiting = EvaluationRequest.objects.filter(status=RequestStatus.NEW)
+    assert waiting.count() == 3
+    assert not waiting.filter(patient__isnull=False).exists()  # item 9 was 0 in each

@@ -20,6 +20,7 @@ from lasting.evaluations.services import receive_request, sign_form_start
 from lasting.intake.services import record_life_event
 from lasting.patients.models import Patient, Phase
 from lasting.patients.queries import current_phase
+from lasting.plans.services import plan_or_default, save_plan
 from lasting.prevention.models import AnswerType, Direction
 from lasting.prevention.services import ItemDraft, save_plan_version
 from lasting.treatment.models import EntrySource, LifeEventKind
@@ -89,6 +90,11 @@ def seed_plans_and_requests(
             items=[rng.choice(WARNING_SIGNS)],
             reason="Written with the patient at a maintenance visit",
         )
+        # The tracked warning sign is asked in the daily check, so the check goes on.
+        plan = plan_or_default(patient)
+        if not plan.daily_check:
+            plan.daily_check = True
+            save_plan(actor_of(clinician), plan, reason="Daily check for the warning sign")
     kinds = list(LifeEventKind)
     for patient in rng.sample(in_maintenance, min(LIFE_EVENTS, len(in_maintenance))):
         clinician = rng.choice(clinicians)
