@@ -169,7 +169,7 @@ class ForecastPolicy:
         return self.kind.value
 
 
-# The alternatives every forecast compares with the current plan (issue 11 item 5).
+# The alternatives every forecast compares with the current plan (docs/clinical.md#costs).
 ALTERNATIVES = (
     ForecastPolicy(ForecastKind.FIXED, 28.0),
     ForecastPolicy(ForecastKind.SYMPTOM),

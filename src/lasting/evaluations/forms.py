@@ -8,9 +8,9 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
+from lasting.accounts.clocks import today_in
 from lasting.accounts.models import Location, Organization
 from lasting.checkins.forms import CheckInForm, field_name
 from lasting.evaluations.models import DeclineReason, ScreeningAnswer
@@ -121,6 +121,7 @@ class EvaluationRequestForm(CheckInForm):
         location = self.fields["location"]
         assert isinstance(location, forms.ModelChoiceField)
         location.queryset = Location.objects.filter(organization=organization, is_active=True)
+        self.organization_time_zone = organization.time_zone
         for code in INSTRUMENTS:
             for item in get_instrument(code).items:
                 field = self.fields[field_name(code.value, item.key)]
@@ -158,8 +159,8 @@ class EvaluationRequestForm(CheckInForm):
 
     def clean_date_of_birth(self) -> date:
         born: date = self.cleaned_data["date_of_birth"]
-        # A bound against typing errors, not a clinical date: the UTC date will do.
-        if born > timezone.now().date() or born.year < 1900:
+        # A bound against typing errors: not after today on the clinic's clock.
+        if born > today_in(self.organization_time_zone) or born.year < 1900:
             raise ValidationError(gettext("Please check your date of birth."))
         return born
 
