@@ -209,14 +209,18 @@ def write_anchor() -> Anchor:
         count=head.count if head else 0,
         hash=head.last_hash if head else GENESIS_HASH,
     )
-    path = settings.AUDIT_ANCHOR_FILE
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    with os.fdopen(descriptor, "a") as file:
-        file.write(anchor.line() + "\n")
-        file.flush()
-        os.fsync(file.fileno())
+    append_to_anchor_file(anchor.line())
     anchor_log.info("audit anchor %s", anchor.line())
     return anchor
+
+
+def append_to_anchor_file(line: str) -> None:
+    """Append one line to the anchor file (private, append-only, on disk before returning)."""
+    descriptor = os.open(settings.AUDIT_ANCHOR_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(descriptor, "a") as file:
+        file.write(line + "\n")
+        file.flush()
+        os.fsync(file.fileno())
 
 
 def write_restore_marker(restored_from: str) -> Anchor:
@@ -224,10 +228,7 @@ def write_restore_marker(restored_from: str) -> Anchor:
     trail. Anchors written before the marker describe the trail that was replaced, so
     verification starts again from here (and the marker shows when and from what)."""
     line = json.dumps({"at": timezone.now().isoformat(), "restored_from": restored_from})
-    path = settings.AUDIT_ANCHOR_FILE
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    with os.fdopen(descriptor, "a") as file:
-        file.write(line + "\n")
+    append_to_anchor_file(line)
     anchor_log.info("audit restore %s", line)
     return write_anchor()
 
