@@ -247,6 +247,23 @@ def test_item9_registers_the_person_and_opens_a_safety_alert_through_the_door(pe
     assert alert.response.checkin == checkin
 
 
+@pytest.mark.parametrize("item9", [0, 2])
+def test_a_request_without_diagnoses_is_registered_too(personas, item9):
+    # "Diagnoses you have been given (if any)": a person new to care may tick none. Item 9
+    # registers them at once, and booking registers the others: neither may fail.
+    response, stored = send_request(personas.clinic, item9=item9, known_diagnoses=None)
+    assert response.status_code in (200, 302)
+    if item9 == 0:
+        booked = client_for("dr_ana").post(reverse("evaluations:book", args=[stored.pk]))
+        assert booked.status_code == 302
+    stored.refresh_from_db()
+
+    assert stored.patient is not None
+    assert stored.patient.diagnoses == []
+    if item9:
+        assert Alert.objects.get(patient=stored.patient).priority == Priority.URGENT
+
+
 def test_a_record_number_the_clinic_uses_already_is_not_taken_twice(personas):
     _, stored = send_request(personas.clinic)
     make_patient(personas.clinic, record_number=f"req-{stored.pk}")

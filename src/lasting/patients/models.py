@@ -49,7 +49,9 @@ class Patient(models.Model):
         blank=True,
         related_name="assigned_patients",
     )
-    diagnoses = models.JSONField(default=list, help_text="Diagnosis codes")
+    # Blank for a person registered from an evaluation request before any diagnosis is
+    # known; the staff form asks for at least one.
+    diagnoses = models.JSONField(default=list, blank=True, help_text="Diagnosis codes")
     concurrent_antidepressant = models.BooleanField(default=False)
     antidepressant_name = models.CharField(max_length=100, blank=True)
     in_therapy = models.BooleanField(default=False, help_text="Takes part in psychotherapy")
