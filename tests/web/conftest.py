@@ -46,3 +46,19 @@ def safety_alert(personas: Personas) -> Alert:
     """The safety alert Paul's PHQ-9 of 12 with item 9 answered 3 opened, assigned to dr_ana."""
     checkin = make_phq9(personas.paul, 12, item9=3)
     return Alert.objects.get(response__checkin=checkin)
+
+
+@pytest.fixture(scope="class")
+def matrix_world(django_db_setup, django_db_blocker):
+    """The access matrix's world and its signed-in callers, built once per class."""
+    from tests.factories import rows_shared_by_the_scope
+    from tests.personas import make_personas
+    from tests.web.access_matrix_support import clients_for, make_matrix_world
+
+    with rows_shared_by_the_scope(django_db_blocker):
+        personas = make_personas()
+        world = make_matrix_world(personas)
+        world["clients"] = clients_for(personas)
+        for client in world["clients"].values():
+            client.raise_request_exception = False
+        yield world
