@@ -206,6 +206,9 @@ def _dump_postgres(alias: str, payload: Path) -> dict[str, int]:
                     *options,
                     "--format=custom",
                     f"--snapshot={snapshot}",
+                    # Row-level security (accounts/tenancy.py) applies to the tables'
+                    # owner too; unscoped, its policy shows every row.
+                    "--enable-row-security",
                     "--no-owner",
                     "--file",
                     str(payload),
@@ -273,7 +276,15 @@ def scratch_database(manifest: Manifest, payload: Path, alias: str) -> Iterator[
         config = {**base, "NAME": drill_name}
         try:
             run_tool(
-                ["pg_restore", *options, "--no-owner", "--dbname", drill_name, str(payload)],
+                [
+                    "pg_restore",
+                    *options,
+                    "--no-owner",
+                    "--enable-row-security",
+                    "--dbname",
+                    drill_name,
+                    str(payload),
+                ],
                 environment,
             )
         except BackupError:
@@ -354,6 +365,7 @@ def restore(path: Path, *, replace: bool) -> Manifest:
                 [
                     "pg_restore",
                     *options,
+                    "--enable-row-security",
                     "--clean",
                     "--if-exists",
                     "--no-owner",

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_htmx.middleware import HtmxDetails
 
 from lasting.accounts.models import Membership
+from lasting.accounts.tenancy import enter_organization
 
 
 class ClinicRequest(HttpRequest):
@@ -90,7 +91,21 @@ class MembershipMiddleware:
             timezone.activate(ZoneInfo(membership.organization.time_zone))
         else:
             timezone.deactivate()
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            if getattr(request, "walled_in", False):
+                enter_organization(None)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., HttpResponse], *args: object
+    ) -> None:
+        """The second wall (accounts/tenancy.py): for the rest of a member's request the
+        database itself hides other organisations' rows; the connection forgets it after."""
+        membership = getattr(request, "membership", None)
+        if membership is not None and not getattr(view, "reads_any_organization", False):
+            enter_organization(membership.organization_id)
+            request.walled_in = True  # type: ignore[attr-defined]
 
 
 def find_membership(request: HttpRequest) -> Membership | None:

@@ -55,6 +55,7 @@ from lasting.accounts.services import (
     set_crisis_resource,
     update_alert_policy,
 )
+from lasting.accounts.tenancy import public_page
 from lasting.accounts.throttle import find_lockout
 from lasting.audit.models import Action, AuditEvent, Outcome
 from lasting.audit.services import Actor, record_event
@@ -300,6 +301,7 @@ INVITATION_PROBLEMS = {
 }
 
 
+@public_page
 def accept(request: HttpRequest, token: str) -> HttpResponse:
     """The invitee's page: choose a name, username and password; then sign in."""
     try:

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 from lasting.accounts.middleware import ClinicRequest
 from lasting.accounts.models import Organization
 from lasting.accounts.queries import find_crisis_line
+from lasting.accounts.tenancy import public_page
 from lasting.audit.services import Actor
 from lasting.checkins.forms import field_name
 from lasting.evaluations import queries, services
@@ -81,6 +82,7 @@ def posted_item9_positive(request: HttpRequest) -> bool:
 
 # No session, no sign-in: nothing ambient for a cross-site post to borrow, and a CSRF
 # failure must never be why an answer about self-harm is lost.
+@public_page
 @csrf_exempt
 @never_cache
 def request_evaluation(request: HttpRequest, slug: str) -> HttpResponse:
@@ -144,6 +146,7 @@ def request_evaluation(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@public_page
 @never_cache
 def what_to_expect(request: HttpRequest, slug: str) -> HttpResponse:
     """Induction, maintenance and check-ins in plain words."""

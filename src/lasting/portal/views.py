@@ -29,6 +29,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from lasting.accounts.models import Organization
 from lasting.accounts.queries import find_crisis_line
+from lasting.accounts.tenancy import public_page
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.checkins.forms import field_name
@@ -147,6 +148,7 @@ def safety_net(request: HttpRequest, link: CheckInLink | None, situation: str) -
 # The link's secret token is the credential, not a cookie: there is no ambient
 # authority for a cross-site request to borrow, and a CSRF failure must never be the
 # reason a patient's answers (item 9 among them) are thrown away.
+@public_page
 @csrf_exempt
 @never_cache
 def checkin(request: HttpRequest, token: str) -> HttpResponse:
@@ -318,6 +320,7 @@ def sign_in_url(language: str, **flags: str) -> str:
     return f"{reverse('portal:sign_in')}?{urlencode({**flags, 'lang': language})}"
 
 
+@public_page
 @never_cache
 def sign_in(request: HttpRequest) -> HttpResponse:
     """Ask for a sign-in link by e-mail; the answer never says whether the address is known."""
@@ -368,6 +371,7 @@ def sign_in_sent(request: HttpRequest) -> HttpResponse:
     )
 
 
+@public_page
 @never_cache
 def sign_in_link(request: HttpRequest, token: str) -> HttpResponse:
     """Confirm, then use, an e-mailed sign-in link.

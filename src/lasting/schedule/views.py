@@ -21,6 +21,7 @@ from lasting.accounts.forms import add_service_errors
 from lasting.accounts.middleware import ClinicRequest
 from lasting.accounts.models import Location, User
 from lasting.accounts.queries import list_clinicians
+from lasting.accounts.tenancy import public_page
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.patients.queries import get_patient_for
@@ -241,6 +242,7 @@ def status(request: ClinicRequest, appointment_id: int) -> HttpResponse:
     return redirect(board_url(appointment))
 
 
+@public_page
 def feed(request: HttpRequest, token: str) -> HttpResponse:
     """The iCalendar file behind a feed's secret address (no sign-in: calendar apps
     fetch it); a revoked or unknown address answers 404."""
