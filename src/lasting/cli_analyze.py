@@ -88,11 +88,11 @@ def cmd_analyze_durability(args: argparse.Namespace) -> int:
 
 def read_text(path: Path) -> str:
     """Return the UTF-8 text of ``path`` (a byte-order mark is allowed)."""
-    if not path.exists():
-        raise AnalyzeError(f"{path}: no such file")
-    if not path.is_file():
-        raise AnalyzeError(f"{path}: not a regular file")
     try:
+        if not path.exists():
+            raise AnalyzeError(f"{path}: no such file")
+        if not path.is_file():
+            raise AnalyzeError(f"{path}: not a regular file")
         data = path.read_bytes()
     except OSError as error:
         raise AnalyzeError(f"{path}: cannot read: {error.strerror}") from None
