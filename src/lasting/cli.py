@@ -1,5 +1,5 @@
-"""The `lasting` command: setup, demo, serve, worker, scheduler, audit, replay, simulate and
-Django management."""
+"""The `lasting` command: setup, demo, serve, worker, scheduler, audit, replay, simulate,
+analyze and Django management."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from lasting.cli_analyze import add_analyze_command
 from lasting.cli_arguments import non_negative_price, port_number, positive_int
 from lasting.cli_backup import cmd_backup, cmd_restore
 from lasting.cli_setup import SETUP_EPILOG, cmd_setup, location_spec
@@ -524,6 +525,7 @@ def build_parser() -> argparse.ArgumentParser:
         "truth.csv and latent.csv of the preset's cohort under a realistic policy mix",
     )
     simulate.set_defaults(handler=cmd_simulate)
+    add_analyze_command(commands)
 
     manage = commands.add_parser("manage", help="run a Django management command")
     manage.add_argument(

@@ -221,6 +221,12 @@ def write_episodes(episodes: Iterable[Episode]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*EPISODE_COLUMNS, GROUP_COLUMN] if grouped else EPISODE_COLUMNS)
     for episode in rows:
-        cells = [episode.episode_id, f"{episode.duration_days:g}", "1" if episode.event else "0"]
+        event = "1" if episode.event else "0"
+        cells = [episode.episode_id, _days_text(episode.duration_days), event]
         writer.writerow([*cells, episode.group or ""] if grouped else cells)
     return out.getvalue()
+
+
+def _days_text(days: float) -> str:
+    """Whole days as integers (``12``), others in full: they must read back unchanged."""
+    return str(int(days)) if float(days).is_integer() else repr(float(days))

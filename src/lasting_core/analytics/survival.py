@@ -198,8 +198,9 @@ def fit_cox(
         return CoxModel(n, n_events, (), None, "No factor varies in these episodes.", left_out)
     needed = events_per_factor * len(varying)
     if n_events < needed:
+        factors_named = "1 factor" if len(varying) == 1 else f"{len(varying)} factors"
         sentence = (
-            f"Too few relapses for a model of {len(varying)} factors: {n_events} relapses, "
+            f"Too few relapses for a model of {factors_named}: {n_events} relapses, "
             f"at least {needed} are needed ({events_per_factor} per factor)."
         )
         return CoxModel(n, n_events, (), None, sentence, left_out)

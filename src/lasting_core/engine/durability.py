@@ -22,12 +22,13 @@ censoring).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import overload
 
 import numpy as np
 import numpy.typing as npt
+from scipy.optimize import minimize
 
 from lasting_core.definitions import RelapseState, track_relapse
 from lasting_core.engine.history import PatientHistory
@@ -39,6 +40,8 @@ BoolArray = npt.NDArray[np.bool_]
 # Intervals shorter than this count as this long (a loss of response on the day of the
 # session is a data-entry artefact more often than a real interval).
 MIN_INTERVAL_DAYS = 1.0
+# The first simplex of the prior fit: each log-parameter one step from the published prior.
+NELDER_MEAD_STEP = 0.3
 
 
 @dataclass(frozen=True)
@@ -252,7 +255,8 @@ def fit_population_prior(
     *,
     min_events: int = 20,
 ) -> PopulationPrior:
-    """Fit the clinic prior (k, a, b) by maximum marginal likelihood; the rise time's median
+    """Fit the clinic prior (k, a, b) by maximum marginal likelihood (Nelder-Mead simplex of
+    scipy.optimize, over the logs of k, a and the median); the rise time's median
     and log-SD from the clinic's relapses.
 
     Each patient's open interval is censored at their last record. With fewer than
@@ -301,7 +305,17 @@ def fit_population_prior(
         return -value
 
     start = np.log([default.shape, default.gamma_shape, default.median_days()])
-    k, a, median = (float(v) for v in np.exp(_nelder_mead(negative_log_likelihood, start)))
+    # The simplex starts at the published prior with a step of 0.3 in each log-parameter
+    # (a third larger or smaller); it stops when its values agree within 1e-8 and its
+    # vertices within 1e-6 in log-parameter (a millionth of each parameter).
+    simplex = np.vstack([start, start + NELDER_MEAD_STEP * np.eye(start.size)])
+    fit = minimize(
+        negative_log_likelihood,
+        start,
+        method="Nelder-Mead",
+        options={"initial_simplex": simplex, "xatol": 1e-6, "fatol": 1e-8, "maxiter": 500},
+    )
+    k, a, median = (float(v) for v in np.exp(fit.x))
     enough_rises = len(rises) >= min_events
     rise = float(np.median(rises)) if enough_rises else default.rise_days
     log_rises = np.log(np.maximum(np.asarray(rises), MIN_INTERVAL_DAYS))
@@ -317,50 +331,3 @@ def fit_population_prior(
         events=n_events,
         source=f"fit from {patients} patients with {n_events} losses of response",
     )
-
-
-def _nelder_mead(
-    f: Callable[[FloatArray], float],
-    start: FloatArray,
-    *,
-    step: float = 0.3,
-    iterations: int = 500,
-    tolerance: float = 1e-8,
-) -> FloatArray:
-    """Minimise f over R^n with the Nelder-Mead simplex (standard coefficients)."""
-    simplex = [start.astype(np.float64)]
-    for i in range(start.size):
-        vertex = start.astype(np.float64).copy()
-        vertex[i] += step
-        simplex.append(vertex)
-    values = [f(v) for v in simplex]
-    for _ in range(iterations):
-        order = np.argsort(values)
-        simplex = [simplex[i] for i in order]
-        values = [values[i] for i in order]
-        if abs(values[-1] - values[0]) < tolerance:
-            break
-        centroid = np.mean(simplex[:-1], axis=0)
-        worst = simplex[-1]
-        reflected = centroid + (centroid - worst)
-        f_reflected = f(reflected)
-        if f_reflected < values[0]:
-            expanded = centroid + 2.0 * (centroid - worst)
-            f_expanded = f(expanded)
-            if f_expanded < f_reflected:
-                simplex[-1], values[-1] = expanded, f_expanded
-            else:
-                simplex[-1], values[-1] = reflected, f_reflected
-        elif f_reflected < values[-2]:
-            simplex[-1], values[-1] = reflected, f_reflected
-        else:
-            contracted = centroid + 0.5 * (worst - centroid)
-            f_contracted = f(contracted)
-            if f_contracted < values[-1]:
-                simplex[-1], values[-1] = contracted, f_contracted
-            else:
-                best = simplex[0]
-                simplex = [best + 0.5 * (v - best) for v in simplex]
-                values = [f(v) for v in simplex]
-    result: FloatArray = simplex[int(np.argmin(values))]
-    return result
