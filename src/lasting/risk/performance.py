@@ -137,9 +137,14 @@ def refresh_alert_performance(organization_id: int, now: datetime) -> AlertPerfo
 
 
 def relapses_between(history: PatientHistory, start_day: int, end_day: int) -> tuple[float, ...]:
-    """The days the relapse criteria were met on the patient's records, inside the window."""
+    """The days the relapse criteria were met on the patient's records, inside the window.
+
+    A relapse is dated by the calendar day of its confirming check-in, as the replay
+    dates its alerts (a check-in's day number carries its time of day).
+    """
     course = track_relapse(history.phq9, history.sessions, history.events)
-    return tuple(day for day in course.relapse_days if start_day <= day < end_day + 1)
+    days = (float(math.floor(day)) for day in course.relapse_days)
+    return tuple(day for day in days if start_day <= day <= end_day)
 
 
 def score_window(
