@@ -115,6 +115,32 @@ def test_a_relapse_before_the_last_12_months_is_not_counted(now):
     assert performance.sensitivity.share is None
 
 
+def test_a_patient_whose_care_ended_before_the_window_is_not_replayed(now):
+    clinic = make_organization()
+    relapsing_patient(clinic, now)
+    gone = relapsing_patient(clinic, now, ago_days=400)
+    gone.courses.update(ended_on=(now - timedelta(days=380)).date())
+
+    performance = refresh_alert_performance(clinic.pk, now)
+
+    assert performance.patients_replayed == 1
+
+
+def test_nothing_after_the_end_of_care_is_counted(now):
+    clinic = make_organization()
+    paul = relapsing_patient(clinic, now)
+    in_care = refresh_alert_performance(clinic.pk, now)
+    # Care ended the day after the induction's first response: the relapse and the
+    # warnings before it came later.
+    paul.courses.update(ended_on=(now - timedelta(days=69)).date())
+
+    ended = refresh_alert_performance(clinic.pk, now)
+
+    assert in_care.relapses == 1
+    assert (ended.patients_replayed, ended.relapses, ended.early_warning_episodes) == (1, 0, 0)
+    assert ended.enrolled_patient_years < in_care.enrolled_patient_years
+
+
 def test_another_organisations_patients_are_never_counted(now):
     clinic = make_organization()
     other = make_organization(name="Other clinic")

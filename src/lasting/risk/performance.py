@@ -15,6 +15,7 @@ Booster proposals belong to `plans`, a layer above this app: they are counted by
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -23,15 +24,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 
 from lasting.accounts.models import Organization
-from lasting.patients.models import Patient
+from lasting.patients.models import Course, Patient
 from lasting.risk.history import list_history_rows, local_day
 from lasting.risk.models import AlertPerformanceSnapshot
 from lasting.risk.services import SETTINGS, history_of, prior_or_default
 from lasting_core.analytics.rates import Rate, rate_of
+from lasting_core.daynumbers import day_number
 from lasting_core.definitions import track_relapse
-from lasting_core.engine import PatientHistory, SignalKind, run_replay
+from lasting_core.engine import PatientHistory, ReplayResult, SignalKind, run_replay
 from lasting_core.engine.scoring import (
     DAYS_PER_YEAR,
     FALSE_HORIZON_DAYS,
@@ -43,6 +46,7 @@ from lasting_core.engine.scoring import (
 )
 
 WINDOW_DAYS = 365
+latest_course = Course.objects.filter(patient=OuterRef("pk")).order_by("-number")
 
 
 @dataclass(frozen=True)
@@ -80,17 +84,32 @@ class AlertPerformance:
 def refresh_alert_performance(organization_id: int, now: datetime) -> AlertPerformance:
     """Replay the organisation's last 12 months, score it and keep it as the day's snapshot.
 
-    1. Read every patient's history (ended courses too) on the patient's clock.
+    1. Read every patient's history (ended courses too) on the patient's clock; leave out
+       patients whose care (their latest course) ended before the window.
     2. Per time zone, replay the engine from ``now`` - 365 days to ``now`` (each patient's
        local days), with the clinic's prior and the app's engine settings.
-    3. Take the relapses the relapse definition finds in the window.
+    3. Take the relapses the relapse definition finds in the window. For a patient whose
+       care ended in the window, drop the episodes begun and relapses met after that day
+       and end their enrolled time there (their days in response after it still count
+       as at risk: the replay does not cut them).
     4. Score the early-warning episodes with `score_rule`: once up to today, and once up
        to ``horizon_days`` ago, whose difference is the false episodes not judged yet.
     5. Store the figures under (organisation, today on its clock); running twice rewrites.
     """
     organization = Organization.objects.get(pk=organization_id)
     since_at = now - timedelta(days=WINDOW_DAYS)
-    patients = list(Patient.objects.filter(organization_id=organization_id).order_by("pk"))
+    patients = list(
+        Patient.objects.filter(organization_id=organization_id)
+        .annotate(care_ended_on=Subquery(latest_course.values("ended_on")[:1]))
+        .order_by("pk")
+    )
+    # The day each patient's care ended (their latest course), on their calendar; patients
+    # whose care ended before the window are not replayed.
+    care_ends = {
+        str(patient.pk): float(day_number(patient.care_ended_on))
+        for patient in patients
+        if patient.care_ended_on is not None
+    }
     rows = list_history_rows(patients, now)
     histories = {str(patient.pk): history_of(rows[patient.pk]) for patient in patients}
     prior = prior_or_default(organization_id)
@@ -113,22 +132,28 @@ def refresh_alert_performance(organization_id: int, now: datetime) -> AlertPerfo
         present = {
             pid: histories[pid]
             for pid in ids
-            if (first := histories[pid].first_day()) is not None and first < end_day + 1
+            if (first := histories[pid].first_day()) is not None
+            and first < end_day + 1
+            and care_ends.get(pid, math.inf) >= start_day
         }
         if not present:
             continue
         replayed += len(present)
-        result = run_replay(present, SETTINGS, prior, start_day=start_day, end_day=end_day)
+        result = in_care(
+            run_replay(present, SETTINGS, prior, start_day=start_day, end_day=end_day),
+            care_ends,
+        )
         episodes |= early_warning_episodes(result)
         at_risk_days += sum(result.at_risk_days.values())
         disengagements += sum(
             episode.kind == SignalKind.DISENGAGEMENT for episode in result.episodes
         )
         for pid, history in present.items():
-            truth[pid] = relapses_between(history, start_day, end_day)
+            last = min(float(end_day), care_ends.get(pid, math.inf))
+            truth[pid] = relapses_between(history, start_day, last)
             first = history.first_day()
             assert first is not None
-            enrolled_days += max(end_day + 1 - max(float(start_day), first), 0.0)
+            enrolled_days += max(last + 1 - max(float(start_day), first), 0.0)
 
     score, judged = score_window(episodes, truth, last_day, at_risk_days, enrolled_days)
     performance = performance_of(score, judged, replayed, disengagements, now, since_at)
@@ -136,7 +161,21 @@ def refresh_alert_performance(organization_id: int, now: datetime) -> AlertPerfo
     return performance
 
 
-def relapses_between(history: PatientHistory, start_day: int, end_day: int) -> tuple[float, ...]:
+def in_care(result: ReplayResult, care_ends: Mapping[str, float]) -> ReplayResult:
+    """Drop the episodes that would have begun after a patient's care ended."""
+    return dataclasses.replace(
+        result,
+        episodes=tuple(
+            episode
+            for episode in result.episodes
+            if episode.start_day <= care_ends.get(episode.patient_id, math.inf)
+        ),
+    )
+
+
+def relapses_between(
+    history: PatientHistory, start_day: float, end_day: float
+) -> tuple[float, ...]:
     """The days the relapse criteria were met on the patient's records, inside the window.
 
     A relapse is dated by the calendar day of its confirming check-in, as the replay
