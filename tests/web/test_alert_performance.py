@@ -197,6 +197,14 @@ def test_the_snapshot_reads_back_the_figures_it_was_given(now):
     assert find_alert_performance(clinic.pk) == computed
 
 
+def test_a_snapshot_of_other_figures_reads_as_none_until_the_next_run(now):
+    clinic = make_organization()
+    refresh_alert_performance(clinic.pk, now)
+    AlertPerformanceSnapshot.objects.filter(organization=clinic).update(figures={"relapses": 3})
+
+    assert find_alert_performance(clinic.pk) is None
+
+
 def proposal(patient: Patient, status: str, created_at: datetime) -> BoosterProposal:
     return BoosterProposal.objects.create(
         organization_id=patient.organization_id,

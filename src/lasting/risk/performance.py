@@ -261,6 +261,9 @@ def finite_or_none(value: float) -> float | None:
 # The dataclass's fields kept in the snapshot's JSON (times and the rate have columns or
 # are recomputed from their counts).
 STORED_APART = ("computed_at", "since_at", "until_at", "sensitivity")
+STORED_FIGURES = {
+    field.name for field in dataclasses.fields(AlertPerformance) if field.name not in STORED_APART
+}
 
 
 @transaction.atomic
@@ -291,6 +294,8 @@ def find_alert_performance(organization_id: int) -> AlertPerformance | None:
     if snapshot is None:
         return None
     figures: dict[str, Any] = dict(snapshot.figures)
+    if set(figures) != STORED_FIGURES:
+        return None  # written by another version of these figures: the next job rewrites it
     return AlertPerformance(
         computed_at=snapshot.computed_at,
         since_at=snapshot.since_at,
