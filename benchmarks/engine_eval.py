@@ -48,7 +48,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
-import statistics
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -68,6 +67,14 @@ from lasting_core.engine import (
     fit_population_prior,
     pack_histories,
     run_replay,
+)
+from lasting_core.engine.scoring import (
+    FALSE_HORIZON_DAYS,
+    MIN_LEAD_DAYS,
+    Episode,
+    RuleScore,
+    early_warning_episodes,
+    score_rule,
 )
 from lasting_core.simulation import (
     MaintenancePolicy,
@@ -91,41 +98,7 @@ POLICY_MIX = {
     MaintenancePolicy.SYMPTOM: 0.4,
 }
 TUNING, REPORTING = "tuning", "reporting"
-Episode = tuple[float, float | None, str | None]  # start, end, end reason
 Return = tuple[int, int | None]  # latent onset day, day it faded by itself (None: did not)
-
-
-@dataclass(frozen=True)
-class RuleScore:
-    relapses: int
-    caught: int
-    with_open_episode: int
-    median_lead_open: float | None
-    median_lead_caught: float | None
-    episodes: int
-    false_episodes: int
-    false_ended_by_session: int
-    ended_by_session: int
-    at_risk_years: float
-    enrolled_years: float
-
-    @property
-    def sensitivity(self) -> float:
-        return self.caught / self.relapses if self.relapses else float("nan")
-
-    @property
-    def false_per_at_risk_year(self) -> float:
-        return self.false_episodes / self.at_risk_years if self.at_risk_years else float("nan")
-
-    @property
-    def false_not_treated_per_at_risk_year(self) -> float:
-        """False episodes that no session cut short, per at-risk patient-year."""
-        false = self.false_episodes - self.false_ended_by_session
-        return false / self.at_risk_years if self.at_risk_years else float("nan")
-
-    @property
-    def false_per_enrolled_year(self) -> float:
-        return self.false_episodes / self.enrolled_years if self.enrolled_years else float("nan")
 
 
 @dataclass(frozen=True)
@@ -207,62 +180,6 @@ def reporting_cohort(args: argparse.Namespace) -> EvaluationCohort:
     )
 
 
-def score_rule(
-    episodes: Mapping[str, list[Episode]],
-    truth: Mapping[str, tuple[float, ...]],
-    last_day: float,
-    horizon: float,
-    min_lead: float,
-    at_risk_years: float,
-    enrolled_years: float,
-) -> RuleScore:
-    """Score one rule's early-warning episodes against the observed relapses."""
-    relapses = [(pid, day) for pid, days in truth.items() for day in days if day <= last_day]
-    leads_open: list[float] = []
-    leads_caught: list[float] = []
-    for pid, day in relapses:
-        open_at = [
-            start
-            for start, end, _ in episodes.get(pid, [])
-            if start <= day and (end is None or end >= day)
-        ]
-        if open_at:
-            lead = day - max(open_at)
-            leads_open.append(lead)
-            if lead >= min_lead:
-                leads_caught.append(lead)
-    false = 0
-    false_by_session = 0
-    ended_by_session = 0
-    count = 0
-    for pid, items in episodes.items():
-        for start, end, reason in items:
-            if start > last_day:
-                continue
-            count += 1
-            ended_by_session += reason == "session"
-            relapse_days = truth.get(pid, ())
-            followed = any(
-                start <= day and (day <= start + horizon or end is None or day <= end)
-                for day in relapse_days
-            )
-            false += not followed
-            false_by_session += (not followed) and reason == "session"
-    return RuleScore(
-        relapses=len(relapses),
-        caught=len(leads_caught),
-        with_open_episode=len(leads_open),
-        median_lead_open=statistics.median(leads_open) if leads_open else None,
-        median_lead_caught=statistics.median(leads_caught) if leads_caught else None,
-        episodes=count,
-        false_episodes=false,
-        false_ended_by_session=false_by_session,
-        ended_by_session=ended_by_session,
-        at_risk_years=at_risk_years,
-        enrolled_years=enrolled_years,
-    )
-
-
 def engine_episodes(
     histories: Mapping[str, PatientHistory],
     settings: EngineSettings,
@@ -284,14 +201,10 @@ def replay_episodes(
     number of disengagement alerts (one per episode) and how many of those came from a
     silence the patient never broke (no check-in or session after the alert)."""
     result = run_replay(histories, settings, prior, start_day=0.0, end_day=last_day)
-    episodes: dict[str, list[Episode]] = defaultdict(list)
+    episodes = early_warning_episodes(result)
     disengagements = 0
     never_back = 0
     for episode in result.episodes:
-        if episode.kind == SignalKind.EARLY_WARNING:
-            episodes[episode.patient_id].append(
-                (episode.start_day, episode.end_day, episode.end_reason)
-            )
         if episode.kind == SignalKind.DISENGAGEMENT:
             disengagements += 1
             history = histories[episode.patient_id]
@@ -570,8 +483,8 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=1000, help="per tuning cohort")
     parser.add_argument("--days", type=int, default=365, help="replayed, tuning family")
     parser.add_argument("--seed", type=int, default=11, help="tuning family")
-    parser.add_argument("--horizon", type=float, default=56.0)
-    parser.add_argument("--min-lead", type=float, default=7.0)
+    parser.add_argument("--horizon", type=float, default=FALSE_HORIZON_DAYS)
+    parser.add_argument("--min-lead", type=float, default=MIN_LEAD_DAYS)
     parser.add_argument(
         "--families",
         nargs="+",

@@ -20,6 +20,7 @@ from lasting.audit.tasks import write_anchor_task
 from lasting.costs.tasks import forecast_organization_task
 from lasting.outreach.tasks import plan_checkins_task, queue_reminders_task
 from lasting.plans.tasks import sweep_organization_task
+from lasting.risk.tasks import refresh_alert_performance_task
 
 log = logging.getLogger("lasting.periodic")
 
@@ -52,6 +53,15 @@ def enqueue_cost_forecasts() -> None:
         forecast_organization_task.enqueue(organization_id)
 
 
+def enqueue_alert_performance() -> None:
+    """One replay of the last 12 months per organisation (the analytics page reads it)."""
+    for organization_id in Organization.objects.values_list("pk", flat=True):
+        refresh_alert_performance_task.enqueue(organization_id)
+
+
+ALERT_PERFORMANCE_SECONDS = 24 * 3600  # the replay's figures move slowly: once a day
+
+
 def periodic_jobs() -> list[PeriodicJob]:
     return [
         PeriodicJob(
@@ -68,6 +78,11 @@ def periodic_jobs() -> list[PeriodicJob]:
             "forecast maintenance costs",
             settings.RISK_SWEEP_MINUTES * 60,
             enqueue_cost_forecasts,
+        ),
+        PeriodicJob(
+            "replay the last 12 months' alerts",
+            ALERT_PERFORMANCE_SECONDS,
+            enqueue_alert_performance,
         ),
         PeriodicJob(
             "plan check-ins",

@@ -39,6 +39,7 @@ def test_the_scheduler_enqueues_escalation_and_the_worker_runs_it():
         "lasting.outreach.tasks.plan_checkins_task",
         "lasting.outreach.tasks.queue_reminders_task",
         "lasting.plans.tasks.sweep_organization_task",
+        "lasting.risk.tasks.refresh_alert_performance_task",
     ]
 
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)

@@ -70,3 +70,26 @@ class ClinicPrior(models.Model):
     )
     fitted_at = models.DateTimeField()
     parameters = models.JSONField()
+
+
+class AlertPerformanceSnapshot(models.Model):
+    """The engine's replay of a clinic's last 12 months, scored (`risk.performance`).
+
+    One row per organisation and day on the organisation's clock: the daily job run twice
+    rewrites the day's row; the page reads the latest.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    computed_on = models.DateField()
+    computed_at = models.DateTimeField()
+    since_at = models.DateTimeField()
+    until_at = models.DateTimeField()
+    figures = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "computed_on"], name="one_alert_performance_per_day"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "-computed_at"])]
