@@ -30,7 +30,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 ViewFunction = TypeVar("ViewFunction", bound=Callable[..., Any])
 
 SETTING = "lasting.organization_id"
-POLICY = "lasting_organization"
+# The policy's name carries its version: a changed condition gets a new name, so the
+# tables still holding the old one are found and given the new one.
+POLICY = "lasting_organization_v1"
 
 
 def tenant_tables() -> list[tuple[str, str]]:
@@ -64,17 +66,37 @@ def public_page(view: ViewFunction) -> ViewFunction:
 
 
 def apply_policies(connection: BaseDatabaseWrapper) -> int:
-    """Enable row-level security with the organisation policy on every tenant table.
+    """Enable forced row-level security with the organisation policy on every tenant table.
 
-    Idempotent: run after every migrate (a new table gets its policy). Returns the
-    number of tables covered; 0 on databases without row-level security.
+    Idempotent, and touches only tables that lack it: run after every migrate (a new
+    table gets its policy), also inside a transaction with deferred checks pending, where
+    PostgreSQL refuses to alter a table. Returns the number of tables changed; 0 on
+    databases without row-level security.
     """
     if connection.vendor != "postgresql":
         return 0
     quote = connection.ops.quote_name
-    tables = tenant_tables()
     with connection.cursor() as cursor:
-        for table, column in tables:
+        cursor.execute("SELECT tablename FROM pg_policies WHERE policyname = %s", [POLICY])
+        with_policy = {row[0] for row in cursor.fetchall()}
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relrowsecurity AND relforcerowsecurity"
+        )
+        forced = {row[0] for row in cursor.fetchall()}
+        missing = [
+            (table, column)
+            for table, column in tenant_tables()
+            if table not in with_policy or table not in forced
+        ]
+        # Permissive policies add up: an earlier version must go, not stay beside.
+        cursor.execute(
+            "SELECT tablename, policyname FROM pg_policies"
+            " WHERE policyname LIKE 'lasting_organization%%' AND policyname <> %s",
+            [POLICY],
+        )
+        for table, old in cursor.fetchall():
+            cursor.execute(f"DROP POLICY {quote(old)} ON {quote(table)}")
+        for table, column in missing:
             name = quote(table)
             condition = _visible(quote(column))
             cursor.execute(f"ALTER TABLE {name} ENABLE ROW LEVEL SECURITY")
@@ -83,7 +105,7 @@ def apply_policies(connection: BaseDatabaseWrapper) -> int:
             cursor.execute(
                 f"CREATE POLICY {POLICY} ON {name} USING {condition} WITH CHECK {condition}"
             )
-    return len(tables)
+    return len(missing)
 
 
 def apply_policies_after_migrate(using: str = "default", **kwargs: Any) -> None:
