@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from pypdf import PdfReader
 
 from lasting.audit.models import Action, AuditEvent
 from tests.factories import PASSWORD, make_member, make_organization, make_patient
-from tests.web.test_reports import build_course
+from tests.web.test_reports import build_course, pdf_text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -42,7 +39,7 @@ def test_a_clinician_downloads_the_progress_report_pdf(live_server, browser, art
     saved = artifacts / "progress-report.pdf"
     download.save_as(saved)
 
-    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(saved.read_bytes())).pages)
+    text = pdf_text(saved.read_bytes())
     assert "Paul Moreno" in text
     assert "Remission" in text
     assert "Relapse (symptoms returned on this day)" in text

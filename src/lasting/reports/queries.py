@@ -17,9 +17,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from lasting.accounts import rules
@@ -205,9 +207,9 @@ def default_period(patient: Patient, now: datetime | None = None) -> Period:
     return Period(min(first_on, today), today)
 
 
-def _first_local_day(rows: object, name: str, zone: ZoneInfo) -> date | None:
-    moment = rows.values_list(name, flat=True).first()  # type: ignore[attr-defined]
-    return moment.astimezone(zone).date() if moment is not None else None
+def _first_local_day(rows: QuerySet[Any], name: str, zone: ZoneInfo) -> date | None:
+    moment = rows.values_list(name, flat=True).first()
+    return moment.astimezone(zone).date() if isinstance(moment, datetime) else None
 
 
 def read_report(patient: Patient, period: Period, now: datetime | None = None) -> ProgressReport:
