@@ -31,6 +31,7 @@ def test_a_clinician_downloads_the_progress_report_pdf(live_server, browser, art
     page.wait_for_url(f"**/patients/{paul.pk}/report/")
     assert "Paul Moreno" in page.locator("#report-patient").inner_text()
     assert page.locator("#report-trajectory svg").count() >= 1
+    page.screenshot(path=str(artifacts / "progress-report-page.png"), full_page=True)
 
     with page.expect_download() as download_info:
         page.click("#download-pdf")

@@ -28,6 +28,7 @@ from lasting.patients.models import Patient
 from lasting.plans.models import MaintenancePlan, PolicyChoice
 from lasting.prevention.models import PlanVersion
 from lasting.reports.queries import Period, PeriodError, parse_period
+from lasting.reports.wording import clinician_plan
 from lasting.treatment.models import (
     DrugClass,
     EntrySource,
@@ -274,6 +275,13 @@ def test_each_pdf_download_is_audited_as_an_export(shared):
         "dr_ben",
         shared.paul.pk,
     )
+
+
+@pytest.mark.parametrize("policy", list(PolicyChoice))
+def test_no_plan_is_described_with_engine_words(policy):
+    words = clinician_plan(MaintenancePlan(policy=policy)).lower()
+    assert words
+    assert not [word for word in ENGINE_WORDS if word in words]
 
 
 # The PDF -----------------------------------------------------------------------------

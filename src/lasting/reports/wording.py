@@ -119,6 +119,9 @@ def clinician_plan(plan: MaintenancePlan | None) -> str:
         return f"{words}: a booster every {plan.fixed_interval_days} days."
     if plan.policy == PolicyChoice.SYMPTOM:
         return f"{words}: a booster when PHQ-9 reaches {plan.symptom_threshold}."
+    if plan.policy == PolicyChoice.FORECAST:
+        # Named by what the team does, not by the engine's output (nurses read this).
+        words = "Early boosters: offered when the check-ins suggest symptoms may return"
     return f"{words}; at least {plan.min_spacing_days} days between boosters."
 
 
