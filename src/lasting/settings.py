@@ -190,6 +190,7 @@ INSTALLED_APPS = [
     "lasting.costs",
     "lasting.portal",
     "lasting.evaluations",
+    "lasting.reports",
 ]
 
 MIDDLEWARE = [
