@@ -310,4 +310,20 @@ EXPECTED = {
         "sign_in sign_in 405 405 405 405 405",
         "sign_in sign_in 403 moved moved 403 404",
     ),
+    "reports:clinician": (
+        "sign_in sign_in 403 ok ok 403 404",
+        "sign_in sign_in 403 ok ok 403 404",
+    ),
+    "reports:clinician_pdf": (
+        "sign_in sign_in 403 ok ok 403 404",
+        "sign_in sign_in 403 ok ok 403 404",
+    ),
+    "reports:patient": (
+        "portal_sign_in ok 403 403 403 403 403",
+        "portal_sign_in ok 403 403 403 403 403",
+    ),
+    "reports:patient_pdf": (
+        "portal_sign_in ok 403 403 403 403 403",
+        "portal_sign_in ok 403 403 403 403 403",
+    ),
 }
