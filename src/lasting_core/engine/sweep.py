@@ -352,6 +352,12 @@ class SessionCursor:
         return self.latest
 
 
+# Patients from which the sweep runs the daily stream compiled (``engine.compiled``) when
+# numba is available: below it the numpy reference is quicker than loading the kernel.
+# The two agree exactly (tests/core/test_engine_compiled.py), so this is speed only.
+COMPILED_MIN_PATIENTS = 1024
+
+
 def run_stream_d(
     arrays: CohortArrays,
     settings: EngineSettings,
@@ -359,11 +365,14 @@ def run_stream_d(
     *,
     record: bool = False,
     workers: int = 1,
+    compiled: bool | None = None,
 ) -> tuple[DailyArrays, dict[str, npt.NDArray[Any]] | None]:
     """Run the daily monitor over every cell; optionally record the state after each.
 
     The sessions of stream A restart the post-session baselines (a session counts from
-    the first cell on a later day).
+    the first cell on a later day). ``compiled``: run the compiled kernel (True), the
+    numpy reference (False), or choose by the number of patients (None); recording
+    always runs the reference.
     """
     n = arrays.n_patients
     current = (
@@ -391,6 +400,41 @@ def run_stream_d(
             for name, array in daily_columns(current).items():
                 records[name][j + 1] = array
         return current, records
+
+    kernel = None
+    if compiled or (compiled is None and n >= COMPILED_MIN_PATIENTS):
+        from lasting_core.engine import compiled as compiled_module
+
+        kernel = compiled_module.load()
+    if kernel is not None:
+        run_kernel = kernel
+        d_day = np.ascontiguousarray(arrays.d_day, dtype=np.float64)
+        d_value = np.ascontiguousarray(arrays.d_value, dtype=np.float32)
+        crossings = (
+            np.empty((steps, 0, n), dtype=np.float32)
+            if personal is None
+            else np.ascontiguousarray(personal, dtype=np.float32)
+        )
+        constant_values = compiled_module.constants_array(constants)
+
+        def compiled_job(start: int, stop: int) -> Callable[[], None]:
+            def run() -> None:
+                compiled_module.run_daily(
+                    run_kernel,
+                    current,
+                    d_day,
+                    d_value,
+                    crossings,
+                    sessions,
+                    constant_values,
+                    start,
+                    stop,
+                )
+
+            return run
+
+        run_jobs([compiled_job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)], workers)
+        return current, None
 
     def job(start: int, stop: int) -> Callable[[], None]:
         def run() -> None:
