@@ -280,6 +280,22 @@ def run_stream_a(
             _snapshot(records, current, j + 1)
         return current, records
 
+    current, jobs = stream_a_jobs(arrays, settings, prior, current)
+    run_jobs(jobs, workers)
+    return current, None
+
+
+def stream_a_jobs(
+    arrays: CohortArrays,
+    settings: EngineSettings,
+    prior: PopulationPrior,
+    state: StreamState | None = None,
+) -> tuple[StreamState, list[Callable[[], None]]]:
+    """Return stream A's state and the jobs (one a chunk of patients) that sweep it."""
+    n = arrays.n_patients
+    current = state if state is not None else StreamState.empty(n, settings)
+    definitions = settings.definitions()
+    steps = arrays.a_day.shape[0]
     columns = flatten(current)
 
     def job(start: int, stop: int) -> Callable[[], None]:
@@ -303,8 +319,7 @@ def run_stream_a(
 
         return run
 
-    run_jobs([job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)], workers)
-    return current, None
+    return current, [job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)]
 
 
 def _snapshot(records: dict[str, FloatArray], state: StreamState, row: int) -> None:
@@ -401,6 +416,33 @@ def run_stream_d(
                 records[name][j + 1] = array
         return current, records
 
+    current, jobs = stream_d_jobs(arrays, settings, current, compiled=compiled)
+    run_jobs(jobs, workers)
+    return current, None
+
+
+def stream_d_jobs(
+    arrays: CohortArrays,
+    settings: EngineSettings,
+    state: DailyArrays | None = None,
+    *,
+    compiled: bool | None = None,
+) -> tuple[DailyArrays, list[Callable[[], None]]]:
+    """Return the daily state and the jobs (one a chunk of patients) that sweep it.
+
+    ``compiled`` as in ``run_stream_d``. The compiled jobs release the GIL, so they run
+    beside stream A's on another thread (``sweep_both``).
+    """
+    n = arrays.n_patients
+    current = (
+        state
+        if state is not None
+        else DailyArrays.empty(n, arrays.daily_items, arrays.personal_items)
+    )
+    constants = DailyConstants.of(settings)
+    personal = arrays.d_personal
+    steps = arrays.d_day.shape[0]
+    sessions = session_days(arrays)
     kernel = None
     if compiled or (compiled is None and n >= COMPILED_MIN_PATIENTS):
         from lasting_core.engine import compiled as compiled_module
@@ -433,8 +475,7 @@ def run_stream_d(
 
             return run
 
-        run_jobs([compiled_job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)], workers)
-        return current, None
+        return current, [compiled_job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)]
 
     def job(start: int, stop: int) -> Callable[[], None]:
         def run() -> None:
@@ -450,5 +491,27 @@ def run_stream_d(
 
         return run
 
-    run_jobs([job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)], workers)
-    return current, None
+    return current, [job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)]
+
+
+def sweep_both(
+    arrays: CohortArrays,
+    settings: EngineSettings,
+    prior: PopulationPrior,
+    *,
+    workers: int = 1,
+) -> tuple[StreamState, DailyArrays]:
+    """Sweep both streams from empty states, their chunks interleaved on ``workers`` threads.
+
+    The same results as ``run_stream_a`` then ``run_stream_d``; with the compiled daily
+    stream (which releases the GIL) one thread sweeps daily cells while another runs
+    stream A's numpy steps.
+    """
+    a, a_jobs = stream_a_jobs(arrays, settings, prior)
+    d, d_jobs = stream_d_jobs(arrays, settings)
+    jobs: list[Callable[[], None]] = []
+    for index in range(max(len(a_jobs), len(d_jobs))):
+        jobs.extend(a_jobs[index : index + 1])
+        jobs.extend(d_jobs[index : index + 1])
+    run_jobs(jobs, workers)
+    return a, d
