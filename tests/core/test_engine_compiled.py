@@ -34,13 +34,13 @@ from tests.core.test_engine_paths import assert_same_personal
 def make_worsening(rng: np.random.Generator) -> PatientHistory:
     """A random history whose daily items turn worse from day 185 (the monitor flags)."""
     history = make_random_history(rng)
-    stable = [
-        (day + 0.3, *(float(v) for v in np.clip(np.round(rng.normal([7, 6, 3], 1.0)), 0, 10)))
-        for day in range(20, 185)
-        if rng.random() < 0.9
-    ]
-    worse = [(day + 0.3, 2.0, 2.0, 9.0) for day in range(185, 200)]
-    return dataclasses.replace(history, daily=tuple(stable + worse))  # type: ignore[arg-type]
+    cells: list[tuple[float, float | None, float | None, float | None]] = []
+    for day in range(20, 185):
+        if rng.random() < 0.9:
+            mood, sleep, stress = np.clip(np.round(rng.normal([7, 6, 3], 1.0)), 0, 10)
+            cells.append((day + 0.3, float(mood), float(sleep), float(stress)))
+    cells += [(day + 0.3, 2.0, 2.0, 9.0) for day in range(185, 200)]
+    return dataclasses.replace(history, daily=tuple(cells))
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +149,18 @@ def test_both_streams_interleaved_on_threads_give_the_same_numbers(
     two = assess_packed(arrays, 150.0, settings, prior, workers=2)
     for f in dataclasses.fields(AssessmentArrays):
         np.testing.assert_array_equal(getattr(two, f.name), getattr(one, f.name), err_msg=f.name)
+
+
+def test_without_a_writable_cache_folder_the_kernel_still_loads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A read-only install with no user cache folder compiles without a cache, no error."""
+    caching = pytest.importorskip("numba.core.caching")
+    monkeypatch.setattr(caching.CacheImpl, "_locator_classes", [])
+    engine_compiled.load.cache_clear()
+    try:
+        kernel = engine_compiled.load()
+        assert kernel is not None
+        assert type(kernel._cache).__name__ == "NullCache"  # type: ignore[attr-defined]
+    finally:
+        engine_compiled.load.cache_clear()
