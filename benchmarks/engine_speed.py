@@ -13,6 +13,10 @@
 4. Incremental: one patient with a year of history and a stored state; the time to fold in
    one new check-in and assess (median of many), and the time to re-sweep the history.
 5. Floor: one numpy pass (a sum) over the same input arrays.
+6. Split on one thread: stream A, stream D compiled and as the numpy reference, the
+   assessment. The compiled daily stream's first call in a fresh process: importing numba,
+   then compiling (an empty on-disk cache) or loading the machine code (a warm cache);
+   each in a child process with its own ``NUMBA_CACHE_DIR``.
 
 Run: .venv/bin/python benchmarks/engine_speed.py [--patients 100000]
 """
@@ -23,6 +27,9 @@ import argparse
 import os
 import resource
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 import tracemalloc
 
@@ -36,8 +43,43 @@ from lasting_core.engine import (
     assess_packed,
     assess_patient,
 )
+from lasting_core.engine.assess import assess_arrays
 from lasting_core.engine.history import BOOSTER, INDUCTION, PHQ9
 from lasting_core.engine.patients import build_assessment
+from lasting_core.engine.sweep import run_stream_a, run_stream_d
+
+FIRST_CALL = """
+import time
+started = time.perf_counter()
+import numba
+imported = time.perf_counter()
+import numpy as np
+from lasting_core.engine import EngineSettings, pack_histories, PatientHistory
+from lasting_core.engine.sweep import run_stream_d
+history = PatientHistory(phq9=((0.0, 20.0),), sessions=((1.0, "induction"),),
+                         daily=((2.5, 7.0, 6.0, 3.0),))
+loaded = time.perf_counter()
+run_stream_d(pack_histories([history]), EngineSettings(), compiled=True)
+print(imported - started, time.perf_counter() - loaded)
+"""
+
+
+def first_call(cache_dir: str) -> tuple[float, float]:
+    """Return (import numba, first call of the kernel) in a fresh process, in seconds."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
+    out = subprocess.run(
+        [sys.executable, "-c", FIRST_CALL], env=env, check=True, capture_output=True, text=True
+    ).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def median_time(run: object, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()  # type: ignore[operator]
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
 def generate(n: int, days: int, seed: int) -> CohortArrays:
@@ -138,6 +180,29 @@ def main() -> None:
         plain_floor.append(time.perf_counter() - started)
     del total
 
+    with tempfile.TemporaryDirectory() as cache_dir:
+        import_s, cold_s = first_call(cache_dir)
+        _, cached_s = first_call(cache_dir)
+
+    run_stream_d(take(arrays, 0), settings, compiled=True)  # compile or load in this process
+    a_state, _ = run_stream_a(arrays, settings, prior)
+    d_state, _ = run_stream_d(arrays, settings)
+    split = {
+        "stream A (PHQ-9, sessions; numpy)": median_time(
+            lambda: run_stream_a(arrays, settings, prior), args.repeats
+        ),
+        "stream D (daily cells), compiled": median_time(
+            lambda: run_stream_d(arrays, settings, compiled=True), args.repeats
+        ),
+        "stream D, numpy reference": median_time(
+            lambda: run_stream_d(arrays, settings, compiled=False), args.repeats
+        ),
+        "assessment": median_time(
+            lambda: assess_arrays(a_state, d_state, np.full(n, float(days)), settings, prior),
+            args.repeats,
+        ),
+    }
+
     sweep = []
     for _ in range(args.repeats):
         started = time.perf_counter()
@@ -223,6 +288,13 @@ def main() -> None:
         f"{min(floor) * 1e3:.1f} ms | — |"
     )
     print()
+    print(f"Split on one thread (median of {args.repeats}):", end=" ")
+    print("; ".join(f"{name} {value:.3f} s" for name, value in split.items()) + ".")
+    print(
+        f"Compiled daily stream, first call in a fresh process: import numba {import_s:.2f} s; "
+        f"then compile (empty cache) {cold_s:.2f} s, or load from the on-disk cache "
+        f"{cached_s:.2f} s."
+    )
     print(f"Sweep / floor: {best / min(plain_floor):,.0f}x the single pass over the data.")
     print(f"Load average (1 min) at the end: {load:.2f} on {os.cpu_count()} cores.")
 

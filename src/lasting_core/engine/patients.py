@@ -45,6 +45,7 @@ from lasting_core.engine.sweep import (
     run_jobs,
     run_stream_a,
     run_stream_d,
+    sweep_both,
     unflatten,
 )
 
@@ -226,8 +227,7 @@ def assess_packed(
 
     ``workers`` threads share the chunks of patients (the numbers do not change).
     """
-    a, _ = run_stream_a(arrays, settings, prior, workers=workers)
-    d, _ = run_stream_d(arrays, settings, workers=workers)
+    a, d = sweep_both(arrays, settings, prior, workers=workers)
     n = arrays.n_patients
     as_of = np.full(n, float(as_of_day))
     if workers <= 1 or n <= CHUNK_PATIENTS:

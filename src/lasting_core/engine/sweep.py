@@ -280,6 +280,22 @@ def run_stream_a(
             _snapshot(records, current, j + 1)
         return current, records
 
+    current, jobs = stream_a_jobs(arrays, settings, prior, current)
+    run_jobs(jobs, workers)
+    return current, None
+
+
+def stream_a_jobs(
+    arrays: CohortArrays,
+    settings: EngineSettings,
+    prior: PopulationPrior,
+    state: StreamState | None = None,
+) -> tuple[StreamState, list[Callable[[], None]]]:
+    """Return stream A's state and the jobs (one a chunk of patients) that sweep it."""
+    n = arrays.n_patients
+    current = state if state is not None else StreamState.empty(n, settings)
+    definitions = settings.definitions()
+    steps = arrays.a_day.shape[0]
     columns = flatten(current)
 
     def job(start: int, stop: int) -> Callable[[], None]:
@@ -303,8 +319,7 @@ def run_stream_a(
 
         return run
 
-    run_jobs([job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)], workers)
-    return current, None
+    return current, [job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)]
 
 
 def _snapshot(records: dict[str, FloatArray], state: StreamState, row: int) -> None:
@@ -352,6 +367,12 @@ class SessionCursor:
         return self.latest
 
 
+# Patients from which the sweep runs the daily stream compiled (``engine.compiled``) when
+# numba is available: below it the numpy reference is quicker than loading the kernel.
+# The two agree exactly (tests/core/test_engine_compiled.py), so this is speed only.
+COMPILED_MIN_PATIENTS = 1024
+
+
 def run_stream_d(
     arrays: CohortArrays,
     settings: EngineSettings,
@@ -359,11 +380,14 @@ def run_stream_d(
     *,
     record: bool = False,
     workers: int = 1,
+    compiled: bool | None = None,
 ) -> tuple[DailyArrays, dict[str, npt.NDArray[Any]] | None]:
     """Run the daily monitor over every cell; optionally record the state after each.
 
     The sessions of stream A restart the post-session baselines (a session counts from
-    the first cell on a later day).
+    the first cell on a later day). ``compiled``: run the compiled kernel (True), the
+    numpy reference (False), or choose by the number of patients (None); recording
+    always runs the reference.
     """
     n = arrays.n_patients
     current = (
@@ -392,6 +416,67 @@ def run_stream_d(
                 records[name][j + 1] = array
         return current, records
 
+    current, jobs = stream_d_jobs(arrays, settings, current, compiled=compiled)
+    run_jobs(jobs, workers)
+    return current, None
+
+
+def stream_d_jobs(
+    arrays: CohortArrays,
+    settings: EngineSettings,
+    state: DailyArrays | None = None,
+    *,
+    compiled: bool | None = None,
+) -> tuple[DailyArrays, list[Callable[[], None]]]:
+    """Return the daily state and the jobs (one a chunk of patients) that sweep it.
+
+    ``compiled`` as in ``run_stream_d``. The compiled jobs release the GIL, so they run
+    beside stream A's on another thread (``sweep_both``).
+    """
+    n = arrays.n_patients
+    current = (
+        state
+        if state is not None
+        else DailyArrays.empty(n, arrays.daily_items, arrays.personal_items)
+    )
+    constants = DailyConstants.of(settings)
+    personal = arrays.d_personal
+    steps = arrays.d_day.shape[0]
+    sessions = session_days(arrays)
+    kernel = None
+    if compiled or (compiled is None and n >= COMPILED_MIN_PATIENTS):
+        from lasting_core.engine import compiled as compiled_module
+
+        kernel = compiled_module.load()
+    if kernel is not None:
+        run_kernel = kernel
+        d_day = np.ascontiguousarray(arrays.d_day, dtype=np.float64)
+        d_value = np.ascontiguousarray(arrays.d_value, dtype=np.float32)
+        crossings = (
+            np.empty((steps, 0, n), dtype=np.float32)
+            if personal is None
+            else np.ascontiguousarray(personal, dtype=np.float32)
+        )
+        constant_values = compiled_module.constants_array(constants)
+
+        def compiled_job(start: int, stop: int) -> Callable[[], None]:
+            def run() -> None:
+                compiled_module.run_daily(
+                    run_kernel,
+                    current,
+                    d_day,
+                    d_value,
+                    crossings,
+                    sessions,
+                    constant_values,
+                    start,
+                    stop,
+                )
+
+            return run
+
+        return current, [compiled_job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)]
+
     def job(start: int, stop: int) -> Callable[[], None]:
         def run() -> None:
             chunk = current.rows(start, stop)
@@ -406,5 +491,27 @@ def run_stream_d(
 
         return run
 
-    run_jobs([job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)], workers)
-    return current, None
+    return current, [job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)]
+
+
+def sweep_both(
+    arrays: CohortArrays,
+    settings: EngineSettings,
+    prior: PopulationPrior,
+    *,
+    workers: int = 1,
+) -> tuple[StreamState, DailyArrays]:
+    """Sweep both streams from empty states, their chunks interleaved on ``workers`` threads.
+
+    The same results as ``run_stream_a`` then ``run_stream_d``; with the compiled daily
+    stream (which releases the GIL) one thread sweeps daily cells while another runs
+    stream A's numpy steps.
+    """
+    a, a_jobs = stream_a_jobs(arrays, settings, prior)
+    d, d_jobs = stream_d_jobs(arrays, settings)
+    jobs: list[Callable[[], None]] = []
+    for index in range(max(len(a_jobs), len(d_jobs))):
+        jobs.extend(a_jobs[index : index + 1])
+        jobs.extend(d_jobs[index : index + 1])
+    run_jobs(jobs, workers)
+    return a, d
