@@ -23,6 +23,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from lasting.accounts.clocks import today_in
+from lasting.accounts.queries import find_crisis_line
 from lasting.audit.models import Action, AuditEvent, Outcome
 from lasting.patients.models import Patient
 from lasting.plans.models import MaintenancePlan, PolicyChoice
@@ -350,6 +351,16 @@ def test_the_patients_pdf_is_in_spanish_for_a_spanish_speaker(shared):
     assert "Sus puntuaciones" in text
     assert "Cuánto duró el alivio" in text
     assert "Your scores" not in text
+
+
+@patient_signs_in
+@pytest.mark.parametrize(("email", "language"), [(PAUL_EMAIL, "en"), (PIA_EMAIL, "es")])
+def test_the_patients_pdf_carries_the_crisis_line_in_their_language(shared, email, language):
+    response = signed_in_client(email).get(reverse("reports:patient_pdf"))
+    text = pdf_text(response.content)
+    crisis = find_crisis_line(shared.paul.organization, language)
+    assert crisis.name in text
+    assert crisis.phone in text
 
 
 @patient_signs_in

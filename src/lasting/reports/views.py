@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 
 from lasting.accounts.middleware import ClinicRequest
+from lasting.accounts.queries import find_crisis_line
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.patients.models import Patient
@@ -225,7 +226,11 @@ def patient_report_pdf(request: HttpRequest) -> HttpResponse:
     patient, report = read
     language = patient_language(patient)
     with translation.override(language), timezone.override(ZoneInfo(patient.time_zone)):
-        html = render_to_string("reports/patient_pdf.html", patient_context(report))
+        # On paper too, the patient finds where to turn for help now.
+        crisis = find_crisis_line(patient.organization, language)
+        html = render_to_string(
+            "reports/patient_pdf.html", {**patient_context(report), "crisis": crisis}
+        )
         name = gettext("my-progress-report")
     pdf = html_to_pdf(html)
     audit_report(patient_session_actor(request, patient), Action.EXPORT, patient)
