@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("lasting.schedule.urls")),
     path("", include("lasting.portal.urls")),
     path("", include("lasting.evaluations.urls")),
+    path("outcomes/", include("lasting.outcomes.urls")),
 ]
