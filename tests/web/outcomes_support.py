@@ -50,3 +50,35 @@ def booster_history(patient: Patient, start: datetime) -> None:
     make_phq9(patient, 5, submitted_at=at(start, 28))
     make_session(patient, kind=SessionKind.BOOSTER, started_at=at(start, 35))
     make_phq9(patient, 4, submitted_at=at(start, 49))
+
+
+def make_episode(patient: Patient, days: float, relapsed: bool, **overrides: object) -> object:
+    """A stored episode row (what a refresh would store), for page tests."""
+    from datetime import date
+
+    from lasting.outcomes.models import OutcomeEpisode
+
+    start_on = overrides.pop("start_on", date(2026, 3, 2))
+    assert isinstance(start_on, date)
+    fields: dict[str, object] = {
+        "organization_id": patient.organization_id,
+        "patient": patient,
+        "location_id": patient.location_id,
+        "clinician_id": patient.assigned_clinician_id,
+        "start_on": start_on,
+        "end_on": start_on + timedelta(days=days),
+        "days": days,
+        "relapsed": relapsed,
+        "started_by": "induction",
+        "ended_by": "relapse" if relapsed else "censored",
+        "diagnosis": patient.diagnoses[0] if patient.diagnoses else "other",
+        "severity": "severe",
+        "induction_sessions": 6,
+        "induction_group": "6",
+        "end_of_induction": "responded",
+        "in_therapy": False,
+        "antidepressant": False,
+        "life_stress": False,
+    }
+    fields.update(overrides)
+    return OutcomeEpisode.objects.create(**fields)
