@@ -13,7 +13,6 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 
 from lasting.audit.models import Action, AuditEvent
 from lasting.outcomes.models import CourseOutcome, OutcomeEpisode
