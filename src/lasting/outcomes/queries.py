@@ -22,6 +22,7 @@ from django.core.exceptions import PermissionDenied
 from lasting.accounts.models import Membership, Role
 from lasting.checkins.models import Instrument, Response
 from lasting.outcomes.building import UNKNOWN, severity_band
+from lasting.outcomes.charts import durability_spec
 from lasting.outcomes.models import CourseOutcome, OutcomeEpisode, OutcomeVersion
 from lasting.outcomes.report import (
     COURSE_FIELDS,
@@ -31,6 +32,7 @@ from lasting.outcomes.report import (
     OutcomeReport,
     build_report,
 )
+from lasting.outcomes.tables import Table, report_tables
 from lasting.patients.models import Patient, Phase
 from lasting.treatment.models import SessionKind
 from lasting_core.analytics.anchors import DurabilityAnchor, anchors_for
@@ -118,20 +120,35 @@ def report_cache_key(organization_id: int, version: int, filters: OutcomeFilters
     return f"outcomes:report:{organization_id}:v{version}:{filters.key()}"
 
 
-def find_report_for(
+@dataclass(frozen=True)
+class OutcomePage:
+    """What the page shows: the report, its tables and the curve's chart."""
+
+    report: OutcomeReport
+    tables: dict[str, Table]
+    chart_spec: dict[str, Any] | None
+
+
+def compute_page(organization_id: int, filters: OutcomeFilters) -> OutcomePage:
+    report = compute_report(organization_id, filters)
+    spec = durability_spec(report.overall, report.anchors) if report.overall else None
+    return OutcomePage(report, report_tables(report), spec)
+
+
+def find_page_for(
     membership: Membership | None, filters: OutcomeFilters
-) -> tuple[OutcomeReport, OutcomeVersionInfo]:
+) -> tuple[OutcomePage, OutcomeVersionInfo]:
     """The member's organisation's report under the filters, cached per data version."""
     if not can_view_outcomes(membership):
         raise PermissionDenied("Your role does not see the clinic's outcome report.")
     organization_id = membership.organization_id
     version = find_version(organization_id)
     key = report_cache_key(organization_id, version.version, filters)
-    report = cache.get(key)
-    if report is None:
-        report = compute_report(organization_id, filters)
-        cache.set(key, report, CACHE_SECONDS)
-    return report, version
+    page = cache.get(key)
+    if page is None:
+        page = compute_page(organization_id, filters)
+        cache.set(key, page, CACHE_SECONDS)
+    return page, version
 
 
 # What to expect ------------------------------------------------------------------------

@@ -10,10 +10,8 @@ from django.shortcuts import render
 from lasting.accounts.middleware import ClinicRequest
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
-from lasting.outcomes.charts import durability_spec
 from lasting.outcomes.forms import OutcomeFilterForm
-from lasting.outcomes.queries import can_view_outcomes, find_report_for
-from lasting.outcomes.tables import report_tables
+from lasting.outcomes.queries import can_view_outcomes, find_page_for
 from lasting.vega import BUNDLE_PATH
 
 
@@ -24,8 +22,8 @@ def analytics(request: ClinicRequest) -> HttpResponse:
         raise PermissionDenied("Your role does not see the clinic's outcome report.")
     form = OutcomeFilterForm(request.GET or None, membership=membership)
     filters = form.filters()
-    report, version = find_report_for(membership, filters)
-    tables = report_tables(report)
+    page, version = find_page_for(membership, filters)
+    report, tables = page.report, page.tables
     actor = Actor.from_request(request)
     download = request.GET.get("download")
     if download is not None:
@@ -55,7 +53,7 @@ def analytics(request: ClinicRequest) -> HttpResponse:
         "tables": tables,
         "version": version,
         "query": query.urlencode(),
-        "chart_spec": (durability_spec(report.overall, report.anchors) if report.overall else None),
+        "chart_spec": page.chart_spec,
         "bundle_path": BUNDLE_PATH,
         # Filled in by the risk and costs apps' queries (wired separately); None: the
         # section says it is not available yet.
