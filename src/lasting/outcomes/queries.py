@@ -33,10 +33,11 @@ from lasting.outcomes.report import (
     build_report,
 )
 from lasting.outcomes.tables import Table, report_tables
-from lasting.patients.models import Patient, Phase
+from lasting.patients.models import Course, Diagnosis, Patient, Phase
 from lasting.treatment.models import SessionKind
 from lasting_core.analytics.anchors import DurabilityAnchor, anchors_for
 from lasting_core.analytics.survival import DurabilityCurve, fit_kaplan_meier
+from lasting_core.instruments import InstrumentCode, get_instrument
 
 CACHE_SECONDS = 24 * 3600
 # Below this many earlier episodes a clinic's own curve is not shown as an expectation.
@@ -168,6 +169,17 @@ class Expectation:
     def too_few(self) -> bool:
         return self.curve is None
 
+    @property
+    def diagnosis_label(self) -> str:
+        return str(dict(Diagnosis.choices).get(self.diagnosis, self.diagnosis))
+
+    @property
+    def severity_label(self) -> str:
+        if self.severity == UNKNOWN:
+            return "unknown (no PHQ-9 yet)"
+        bands = get_instrument(InstrumentCode.PHQ9).bands
+        return next((b.label for b in bands if b.code == self.severity), self.severity).lower()
+
 
 def latest_phq9_total(patient: Patient) -> float | None:
     total = (
@@ -204,3 +216,20 @@ def find_expectation_for(
     if len(pairs) >= FEW_SIMILAR:
         curve = fit_kaplan_meier([d for d, _ in pairs], [bool(e) for _, e in pairs])
     return Expectation(diagnosis, severity, len(pairs), curve, anchors_for(diagnosis))
+
+
+def expectation_context_for(
+    membership: Membership | None, patient: Patient, course: object
+) -> dict[str, object]:
+    """The clinic patient page's "what to expect" section, for the patient's current
+    course (empty outside evaluation)."""
+    phase = course.phase if isinstance(course, Course) else None
+    expectation = find_expectation_for(membership, patient, phase)
+    if expectation is None:
+        return {"expectation": None}
+    spec = (
+        durability_spec(expectation.curve, expectation.anchors)
+        if expectation.curve is not None
+        else None
+    )
+    return {"expectation": expectation, "expectation_spec": spec}
