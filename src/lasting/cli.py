@@ -18,6 +18,7 @@ from typing import Any
 from lasting.cli_analyze import add_analyze_command
 from lasting.cli_arguments import non_negative_price, port_number, positive_int
 from lasting.cli_backup import cmd_backup, cmd_restore
+from lasting.cli_export import add_export_parser
 from lasting.cli_setup import SETUP_EPILOG, cmd_setup, location_spec
 
 DEFAULT_HOST = "127.0.0.1"
@@ -468,6 +469,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="overwrite a database that holds data (stop Lasting first)",
     )
     restore.set_defaults(handler=cmd_restore)
+
+    add_export_parser(commands)
 
     replay = commands.add_parser(
         "replay", help="backtest the early-warning engine on CSV history (docs/formats.md)"

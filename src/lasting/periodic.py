@@ -18,6 +18,7 @@ from lasting.accounts.models import Organization
 from lasting.alerts.tasks import escalate_overdue_alerts_task
 from lasting.audit.tasks import write_anchor_task
 from lasting.costs.tasks import forecast_organization_task
+from lasting.outcomes.tasks import refresh_outcomes_task
 from lasting.outreach.tasks import plan_checkins_task, queue_reminders_task
 from lasting.plans.tasks import sweep_organization_task
 from lasting.risk.tasks import refresh_alert_performance_task
@@ -62,6 +63,12 @@ def enqueue_alert_performance() -> None:
 ALERT_PERFORMANCE_SECONDS = 24 * 3600  # the replay's figures move slowly: once a day
 
 
+def enqueue_outcome_refreshes() -> None:
+    """One job per organisation recomputes the stored outcome rows the analytics read."""
+    for organization_id in Organization.objects.values_list("pk", flat=True):
+        refresh_outcomes_task.enqueue(organization_id)
+
+
 def periodic_jobs() -> list[PeriodicJob]:
     return [
         PeriodicJob(
@@ -83,6 +90,11 @@ def periodic_jobs() -> list[PeriodicJob]:
             "replay the last 12 months' alerts",
             ALERT_PERFORMANCE_SECONDS,
             enqueue_alert_performance,
+        ),
+        PeriodicJob(
+            "refresh clinic outcomes",
+            settings.RISK_SWEEP_MINUTES * 60,
+            enqueue_outcome_refreshes,
         ),
         PeriodicJob(
             "plan check-ins",

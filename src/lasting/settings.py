@@ -188,6 +188,7 @@ INSTALLED_APPS = [
     "lasting.clinic",
     "lasting.schedule",
     "lasting.costs",
+    "lasting.outcomes",
     "lasting.portal",
     "lasting.evaluations",
     "lasting.reports",

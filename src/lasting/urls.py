@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("lasting.portal.urls")),
     path("", include("lasting.evaluations.urls")),
     path("", include("lasting.reports.urls")),
+    path("outcomes/", include("lasting.outcomes.urls")),
 ]

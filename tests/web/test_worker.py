@@ -36,6 +36,7 @@ def test_the_scheduler_enqueues_escalation_and_the_worker_runs_it():
         "lasting.alerts.tasks.notify_alert_task",
         "lasting.audit.tasks.write_anchor_task",
         "lasting.costs.tasks.forecast_organization_task",
+        "lasting.outcomes.tasks.refresh_outcomes_task",
         "lasting.outreach.tasks.plan_checkins_task",
         "lasting.outreach.tasks.queue_reminders_task",
         "lasting.plans.tasks.sweep_organization_task",

@@ -24,6 +24,7 @@ from lasting.clinic.charts import Timeline, gad7_spec, risk_spec, timeline_spec
 from lasting.clinic.forms import CaseloadFilterForm
 from lasting.clinic.queries import find_caseload_for, list_quiet_patients_for
 from lasting.costs.queries import cost_context_for
+from lasting.outcomes.queries import expectation_context_for
 from lasting.outreach.models import OutreachChannel, OutreachOutcome
 from lasting.patients.models import Patient
 from lasting.patients.queries import find_current_course, get_patient_for
@@ -190,6 +191,7 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
         }
     )
     context.update(cost_context_for(membership, patient))
+    context.update(expectation_context_for(membership, patient, context["course"]))
     return render(request, "clinic/patient.html", context)
 
 
