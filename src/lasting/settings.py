@@ -238,6 +238,16 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# One cache every process shares (the web workers and the worker that precomputes the
+# clinic's outcome report): a table in the database, created after every `migrate`
+# (accounts/apps.py), however it is run.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "lasting_cache",
+    }
+}
+
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"

@@ -326,4 +326,8 @@ EXPECTED = {
         "portal_sign_in ok 403 403 403 403 403",
         "portal_sign_in ok 403 403 403 403 403",
     ),
+    "outcomes:analytics": (
+        "sign_in sign_in ok ok 403 403 ok",
+        "sign_in sign_in ok ok 403 403 ok",
+    ),
 }

@@ -205,4 +205,4 @@ def test_too_few_relapses_for_the_cox_model_say_so(episodes):
     OutcomeEpisode.objects.filter(days__lt=40).update(in_therapy=True)  # one factor varies
     bump_version(episodes.clinic.pk, episodes.paul.created_at)
     text = client_for("dr_ana").get(URL).content.decode()
-    assert "Too few relapses for a model of 1 factors: 8 relapses" in text
+    assert "Too few relapses for a model of 1 factor: 8 relapses" in text

@@ -13,6 +13,7 @@ def membership(request: HttpRequest) -> dict[str, object]:
         "can_view_clinical_record": rules.can_view_clinical_record(current),
         "can_file_monitoring_forms": rules.can_file_monitoring_forms(current),
         "can_review_alerts": rules.can_review_alerts(current),
+        "can_view_outcomes": rules.can_view_outcomes(current),
         "can_handle_safety_alerts": rules.can_handle_safety_alerts(current),
         "can_edit_contact_details": rules.can_edit_contact_details(current),
         "can_manage_courses": rules.can_manage_courses(current),

@@ -86,6 +86,16 @@ def can_issue_checkin_links(membership: Membership | None) -> TypeGuard[Membersh
     return can_view_clinical_record(membership)
 
 
+def can_view_outcomes(membership: Membership | None) -> TypeGuard[Membership]:
+    """The clinic's outcome report, aggregate only: clinicians, and admins, who read
+    outcome reports but no charts; never nurses or the front desk."""
+    return (
+        membership is not None
+        and membership.is_active
+        and membership.role in (Role.CLINICIAN, Role.ADMIN)
+    )
+
+
 def can_review_alerts(membership: Membership | None) -> TypeGuard[Membership]:
     """Only clinicians review the engine's alerts (early warning, relapse, disengagement):
     it is a clinical judgement."""

@@ -79,9 +79,7 @@ def apply_policies(connection: BaseDatabaseWrapper) -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT tablename FROM pg_policies WHERE policyname = %s", [POLICY])
         with_policy = {row[0] for row in cursor.fetchall()}
-        cursor.execute(
-            "SELECT relname FROM pg_class WHERE relrowsecurity AND relforcerowsecurity"
-        )
+        cursor.execute("SELECT relname FROM pg_class WHERE relrowsecurity AND relforcerowsecurity")
         forced = {row[0] for row in cursor.fetchall()}
         missing = [
             (table, column)

@@ -4,8 +4,9 @@ The analytics page is aggregate only: clinicians and clinic admins (who read out
 reports, never charts) see it; nurses and the front desk do not. Every read is held to
 the reader's organisation. The report is cached under the organisation's outcome
 version (`OutcomeVersion`, bumped by every refresh), so new rows are never hidden by an
-old report; Django's default cache is per process, which stays correct for the same
-reason.
+old report. The cache is the database table every process shares (settings.CACHES): the
+worker computes the unfiltered report right after each refresh (`warm_report_cache`),
+so the page's first reader does not wait for the statistics.
 """
 
 from __future__ import annotations
@@ -13,14 +14,22 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
-from typing import Any, TypeGuard
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 
-from lasting.accounts.models import Membership, Role
+from lasting.accounts.clocks import today_in
+from lasting.accounts.models import Membership, Organization, Role
+from lasting.accounts.rules import can_view_outcomes
 from lasting.checkins.models import Instrument, Response
+from lasting.costs.outcomes import (
+    BoosterSummary,
+    ProposalCounts,
+    count_booster_proposals,
+    summarize_boosters,
+)
 from lasting.outcomes.building import UNKNOWN, severity_band
 from lasting.outcomes.charts import durability_spec
 from lasting.outcomes.models import CourseOutcome, OutcomeEpisode, OutcomeVersion
@@ -32,8 +41,9 @@ from lasting.outcomes.report import (
     OutcomeReport,
     build_report,
 )
-from lasting.outcomes.tables import Table, report_tables
+from lasting.outcomes.tables import Table, booster_table, report_tables
 from lasting.patients.models import Course, Diagnosis, Patient, Phase
+from lasting.risk.performance import AlertPerformance, find_alert_performance
 from lasting.treatment.models import SessionKind
 from lasting_core.analytics.anchors import DurabilityAnchor, anchors_for
 from lasting_core.analytics.survival import DurabilityCurve, fit_kaplan_meier
@@ -42,16 +52,6 @@ from lasting_core.instruments import InstrumentCode, get_instrument
 CACHE_SECONDS = 24 * 3600
 # Below this many earlier episodes a clinic's own curve is not shown as an expectation.
 FEW_SIMILAR = 20
-
-
-def can_view_outcomes(membership: Membership | None) -> TypeGuard[Membership]:
-    """The clinic's outcome report, aggregate only: clinicians and admins (DESIGN: admins
-    read outcome reports, no patient names); never nurses or the front desk."""
-    return (
-        membership is not None
-        and membership.is_active
-        and membership.role in (Role.CLINICIAN, Role.ADMIN)
-    )
 
 
 @dataclass(frozen=True)
@@ -123,17 +123,61 @@ def report_cache_key(organization_id: int, version: int, filters: OutcomeFilters
 
 @dataclass(frozen=True)
 class OutcomePage:
-    """What the page shows: the report, its tables and the curve's chart."""
+    """What the page shows: the report, its tables, the curve's chart and the boosters."""
 
     report: OutcomeReport
     tables: dict[str, Table]
     chart_spec: dict[str, Any] | None
+    boosters: BoosterSummary
+
+
+# Boosters and cost are counted over the filters' dates, by default the last 12 months.
+BOOSTER_WINDOW_DAYS = 365
+
+
+def summarize_filtered_boosters(organization_id: int, filters: OutcomeFilters) -> BoosterSummary:
+    """Boosters and cost per patient-year of the filtered patients over the filters' dates
+    (default: the last 12 months on the clinic's clock)."""
+    time_zone = Organization.objects.values_list("time_zone", flat=True).get(pk=organization_id)
+    until_on = filters.start_to or today_in(time_zone)
+    since_on = filters.start_from or until_on - timedelta(days=BOOSTER_WINDOW_DAYS)
+    patient_ids: list[int] | None = None
+    if filters.location_id or filters.clinician_id or filters.diagnosis:
+        scope = OutcomeFilters(
+            filters.location_id, filters.clinician_id, None, None, filters.diagnosis
+        )
+        courses = _scoped(CourseOutcome, organization_id, scope, "started_on")
+        patient_ids = sorted(set(courses.values_list("patient_id", flat=True)))
+    return summarize_boosters(organization_id, patient_ids, since_on, until_on)
 
 
 def compute_page(organization_id: int, filters: OutcomeFilters) -> OutcomePage:
     report = compute_report(organization_id, filters)
     spec = durability_spec(report.overall, report.anchors) if report.overall else None
-    return OutcomePage(report, report_tables(report), spec)
+    boosters = summarize_filtered_boosters(organization_id, filters)
+    tables = {**report_tables(report), "boosters": booster_table(boosters)}
+    return OutcomePage(report, tables, spec, boosters)
+
+
+@dataclass(frozen=True)
+class AlertPerformanceView:
+    """The engine's replay of the last 12 months, with the proposals of that window."""
+
+    performance: AlertPerformance
+    proposals: ProposalCounts
+
+
+def find_alert_performance_for(membership: Membership | None) -> AlertPerformanceView | None:
+    """The latest stored replay of the member's organisation (None before the first)."""
+    if not can_view_outcomes(membership):
+        raise PermissionDenied("Your role does not see the clinic's outcome report.")
+    performance = find_alert_performance(membership.organization_id)
+    if performance is None:
+        return None
+    proposals = count_booster_proposals(
+        membership.organization_id, None, performance.since_at, performance.until_at
+    )
+    return AlertPerformanceView(performance, proposals)
 
 
 def find_page_for(
@@ -150,6 +194,15 @@ def find_page_for(
         page = compute_page(organization_id, filters)
         cache.set(key, page, CACHE_SECONDS)
     return page, version
+
+
+def warm_report_cache(organization_id: int) -> None:
+    """Compute the unfiltered report of the current version into the shared cache (the
+    worker runs this after each refresh; a filtered view is computed on first request)."""
+    version = find_version(organization_id)
+    filters = OutcomeFilters()
+    key = report_cache_key(organization_id, version.version, filters)
+    cache.set(key, compute_page(organization_id, filters), CACHE_SECONDS)
 
 
 # What to expect ------------------------------------------------------------------------

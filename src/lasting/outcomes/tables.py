@@ -6,7 +6,9 @@ import csv
 import io
 from dataclasses import dataclass
 
+from lasting.costs.outcomes import BoosterSummary, ProposalCounts
 from lasting.outcomes.report import HORIZONS, OutcomeReport
+from lasting.risk.performance import AlertPerformance
 from lasting_core.analytics.survival import DurabilityCurve
 
 Cell = str | int | float | None
@@ -135,3 +137,57 @@ def report_tables(report: OutcomeReport) -> dict[str, Table]:
         ),
     ]
     return {table.name: table for table in tables}
+
+
+def booster_table(summary: BoosterSummary) -> Table:
+    """Boosters and cost per patient-year; one row per currency (never summed across)."""
+    rows: list[tuple[Cell, ...]] = [
+        ("patients followed after induction", summary.patients_followed, None),
+        ("patient-years of follow-up", _round(summary.patient_years, 2), None),
+        ("boosters", summary.boosters, _round(summary.boosters_per_patient_year, 2)),
+        (
+            "maintenance sessions",
+            summary.maintenance_sessions,
+            _round(summary.maintenance_per_patient_year, 2),
+        ),
+        ("sessions without a price", summary.unpriced_sessions, None),
+    ]
+    for cost in summary.costs:
+        per_year = None if cost.per_patient_year is None else str(cost.per_patient_year)
+        rows.append((f"cost of all sessions ({cost.currency})", str(cost.amount), per_year))
+    for cost in summary.maintenance_costs:
+        per_year = None if cost.per_patient_year is None else str(cost.per_patient_year)
+        rows.append(
+            (f"cost of boosters and maintenance ({cost.currency})", str(cost.amount), per_year)
+        )
+    return Table(
+        "boosters",
+        f"Boosters and cost, {summary.since_on.isoformat()} to {summary.until_on.isoformat()}",
+        ("what", "total", "per patient-year"),
+        tuple(rows),
+    )
+
+
+def alert_performance_table(performance: AlertPerformance, proposals: ProposalCounts) -> Table:
+    """The engine's replay of the last 12 months and the proposals of that window."""
+    rate = performance.sensitivity
+    rows: tuple[tuple[Cell, ...], ...] = (
+        ("patients replayed", performance.patients_replayed),
+        ("relapses", performance.relapses),
+        ("relapses caught (a warning at least a week before)", performance.caught),
+        ("sensitivity", _round(rate.share)),
+        ("sensitivity 95 % low", _round(rate.lower)),
+        ("sensitivity 95 % high", _round(rate.upper)),
+        ("median lead days", performance.median_lead_days),
+        ("early-warning episodes", performance.early_warning_episodes),
+        ("false episodes", performance.false_episodes),
+        ("false episodes still awaiting judgement", performance.false_episodes_awaiting_judgement),
+        ("false episodes per at-risk patient-year", _round(performance.false_per_at_risk_year)),
+        ("disengagement alerts", performance.disengagement_alerts),
+        ("proposals accepted", proposals.accepted),
+        ("proposals moved", proposals.moved),
+        ("proposals declined", proposals.declined),
+        ("proposals expired", proposals.expired),
+        ("proposals open", proposals.open),
+    )
+    return Table("alerts", "Alert performance, last 12 months", ("what", "value"), rows)

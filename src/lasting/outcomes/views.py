@@ -8,10 +8,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from lasting.accounts.middleware import ClinicRequest
+from lasting.accounts.rules import can_view_outcomes
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.outcomes.forms import OutcomeFilterForm
-from lasting.outcomes.queries import can_view_outcomes, find_page_for
+from lasting.outcomes.queries import find_alert_performance_for, find_page_for
+from lasting.outcomes.tables import alert_performance_table
 from lasting.vega import BUNDLE_PATH
 
 
@@ -23,7 +25,10 @@ def analytics(request: ClinicRequest) -> HttpResponse:
     form = OutcomeFilterForm(request.GET or None, membership=membership)
     filters = form.filters()
     page, version = find_page_for(membership, filters)
-    report, tables = page.report, page.tables
+    alerts = find_alert_performance_for(membership)
+    report, tables = page.report, dict(page.tables)
+    if alerts is not None:
+        tables["alerts"] = alert_performance_table(alerts.performance, alerts.proposals)
     actor = Actor.from_request(request)
     download = request.GET.get("download")
     if download is not None:
@@ -55,9 +60,7 @@ def analytics(request: ClinicRequest) -> HttpResponse:
         "query": query.urlencode(),
         "chart_spec": page.chart_spec,
         "bundle_path": BUNDLE_PATH,
-        # Filled in by the risk and costs apps' queries (wired separately); None: the
-        # section says it is not available yet.
-        "alert_performance": None,
-        "booster_costs": None,
+        "alerts": alerts,
+        "boosters": page.boosters,
     }
     return render(request, "outcomes/analytics.html", context)
