@@ -29,6 +29,7 @@ from lasting.portal.views import (
     patient_language,
     render_patient_page,
     sign_in_url,
+    staff_refused,
 )
 from lasting.treatment.models import EntrySource, LifeEventKind, LifeEventWeight
 from lasting_core.screening import screen_note
@@ -103,14 +104,7 @@ def report_life_event(request: HttpRequest) -> HttpResponse:
     """Tell the care team about a stressful life event; thank the patient, crisis help first
     when the note matched the screening list."""
     if request.user.is_authenticated:
-        # Staff are never patients, whatever their session holds.
-        return render_patient_page(
-            request,
-            "portal/staff_session.html",
-            {},
-            language=browser_language(request),
-            status=403,
-        )
+        return staff_refused(request)
     session = find_session_patient(request)
     patient = session.patient
     if patient is None:

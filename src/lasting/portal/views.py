@@ -115,6 +115,18 @@ def render_patient_page(
     return response
 
 
+def staff_refused(request: HttpRequest) -> HttpResponse:
+    """A patient's page asked for by a signed-in member of staff: staff are never patients,
+    whatever their session holds."""
+    return render_patient_page(
+        request,
+        "portal/staff_session.html",
+        {},
+        language=browser_language(request),
+        status=403,
+    )
+
+
 def link_actor(request: HttpRequest, link: CheckInLink) -> Actor:
     return Actor(
         user_id=None,
@@ -428,11 +440,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     """The signed-in patient's check-ins, appointments and plan, in plain words."""
     if request.user.is_authenticated:
-        # Staff are never patients, whatever their session holds.
-        language = browser_language(request)
-        return render_patient_page(
-            request, "portal/staff_session.html", {}, language=language, status=403
-        )
+        return staff_refused(request)
     session = find_session_patient(request)
     patient = session.patient
     if patient is None:
@@ -470,10 +478,7 @@ PLAN_SECTIONS = (
 def prevention_plan(request: HttpRequest) -> HttpResponse:
     """The signed-in patient's current relapse-prevention plan, made to print."""
     if request.user.is_authenticated:
-        language = browser_language(request)
-        return render_patient_page(
-            request, "portal/staff_session.html", {}, language=language, status=403
-        )
+        return staff_refused(request)
     session = find_session_patient(request)
     patient = session.patient
     if patient is None:

@@ -30,6 +30,7 @@ from lasting.portal.views import (
     patient_language,
     render_patient_page,
     sign_in_url,
+    staff_refused,
 )
 from lasting.reports import wording
 from lasting.reports.charts import clinician_charts, patient_chart
@@ -181,14 +182,7 @@ def patient_context(report: ProgressReport) -> dict[str, object]:
 def read_patient_report(request: HttpRequest) -> tuple[Patient, ProgressReport] | HttpResponse:
     """The signed-in patient's own report, or the answer a page gives without one."""
     if request.user.is_authenticated:
-        # Staff are never patients, whatever their session holds.
-        return render_patient_page(
-            request,
-            "portal/staff_session.html",
-            {},
-            language=browser_language(request),
-            status=403,
-        )
+        return staff_refused(request)
     session = find_session_patient(request)
     patient = session.patient
     if patient is None:
