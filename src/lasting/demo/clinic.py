@@ -20,6 +20,8 @@ from lasting.demo.history import create_patients
 from lasting.demo.plans import seed_plans_and_requests
 from lasting.demo.schedule import seed_schedule
 from lasting.evaluations.models import EvaluationRequest
+from lasting.outcomes.queries import warm_report_cache
+from lasting.outcomes.services import refresh_outcomes
 from lasting.outreach.planning import plan_organization
 from lasting.patients.models import Course, Patient
 from lasting.patients.models import Phase as CoursePhase
@@ -27,6 +29,7 @@ from lasting.patients.queries import ACTIVE_PHASES, current_phase
 from lasting.plans.models import BoosterProposal, MaintenancePlan
 from lasting.plans.services import propose_booster
 from lasting.risk.models import ClinicPrior, RiskAssessment
+from lasting.risk.performance import refresh_alert_performance
 from lasting.risk.services import assess_many
 from lasting.treatment.models import (
     Appointment,
@@ -93,6 +96,7 @@ def seed_demo(*, patients: int, seed: int, reset: bool, logins_file: Path) -> Se
         created += f", {plan_organization(organization.pk)} check-ins planned"
         created += ", " + seed_schedule(organization, seed)
         created += ", " + seed_plans_and_requests(organization, memberships, seed)
+        created += ", " + seed_outcomes(organization)
         record_event(
             Actor.system("lasting demo", organization.pk),
             Action.CREATE,
@@ -115,6 +119,19 @@ def seed_demo(*, patients: int, seed: int, reset: bool, logins_file: Path) -> Se
     logins_file.touch(mode=0o600)
     logins_file.write_text("\n".join(login_lines) + "\n")
     return SeededDemo(summary=f"Seeded the demo clinic: {created}.", login_lines=login_lines)
+
+
+def seed_outcomes(organization: Organization) -> str:
+    """What the worker's jobs would compute at once: the outcome rows and their report,
+    and the engine's replay of the last 12 months, so /outcomes/ has figures from the
+    start."""
+    episodes = refresh_outcomes(organization.pk)
+    warm_report_cache(organization.pk)
+    performance = refresh_alert_performance(organization.pk, timezone.now())
+    return (
+        f"{episodes} intervals of relief for the outcome report, "
+        f"{performance.relapses} relapses in the replay of the last 12 months"
+    )
 
 
 RISK_HISTORY_WEEKS = 12
