@@ -15,8 +15,14 @@ from lasting.patients.models import Diagnosis
 class OutcomeFilterForm(forms.Form):
     location = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     clinician = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
-    start_from = forms.DateField(required=False, label="Episodes starting from")
-    start_to = forms.DateField(required=False, label="to")
+    start_from = forms.DateField(
+        required=False,
+        label="Episodes starting from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    start_to = forms.DateField(
+        required=False, label="to", widget=forms.DateInput(attrs={"type": "date"})
+    )
     diagnosis = forms.ChoiceField(
         required=False, choices=[("", "All diagnoses"), *Diagnosis.choices]
     )

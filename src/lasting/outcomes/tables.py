@@ -145,9 +145,10 @@ def booster_table(summary: BoosterSummary) -> Table:
         ("patients followed after induction", summary.patients_followed, None),
         ("patient-years of follow-up", _round(summary.patient_years, 2), None),
         ("boosters", summary.boosters, _round(summary.boosters_per_patient_year, 2)),
+        ("maintenance sessions", summary.maintenance_sessions, None),
         (
-            "maintenance sessions",
-            summary.maintenance_sessions,
+            "boosters and maintenance sessions together",
+            summary.boosters + summary.maintenance_sessions,
             _round(summary.maintenance_per_patient_year, 2),
         ),
         ("sessions without a price", summary.unpriced_sessions, None),
