@@ -53,6 +53,14 @@ EXPECTED = {
         "ok ok ok ok ok ok ok",
         "ok ok ok ok ok ok ok",
     ),
+    "accounts:api_tokens": (
+        "sign_in sign_in ok ok ok ok ok",
+        "sign_in sign_in 422 422 422 422 422",
+    ),
+    "accounts:revoke_api_token": (
+        "sign_in sign_in 405 405 405 405 405",
+        "sign_in sign_in 403 moved 403 403 403",
+    ),
     "accounts:organization": (
         "sign_in sign_in ok 403 403 403 403",
         "sign_in sign_in 422 403 403 403 403",

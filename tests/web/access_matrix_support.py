@@ -30,6 +30,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from lasting.accounts.apitokens import create_api_token
 from lasting.accounts.clocks import today_in
 from lasting.accounts.models import Invitation, Location, Role
 from lasting.alerts.models import Alert
@@ -79,10 +80,17 @@ def _walk(
             yield name, prefix + str(entry.pattern), entry
 
 
+# Interfaces whose callers sign in with an API token, not a browser session: each has its
+# own generated table of every operation against every role and another organisation.
+TOKEN_NAMESPACES = ("api", "fhir")
+
+
 def list_routes() -> list[tuple[str, str, list[str]]]:
-    """Every named route: (namespace:name, pattern, its parameter names)."""
+    """Every named route of the browser pages: (namespace:name, pattern, parameter names)."""
     routes = []
     for name, pattern, entry in _walk(get_resolver().url_patterns, "", ""):
+        if name.split(":")[0] in TOKEN_NAMESPACES:
+            continue
         parameters = list(entry.pattern.converters)
         routes.append((name, pattern, parameters))
     return routes
@@ -131,6 +139,7 @@ def make_matrix_world(personas: Personas) -> dict[str, Any]:
     from lasting.audit.services import Actor
 
     actor = Actor(dr_ana.user.pk, dr_ana.user.get_username(), clinic.pk, None, "")
+    api_token, _secret = create_api_token(actor, dr_ana, "matrix")
     save_plan_version(
         actor,
         dr_ana,
@@ -166,6 +175,7 @@ def make_matrix_world(personas: Personas) -> dict[str, Any]:
         "location_id": location.pk,
         "membership_id": personas.rn_cara.pk,
         "invitation_id": invitation.pk,
+        "token_id": api_token.pk,
         "request_id": request.pk,
         "number": 1,
         "language": "en",

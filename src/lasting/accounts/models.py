@@ -268,3 +268,30 @@ class Invitation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None
+
+
+class ApiToken(models.Model):
+    """A personal API token: its holder acts through /api/v1/ and /fhir/ as one membership,
+    with that membership's role in that organisation and nothing more.
+
+    Only the token's SHA-256 is stored (the token is random, so a fast hash is enough):
+    it is shown once, when created. The prefix tells one token from another in lists.
+    """
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=64, help_text="What uses it, e.g. 'EHR bridge'.")
+    prefix = models.CharField(max_length=16, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

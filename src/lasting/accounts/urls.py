@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from lasting.accounts import views
+from lasting.accounts import token_views, views
 
 app_name = "accounts"
 
@@ -20,6 +20,8 @@ urlpatterns = [
         views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
+    path("tokens/", token_views.api_tokens, name="api_tokens"),
+    path("tokens/<int:token_id>/revoke/", token_views.revoke_token, name="revoke_api_token"),
     path("organization/", views.organization, name="organization"),
     path("organization/crisis/<str:language>/", views.crisis_resource, name="crisis_resource"),
     path("organization/locations/new/", views.edit_location, name="new_location"),
