@@ -26,6 +26,7 @@ CI:   .venv/bin/python benchmarks/kill_durability.py --cycles 50 --check
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -192,10 +193,8 @@ class Server:
         assert self.process is not None
         pids = self.pids() if master else self.pids()[1:]
         for pid in pids:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         if master:
             self.process.wait()
         for pid in pids:  # wait until each is gone (a reparented worker: a zombie)
