@@ -57,7 +57,9 @@ from pathlib import Path
 
 import numpy as np
 
+from lasting_core.definitions import track_relapse
 from lasting_core.engine import (
+    ALERT_KINDS,
     EngineSettings,
     PatientHistory,
     PopulationPrior,
@@ -82,6 +84,12 @@ from lasting_core.simulation import (
     simulate_cohort,
     simulate_regime_cohort,
 )
+from lasting_core.simulation.closed_loop import (
+    AnswerModel,
+    closed_loop_histories,
+    first_generator_answers,
+    regime_answers,
+)
 from lasting_core.simulation.evaluation import (
     EVALUATION_PRESETS,
     REPORTING_FAMILY,
@@ -98,6 +106,7 @@ POLICY_MIX = {
     MaintenancePolicy.SYMPTOM: 0.4,
 }
 TUNING, REPORTING = "tuning", "reporting"
+OPEN, CLOSED = "open", "closed"
 Return = tuple[int, int | None]  # latent onset day, day it faded by itself (None: did not)
 
 
@@ -111,6 +120,8 @@ class EvaluationCohort:
     patients: Sequence[SimulatedPatient]
     returns: Mapping[str, list[Return]]  # the oracle's latent onsets per patient
     days: int  # days replayed (the cohort runs ``horizon`` days longer, to judge warnings)
+    answers: AnswerModel | None  # the generator's check-in model (closed loop only)
+    seed: int  # seeds the closed loop's extra answers
 
 
 def tuning_cohort(name: str, args: argparse.Namespace) -> EvaluationCohort:
@@ -128,13 +139,21 @@ def tuning_cohort(name: str, args: argparse.Namespace) -> EvaluationCohort:
         policy_mix=mix,
         enrolment_days=args.days,
     )
-    returns = {
+    returns: dict[str, list[Return]] = {
         str(p.index): [(p.relapse_onset_day, None)]
         for p in cohort.patients
         if p.relapse_onset_day is not None
     }
+    answers = first_generator_answers(cohort, args.days) if args.closed_loop else None
     return EvaluationCohort(
-        TUNING, name, [history_of(p) for p in past.patients], cohort.patients, returns, args.days
+        TUNING,
+        name,
+        [history_of(p) for p in past.patients],
+        cohort.patients,
+        returns,
+        args.days,
+        answers,
+        args.seed,
     )
 
 
@@ -177,6 +196,8 @@ def reporting_cohort(args: argparse.Namespace) -> EvaluationCohort:
         cohort.patients,
         returns,
         family.days,
+        regime_answers(cohort, family.days) if args.closed_loop else None,
+        family.seed,
     )
 
 
@@ -196,21 +217,21 @@ def replay_episodes(
     settings: EngineSettings,
     prior: PopulationPrior,
     last_day: float,
-) -> tuple[dict[str, list[Episode]], float, int, int]:
-    """Replay the engine; return its early-warning episodes, at-risk patient-years, the
-    number of disengagement alerts (one per episode) and how many of those came from a
+) -> tuple[dict[str, list[Episode]], float, dict[SignalKind, int], int]:
+    """Replay the engine; return its early-warning episodes, at-risk patient-years, its
+    alerts by kind (one per episode) and how many disengagement alerts came from a
     silence the patient never broke (no check-in or session after the alert)."""
     result = run_replay(histories, settings, prior, start_day=0.0, end_day=last_day)
     episodes = early_warning_episodes(result)
-    disengagements = 0
+    alerts = dict.fromkeys(sorted(ALERT_KINDS), 0)
     never_back = 0
     for episode in result.episodes:
+        alerts[episode.kind] += 1
         if episode.kind == SignalKind.DISENGAGEMENT:
-            disengagements += 1
             history = histories[episode.patient_id]
             contacts = [day for day, _ in history.phq9] + [day for day, _ in history.sessions]
             never_back += max(contacts, default=-1.0) < episode.start_day
-    return episodes, sum(result.at_risk_days.values()) / 365.25, disengagements, never_back
+    return episodes, sum(result.at_risk_days.values()) / 365.25, alerts, never_back
 
 
 def calibration(
@@ -283,13 +304,33 @@ RULES = (
 
 
 def evaluate(
-    cohort: EvaluationCohort, args: argparse.Namespace, settings: EngineSettings
+    cohort: EvaluationCohort, args: argparse.Namespace, settings: EngineSettings, loop: str
 ) -> dict[str, object]:
+    """Score every rule on ``cohort``, on the generator's check-ins (open loop) or with the
+    app's mid-week check-ins while risk is raised (closed loop; ``closed_loop``)."""
     started = time.perf_counter()
     prior = fit_population_prior(cohort.past, settings)
-    histories = {str(p.index): history_of(p) for p in cohort.patients}
-    truth = {str(p.index): observed_relapses(p) for p in cohort.patients}
     last_day = float(cohort.days - 1)
+    extra: dict[str, float] = {}
+    if loop == CLOSED:
+        assert cohort.answers is not None
+        closed = closed_loop_histories(
+            cohort.patients,
+            cohort.answers,
+            settings,
+            prior,
+            cohort.answers.completion.shape[1] - 1,
+            seed=cohort.seed,
+        )
+        histories = closed.histories
+        truth = {
+            pid: track_relapse(h.phq9, h.sessions, h.events).relapse_days
+            for pid, h in histories.items()
+        }
+        extra = {"asked": closed.asked, "answered": closed.answered}
+    else:
+        histories = {str(p.index): history_of(p) for p in cohort.patients}
+        truth = {str(p.index): observed_relapses(p) for p in cohort.patients}
     enrolled_years = sum(max(last_day - p.enrolment_day, 0.0) for p in cohort.patients) / 365.25
 
     def scored(episodes: Mapping[str, list[Episode]], at_risk_years: float) -> RuleScore:
@@ -304,16 +345,18 @@ def evaluate(
         )
 
     scores: dict[str, RuleScore] = {}
-    forecast_episodes, at_risk_years, disengagements, never_back = replay_episodes(
+    forecast_episodes, at_risk_years, alerts, never_back = replay_episodes(
         histories, settings, prior, last_day
     )
     scores["engine (forecast)"] = scored(forecast_episodes, at_risk_years)
     # Disengagement alerts per enrolled patient-year: the default, then each --folds value;
     # and, at the default, those of patients who never came back.
-    burden = {settings.disengagement_fold_days: disengagements / enrolled_years}
+    disengaged = SignalKind.DISENGAGEMENT
+    burden = {settings.disengagement_fold_days: alerts[disengaged] / enrolled_years}
     for fold in args.folds:
         other = dataclasses.replace(settings, disengagement_fold_days=fold)
-        burden[fold] = replay_episodes(histories, other, prior, last_day)[2] / enrolled_years
+        counts = replay_episodes(histories, other, prior, last_day)[2]
+        burden[fold] = counts[disengaged] / enrolled_years
     if args.default_prior:
         default_episodes, _ = engine_episodes(
             histories, settings, PopulationPrior.default(), last_day
@@ -330,7 +373,7 @@ def evaluate(
     scores["oracle (latent onset)"] = scored(
         oracle_episodes(cohort.patients, cohort.returns, truth, last_day), at_risk_years
     )
-    brier, table = (float("nan"), [])
+    brier, table = float("nan"), list[tuple[float, float, int]]()
     if args.calibration:
         brier, table = calibration(
             histories, truth, settings, prior, [float(d) for d in range(60, cohort.days - 28, 14)]
@@ -338,6 +381,9 @@ def evaluate(
     return {
         "family": cohort.family,
         "cohort": cohort.name,
+        "loop": loop,
+        "alerts": {kind: count / enrolled_years for kind, count in alerts.items()},
+        "extra": {key: count / enrolled_years for key, count in extra.items()},
         "prior": prior,
         "scores": scores,
         "brier": brier,
@@ -383,13 +429,14 @@ def distance_lines(results: list[dict[str, object]], settings: EngineSettings) -
     for result in results:
         if result["family"] != REPORTING:
             continue
+        loop = f"{result['loop']} loop"
         scores = result["scores"]
         assert isinstance(scores, dict)
         score = scores["engine (forecast)"]
         assert isinstance(score, RuleScore)
         lead = score.median_lead_caught
         lines.append(
-            f"- reporting family ({result['cohort']}), engine at p >= "
+            f"- reporting family ({result['cohort']}, {loop}), engine at p >= "
             f"{settings.early_warning_probability:.2f}: sensitivity "
             f"{_fmt(100 * score.sensitivity)} % (target 90 %, "
             f"{_distance(100 * score.sensitivity - 90.0, ' points')}); median lead "
@@ -422,10 +469,10 @@ def report(
         f" and begun >= {args.min_lead:.0f} days before it; engine warning at P(relapse within"
         f" 28 d) >= {settings.early_warning_probability:.2f}. Targets: {TARGETS}.",
         "",
-        "| family | cohort | rule | relapses | sensitivity | median lead, caught (all open) | "
-        "false episodes / at-risk pt-yr | same, not cut short by a session | / enrolled pt-yr |"
-        " episodes (ended by session) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| family | cohort | loop | rule | relapses | sensitivity | median lead, caught (all"
+        " open) | false episodes / at-risk pt-yr | same, not cut short by a session |"
+        " / enrolled pt-yr | episodes (ended by session) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for result in results:
         scores = result["scores"]
@@ -433,7 +480,8 @@ def report(
         for rule, score in scores.items():
             assert isinstance(score, RuleScore)
             lines.append(
-                f"| {result['family']} | {result['cohort']} | {rule} | {score.relapses} | "
+                f"| {result['family']} | {result['cohort']} | {result['loop']} | {rule} |"
+                f" {score.relapses} | "
                 f"{_fmt(100 * score.sensitivity)} % | {_fmt(score.median_lead_caught)} "
                 f"({_fmt(score.median_lead_open)}) d | "
                 f"{_fmt(score.false_per_at_risk_year, '{:.2f}')}"
@@ -454,13 +502,35 @@ def report(
         assert isinstance(burden, dict)
         cells = ", ".join(f"{fold:.0f} d: {rate:.2f}" for fold, rate in sorted(burden.items()))
         lines.append(
-            f"- {result['family']} / {result['cohort']}: {cells}; at the default,"
-            f" {result['never_back']:.2f} of them from patients who never came back"
+            f"- {result['family']} / {result['cohort']} / {result['loop']} loop: {cells}; at the"
+            f" default, {result['never_back']:.2f} of them from patients who never came back"
+        )
+    lines += [
+        "",
+        "Alert burden: the engine's alerts (one per episode) per enrolled patient-year, by"
+        " kind; closed loop, the app's mid-week check-ins asked and answered per enrolled"
+        " patient-year:",
+        "",
+        "| family | cohort | loop | " + " | ".join(str(k) for k in sorted(ALERT_KINDS)) + " |"
+        " mid-week asked | answered |",
+        "|---|---|---|" + "---|" * (len(ALERT_KINDS) + 2),
+    ]
+    for result in results:
+        alerts, extra = result["alerts"], result["extra"]
+        assert isinstance(alerts, dict)
+        assert isinstance(extra, dict)
+        cells = " | ".join(f"{alerts[kind]:.2f}" for kind in sorted(ALERT_KINDS))
+        lines.append(
+            f"| {result['family']} | {result['cohort']} | {result['loop']} | {cells} |"
+            f" {_fmt(extra.get('asked'), '{:.1f}')} | {_fmt(extra.get('answered'), '{:.1f}')} |"
         )
     lines += ["", "Priors fitted on each cohort's simulated past (another seed):", ""]
     for result in results:
         prior = result["prior"]
         assert isinstance(prior, PopulationPrior)
+        if result["loop"] == CLOSED:
+            lines.append(f"- {result['cohort']}, closed loop: ran in {result['seconds']:.0f} s")
+            continue
         lines.append(
             f"- {result['cohort']}: shape {prior.shape:.2f}, gamma a {prior.gamma_shape:.2f}, "
             f"median relief {prior.median_days():.0f} d, rise {prior.rise_days:.0f} d "
@@ -473,7 +543,8 @@ def report(
             assert isinstance(table, list)
             cells = ", ".join(f"{p:.2f}→{o:.2f} (n {n})" for p, o, n in table)
             lines.append(
-                f"- {result['cohort']}: Brier {result['brier']:.3f}; predicted→observed: {cells}"
+                f"- {result['cohort']} ({result['loop']} loop): Brier {result['brier']:.3f};"
+                f" predicted→observed: {cells}"
             )
     return "\n".join(lines)
 
@@ -519,6 +590,12 @@ def main() -> None:
         help="also count disengagement alerts with these disengagement_fold_days",
     )
     parser.add_argument(
+        "--open-loop-only",
+        dest="closed_loop",
+        action="store_false",
+        help="skip the closed loop (the app's mid-week check-ins while risk is raised)",
+    )
+    parser.add_argument(
         "--export-reporting",
         type=Path,
         default=None,
@@ -533,7 +610,8 @@ def main() -> None:
         cohorts += [tuning_cohort(name, args) for name in args.presets]
     if REPORTING in args.families:
         cohorts.append(reporting_cohort(args))
-    results = [evaluate(cohort, args, settings) for cohort in cohorts]
+    loops = [OPEN, CLOSED] if args.closed_loop else [OPEN]
+    results = [evaluate(cohort, args, settings, loop) for cohort in cohorts for loop in loops]
     print(report(results, args, settings))
 
 
