@@ -394,6 +394,15 @@ def evaluate(
     }
 
 
+def budget(kind: SignalKind, settings: EngineSettings) -> float | None:
+    """Return the alert kind's budget per patient-year in care (None: relapses, a fact)."""
+    budgets = {
+        SignalKind.EARLY_WARNING: settings.early_warning_budget_per_year,
+        SignalKind.DISENGAGEMENT: settings.disengagement_budget_per_year,
+    }
+    return budgets.get(kind)
+
+
 def _fmt(value: float | None, pattern: str = "{:.0f}") -> str:
     return "–" if value is None or value != value else pattern.format(value)
 
@@ -514,6 +523,9 @@ def report(
         "| family | cohort | loop | " + " | ".join(str(k) for k in sorted(ALERT_KINDS)) + " |"
         " mid-week asked | answered |",
         "|---|---|---|" + "---|" * (len(ALERT_KINDS) + 2),
+        "| budget (EngineSettings) | | | "
+        + " | ".join(_fmt(budget(kind, settings), "{:.1f}") for kind in sorted(ALERT_KINDS))
+        + " | | |",
     ]
     for result in results:
         alerts, extra = result["alerts"], result["extra"]
