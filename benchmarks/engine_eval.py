@@ -27,6 +27,13 @@ script:
    of >= 6 points above the nadir), and an oracle that alerts on the day each return
    starts in the latent state.
 
+Each cohort is scored twice, side by side: open loop (the check-ins the generator drew)
+and closed loop (``lasting_core.simulation.closed_loop``: the app's mid-week check-in,
+every 3-4 days while risk is raised, decided on what the engine has seen and answered by
+the generator's own observation model; the truth taken again on those check-ins).
+``--open-loop-only`` skips the closed loop. The report also gives each alert kind per
+enrolled patient-year against its budget (``EngineSettings``).
+
 Definitions (the same for every rule):
 
 - a relapse is caught when an early-warning episode that was still open when the relapse
