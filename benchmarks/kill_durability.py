@@ -10,7 +10,10 @@ dies too and the whole server is started again. A client whose request died send
 same submission again (same link, same idempotency key), as a patient's browser would on
 "retry", until it gets an answer.
 
-At the end: acknowledged = submissions answered "Your check-in was received"; stored =
+At the end, `--duplicates` copies of one more submission are sent at once: every copy
+must be answered "received" and exactly one row stored.
+
+Then: acknowledged = submissions answered "Your check-in was received"; stored =
 check-in rows of those links; lost = acknowledged but not stored; duplicates = links
 with more than one row. Lost and duplicates must both be 0.
 
@@ -250,6 +253,37 @@ def submit_until_answered(port: int, path: str, running: threading.Event, tally:
         return
 
 
+def duplicate_storm(port: int, path: str, copies: int) -> tuple[int, list[int]]:
+    """Send one submission `copies` times at once (as a double-tapping patient on a bad
+    connection might); return how many answers said received, and the other statuses."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("GET", path)
+    page = connection.getresponse().read()
+    fields = {name.decode(): "2" for name in ITEM.findall(page)}
+    fields = {k: ("0" if k.endswith("item9") else v) for k, v in fields.items()}
+    key = KEY.search(page)
+    assert key is not None, "no form"
+    fields["idempotency_key"] = key.group(1).decode()
+    body = "&".join(f"{k}={v}" for k, v in fields.items()).encode()
+    start = threading.Barrier(copies)
+    answers: list[tuple[int, bool]] = []
+
+    def send() -> None:
+        start.wait()
+        sender = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        sender.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"})
+        response = sender.getresponse()
+        answers.append((response.status, RECEIVED in response.read()))
+
+    senders = [threading.Thread(target=send) for _ in range(copies)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join()
+    received = sum(1 for status, ok in answers if status == 200 and ok)
+    return received, [status for status, ok in answers if not (status == 200 and ok)]
+
+
 def client(port: int, paths: list[str], running: threading.Event, tally: Tally) -> None:
     while paths:
         try:
@@ -303,6 +337,9 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--clients", type=int, default=6, help="concurrent submitters")
     parser.add_argument("--full-every", type=int, default=20, help="kill the master too")
+    parser.add_argument(
+        "--duplicates", type=int, default=100, help="copies of one submission sent at once"
+    )
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--check", action="store_true", help="exit 1 on a lost or double row")
     args = parser.parse_args()
@@ -319,10 +356,10 @@ def main() -> None:
     env = environment(var_dir, database_url)
     try:
         started = time.perf_counter()
-        paths = run_child("set-up", env, str(args.cycles * LINKS_PER_CYCLE))
+        paths = run_child("set-up", env, str(args.cycles * LINKS_PER_CYCLE + 1))
         assert isinstance(paths, list)
         print(f"set-up: {len(paths)} links in {time.perf_counter() - started:.1f} s", flush=True)
-        queue = list(reversed(paths))
+        storm_path, queue = paths[0], list(reversed(paths[1:]))
         tally = Tally()
         port = free_port()
         server = Server(env, port, var_dir / "server.log")
@@ -362,11 +399,15 @@ def main() -> None:
         queue.clear()
         for thread in threads:
             thread.join(timeout=60)
+        storm_received, storm_other = duplicate_storm(port, storm_path, args.duplicates)
         server.kill(master=True)
         elapsed = time.perf_counter() - started
-        (var_dir / "acknowledged.json").write_text(json.dumps(sorted(tally.acknowledged)))
+        (var_dir / "acknowledged.json").write_text(
+            json.dumps(sorted(tally.acknowledged | {storm_path}))
+        )
         stored = run_child("count", env, str(var_dir / "acknowledged.json"))
         assert isinstance(stored, dict)
+        storm_rows = stored.pop(storm_path, 0)
         lost = [path for path in tally.acknowledged if stored.get(path, 0) == 0]
         doubled = [path for path, rows in stored.items() if rows > 1]
         result = {
@@ -381,11 +422,20 @@ def main() -> None:
             "retried_after_a_kill": tally.retried,
             "refused": len(tally.refused),
             "seconds": round(elapsed, 1),
+            "duplicate_storm": {
+                "copies_sent_at_once": args.duplicates,
+                "answered_received": storm_received,
+                "other_answers": storm_other,
+                "rows_stored": storm_rows,
+            },
         }
         print(json.dumps(result, indent=2))
         if tally.refused:
             print("refused (first 5):", tally.refused[:5])
-        if args.check and (lost or doubled or tally.refused or not tally.acknowledged):
+        storm_failed = storm_rows != 1 or storm_received != args.duplicates
+        if args.check and (
+            lost or doubled or tally.refused or not tally.acknowledged or storm_failed
+        ):
             sys.exit(1)
     finally:
         if scratch is not None:
