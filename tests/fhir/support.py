@@ -86,7 +86,8 @@ def phq9_response(patient_id: int, answers: dict[str, int | None], **fields: Any
         "status": "completed",
         "subject": {"reference": f"Patient/{patient_id}"},
         "item": [
-            {"linkId": key, "answer": [{"valueInteger": value}]} if value is not None
+            {"linkId": key, "answer": [{"valueInteger": value}]}
+            if value is not None
             else {"linkId": key}
             for key, value in answers.items()
         ],

@@ -2,7 +2,7 @@
 Bundles with paging links, and OperationOutcome for every refusal and error.
 
 An OperationOutcome names what is wrong (a parameter, an item, a field's path) and never
-repeats a clinical value or tells whether another organisation's record exists.
+tells whether another organisation's record exists.
 """
 
 from __future__ import annotations

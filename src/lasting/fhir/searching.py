@@ -75,7 +75,16 @@ def read_patient_id(query: QueryDict, *names: str) -> int | None:
     return None
 
 
+# The comparators of early FHIR drafts, which the fhirclient library still sends for its
+# `$gte`-style search structures.
+COMPARATORS = {">=": "ge", "<=": "le", ">": "gt", "<": "lt"}
+
+
 def split_prefix(value: str) -> tuple[str, str]:
+    """The comparison and the value: `ge2026-01-01` (or `>=2026-01-01`) → ("ge", …)."""
+    for comparator, prefix in COMPARATORS.items():
+        if value.startswith(comparator):
+            return prefix, value[len(comparator) :]
     prefix = value[:2]
     if prefix.isalpha():
         if prefix not in PREFIXES:

@@ -171,7 +171,7 @@ def receive_questionnaire_response(
         )
     except ScoringError as error:
         report_refused(patient, code, answers)
-        raise unprocessable(f"item {error.item}: {error}" if error.item else str(error)) from None
+        raise unprocessable(str(error)) from None  # the core's message names the item
     except IdempotencyConflict:
         report_refused(patient, code, answers)
         raise unprocessable("This Idempotency-Key was already used for other answers.") from None
