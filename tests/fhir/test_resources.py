@@ -5,6 +5,7 @@ Bundles, and audited."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -207,3 +208,13 @@ class TestReadAndSearch:
         assert {e.action for e in searched} == {Action.SEARCH}
         assert {paul.pk, other.pk} <= {e.patient_id for e in searched}
         assert (refused.outcome, refused.object_id) == (Outcome.DENIED, str(paul.pk))
+
+
+def test_the_documented_codes_are_the_instruments_own():
+    """docs/fhir.md lists every LOINC code the definitions carry, so it cannot drift."""
+    documented = (Path(__file__).parents[2] / "docs" / "fhir.md").read_text()
+    for code in ("phq9", "gad7", "pain_nrs"):
+        instrument = get_instrument(code)
+        codes = [instrument.loinc_panel, instrument.loinc_total]
+        codes += [item.loinc for item in instrument.items]
+        assert [c for c in codes if c and c not in documented] == [], code
