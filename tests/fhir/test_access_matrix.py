@@ -59,6 +59,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "fhir:careplan_read": (f"{NO_ENTRY} 403 ok ok 403 404", NOT_ALLOWED),
     "fhir:flag_search": (f"{NO_ENTRY} 403 ok ok 403 ok", NOT_ALLOWED),
     "fhir:flag_read": (f"{NO_ENTRY} 403 ok ok 403 404", NOT_ALLOWED),
+    "fhir:unknown": ("404 404 404 404 404 404 404", "404 404 404 404 404 404 404"),
 }
 # Outcomes that refuse: the request must change nothing.
 REFUSALS = {"401", "403", "404", "405"}
@@ -85,7 +86,11 @@ def outcome_of(response: Any) -> str:
 
 def check_interaction(world: dict[str, Any], name: str, resource_type: str, method: str) -> None:
     """Request the interaction as every caller; compare with the table and check leaks."""
-    kwargs = {"resource_id": world["ids"][resource_type]} if name.endswith("_read") else {}
+    kwargs: dict[str, str] = {}
+    if name.endswith("_read"):
+        kwargs = {"resource_id": world["ids"][resource_type]}
+    elif name == "fhir:unknown":
+        kwargs = {"rest": f"Medication/{world['personas'].paul.pk}"}
     path = reverse(name, kwargs=kwargs)
     body = json.dumps(phq9_response(world["personas"].paul.pk, phq9_answers(6)))
     expected = EXPECTED[name][METHODS.index(method)]

@@ -87,7 +87,6 @@ def build_patient(patient: Patient) -> Resource:
         "resourceType": "Patient",
         "id": str(patient.pk),
         "identifier": [{"system": RECORD_NUMBER_SYSTEM, "value": patient.record_number}],
-        "active": True,
         "name": [{"family": patient.family_name, "given": [patient.given_name]}],
         "birthDate": patient.date_of_birth.isoformat(),
         "communication": [

@@ -47,3 +47,4 @@ for resource_type in READ_AND_SEARCH:
             name=f"{resource_type.lower()}_read",
         ),
     ]
+urlpatterns.append(path("<path:rest>", views.unknown, name="unknown"))

@@ -74,11 +74,7 @@ def interaction(action: Action, methods: tuple[str, ...]) -> Callable[[View], Vi
         @wraps(view)
         def wrapper(request: HttpRequest, resource_type: str, **kwargs: Any) -> HttpResponse:
             if request.method not in methods:
-                response = operation_outcome(
-                    405, "not-supported", f"{request.method} is not supported here."
-                )
-                response["Allow"] = ", ".join(methods)
-                return response
+                return not_allowed(request, methods)
             secret = bearer_secret(request)
             membership = sign_in_with_token(request, secret) if secret else None
             if membership is None:
@@ -107,11 +103,24 @@ def interaction(action: Action, methods: tuple[str, ...]) -> Callable[[View], Vi
     return decorate
 
 
+def not_allowed(request: HttpRequest, methods: tuple[str, ...]) -> HttpResponse:
+    response = operation_outcome(405, "not-supported", f"{request.method} is not supported here.")
+    response["Allow"] = ", ".join(methods)
+    return response
+
+
+@csrf_exempt  # no cookie is a credential here: a POST gets its 405 as an OperationOutcome
 def metadata(request: HttpRequest) -> HttpResponse:
     """The CapabilityStatement: open to anyone, it holds no patient data."""
     if request.method != "GET":
-        return operation_outcome(405, "not-supported", f"{request.method} is not supported here.")
+        return not_allowed(request, ("GET",))
     return fhir_response(build_capability_statement(base_url(request), timezone.now()))
+
+
+@csrf_exempt
+def unknown(request: HttpRequest, rest: str) -> HttpResponse:
+    """Any other path under /fhir/: a resource type or operation this server lacks."""
+    return operation_outcome(404, "not-supported", "This server has no such resource type.")
 
 
 @interaction(Action.READ, ("GET",))
