@@ -61,6 +61,10 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "fhir:flag_read": (f"{NO_ENTRY} 403 ok ok 403 404", NOT_ALLOWED),
     "fhir:unknown": ("404 404 404 404 404 404 404", "404 404 404 404 404 404 404"),
 }
+# Each search asks for Paul, so another organisation's caller asks for him by id.
+BY_PATIENT = ("QuestionnaireResponse", "Observation", "Procedure", "Appointment")
+BY_PATIENT += ("CarePlan", "Flag")
+SEARCH_FOR_PAUL = {"Patient": "?_id={paul}", **dict.fromkeys(BY_PATIENT, "?patient={paul}")}
 # Outcomes that refuse: the request must change nothing.
 REFUSALS = {"401", "403", "404", "405"}
 METHODS = ("get", "post")
@@ -92,6 +96,8 @@ def check_interaction(world: dict[str, Any], name: str, resource_type: str, meth
     elif name == "fhir:unknown":
         kwargs = {"rest": f"Medication/{world['personas'].paul.pk}"}
     path = reverse(name, kwargs=kwargs)
+    if name.endswith("_search") or name.endswith("_search_create"):
+        path += SEARCH_FOR_PAUL.get(resource_type, "").format(paul=world["personas"].paul.pk)
     body = json.dumps(phq9_response(world["personas"].paul.pk, phq9_answers(6)))
     expected = EXPECTED[name][METHODS.index(method)]
     outcomes, problems = [], []

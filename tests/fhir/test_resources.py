@@ -57,6 +57,8 @@ class TestReadAndSearch:
         values = {"date": "ge2026-01-01", "authored": "lt2100", "birthdate": "1980-05-17"}
         value = values.get(parameter, str(paul) if parameter != "code" else "44261-6")
         path = f"/fhir/{resource_type}?{parameter}={value}"
+        if resource_type == "Observation" and parameter not in ("patient", "subject"):
+            path += f"&patient={paul}"
         assert get(fhir_world, "dr_ana", path).status_code == 200, path
 
     def test_an_unsupported_parameter_is_refused_by_name(self, fhir_world):
@@ -152,6 +154,7 @@ class TestReadAndSearch:
 
     def test_a_bad_count_is_refused(self, fhir_world):
         assert get(fhir_world, "dr_ana", "/fhir/Patient?_count=0").status_code == 400
+        assert get(fhir_world, "dr_ana", "/fhir/Observation?date=ge2026").status_code == 400
         assert get(fhir_world, "dr_ana", "/fhir/Flag?patient=Paul").status_code == 400
 
     def test_sessions_appointments_and_alerts_are_served(self, fhir_world):

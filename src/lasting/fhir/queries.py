@@ -186,9 +186,14 @@ def read_observation(membership: Membership | None, resource_id: str) -> tuple[R
 
 
 def search_observations(membership: Membership | None, search: Search) -> Found:
-    """Observations of the responses that match, in time order, each response's total
-    first, then its items; `code` keeps those with that LOINC or Lasting code."""
+    """One patient's Observations of the responses that match, in time order, each
+    response's total first, then its items; `code` keeps those with that LOINC or
+    Lasting code."""
     check_parameters(search.query, (*SUBJECT, "date", "code", "category"))
+    if read_patient_id(search.query, *SUBJECT) is None:
+        # One patient's history is read whole to list its item Observations (as US Core,
+        # which searches Observations by patient).
+        raise invalid("Search Observations of one patient: add patient=<id>.")
     rows = _subject(responses_for(membership), search)
     rows = rows.filter(date_filter(search.query, "date", "observed_at", search.time_zone))
     if search.query.get("category", "survey").rpartition("|")[2] != "survey":
