@@ -74,7 +74,7 @@ def _clinical(membership: Membership | None) -> Membership:
 
 
 def _one(rows: QuerySet[Row], resource_id: str) -> Row:
-    if not resource_id.isdigit():
+    if not resource_id.isdigit() or len(resource_id) > 18:
         raise Http404("No such resource.")
     row = rows.filter(pk=int(resource_id)).first()
     if row is None:
@@ -82,7 +82,7 @@ def _one(rows: QuerySet[Row], resource_id: str) -> Row:
     return row
 
 
-def _subject(rows: QuerySet, search: Search) -> QuerySet:  # type: ignore[type-arg]
+def _subject(rows: QuerySet[Row], search: Search) -> QuerySet[Row]:
     patient_id = read_patient_id(search.query, *SUBJECT)
     return rows if patient_id is None else rows.filter(patient_id=patient_id)
 
@@ -302,8 +302,8 @@ def search_care_plans(membership: Membership | None, search: Search) -> Found:
     for version in _subject(versions, search).order_by("patient_id", "-number"):
         if version.patient_id not in seen:  # the newest version is the current plan
             seen.add(version.patient_id)
-            plan = resources.build_prevention_plan(version, current=True)
-            listed.append((version.patient_id, plan))
+            current = resources.build_prevention_plan(version, current=True)
+            listed.append((version.patient_id, current))
     listed.sort(key=lambda pair: (pair[0], pair[1]["id"]))
     page = listed[search.page.offset : search.page.offset + search.page.count]
     return Found([resource for _p, resource in page], [p for p, _r in page], len(listed))
