@@ -9,6 +9,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from lasting.accounts.clocks import today_in
@@ -19,8 +21,8 @@ from lasting.fhir.resources import LOINC
 from lasting.fhir.views import READERS, SEARCHERS
 from lasting.plans.models import MaintenancePlan
 from lasting_core.instruments import get_instrument
-from tests.factories import make_patient, make_phq9
-from tests.fhir.support import fhir_json
+from tests.factories import make_patient, make_phq9, make_session
+from tests.fhir.support import bearer, fhir_json, token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -221,3 +223,29 @@ def test_the_documented_codes_are_the_instruments_own():
         codes = [instrument.loinc_panel, instrument.loinc_total]
         codes += [item.loinc for item in instrument.items]
         assert [c for c in codes if c and c not in documented] == [], code
+
+
+@pytest.mark.parametrize(
+    "resource_type", ["Patient", "QuestionnaireResponse", "Observation", "Procedure", "Flag"]
+)
+def test_a_search_page_costs_the_same_queries_for_one_row_or_many(personas, resource_type):
+    client = bearer(token_for(personas, "dr_ana"))
+    paul = personas.paul
+    path = f"/fhir/{resource_type}?patient={paul.pk}"
+    if resource_type == "Patient":
+        path = "/fhir/Patient?name=paul"
+    make_phq9(paul, 12, item9=1)
+    make_session(paul)
+    client.get(path)  # the token's first use is written down once
+
+    def queries_of() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path).status_code == 200
+        return len(captured)
+
+    one = queries_of()
+    for days in (3, 5, 8):
+        make_phq9(paul, days, item9=1, submitted_at=timezone.now() - timedelta(days=days))
+        make_session(paul, started_at=timezone.now() - timedelta(days=days + 1))
+        make_patient(paul.organization, given_name="Paula")
+    assert queries_of() == one
