@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -130,7 +131,7 @@ class _Echo:
 
 @login_required
 @require_GET
-def audit_trail_csv(request: ClinicRequest) -> HttpResponse:
+def audit_trail_csv(request: ClinicRequest) -> HttpResponseBase:
     """The filtered trail as CSV, oldest first, streamed."""
     membership = admin_only(request)
     form = AuditFilterForm(request.GET or None)
