@@ -36,8 +36,9 @@ def create_patient(
     return patient
 
 
-def advance_course(course: Course, phase: Phase, on: date) -> Course:
-    """Move a course forward (evaluation → induction → maintenance); never backwards."""
+def advance_course(course: Course, phase: Phase, on: date, *, save: bool = True) -> Course:
+    """Move a course forward (evaluation → induction → maintenance); never backwards.
+    With `save=False` the caller saves it (an import saves each course once)."""
     order = [Phase.EVALUATION, Phase.INDUCTION, Phase.MAINTENANCE]
     if (
         course.phase in order
@@ -45,11 +46,13 @@ def advance_course(course: Course, phase: Phase, on: date) -> Course:
         and order.index(phase) > order.index(Phase(course.phase))
     ):
         course.phase = phase
-        course.save(update_fields=["phase"])
+        if save:
+            course.save(update_fields=["phase"])
     elif phase in {Phase.DISCONTINUED, Phase.COMPLETED} and course.ended_on is None:
         course.phase = phase
         course.ended_on = on
-        course.save(update_fields=["phase", "ended_on"])
+        if save:
+            course.save(update_fields=["phase", "ended_on"])
     return course
 
 

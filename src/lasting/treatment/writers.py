@@ -278,6 +278,7 @@ def log_sessions_in_bulk(
         .values_list("patient_id", "latest")
     )
     rows: list[dict[str, Any]] = []
+    moved: dict[int, Course] = {}  # courses whose phase changed, saved once at the end
     for patient, fields_in_order in sessions.items():
         zone = ZoneInfo(patient.time_zone)
         for fields in fields_in_order:
@@ -306,7 +307,10 @@ def log_sessions_in_bulk(
             target = (
                 Phase.INDUCTION if fields["kind"] == SessionKind.INDUCTION else Phase.MAINTENANCE
             )
-            advance_course(course, target, today_in(patient.time_zone, started_at))
+            phase_before = course.phase
+            advance_course(course, target, today_in(patient.time_zone, started_at), save=False)
+            if course.phase != phase_before:
+                moved[course.pk] = course
             rows.append(
                 {
                     "organization_id": organization_id,
@@ -316,6 +320,12 @@ def log_sessions_in_bulk(
                     **fields,
                 }
             )
+    by_phase: dict[str, list[int]] = {}
+    for moved_course in moved.values():
+        by_phase.setdefault(moved_course.phase, []).append(moved_course.pk)
+    for phase, course_ids in by_phase.items():
+        for start in range(0, len(course_ids), 5000):
+            Course.objects.filter(pk__in=course_ids[start : start + 5000]).update(phase=phase)
     insert_rows(TreatmentSession, rows)
     record_patients_shown(
         actor,
