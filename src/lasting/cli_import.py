@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 ERRORS_SHOWN = 50
 # Below this many rows the bar would only flicker.
 PROGRESS_FROM_ROWS = 2000
+TICKS_PER_DRAW = 500
 KINDS = ("patients", "sessions", "checkins")
 
 
@@ -43,12 +44,12 @@ def find_organization(command: str, slug: str) -> Organization | None:
 
 @contextmanager
 def progress_bar(path: Path, label: str) -> Iterator[Callable[[], None]]:
-    """A tick per row read, drawn as a bar on standard error for long files."""
+    """A tick per row read, drawn as a bar on standard error (a terminal) for long files."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     lines = sum(1 for _ in path.open("rb")) - 1 if path.is_file() else 0
-    if lines < PROGRESS_FROM_ROWS:
+    if lines < PROGRESS_FROM_ROWS or not sys.stderr.isatty():
         yield lambda: None
         return
     progress = Progress(
@@ -61,7 +62,14 @@ def progress_bar(path: Path, label: str) -> Iterator[Callable[[], None]]:
     )
     with progress:
         task = progress.add_task(label, total=max(lines, 1))
-        yield lambda: progress.advance(task)
+        counted = [0]
+
+        def tick() -> None:
+            counted[0] += 1
+            if counted[0] % TICKS_PER_DRAW == 0:  # rich's advance takes a lock: not per row
+                progress.advance(task, TICKS_PER_DRAW)
+
+        yield tick
 
 
 def report_errors(path: Path, result: ReadResult[Any]) -> None:
