@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.urls import reverse
 
 from lasting.alerts.escalation import escalate_overdue_alerts, notify_pending_alerts
 from lasting.alerts.models import Alert, AlertKind, Priority
@@ -13,6 +14,7 @@ from lasting.audit.models import Action, AuditEvent
 from lasting.checkins.models import CheckIn, Response, Source
 from tests.factories import make_organization, make_patient
 from tests.interop.support import run, write
+from tests.personas import client_for, make_personas
 
 pytestmark = pytest.mark.django_db
 
@@ -173,3 +175,21 @@ def test_dry_run_stores_no_check_in_and_no_alert(tmp_path, capsys, paul):
     assert "1 check-ins with 1 responses" in out
     assert not CheckIn.objects.exists()
     assert not Alert.objects.exists()
+
+
+def test_the_historical_alert_waits_in_the_needs_review_queue_and_opens_like_any(tmp_path, capsys):
+    personas = make_personas()
+    personas.paul.record_number = "MRN-55"
+    personas.paul.save(update_fields=["record_number"])
+    path = write(tmp_path / "observations.csv", HEADER, "MRN-55,2025-01-06,phq9,14,2,,")
+    code, _out, err = run(
+        capsys, "import", "checkins", str(path), "--organization", personas.clinic.slug
+    )
+    assert code == 0, err
+    dr_ana = client_for("dr_ana")
+    response = dr_ana.get(reverse("clinic:review"))
+    assert response.status_code == 200
+    assert b"Imported history: PHQ-9 item 9" in response.content
+    alert = Alert.objects.get(patient=personas.paul)
+    assert dr_ana.get(reverse("alerts:list")).status_code == 200
+    assert dr_ana.get(reverse("alerts:detail", args=[alert.pk])).status_code == 200
