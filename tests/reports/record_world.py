@@ -91,7 +91,11 @@ def make_record_world(personas: Personas) -> dict[str, Any]:
         reason="first plan",
     )
     PersonalItemAnswer.objects.create(
-        **own, checkin=checkin, item=version.patient.personal_items.get(), value=5, answered_on=today
+        **own,
+        checkin=checkin,
+        item=version.patient.personal_items.get(),
+        value=5,
+        answered_on=today,
     )
     ContactPreference.objects.create(**own)
     ClinicalEvent.objects.create(**own, kind="hospitalisation", occurred_on=today)

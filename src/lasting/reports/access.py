@@ -82,6 +82,10 @@ OTHER_SECTION = "Other records"
 ACCESS_SECTION = "Who accessed this record"
 # The audit trail's columns a patient reads; the address, request id and chain hashes
 # are the clinic's security data, not the patient's.
+EMPTY = "—"
+# Longer values (the engine's saved state, some 20,000 characters a day) are cut on the
+# page and in the PDF, which would otherwise run to hundreds of pages; the JSON holds them.
+LONGEST_WORDS = 400
 AUDIT_COLUMNS = ("at", "username", "action", "object_type", "object_id", "outcome")
 
 
@@ -240,7 +244,7 @@ def _read_table(
     for row in rows.order_by("pk"):
         pairs = [(field, _value(field, getattr(row, field.attname), names)) for field in fields]
         values.append({_key(field): value for field, value in pairs})
-        lines.append(tuple((_heading(field), _words(field, value, zone)) for field, value in pairs))
+        lines.append(_line((_heading(field), _words(field, value, zone)) for field, value in pairs))
     return RecordTable(
         model._meta.label, str(model._meta.verbose_name_plural), tuple(values), tuple(lines)
     )
@@ -256,13 +260,24 @@ def _read_access(patient: Patient, zone: ZoneInfo) -> RecordTable:
         row = {field.name: _plain(getattr(event, field.name)) for field in fields}
         values.append(row)
         lines.append(
-            tuple(
+            _line(
                 (_heading(field), _words(field, row[field.name], zone))
                 for field in fields
                 if isinstance(field, Field)
             )
         )
     return RecordTable("audit.AuditEvent", "access and audit events", tuple(values), tuple(lines))
+
+
+def _line(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """A row for people: empty fields left out, long values cut (the JSON holds them)."""
+    return tuple((heading, _shortened(words)) for heading, words in pairs if words != EMPTY)
+
+
+def _shortened(words: str) -> str:
+    if len(words) <= LONGEST_WORDS:
+        return words
+    return f"{words[:LONGEST_WORDS]}… ({len(words):,} characters; in full in the JSON file)"
 
 
 def _has_field(model: type[Model], name: str) -> bool:
@@ -332,7 +347,7 @@ def _plain(raw: Any) -> Any:
 def _words(field: Field[Any, Any], value: Any, zone: ZoneInfo) -> str:
     """A value as a reader sees it: labels for choices, instants on the patient's clock."""
     if value is None or value == "" or value == [] or value == {}:
-        return "—"
+        return EMPTY
     if field.choices:
         return str(dict(_flat(field.flatchoices)).get(value, value))
     if isinstance(value, bool):

@@ -16,7 +16,9 @@ urlpatterns = [
         name="clinician_record_json",
     ),
     path(
-        "patients/<int:patient_id>/record.pdf", views.clinician_record_pdf, name="clinician_record_pdf"
+        "patients/<int:patient_id>/record.pdf",
+        views.clinician_record_pdf,
+        name="clinician_record_pdf",
     ),
     path("me/record/", views.patient_record, name="patient_record"),
     path("me/record.json", views.patient_record_json, name="patient_record_json"),
