@@ -21,6 +21,7 @@ from pypdf import PdfReader
 from lasting.accounts import rules
 from lasting.accounts.models import Organization
 from lasting.audit.models import Action, AuditEvent
+from lasting.audit.services import Actor, record_event
 from lasting.patients.models import Patient
 from lasting.reports.access import ACCESS_SECTION, SECTION_OF, list_record_models, read_record
 from tests.factories import rows_shared_by_the_scope
@@ -125,6 +126,18 @@ class TestRecord:
         assert "Otherpatient" not in text
         assert "LOT-QUENTIN" not in text
         assert world["quentin"].record_number not in text
+
+    def test_the_access_log_never_names_another_patient(self, world):
+        paul, quentin = world["personas"].paul, world["quentin"]
+        # Quentin signing in on Paul's browser ends Paul's session: an event about Paul.
+        quentin_acting = Actor(None, f"patient:{quentin.pk}", paul.organization_id, None, "")
+        record_event(quentin_acting, Action.LOGOUT, patient_id=paul.pk)
+        paul_acting = Actor(None, f"patient:{paul.pk}", paul.organization_id, None, "")
+        record_event(paul_acting, Action.READ, patient_id=paul.pk)
+        tables = tables_of(json.loads(read_record(paul).as_json()))
+        readers = [row["username"] for row in tables["audit.AuditEvent"]]
+        assert readers[-2:] == ["another patient", "the patient"]
+        assert f"patient:{quentin.pk}" not in json.dumps(tables)
 
     def test_secrets_are_withheld(self, world):
         text = read_record(world["personas"].paul).as_json()

@@ -258,6 +258,7 @@ def _read_access(patient: Patient, zone: ZoneInfo) -> RecordTable:
     values, lines = [], []
     for event in events:
         row = {field.name: _plain(getattr(event, field.name)) for field in fields}
+        row["username"] = _reader(event.username, patient)
         values.append(row)
         lines.append(
             _line(
@@ -267,6 +268,15 @@ def _read_access(patient: Patient, zone: ZoneInfo) -> RecordTable:
             )
         )
     return RecordTable("audit.AuditEvent", "access and audit events", tuple(values), tuple(lines))
+
+
+def _reader(username: str, patient: Patient) -> str:
+    """Staff by user name; a patient (`portal.services.patient_actor`: "patient:<id>") only
+    as this patient, never another patient's id (one signing in on Paul's browser ends his
+    session, an event about Paul written as the other patient)."""
+    if not username.startswith("patient:"):
+        return username
+    return "the patient" if username == f"patient:{patient.pk}" else "another patient"
 
 
 def _line(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
