@@ -342,6 +342,30 @@ EXPECTED = {
         "portal_sign_in ok 403 403 403 403 403",
         "portal_sign_in ok 403 403 403 403 403",
     ),
+    "reports:clinician_record": (
+        "sign_in sign_in ok ok 403 403 404",
+        "sign_in sign_in ok ok 403 403 404",
+    ),
+    "reports:clinician_record_json": (
+        "sign_in sign_in ok ok 403 403 404",
+        "sign_in sign_in ok ok 403 403 404",
+    ),
+    "reports:clinician_record_pdf": (
+        "sign_in sign_in ok ok 403 403 404",
+        "sign_in sign_in ok ok 403 403 404",
+    ),
+    "reports:patient_record": (
+        "portal_sign_in ok 403 403 403 403 403",
+        "portal_sign_in ok 403 403 403 403 403",
+    ),
+    "reports:patient_record_json": (
+        "portal_sign_in ok 403 403 403 403 403",
+        "portal_sign_in ok 403 403 403 403 403",
+    ),
+    "reports:patient_record_pdf": (
+        "portal_sign_in ok 403 403 403 403 403",
+        "portal_sign_in ok 403 403 403 403 403",
+    ),
     "outcomes:analytics": (
         "sign_in sign_in ok ok 403 403 ok",
         "sign_in sign_in ok ok 403 403 ok",

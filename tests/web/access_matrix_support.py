@@ -251,6 +251,13 @@ REFUSALS = {"sign_in", "portal_sign_in", "403", "404", "405"}
 # see his name and contact details but never a session's detail.
 NEVER_SEE_PAUL = {"anonymous", "admin_dora", "dr_olga"}
 SCHEDULER_NEVER_SEES = ("LOT-4471",)
+# Routes where the admin reads Paul's whole record, answering his right of access
+# (docs/reports.md#right-of-access); every other route keeps his record from her.
+ADMIN_EXPORTS_RECORD = {
+    "reports:clinician_record",
+    "reports:clinician_record_json",
+    "reports:clinician_record_pdf",
+}
 
 
 def check_route(
@@ -278,6 +285,8 @@ def check_route(
         if outcome in REFUSALS and changed:
             problems.append(f"{caller}: refused, yet changed {changed}")
         secrets = PAUL_SECRETS if caller in NEVER_SEE_PAUL else ()
+        if caller == "admin_dora" and name in ADMIN_EXPORTS_RECORD:
+            secrets = ()
         if caller == "sam_front":
             secrets = SCHEDULER_NEVER_SEES
         shown = [secret for secret in secrets if secret.encode() in body]

@@ -160,3 +160,16 @@ def can_book_evaluations(membership: Membership | None) -> TypeGuard[Membership]
     """Book an evaluation: registers a patient with diagnoses and a first check-in, so
     clinicians and nurses only (as `can_edit_patients` and `can_enter_checkins`)."""
     return can_edit_patients(membership) and can_enter_checkins(membership)
+
+
+def can_export_patient_record(membership: Membership | None) -> TypeGuard[Membership]:
+    """Export a patient's whole record for their right of access (HIPAA §164.524, GDPR
+    art. 15; docs/reports.md#right-of-access): clinicians, and admins, who answer access
+    requests for the clinic though they read no chart day to day (every export is
+    audited). Not nurses: the record holds the engine's risk, its alerts and the booster
+    decisions, which nurses never see. Not schedulers: it holds doses and scores."""
+    return (
+        membership is not None
+        and membership.is_active  # a deactivated membership grants nothing
+        and membership.role in (Role.CLINICIAN, Role.ADMIN)
+    )

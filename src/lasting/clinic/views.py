@@ -133,6 +133,7 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
         "can_log_sessions": rules.can_log_sessions(membership),
         "can_issue_links": rules.can_issue_checkin_links(membership),
         "can_enter_checkins": rules.can_enter_checkins(membership),
+        "can_export_patient_record": rules.can_export_patient_record(membership),
     }
     if not clinical:
         # Schedulers: contact details and appointments only (docs/clinical.md#roles).

@@ -33,6 +33,12 @@ from lasting.portal.views import (
     staff_refused,
 )
 from lasting.reports import wording
+from lasting.reports.access import (
+    PatientRecord,
+    audit_record,
+    get_record_patient_for,
+    read_record,
+)
 from lasting.reports.charts import clinician_charts, patient_chart
 from lasting.reports.pdf import html_to_pdf, pdf_response
 from lasting.reports.queries import (
@@ -231,3 +237,100 @@ def patient_report_pdf(request: HttpRequest) -> HttpResponse:
     response = pdf_response(pdf, f"{name}-{report.period.last_on.isoformat()}.pdf")
     response["Content-Language"] = language
     return response
+
+
+# Right of access: the whole record ------------------------------------------------------
+
+
+def record_context(record: PatientRecord) -> dict[str, object]:
+    return {
+        "record": record,
+        "patient": record.patient,
+        "organization": record.patient.organization,
+        "generated_at": record.generated_at.astimezone(record.zone).strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def record_name(record: PatientRecord, extension: str) -> str:
+    return f"record-{record.patient.pk}-{record.generated_at.date().isoformat()}.{extension}"
+
+
+def record_json_response(record: PatientRecord) -> HttpResponse:
+    response = HttpResponse(record.as_json(), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{record_name(record, "json")}"'
+    return response
+
+
+def record_pdf_response(record: PatientRecord) -> HttpResponse:
+    html = render_to_string("reports/record_pdf.html", record_context(record))
+    return pdf_response(html_to_pdf(html), record_name(record, "pdf"))
+
+
+def read_clinic_record(request: ClinicRequest, patient_id: int, action: Action) -> PatientRecord:
+    actor = Actor.from_request(request)
+    patient = get_record_patient_for(request.membership, patient_id, actor)
+    record = read_record(patient)
+    audit_record(actor, action, patient)
+    return record
+
+
+@login_required
+@never_cache
+def clinician_record(request: ClinicRequest, patient_id: int) -> HttpResponse:
+    """The patient's whole record on a page, before it is downloaded (audited as a read)."""
+    record = read_clinic_record(request, patient_id, Action.READ)
+    return render(request, "reports/record_page.html", record_context(record))
+
+
+@login_required
+@never_cache
+def clinician_record_json(request: ClinicRequest, patient_id: int) -> HttpResponse:
+    """The patient's whole record as JSON (audited as an export)."""
+    return record_json_response(read_clinic_record(request, patient_id, Action.EXPORT))
+
+
+@login_required
+@never_cache
+def clinician_record_pdf(request: ClinicRequest, patient_id: int) -> HttpResponse:
+    """The patient's whole record as a PDF (audited as an export)."""
+    return record_pdf_response(read_clinic_record(request, patient_id, Action.EXPORT))
+
+
+def read_own_record(request: HttpRequest, action: Action) -> PatientRecord | HttpResponse:
+    """The signed-in patient's own record, or the answer a page gives without one."""
+    if request.user.is_authenticated:
+        return staff_refused(request)
+    session = find_session_patient(request)
+    patient = session.patient
+    if patient is None:
+        flags = {"timed_out": "1"} if session.timed_out else {}
+        return redirect(sign_in_url(browser_language(request), **flags))
+    record = read_record(patient)
+    audit_record(patient_session_actor(request, patient), action, patient)
+    return record
+
+
+@never_cache
+def patient_record(request: HttpRequest) -> HttpResponse:
+    """The patient's own whole record on a page, with its downloads."""
+    record = read_own_record(request, Action.READ)
+    if isinstance(record, HttpResponse):
+        return record
+    return render_patient_page(
+        request,
+        "reports/record_patient_page.html",
+        record_context(record),
+        language=patient_language(record.patient),
+    )
+
+
+@never_cache
+def patient_record_json(request: HttpRequest) -> HttpResponse:
+    record = read_own_record(request, Action.EXPORT)
+    return record if isinstance(record, HttpResponse) else record_json_response(record)
+
+
+@never_cache
+def patient_record_pdf(request: HttpRequest) -> HttpResponse:
+    record = read_own_record(request, Action.EXPORT)
+    return record if isinstance(record, HttpResponse) else record_pdf_response(record)
