@@ -192,6 +192,8 @@ INSTALLED_APPS = [
     "lasting.portal",
     "lasting.evaluations",
     "lasting.reports",
+    "ninja",
+    "lasting.api",
 ]
 
 MIDDLEWARE = [

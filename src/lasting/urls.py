@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("lasting.evaluations.urls")),
     path("", include("lasting.reports.urls")),
     path("outcomes/", include("lasting.outcomes.urls")),
+    path("api/v1/", include("lasting.api.urls")),
 ]

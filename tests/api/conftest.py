@@ -1,0 +1,38 @@
+"""Fixtures of the API tests: the personas (tests/personas.py) and their API tokens."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from lasting.accounts.apitokens import create_api_token
+from lasting.audit.services import Actor
+from tests.personas import Personas
+from tests.web.conftest import (  # noqa: F401 (fixtures shared with the app tests)
+    immediate_tasks,
+    personas,
+    static_files_looked_up_on_request,
+)
+
+TOKEN_HOLDERS = ("admin_dora", "dr_ana", "rn_cara", "sam_front", "dr_olga")
+
+
+def token_for(personas: Personas, username: str) -> str:
+    """A new API token of the persona's membership (the secret, shown once)."""
+    membership = personas.member(username)
+    actor = Actor(membership.user.pk, username, membership.organization_id, None, "")
+    _token, secret = create_api_token(actor, membership, "tests")
+    return secret
+
+
+def api_client(secret: str | None) -> Client:
+    """A client that sends `Authorization: Bearer <secret>` with every request."""
+    if secret is None:
+        return Client()
+    return Client(headers={"Authorization": f"Bearer {secret}"})
+
+
+@pytest.fixture
+def clients(personas: Personas) -> dict[str, Client]:
+    """An API client per token holder, each with their own token."""
+    return {name: api_client(token_for(personas, name)) for name in TOKEN_HOLDERS}
