@@ -20,6 +20,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from ninja import Status
 
 from lasting.accounts.models import Membership
 from lasting.api.models import IdempotencyKey
@@ -43,7 +44,7 @@ def run_once(
     membership: Membership,
     body: dict[str, Any],
     operation: Callable[[], tuple[int, Any]],
-) -> tuple[int, Any]:
+) -> Status:
     """Run `operation` once per (membership, key); replay its stored answer after."""
     key = request.headers.get(HEADER, "").strip()
     if not key:
@@ -64,7 +65,7 @@ def run_once(
             raise Problem(422, f"This {HEADER} was used with another request.") from None
         if stored.status_code is None:
             raise Problem(409, f"A request with this {HEADER} is still being processed.") from None
-        return stored.status_code, stored.response
+        return Status(stored.status_code, stored.response)
     try:
         status, payload = operation()
     except BaseException:
@@ -72,7 +73,7 @@ def run_once(
         raise
     row.status_code, row.response = status, payload
     row.save(update_fields=["status_code", "response"])
-    return status, payload
+    return Status(status, payload)
 
 
 def purge_idempotency_keys(now: datetime | None = None) -> int:
