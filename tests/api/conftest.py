@@ -11,6 +11,7 @@ from tests.personas import Personas
 from tests.web.conftest import (  # noqa: F401 (fixtures shared with the app tests)
     immediate_tasks,
     personas,
+    safety_alert,
     static_files_looked_up_on_request,
 )
 

@@ -15,7 +15,7 @@ import copy
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -64,8 +64,8 @@ def list_operations() -> list[Operation]:
     return operations
 
 
-def _json(value: object) -> Any:
-    if isinstance(value, datetime):
+def json_value(value: object) -> Any:
+    if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
@@ -86,7 +86,7 @@ def bodies(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "/patients/{patient_id}/checkins": {
             "answers": {"phq9": {f"q{n}": 1 for n in range(1, 9)} | {"q9": 0}}
         },
-        "/patients/{patient_id}/sessions": json.loads(json.dumps(session, default=_json)),
+        "/patients/{patient_id}/sessions": json.loads(json.dumps(session, default=json_value)),
         "/alerts/{alert_id}/acknowledge": {},
         "/alerts/{alert_id}/contact-attempts": {"outcome": "reached", "note": "Spoke to him"},
         "/proposals/{proposal_id}/accept": {
