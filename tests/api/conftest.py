@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from lasting.accounts.apitokens import create_api_token
-from lasting.audit.services import Actor
-from tests.personas import Personas
+from tests.api.support import TOKEN_HOLDERS, api_client, token_for
+from tests.personas import Personas as PersonasType
 from tests.web.conftest import (  # noqa: F401 (fixtures shared with the app tests)
     immediate_tasks,
     personas,
@@ -15,26 +14,9 @@ from tests.web.conftest import (  # noqa: F401 (fixtures shared with the app tes
     static_files_looked_up_on_request,
 )
 
-TOKEN_HOLDERS = ("admin_dora", "dr_ana", "rn_cara", "sam_front", "dr_olga")
-
-
-def token_for(personas: Personas, username: str) -> str:
-    """A new API token of the persona's membership (the secret, shown once)."""
-    membership = personas.member(username)
-    actor = Actor(membership.user.pk, username, membership.organization_id, None, "")
-    _token, secret = create_api_token(actor, membership, "tests")
-    return secret
-
-
-def api_client(secret: str | None) -> Client:
-    """A client that sends `Authorization: Bearer <secret>` with every request."""
-    if secret is None:
-        return Client()
-    return Client(headers={"Authorization": f"Bearer {secret}"})
-
 
 @pytest.fixture
-def clients(personas: Personas) -> dict[str, Client]:
+def clients(personas: PersonasType) -> dict[str, Client]:  # noqa: F811 (imported fixture)
     """An API client per token holder, each with their own token."""
     return {name: api_client(token_for(personas, name)) for name in TOKEN_HOLDERS}
 

@@ -27,7 +27,7 @@ from django.utils import timezone
 from lasting.accounts.clocks import today_in
 from lasting.api.api import api
 from lasting.checkins.models import CheckIn
-from tests.api.conftest import api_client, token_for
+from tests.api.support import api_client, token_for
 from tests.factories import reading_rows, session_fields
 from tests.personas import Personas
 from tests.web.access_matrix_support import (

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from lasting.accounts.models import ApiToken
 from lasting.audit.models import Action, AuditEvent, Outcome
-from tests.api.conftest import api_client, token_for
+from tests.api.support import api_client, token_for
 from tests.factories import make_patient
 from tests.personas import client_for
 
@@ -108,4 +108,5 @@ def test_openapi_and_docs_work_offline(personas):
     assert "/api/v1/patients/{patient_id}/checkins" in schema["paths"]
     page = Client().get("/api/v1/docs").content.decode()
     sources = re.findall(r'(?:src|href)="([^"]+)"', page)
-    assert sources and all(source.startswith("/static/") for source in sources)
+    assert sources
+    assert all(source.startswith("/static/") for source in sources)

@@ -44,7 +44,9 @@ def at_clinic(personas, days: int, hour: int) -> datetime:
 
 
 def test_item9_positive_through_the_api_opens_the_safety_alert(clients, personas):
-    response = post(clients["rn_cara"], f"/patients/{personas.paul.pk}/checkins", {"answers": phq9(2)})
+    response = post(
+        clients["rn_cara"], f"/patients/{personas.paul.pk}/checkins", {"answers": phq9(2)}
+    )
     assert response.status_code == 201
     checkin = CheckIn.objects.get()
     assert checkin.source == Source.API
@@ -60,7 +62,9 @@ def test_item9_zero_opens_no_alert(clients, personas):
 
 def test_answers_that_do_not_score_name_the_instrument(clients, personas):
     response = post(
-        clients["dr_ana"], f"/patients/{personas.paul.pk}/checkins", {"answers": {"phq9": {"q1": 7}}}
+        clients["dr_ana"],
+        f"/patients/{personas.paul.pk}/checkins",
+        {"answers": {"phq9": {"q1": 7}}},
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == ["body", "answers", "phq9"]
@@ -89,7 +93,10 @@ def test_nurses_see_safety_alerts_only(clients, personas):
         reason="rising",
         opened_at=timezone.now(),
     )
-    kinds = lambda name: sorted(a["kind"] for a in clients[name].get("/api/v1/alerts").json()["items"])  # noqa: E731
+
+    def kinds(name: str) -> list[str]:
+        return sorted(a["kind"] for a in clients[name].get("/api/v1/alerts").json()["items"])
+
     assert kinds("dr_ana") == ["early_warning", "safety"]
     assert kinds("rn_cara") == ["safety"]
 
@@ -154,7 +161,10 @@ def test_moving_keeps_the_booster_proposed_in_the_new_window(clients, personas, 
 
 
 def test_declining_needs_a_reason(clients, proposal):
-    assert post(clients["dr_ana"], f"/proposals/{proposal.pk}/decline", {"reason": ""}).status_code == 422
+    assert (
+        post(clients["dr_ana"], f"/proposals/{proposal.pk}/decline", {"reason": ""}).status_code
+        == 422
+    )
     declined = post(clients["dr_ana"], f"/proposals/{proposal.pk}/decline", {"reason": "stable"})
     assert declined.json()["status"] == ProposalStatus.DECLINED
 

@@ -27,9 +27,7 @@ def get_or_404(rows: QuerySet[RowT], pk: int, actor: Actor, action: Action = Act
     organisation's row included, so existence is never revealed."""
     row = rows.filter(pk=pk).first()
     if row is None:
-        record_event(
-            actor, action, outcome=Outcome.DENIED, object_ref=(rows.model.__name__, pk)
-        )
+        record_event(actor, action, outcome=Outcome.DENIED, object_ref=(rows.model.__name__, pk))
         raise Http404("No such resource.")
     return row
 
@@ -40,7 +38,9 @@ def audit_read(actor: Actor, row: Model, patient_id: int, organization_id: int) 
     )
 
 
-def audit_list(actor: Actor, patient_ids: list[int], list_name: str, *, search: bool = False) -> None:
+def audit_list(
+    actor: Actor, patient_ids: list[int], list_name: str, *, search: bool = False
+) -> None:
     """One event per patient a list showed (lists answer "who saw this patient" too)."""
     record_patients_shown(
         actor,

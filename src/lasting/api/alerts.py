@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router
 
@@ -68,7 +69,7 @@ def alert_answer(membership: Membership, alert_id: int, actor: Actor) -> dict[st
 
 @router.post("/alerts/{alert_id}/acknowledge", response=AlertOut, url_name="alert_acknowledge")
 def acknowledge(request: HttpRequest, alert_id: int) -> Any:
-    """"I have it": the alert stays unresolved and keeps escalating until a contact
+    """ "I have it": the alert stays unresolved and keeps escalating until a contact
     outcome closes it."""
     membership, actor = caller(request)
 
@@ -103,7 +104,7 @@ def contact_attempt(request: HttpRequest, alert_id: int, payload: ContactAttempt
     return run_once(request, membership, payload.model_dump(mode="json"), operation)
 
 
-def proposals_for(membership: Membership) -> Any:
+def proposals_for(membership: Membership) -> QuerySet[BoosterProposal]:
     return BoosterProposal.objects.filter(patient__in=list_patients_for(membership))
 
 
@@ -112,9 +113,7 @@ def proposal_for(
 ) -> BoosterProposal:
     """A proposal a clinician of its organisation may see and decide on; 404 for another
     organisation's (audited)."""
-    require(
-        rules.can_decide_boosters(membership), actor, action, ("BoosterProposal", proposal_id)
-    )
+    require(rules.can_decide_boosters(membership), actor, action, ("BoosterProposal", proposal_id))
     return get_or_404(proposals_for(membership), proposal_id, actor, action)
 
 
@@ -128,9 +127,7 @@ def list_proposals(
     """Booster proposals, newest first (clinicians only: they carry the engine's forecast);
     `status` filters (open, accepted, moved, declined, …)."""
     membership, actor = caller(request)
-    require(
-        rules.can_decide_boosters(membership), actor, Action.READ, ("BoosterProposal", "list")
-    )
+    require(rules.can_decide_boosters(membership), actor, Action.READ, ("BoosterProposal", "list"))
     rows = proposals_for(membership)
     if status:
         rows = rows.filter(status=status)
@@ -183,9 +180,7 @@ def accept(request: HttpRequest, proposal_id: int, payload: AcceptIn) -> Any:
     return run_once(request, membership, payload.model_dump(mode="json"), operation)
 
 
-@router.post(
-    "/proposals/{proposal_id}/move", response={201: ProposalOut}, url_name="proposal_move"
-)
+@router.post("/proposals/{proposal_id}/move", response={201: ProposalOut}, url_name="proposal_move")
 def move(request: HttpRequest, proposal_id: int, payload: MoveIn) -> Any:
     """Keep the booster proposed in a new window: answers the new, open proposal."""
     membership, actor = caller(request)
@@ -205,9 +200,7 @@ def move(request: HttpRequest, proposal_id: int, payload: MoveIn) -> Any:
     return run_once(request, membership, payload.model_dump(mode="json"), operation)
 
 
-@router.post(
-    "/proposals/{proposal_id}/decline", response=ProposalOut, url_name="proposal_decline"
-)
+@router.post("/proposals/{proposal_id}/decline", response=ProposalOut, url_name="proposal_decline")
 def decline(request: HttpRequest, proposal_id: int, payload: DeclineIn) -> Any:
     """Decline with a reason (it feeds the calibration reports)."""
     membership, actor = caller(request)

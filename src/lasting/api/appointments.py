@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router
 
@@ -24,7 +25,7 @@ from lasting.treatment.models import Appointment, Route, SessionKind
 router = Router(tags=["appointments"])
 
 
-def appointments_for(request: HttpRequest) -> Any:
+def appointments_for(request: HttpRequest) -> QuerySet[Appointment]:
     membership, _actor = caller(request)
     return Appointment.objects.filter(patient__in=list_patients_for(membership))
 
@@ -59,7 +60,9 @@ def read_appointment(request: HttpRequest, appointment_id: int) -> Appointment:
 def choice(value: str, choices: list[str], field: str) -> str:
     if value not in choices:
         raise Problem(
-            422, f"Unknown {field}.", [{"loc": ["body", field], "msg": f"one of {', '.join(choices)}"}]
+            422,
+            f"Unknown {field}.",
+            [{"loc": ["body", field], "msg": f"one of {', '.join(choices)}"}],
         )
     return value
 
@@ -70,9 +73,7 @@ def create_appointment(request: HttpRequest, payload: AppointmentIn) -> Any:
     membership, actor = caller(request)
 
     def operation() -> tuple[int, Any]:
-        require(
-            rules.can_schedule(membership), actor, Action.CREATE, ("Appointment", "new")
-        )
+        require(rules.can_schedule(membership), actor, Action.CREATE, ("Appointment", "new"))
         patient = get_patient_for(membership, payload.patient_id, actor=actor)
         location = None
         if payload.location_id is not None:

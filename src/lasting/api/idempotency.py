@@ -44,14 +44,16 @@ def run_once(
     membership: Membership,
     body: dict[str, Any],
     operation: Callable[[], tuple[int, Any]],
-) -> Status:
+) -> Status[Any]:
     """Run `operation` once per (membership, key); replay its stored answer after."""
     key = request.headers.get(HEADER, "").strip()
     if not key:
         raise Problem(400, f"Every POST needs an {HEADER} header.", [{"loc": ["header", HEADER]}])
     if len(key) > MAX_KEY_LENGTH:
         raise Problem(
-            400, f"The {HEADER} is at most {MAX_KEY_LENGTH} characters.", [{"loc": ["header", HEADER]}]
+            400,
+            f"The {HEADER} is at most {MAX_KEY_LENGTH} characters.",
+            [{"loc": ["header", HEADER]}],
         )
     request_hash = fingerprint(request, body)
     try:

@@ -74,7 +74,9 @@ def paginate(
         value, pk = decode_cursor(cursor)
         after = "lt" if descending else "gt"
         try:
-            rows = rows.filter(Q(**{f"{key}__{after}": value}) | Q(**{key: value, f"pk__{after}": pk}))
+            rows = rows.filter(
+                Q(**{f"{key}__{after}": value}) | Q(**{key: value, f"pk__{after}": pk})
+            )
         except (ValueError, TypeError) as error:
             raise Problem(400, "The cursor is not one this API gave.") from error
     page = list(rows[: limit + 1])

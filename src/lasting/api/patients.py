@@ -75,9 +75,7 @@ def list_patients(
         request, list_patients_for(membership), "family_name", cursor=cursor, limit=limit
     )
     audit_list(actor, [p.pk for p in page.rows], "api:patients")
-    return PatientPage(
-        items=[patient_out(p, clinical=clinical) for p in page.rows], next=page.next
-    )
+    return PatientPage(items=[patient_out(p, clinical=clinical) for p in page.rows], next=page.next)
 
 
 @router.get("/patients/{patient_id}", response=PatientOut, url_name="patient")
@@ -95,18 +93,14 @@ def list_courses(
 ) -> CoursePage:
     """The patient's treatment courses, first first."""
     membership, actor = caller(request)
-    require(
-        rules.can_view_clinical_record(membership), actor, Action.READ, ("Course", patient_id)
-    )
+    require(rules.can_view_clinical_record(membership), actor, Action.READ, ("Course", patient_id))
     patient = get_patient_for(membership, patient_id, actor=actor)
     page = paginate(request, patient.courses.all(), "number", cursor=cursor, limit=limit)
     audit_list(actor, [patient.pk], "api:courses")
     return CoursePage(items=page.rows, next=page.next)  # type: ignore[arg-type]
 
 
-@router.get(
-    "/patients/{patient_id}/prevention-plan", response=PreventionPlanOut, url_name="plan"
-)
+@router.get("/patients/{patient_id}/prevention-plan", response=PreventionPlanOut, url_name="plan")
 def read_prevention_plan(request: HttpRequest, patient_id: int) -> PreventionPlanOut:
     """The current relapse-prevention plan (Stanley-Brown sections and tracked items);
     `number` null when the patient has none yet."""
@@ -120,5 +114,3 @@ def read_prevention_plan(request: HttpRequest, patient_id: int) -> PreventionPla
         sections={name: getattr(shown, name) for name in PLAN_SECTIONS} if shown else {},
         items=list(shown.items) if shown else [],
     )
-
-

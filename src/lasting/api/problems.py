@@ -105,9 +105,16 @@ def _handlers() -> dict[type[Exception], Callable[[Exception], HttpResponse]]:
 def install_problem_handlers(api: NinjaAPI) -> None:
     """Answer every exception an operation raises with a problem document."""
     for exception, handle in _handlers().items():
-        api.add_exception_handler(
-            exception, lambda request, exc, handle=handle: handle(exc)
-        )
+        api.add_exception_handler(exception, _ignoring_request(handle))
+
+
+def _ignoring_request(
+    handle: Callable[[Exception], HttpResponse],
+) -> Callable[[HttpRequest, Exception | type[Exception]], HttpResponse]:
+    def handler(request: HttpRequest, exc: Exception | type[Exception]) -> HttpResponse:
+        return handle(exc if isinstance(exc, Exception) else exc())
+
+    return handler
 
 
 def not_found(request: HttpRequest, unmatched: str = "") -> HttpResponse:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router
@@ -36,7 +37,7 @@ from lasting_core.instruments.registry import score
 router = Router(tags=["clinical record"])
 
 
-def checkins_for(request: HttpRequest) -> Any:
+def checkins_for(request: HttpRequest) -> QuerySet[CheckIn]:
     membership, _actor = caller(request)
     return CheckIn.objects.filter(patient__in=list_patients_for(membership)).prefetch_related(
         "responses"
@@ -49,9 +50,7 @@ def list_checkins(
 ) -> CheckInPage:
     """The patient's check-ins, newest first, each with its scored responses."""
     membership, actor = caller(request)
-    require(
-        rules.can_view_clinical_record(membership), actor, Action.READ, ("CheckIn", patient_id)
-    )
+    require(rules.can_view_clinical_record(membership), actor, Action.READ, ("CheckIn", patient_id))
     patient = get_patient_for(membership, patient_id, actor=actor)
     rows = checkins_for(request).filter(patient=patient)
     page = paginate(request, rows, "submitted_at", cursor=cursor, limit=limit, descending=True)
@@ -62,9 +61,7 @@ def list_checkins(
 @router.get("/checkins/{checkin_id}", response=CheckInOut, url_name="checkin")
 def read_checkin(request: HttpRequest, checkin_id: int) -> CheckIn:
     membership, actor = caller(request)
-    require(
-        rules.can_view_clinical_record(membership), actor, Action.READ, ("CheckIn", checkin_id)
-    )
+    require(rules.can_view_clinical_record(membership), actor, Action.READ, ("CheckIn", checkin_id))
     checkin = get_or_404(checkins_for(request), checkin_id, actor)
     audit_read(actor, checkin, checkin.patient_id, checkin.organization_id)
     return checkin
@@ -95,9 +92,7 @@ def create_checkin(request: HttpRequest, patient_id: int, payload: CheckInIn) ->
     membership, actor = caller(request)
 
     def operation() -> tuple[int, Any]:
-        require(
-            rules.can_enter_checkins(membership), actor, Action.CREATE, ("CheckIn", patient_id)
-        )
+        require(rules.can_enter_checkins(membership), actor, Action.CREATE, ("CheckIn", patient_id))
         patient = get_patient_for(membership, patient_id, actor=actor)
         submitted_at = payload.submitted_at or timezone.now()
         if submitted_at > timezone.now():
@@ -120,7 +115,7 @@ def create_checkin(request: HttpRequest, patient_id: int, payload: CheckInIn) ->
     return run_once(request, membership, payload.model_dump(mode="json"), operation)
 
 
-def sessions_for(request: HttpRequest) -> Any:
+def sessions_for(request: HttpRequest) -> QuerySet[TreatmentSession]:
     membership, _actor = caller(request)
     return (
         TreatmentSession.objects.filter(patient__in=list_patients_for(membership))
