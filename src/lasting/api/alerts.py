@@ -16,7 +16,7 @@ from lasting.alerts.queries import get_alert_for, list_alerts_for
 from lasting.alerts.services import acknowledge_alert, record_contact_attempt
 from lasting.api.access import audit_list, audit_read, get_or_404, require
 from lasting.api.auth import caller
-from lasting.api.idempotency import run_once
+from lasting.api.idempotency import IdempotencyKeyHeader, run_once
 from lasting.api.paging import DEFAULT_LIMIT, paginate
 from lasting.api.problems import Problem
 from lasting.api.schemas import (
@@ -68,7 +68,9 @@ def alert_answer(membership: Membership, alert_id: int, actor: Actor) -> dict[st
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response=AlertOut, url_name="alert_acknowledge")
-def acknowledge(request: HttpRequest, alert_id: int) -> Any:
+def acknowledge(
+    request: HttpRequest, alert_id: int, idempotency_key: IdempotencyKeyHeader = None
+) -> Any:
     """ "I have it": the alert stays unresolved and keeps escalating until a contact
     outcome closes it."""
     membership, actor = caller(request)
@@ -77,13 +79,18 @@ def acknowledge(request: HttpRequest, alert_id: int) -> Any:
         acknowledge_alert(actor, membership, alert_id)
         return 200, alert_answer(membership, alert_id, actor)
 
-    return run_once(request, membership, {}, operation)
+    return run_once(request, membership, idempotency_key, {}, operation)
 
 
 @router.post(
     "/alerts/{alert_id}/contact-attempts", response={201: AlertOut}, url_name="alert_contact"
 )
-def contact_attempt(request: HttpRequest, alert_id: int, payload: ContactAttemptIn) -> Any:
+def contact_attempt(
+    request: HttpRequest,
+    alert_id: int,
+    payload: ContactAttemptIn,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Any:
     """Record an attempt to reach the patient about a safety alert; reached, left a
     message or emergency services closes it with the note."""
     membership, actor = caller(request)
@@ -101,7 +108,9 @@ def contact_attempt(request: HttpRequest, alert_id: int, payload: ContactAttempt
         )
         return 201, alert_answer(membership, alert_id, actor)
 
-    return run_once(request, membership, payload.model_dump(mode="json"), operation)
+    return run_once(
+        request, membership, idempotency_key, payload.model_dump(mode="json"), operation
+    )
 
 
 def proposals_for(membership: Membership) -> QuerySet[BoosterProposal]:
@@ -152,7 +161,12 @@ def proposal_answer(status: int, proposal_id: int) -> tuple[int, Any]:
 @router.post(
     "/proposals/{proposal_id}/accept", response={201: ProposalOut}, url_name="proposal_accept"
 )
-def accept(request: HttpRequest, proposal_id: int, payload: AcceptIn) -> Any:
+def accept(
+    request: HttpRequest,
+    proposal_id: int,
+    payload: AcceptIn,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Any:
     """Accept by booking the booster (the appointment is created in the same step)."""
     membership, actor = caller(request)
 
@@ -177,11 +191,18 @@ def accept(request: HttpRequest, proposal_id: int, payload: AcceptIn) -> Any:
         )
         return proposal_answer(201, proposal_id)
 
-    return run_once(request, membership, payload.model_dump(mode="json"), operation)
+    return run_once(
+        request, membership, idempotency_key, payload.model_dump(mode="json"), operation
+    )
 
 
 @router.post("/proposals/{proposal_id}/move", response={201: ProposalOut}, url_name="proposal_move")
-def move(request: HttpRequest, proposal_id: int, payload: MoveIn) -> Any:
+def move(
+    request: HttpRequest,
+    proposal_id: int,
+    payload: MoveIn,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Any:
     """Keep the booster proposed in a new window: answers the new, open proposal."""
     membership, actor = caller(request)
 
@@ -197,11 +218,18 @@ def move(request: HttpRequest, proposal_id: int, payload: MoveIn) -> Any:
         )
         return proposal_answer(201, moved.pk)
 
-    return run_once(request, membership, payload.model_dump(mode="json"), operation)
+    return run_once(
+        request, membership, idempotency_key, payload.model_dump(mode="json"), operation
+    )
 
 
 @router.post("/proposals/{proposal_id}/decline", response=ProposalOut, url_name="proposal_decline")
-def decline(request: HttpRequest, proposal_id: int, payload: DeclineIn) -> Any:
+def decline(
+    request: HttpRequest,
+    proposal_id: int,
+    payload: DeclineIn,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Any:
     """Decline with a reason (it feeds the calibration reports)."""
     membership, actor = caller(request)
 
@@ -210,4 +238,6 @@ def decline(request: HttpRequest, proposal_id: int, payload: DeclineIn) -> Any:
         decline_proposal(actor, membership, proposal_id, reason=payload.reason)
         return proposal_answer(200, proposal_id)
 
-    return run_once(request, membership, payload.model_dump(mode="json"), operation)
+    return run_once(
+        request, membership, idempotency_key, payload.model_dump(mode="json"), operation
+    )

@@ -13,7 +13,7 @@ from lasting.accounts import rules
 from lasting.accounts.models import Location
 from lasting.api.access import audit_list, audit_read, get_or_404, require
 from lasting.api.auth import caller
-from lasting.api.idempotency import run_once
+from lasting.api.idempotency import IdempotencyKeyHeader, run_once
 from lasting.api.paging import DEFAULT_LIMIT, paginate
 from lasting.api.problems import Problem
 from lasting.api.schemas import AppointmentIn, AppointmentOut, AppointmentPage
@@ -68,7 +68,9 @@ def choice(value: str, choices: list[str], field: str) -> str:
 
 
 @router.post("/appointments", response={201: AppointmentOut}, url_name="appointment_create")
-def create_appointment(request: HttpRequest, payload: AppointmentIn) -> Any:
+def create_appointment(
+    request: HttpRequest, payload: AppointmentIn, idempotency_key: IdempotencyKeyHeader = None
+) -> Any:
     """Book an appointment; a location without a free chair answers 422."""
     membership, actor = caller(request)
 
@@ -96,4 +98,6 @@ def create_appointment(request: HttpRequest, payload: AppointmentIn) -> Any:
         )
         return 201, AppointmentOut.from_orm(appointment).model_dump(mode="json")
 
-    return run_once(request, membership, payload.model_dump(mode="json"), operation)
+    return run_once(
+        request, membership, idempotency_key, payload.model_dump(mode="json"), operation
+    )

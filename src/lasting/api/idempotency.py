@@ -15,12 +15,12 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Status
+from ninja import Header, Status
 
 from lasting.accounts.models import Membership
 from lasting.api.models import IdempotencyKey
@@ -29,6 +29,12 @@ from lasting.api.problems import Problem
 HEADER = "Idempotency-Key"
 KEPT_FOR = timedelta(days=7)
 MAX_KEY_LENGTH = 255
+# Declared on every POST so the OpenAPI document names it; optional there, so a missing
+# key answers this module's 400 rather than a validation error.
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(alias=HEADER, description="Unique per request; a retry sends the same key."),
+]
 
 
 def fingerprint(request: HttpRequest, body: dict[str, Any]) -> str:
@@ -42,11 +48,12 @@ def fingerprint(request: HttpRequest, body: dict[str, Any]) -> str:
 def run_once(
     request: HttpRequest,
     membership: Membership,
+    key: str | None,
     body: dict[str, Any],
     operation: Callable[[], tuple[int, Any]],
 ) -> Status[Any]:
     """Run `operation` once per (membership, key); replay its stored answer after."""
-    key = request.headers.get(HEADER, "").strip()
+    key = (key or "").strip()
     if not key:
         raise Problem(400, f"Every POST needs an {HEADER} header.", [{"loc": ["header", HEADER]}])
     if len(key) > MAX_KEY_LENGTH:

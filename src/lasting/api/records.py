@@ -14,7 +14,7 @@ from ninja import Router
 from lasting.accounts import rules
 from lasting.api.access import audit_list, audit_read, get_or_404, require
 from lasting.api.auth import caller
-from lasting.api.idempotency import run_once
+from lasting.api.idempotency import IdempotencyKeyHeader, run_once
 from lasting.api.paging import DEFAULT_LIMIT, paginate
 from lasting.api.problems import Problem
 from lasting.api.schemas import (
@@ -86,7 +86,12 @@ def scores_of(answers: dict[str, dict[str, int | None]]) -> list[Score]:
 @router.post(
     "/patients/{patient_id}/checkins", response={201: CheckInOut}, url_name="checkin_create"
 )
-def create_checkin(request: HttpRequest, patient_id: int, payload: CheckInIn) -> Any:
+def create_checkin(
+    request: HttpRequest,
+    patient_id: int,
+    payload: CheckInIn,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Any:
     """Store answers given to the clinic's system (source "api") through the one door: a
     PHQ-9 item 9 ≥ 1 opens the safety alert at once, as on every other path."""
     membership, actor = caller(request)
@@ -112,7 +117,9 @@ def create_checkin(request: HttpRequest, patient_id: int, payload: CheckInIn) ->
         stored = checkins_for(request).get(pk=recorded.checkin.pk)
         return 201, CheckInOut.from_orm(stored).model_dump(mode="json")
 
-    return run_once(request, membership, payload.model_dump(mode="json"), operation)
+    return run_once(
+        request, membership, idempotency_key, payload.model_dump(mode="json"), operation
+    )
 
 
 def sessions_for(request: HttpRequest) -> QuerySet[TreatmentSession]:
@@ -178,7 +185,12 @@ def read_session(request: HttpRequest, session_id: int) -> SessionOut:
 @router.post(
     "/patients/{patient_id}/sessions", response={201: SessionOut}, url_name="session_create"
 )
-def create_session(request: HttpRequest, patient_id: int, payload: SessionIn) -> Any:
+def create_session(
+    request: HttpRequest,
+    patient_id: int,
+    payload: SessionIn,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Any:
     """Sign a session through the one door: the session-safety rules run there, and a
     finding that needs a reason answers 422 until `confirm_findings` and a reason come."""
     membership, actor = caller(request)
@@ -202,4 +214,6 @@ def create_session(request: HttpRequest, patient_id: int, payload: SessionIn) ->
         )
         return 201, session_out(sessions_for(request).get(pk=session.pk)).model_dump(mode="json")
 
-    return run_once(request, membership, payload.model_dump(mode="json"), operation)
+    return run_once(
+        request, membership, idempotency_key, payload.model_dump(mode="json"), operation
+    )
