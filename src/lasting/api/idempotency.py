@@ -66,7 +66,11 @@ def run_once(
     try:
         with transaction.atomic():
             row = IdempotencyKey.objects.create(
-                membership=membership, key=key, request_hash=request_hash, created_at=timezone.now()
+                organization_id=membership.organization_id,
+                membership=membership,
+                key=key,
+                request_hash=request_hash,
+                created_at=timezone.now(),
             )
     except IntegrityError:
         stored = IdempotencyKey.objects.get(membership=membership, key=key)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from django.db import models
 
-from lasting.accounts.models import Membership
+from lasting.accounts.models import Membership, Organization
 
 
 class IdempotencyKey(models.Model):
     """One `Idempotency-Key` a member sent with a POST: the request's fingerprint and, once
     the operation finished, its response, replayed to a retry. A row without a status is
-    still in flight. Kept 7 days (`idempotency.purge_idempotency_keys`)."""
+    still in flight. Kept 7 days (`idempotency.purge_idempotency_keys`). The stored
+    response holds patient data, so the row carries its organisation: a tenant table,
+    behind row-level security like the records it answered with."""
 
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
