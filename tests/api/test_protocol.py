@@ -110,3 +110,8 @@ def test_openapi_and_docs_work_offline(personas):
     sources = re.findall(r'(?:src|href)="([^"]+)"', page)
     assert sources
     assert all(source.startswith("/static/") for source in sources)
+
+
+def test_an_id_beyond_the_database_is_422_not_a_server_error(clients):
+    response = clients["dr_ana"].get(f"/api/v1/patients/{2**63}")
+    assert (response.status_code, response["Content-Type"]) == (422, PROBLEM)

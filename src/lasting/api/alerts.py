@@ -26,6 +26,7 @@ from lasting.api.schemas import (
     ContactAttemptIn,
     DeclineIn,
     MoveIn,
+    PathId,
     ProposalOut,
     ProposalPage,
 )
@@ -55,21 +56,21 @@ def list_alerts(
 
 
 @router.get("/alerts/{alert_id}", response=AlertOut, url_name="alert")
-def read_alert(request: HttpRequest, alert_id: int) -> Alert:
+def read_alert(request: HttpRequest, alert_id: PathId) -> Alert:
     membership, actor = caller(request)
     alert = get_alert_for(membership, alert_id, actor=actor)
     audit_read(actor, alert, alert.patient_id, alert.organization_id)
     return alert
 
 
-def alert_answer(membership: Membership, alert_id: int, actor: Actor) -> dict[str, Any]:
+def alert_answer(membership: Membership, alert_id: PathId, actor: Actor) -> dict[str, Any]:
     alert = get_alert_for(membership, alert_id, actor=actor)
     return AlertOut.from_orm(alert).model_dump(mode="json")
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response=AlertOut, url_name="alert_acknowledge")
 def acknowledge(
-    request: HttpRequest, alert_id: int, idempotency_key: IdempotencyKeyHeader = None
+    request: HttpRequest, alert_id: PathId, idempotency_key: IdempotencyKeyHeader = None
 ) -> Any:
     """ "I have it": the alert stays unresolved and keeps escalating until a contact
     outcome closes it."""
@@ -87,7 +88,7 @@ def acknowledge(
 )
 def contact_attempt(
     request: HttpRequest,
-    alert_id: int,
+    alert_id: PathId,
     payload: ContactAttemptIn,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Any:
@@ -118,7 +119,7 @@ def proposals_for(membership: Membership) -> QuerySet[BoosterProposal]:
 
 
 def proposal_for(
-    membership: Membership, proposal_id: int, actor: Actor, action: Action
+    membership: Membership, proposal_id: PathId, actor: Actor, action: Action
 ) -> BoosterProposal:
     """A proposal a clinician of its organisation may see and decide on; 404 for another
     organisation's (audited)."""
@@ -146,14 +147,14 @@ def list_proposals(
 
 
 @router.get("/proposals/{proposal_id}", response=ProposalOut, url_name="proposal")
-def read_proposal(request: HttpRequest, proposal_id: int) -> BoosterProposal:
+def read_proposal(request: HttpRequest, proposal_id: PathId) -> BoosterProposal:
     membership, actor = caller(request)
     proposal = proposal_for(membership, proposal_id, actor, Action.READ)
     audit_read(actor, proposal, proposal.patient_id, proposal.organization_id)
     return proposal
 
 
-def proposal_answer(status: int, proposal_id: int) -> tuple[int, Any]:
+def proposal_answer(status: int, proposal_id: PathId) -> tuple[int, Any]:
     proposal = BoosterProposal.objects.get(pk=proposal_id)
     return status, ProposalOut.from_orm(proposal).model_dump(mode="json")
 
@@ -163,7 +164,7 @@ def proposal_answer(status: int, proposal_id: int) -> tuple[int, Any]:
 )
 def accept(
     request: HttpRequest,
-    proposal_id: int,
+    proposal_id: PathId,
     payload: AcceptIn,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Any:
@@ -199,7 +200,7 @@ def accept(
 @router.post("/proposals/{proposal_id}/move", response={201: ProposalOut}, url_name="proposal_move")
 def move(
     request: HttpRequest,
-    proposal_id: int,
+    proposal_id: PathId,
     payload: MoveIn,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Any:
@@ -226,7 +227,7 @@ def move(
 @router.post("/proposals/{proposal_id}/decline", response=ProposalOut, url_name="proposal_decline")
 def decline(
     request: HttpRequest,
-    proposal_id: int,
+    proposal_id: PathId,
     payload: DeclineIn,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Any:

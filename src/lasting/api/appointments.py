@@ -16,7 +16,7 @@ from lasting.api.auth import caller
 from lasting.api.idempotency import IdempotencyKeyHeader, run_once
 from lasting.api.paging import DEFAULT_LIMIT, paginate
 from lasting.api.problems import Problem
-from lasting.api.schemas import AppointmentIn, AppointmentOut, AppointmentPage
+from lasting.api.schemas import AppointmentIn, AppointmentOut, AppointmentPage, PathId, RowId
 from lasting.audit.models import Action
 from lasting.patients.queries import get_patient_for, list_patients_for
 from lasting.treatment.appointments import book_appointment
@@ -33,7 +33,7 @@ def appointments_for(request: HttpRequest) -> QuerySet[Appointment]:
 @router.get("/appointments", response=AppointmentPage, url_name="appointments")
 def list_appointments(
     request: HttpRequest,
-    patient_id: int | None = None,
+    patient_id: RowId | None = None,
     cursor: str | None = None,
     limit: int = DEFAULT_LIMIT,
 ) -> AppointmentPage:
@@ -49,7 +49,7 @@ def list_appointments(
 
 
 @router.get("/appointments/{appointment_id}", response=AppointmentOut, url_name="appointment")
-def read_appointment(request: HttpRequest, appointment_id: int) -> Appointment:
+def read_appointment(request: HttpRequest, appointment_id: PathId) -> Appointment:
     membership, actor = caller(request)
     require(rules.can_schedule(membership), actor, Action.READ, ("Appointment", appointment_id))
     appointment = get_or_404(appointments_for(request), appointment_id, actor)

@@ -47,7 +47,7 @@ def decode_cursor(cursor: str) -> tuple[Any, int]:
         raise Problem(
             400, "The cursor is not one this API gave.", [{"loc": ["query", "cursor"]}]
         ) from error
-    if not isinstance(pk, int) or not isinstance(value, str | int | float):
+    if not isinstance(pk, int) or not 0 < pk < 2**63 or not isinstance(value, str | int | float):
         raise Problem(400, "The cursor is not one this API gave.", [{"loc": ["query", "cursor"]}])
     return value, pk
 

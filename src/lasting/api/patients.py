@@ -11,6 +11,7 @@ from lasting.api.auth import caller
 from lasting.api.paging import DEFAULT_LIMIT, paginate
 from lasting.api.schemas import (
     CoursePage,
+    PathId,
     PatientClinical,
     PatientOut,
     PatientPage,
@@ -79,7 +80,7 @@ def list_patients(
 
 
 @router.get("/patients/{patient_id}", response=PatientOut, url_name="patient")
-def read_patient(request: HttpRequest, patient_id: int) -> PatientOut:
+def read_patient(request: HttpRequest, patient_id: PathId) -> PatientOut:
     membership, actor = caller(request)
     require(rules.can_view_patients(membership), actor, Action.READ, ("Patient", patient_id))
     patient = get_patient_for(membership, patient_id, actor=actor)
@@ -89,7 +90,7 @@ def read_patient(request: HttpRequest, patient_id: int) -> PatientOut:
 
 @router.get("/patients/{patient_id}/courses", response=CoursePage, url_name="courses")
 def list_courses(
-    request: HttpRequest, patient_id: int, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+    request: HttpRequest, patient_id: PathId, cursor: str | None = None, limit: int = DEFAULT_LIMIT
 ) -> CoursePage:
     """The patient's treatment courses, first first."""
     membership, actor = caller(request)
@@ -101,7 +102,7 @@ def list_courses(
 
 
 @router.get("/patients/{patient_id}/prevention-plan", response=PreventionPlanOut, url_name="plan")
-def read_prevention_plan(request: HttpRequest, patient_id: int) -> PreventionPlanOut:
+def read_prevention_plan(request: HttpRequest, patient_id: PathId) -> PreventionPlanOut:
     """The current relapse-prevention plan (Stanley-Brown sections and tracked items);
     `number` null when the patient has none yet."""
     _membership, actor = caller(request)

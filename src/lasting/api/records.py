@@ -22,6 +22,7 @@ from lasting.api.schemas import (
     CheckInOut,
     CheckInPage,
     MonitoringFormOut,
+    PathId,
     SessionIn,
     SessionOut,
     SessionPage,
@@ -46,7 +47,7 @@ def checkins_for(request: HttpRequest) -> QuerySet[CheckIn]:
 
 @router.get("/patients/{patient_id}/checkins", response=CheckInPage, url_name="checkins")
 def list_checkins(
-    request: HttpRequest, patient_id: int, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+    request: HttpRequest, patient_id: PathId, cursor: str | None = None, limit: int = DEFAULT_LIMIT
 ) -> CheckInPage:
     """The patient's check-ins, newest first, each with its scored responses."""
     membership, actor = caller(request)
@@ -59,7 +60,7 @@ def list_checkins(
 
 
 @router.get("/checkins/{checkin_id}", response=CheckInOut, url_name="checkin")
-def read_checkin(request: HttpRequest, checkin_id: int) -> CheckIn:
+def read_checkin(request: HttpRequest, checkin_id: PathId) -> CheckIn:
     membership, actor = caller(request)
     require(rules.can_view_clinical_record(membership), actor, Action.READ, ("CheckIn", checkin_id))
     checkin = get_or_404(checkins_for(request), checkin_id, actor)
@@ -88,7 +89,7 @@ def scores_of(answers: dict[str, dict[str, int | None]]) -> list[Score]:
 )
 def create_checkin(
     request: HttpRequest,
-    patient_id: int,
+    patient_id: PathId,
     payload: CheckInIn,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Any:
@@ -151,7 +152,7 @@ def session_out(session: TreatmentSession) -> SessionOut:
 
 @router.get("/patients/{patient_id}/sessions", response=SessionPage, url_name="sessions")
 def list_sessions(
-    request: HttpRequest, patient_id: int, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+    request: HttpRequest, patient_id: PathId, cursor: str | None = None, limit: int = DEFAULT_LIMIT
 ) -> SessionPage:
     """The patient's sessions, newest first, with vital signs and the REMS form."""
     membership, actor = caller(request)
@@ -169,7 +170,7 @@ def list_sessions(
 
 
 @router.get("/sessions/{session_id}", response=SessionOut, url_name="session")
-def read_session(request: HttpRequest, session_id: int) -> SessionOut:
+def read_session(request: HttpRequest, session_id: PathId) -> SessionOut:
     membership, actor = caller(request)
     require(
         rules.can_view_clinical_record(membership),
@@ -187,7 +188,7 @@ def read_session(request: HttpRequest, session_id: int) -> SessionOut:
 )
 def create_session(
     request: HttpRequest,
-    patient_id: int,
+    patient_id: PathId,
     payload: SessionIn,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Any:

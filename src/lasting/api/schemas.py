@@ -9,10 +9,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from ninja import Schema
+from ninja import Path, Schema
 from pydantic import Field
+
+# A row id as the database can hold it (BigAutoField): a larger number answers 422, never
+# a database error.
+MAX_ID = 2**63 - 1
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class PatientClinical(Schema):
@@ -125,7 +131,7 @@ class ProposalPage(Schema):
 
 class AcceptIn(Schema):
     starts_at: datetime
-    location_id: int | None = None
+    location_id: RowId | None = None
     note: str = Field("", max_length=2000)
 
 
@@ -259,9 +265,9 @@ class AppointmentPage(Schema):
 
 
 class AppointmentIn(Schema):
-    patient_id: int
+    patient_id: RowId
     kind: str
     starts_at: datetime
     duration_minutes: int = Field(120, ge=5, le=720)
-    location_id: int | None = None
+    location_id: RowId | None = None
     route: str = ""
