@@ -8,7 +8,9 @@ import uuid
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 
 from tests.api.support import token_for
@@ -19,6 +21,18 @@ pytestmark = [pytest.mark.slow(seconds=20), pytest.mark.django_db]
 EXAMPLES = 6
 SCHEMA = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
+
+
+@pytest.fixture(autouse=True)
+def connection_kept_open():
+    """Schemathesis calls the WSGI application as a server would, and a server closes the
+    database connection after each request: keep it open, as Django's test client does,
+    or the test's transaction goes with it (PostgreSQL)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
