@@ -105,8 +105,8 @@ def list_courses(
 def read_prevention_plan(request: HttpRequest, patient_id: PathId) -> PreventionPlanOut:
     """The current relapse-prevention plan (Stanley-Brown sections and tracked items);
     `number` null when the patient has none yet."""
-    _membership, actor = caller(request)
-    plan = get_plan_page_for(request.auth, patient_id, actor=actor)  # type: ignore[attr-defined]
+    membership, actor = caller(request)
+    plan = get_plan_page_for(membership, patient_id, actor=actor)
     shown = plan.shown
     return PreventionPlanOut(
         patient_id=plan.patient.pk,
