@@ -27,6 +27,13 @@ script:
    of >= 6 points above the nadir), and an oracle that alerts on the day each return
    starts in the latent state.
 
+Each cohort is scored twice, side by side: open loop (the check-ins the generator drew)
+and closed loop (``lasting_core.simulation.closed_loop``: the app's mid-week check-in,
+every 3-4 days while risk is raised, decided on what the engine has seen and answered by
+the generator's own observation model; the truth taken again on those check-ins).
+``--open-loop-only`` skips the closed loop. The report also gives each alert kind per
+enrolled patient-year against its budget (``EngineSettings``).
+
 Definitions (the same for every rule):
 
 - a relapse is caught when an early-warning episode that was still open when the relapse
@@ -56,8 +63,11 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+from engine_eval_report import CLOSED, OPEN, REPORTING, TUNING, policy_mix, report
 
+from lasting_core.definitions import track_relapse
 from lasting_core.engine import (
+    ALERT_KINDS,
     EngineSettings,
     PatientHistory,
     PopulationPrior,
@@ -77,10 +87,15 @@ from lasting_core.engine.scoring import (
     score_rule,
 )
 from lasting_core.simulation import (
-    MaintenancePolicy,
     SimulatedPatient,
     simulate_cohort,
     simulate_regime_cohort,
+)
+from lasting_core.simulation.closed_loop import (
+    AnswerModel,
+    closed_loop_histories,
+    first_generator_answers,
+    regime_answers,
 )
 from lasting_core.simulation.evaluation import (
     EVALUATION_PRESETS,
@@ -90,14 +105,6 @@ from lasting_core.simulation.evaluation import (
 )
 from lasting_core.simulation.export import write_cohort
 
-# A realistic clinic: some patients without maintenance, some on a fixed schedule, most
-# given boosters when symptoms return (assumption; the demo clinic uses the same mix).
-POLICY_MIX = {
-    MaintenancePolicy.NONE: 0.3,
-    MaintenancePolicy.FIXED: 0.3,
-    MaintenancePolicy.SYMPTOM: 0.4,
-}
-TUNING, REPORTING = "tuning", "reporting"
 Return = tuple[int, int | None]  # latent onset day, day it faded by itself (None: did not)
 
 
@@ -111,6 +118,8 @@ class EvaluationCohort:
     patients: Sequence[SimulatedPatient]
     returns: Mapping[str, list[Return]]  # the oracle's latent onsets per patient
     days: int  # days replayed (the cohort runs ``horizon`` days longer, to judge warnings)
+    answers: AnswerModel | None  # the generator's check-in model (closed loop only)
+    seed: int  # seeds the closed loop's extra answers
 
 
 def tuning_cohort(name: str, args: argparse.Namespace) -> EvaluationCohort:
@@ -128,13 +137,21 @@ def tuning_cohort(name: str, args: argparse.Namespace) -> EvaluationCohort:
         policy_mix=mix,
         enrolment_days=args.days,
     )
-    returns = {
+    returns: dict[str, list[Return]] = {
         str(p.index): [(p.relapse_onset_day, None)]
         for p in cohort.patients
         if p.relapse_onset_day is not None
     }
+    answers = first_generator_answers(cohort, args.days) if args.closed_loop else None
     return EvaluationCohort(
-        TUNING, name, [history_of(p) for p in past.patients], cohort.patients, returns, args.days
+        TUNING,
+        name,
+        [history_of(p) for p in past.patients],
+        cohort.patients,
+        returns,
+        args.days,
+        answers,
+        args.seed,
     )
 
 
@@ -177,6 +194,8 @@ def reporting_cohort(args: argparse.Namespace) -> EvaluationCohort:
         cohort.patients,
         returns,
         family.days,
+        regime_answers(cohort, family.days) if args.closed_loop else None,
+        family.seed,
     )
 
 
@@ -196,21 +215,21 @@ def replay_episodes(
     settings: EngineSettings,
     prior: PopulationPrior,
     last_day: float,
-) -> tuple[dict[str, list[Episode]], float, int, int]:
-    """Replay the engine; return its early-warning episodes, at-risk patient-years, the
-    number of disengagement alerts (one per episode) and how many of those came from a
+) -> tuple[dict[str, list[Episode]], float, dict[SignalKind, int], int]:
+    """Replay the engine; return its early-warning episodes, at-risk patient-years, its
+    alerts by kind (one per episode) and how many disengagement alerts came from a
     silence the patient never broke (no check-in or session after the alert)."""
     result = run_replay(histories, settings, prior, start_day=0.0, end_day=last_day)
     episodes = early_warning_episodes(result)
-    disengagements = 0
+    alerts = dict.fromkeys(sorted(ALERT_KINDS), 0)
     never_back = 0
     for episode in result.episodes:
+        alerts[episode.kind] += 1
         if episode.kind == SignalKind.DISENGAGEMENT:
-            disengagements += 1
             history = histories[episode.patient_id]
             contacts = [day for day, _ in history.phq9] + [day for day, _ in history.sessions]
             never_back += max(contacts, default=-1.0) < episode.start_day
-    return episodes, sum(result.at_risk_days.values()) / 365.25, disengagements, never_back
+    return episodes, sum(result.at_risk_days.values()) / 365.25, alerts, never_back
 
 
 def calibration(
@@ -283,13 +302,33 @@ RULES = (
 
 
 def evaluate(
-    cohort: EvaluationCohort, args: argparse.Namespace, settings: EngineSettings
+    cohort: EvaluationCohort, args: argparse.Namespace, settings: EngineSettings, loop: str
 ) -> dict[str, object]:
+    """Score every rule on ``cohort``, on the generator's check-ins (open loop) or with the
+    app's mid-week check-ins while risk is raised (closed loop; ``closed_loop``)."""
     started = time.perf_counter()
     prior = fit_population_prior(cohort.past, settings)
-    histories = {str(p.index): history_of(p) for p in cohort.patients}
-    truth = {str(p.index): observed_relapses(p) for p in cohort.patients}
     last_day = float(cohort.days - 1)
+    extra: dict[str, float] = {}
+    if loop == CLOSED:
+        assert cohort.answers is not None
+        closed = closed_loop_histories(
+            cohort.patients,
+            cohort.answers,
+            settings,
+            prior,
+            cohort.answers.completion.shape[1] - 1,
+            seed=cohort.seed,
+        )
+        histories = closed.histories
+        truth = {
+            pid: track_relapse(h.phq9, h.sessions, h.events).relapse_days
+            for pid, h in histories.items()
+        }
+        extra = {"asked": closed.asked, "answered": closed.answered}
+    else:
+        histories = {str(p.index): history_of(p) for p in cohort.patients}
+        truth = {str(p.index): observed_relapses(p) for p in cohort.patients}
     enrolled_years = sum(max(last_day - p.enrolment_day, 0.0) for p in cohort.patients) / 365.25
 
     def scored(episodes: Mapping[str, list[Episode]], at_risk_years: float) -> RuleScore:
@@ -304,16 +343,18 @@ def evaluate(
         )
 
     scores: dict[str, RuleScore] = {}
-    forecast_episodes, at_risk_years, disengagements, never_back = replay_episodes(
+    forecast_episodes, at_risk_years, alerts, never_back = replay_episodes(
         histories, settings, prior, last_day
     )
     scores["engine (forecast)"] = scored(forecast_episodes, at_risk_years)
     # Disengagement alerts per enrolled patient-year: the default, then each --folds value;
     # and, at the default, those of patients who never came back.
-    burden = {settings.disengagement_fold_days: disengagements / enrolled_years}
+    disengaged = SignalKind.DISENGAGEMENT
+    burden = {settings.disengagement_fold_days: alerts[disengaged] / enrolled_years}
     for fold in args.folds:
         other = dataclasses.replace(settings, disengagement_fold_days=fold)
-        burden[fold] = replay_episodes(histories, other, prior, last_day)[2] / enrolled_years
+        counts = replay_episodes(histories, other, prior, last_day)[2]
+        burden[fold] = counts[disengaged] / enrolled_years
     if args.default_prior:
         default_episodes, _ = engine_episodes(
             histories, settings, PopulationPrior.default(), last_day
@@ -330,7 +371,7 @@ def evaluate(
     scores["oracle (latent onset)"] = scored(
         oracle_episodes(cohort.patients, cohort.returns, truth, last_day), at_risk_years
     )
-    brier, table = (float("nan"), [])
+    brier, table = float("nan"), list[tuple[float, float, int]]()
     if args.calibration:
         brier, table = calibration(
             histories, truth, settings, prior, [float(d) for d in range(60, cohort.days - 28, 14)]
@@ -338,6 +379,9 @@ def evaluate(
     return {
         "family": cohort.family,
         "cohort": cohort.name,
+        "loop": loop,
+        "alerts": {kind: count / enrolled_years for kind, count in alerts.items()},
+        "extra": {key: count / enrolled_years for key, count in extra.items()},
         "prior": prior,
         "scores": scores,
         "brier": brier,
@@ -346,136 +390,6 @@ def evaluate(
         "never_back": never_back / enrolled_years,
         "seconds": time.perf_counter() - started,
     }
-
-
-def _fmt(value: float | None, pattern: str = "{:.0f}") -> str:
-    return "–" if value is None or value != value else pattern.format(value)
-
-
-def policy_mix(policy: str) -> dict[MaintenancePolicy, float]:
-    """Return the first generator's maintenance mix for ``--policy``."""
-    return dict(POLICY_MIX) if policy == "mix" else {MaintenancePolicy.NONE: 1.0}
-
-
-def policy_text(policy: str) -> str:
-    """Return the report's words for the maintenance actually simulated."""
-    if policy == "none":
-        return "no maintenance (natural history: induction only, no boosters)"
-    names = {MaintenancePolicy.SYMPTOM: "symptom-triggered"}
-    parts = [
-        f"{names.get(kind, str(kind))} {round(100 * share)} %"
-        for kind, share in policy_mix(policy).items()
-    ]
-    share = round(100 * REPORTING_FAMILY.reactive_share)
-    return (
-        "tuning family: policy mix " + " / ".join(parts) + f"; reporting family: {share} % of"
-        " patients treated by the reactive clinic (boosters booked on their PHQ-9), the others"
-        " none"
-    )
-
-
-TARGETS = "sensitivity >= 90 %, median lead >= 18 days, <= 0.5 false episodes per patient-year"
-
-
-def distance_lines(results: list[dict[str, object]], settings: EngineSettings) -> list[str]:
-    """Return the distance to each target of the engine's default on the reporting family."""
-    lines = []
-    for result in results:
-        if result["family"] != REPORTING:
-            continue
-        scores = result["scores"]
-        assert isinstance(scores, dict)
-        score = scores["engine (forecast)"]
-        assert isinstance(score, RuleScore)
-        lead = score.median_lead_caught
-        lines.append(
-            f"- reporting family ({result['cohort']}), engine at p >= "
-            f"{settings.early_warning_probability:.2f}: sensitivity "
-            f"{_fmt(100 * score.sensitivity)} % (target 90 %, "
-            f"{_distance(100 * score.sensitivity - 90.0, ' points')}); median lead "
-            f"{_fmt(lead)} d (target 18, {_distance(None if lead is None else lead - 18.0, ' d')});"
-            f" false episodes {_fmt(score.false_per_at_risk_year, '{:.2f}')} per at-risk pt-yr"
-            f" (target 0.5, {_distance(0.5 - score.false_per_at_risk_year, '', '{:+.2f}')})"
-        )
-    return lines
-
-
-def _distance(margin: float | None, unit: str, pattern: str = "{:+.0f}") -> str:
-    if margin is None or margin != margin:
-        return "not measured"
-    verdict = "met" if margin >= 0 else "missed"
-    return f"{verdict} by {pattern.format(margin)}{unit}"
-
-
-def report(
-    results: list[dict[str, object]], args: argparse.Namespace, settings: EngineSettings
-) -> str:
-    family = REPORTING_FAMILY
-    lines = [
-        "## Engine evaluation (benchmarks/engine_eval.py)",
-        "",
-        f"Tuning family: {args.patients} patients per cohort, {args.days} days of replay, seed"
-        f" {args.seed}. Reporting family ({family.name}, fixed): {family.patients} patients,"
-        f" {family.days} days, seed {family.seed} (past {family.past_seed}). Both +"
-        f"{args.horizon:.0f} days to judge the last warnings; {policy_text(args.policy)}."
-        " Caught = an early-warning episode open at the relapse"
-        f" and begun >= {args.min_lead:.0f} days before it; engine warning at P(relapse within"
-        f" 28 d) >= {settings.early_warning_probability:.2f}. Targets: {TARGETS}.",
-        "",
-        "| family | cohort | rule | relapses | sensitivity | median lead, caught (all open) | "
-        "false episodes / at-risk pt-yr | same, not cut short by a session | / enrolled pt-yr |"
-        " episodes (ended by session) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for result in results:
-        scores = result["scores"]
-        assert isinstance(scores, dict)
-        for rule, score in scores.items():
-            assert isinstance(score, RuleScore)
-            lines.append(
-                f"| {result['family']} | {result['cohort']} | {rule} | {score.relapses} | "
-                f"{_fmt(100 * score.sensitivity)} % | {_fmt(score.median_lead_caught)} "
-                f"({_fmt(score.median_lead_open)}) d | "
-                f"{_fmt(score.false_per_at_risk_year, '{:.2f}')}"
-                f" | {_fmt(score.false_not_treated_per_at_risk_year, '{:.2f}')}"
-                f" | {_fmt(score.false_per_enrolled_year, '{:.2f}')} | {score.episodes} "
-                f"({score.ended_by_session}) |"
-            )
-    lines += ["", "Distance to the targets:", "", *distance_lines(results, settings)]
-    lines += [
-        "",
-        "Disengagement alerts per enrolled patient-year (one per episode; budget"
-        f" {settings.disengagement_budget_per_year:.1f}), by days of contact that end an episode"
-        f" (default {settings.disengagement_fold_days:.0f}):",
-        "",
-    ]
-    for result in results:
-        burden = result["disengagement"]
-        assert isinstance(burden, dict)
-        cells = ", ".join(f"{fold:.0f} d: {rate:.2f}" for fold, rate in sorted(burden.items()))
-        lines.append(
-            f"- {result['family']} / {result['cohort']}: {cells}; at the default,"
-            f" {result['never_back']:.2f} of them from patients who never came back"
-        )
-    lines += ["", "Priors fitted on each cohort's simulated past (another seed):", ""]
-    for result in results:
-        prior = result["prior"]
-        assert isinstance(prior, PopulationPrior)
-        lines.append(
-            f"- {result['cohort']}: shape {prior.shape:.2f}, gamma a {prior.gamma_shape:.2f}, "
-            f"median relief {prior.median_days():.0f} d, rise {prior.rise_days:.0f} d "
-            f"({prior.source}); ran in {result['seconds']:.0f} s"
-        )
-    if args.calibration:
-        lines += ["", "Calibration of P(relapse criteria met within 28 days), every 14 days:", ""]
-        for result in results:
-            table = result["calibration"]
-            assert isinstance(table, list)
-            cells = ", ".join(f"{p:.2f}→{o:.2f} (n {n})" for p, o, n in table)
-            lines.append(
-                f"- {result['cohort']}: Brier {result['brier']:.3f}; predicted→observed: {cells}"
-            )
-    return "\n".join(lines)
 
 
 def main() -> None:
@@ -519,6 +433,12 @@ def main() -> None:
         help="also count disengagement alerts with these disengagement_fold_days",
     )
     parser.add_argument(
+        "--open-loop-only",
+        dest="closed_loop",
+        action="store_false",
+        help="skip the closed loop (the app's mid-week check-ins while risk is raised)",
+    )
+    parser.add_argument(
         "--export-reporting",
         type=Path,
         default=None,
@@ -533,7 +453,8 @@ def main() -> None:
         cohorts += [tuning_cohort(name, args) for name in args.presets]
     if REPORTING in args.families:
         cohorts.append(reporting_cohort(args))
-    results = [evaluate(cohort, args, settings) for cohort in cohorts]
+    loops = [OPEN, CLOSED] if args.closed_loop else [OPEN]
+    results = [evaluate(cohort, args, settings, loop) for cohort in cohorts for loop in loops]
     print(report(results, args, settings))
 
 

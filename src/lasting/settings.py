@@ -192,6 +192,7 @@ INSTALLED_APPS = [
     "lasting.portal",
     "lasting.evaluations",
     "lasting.reports",
+    "lasting.fhir",
     "ninja",
     "lasting.api",
 ]

@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("lasting.evaluations.urls")),
     path("", include("lasting.reports.urls")),
     path("outcomes/", include("lasting.outcomes.urls")),
+    path("fhir/", include("lasting.fhir.urls")),
     path("api/v1/", include("lasting.api.urls")),
 ]

@@ -43,6 +43,7 @@ class Source(models.TextChoices):
     LINK = "link", "Check-in link"
     CLINIC = "clinic", "Entered in clinic"
     IMPORT = "import", "Imported"
+    FHIR = "fhir", "FHIR interface"
     API = "api", "Sent through the API"
 
 

@@ -153,6 +153,10 @@ class EngineSettings:
     # Choice: the disengagement alerts a clinic should expect per patient-year in care (the
     # evaluation reports the measured rate beside it, benchmarks/engine_eval.py).
     disengagement_budget_per_year: float = 1.0
+    # Choice (issue 16): the early-warning alerts (episodes) a clinic should expect per
+    # patient-year in care: the target of 0.5 false episodes per at-risk patient-year plus
+    # the true ones. Relapse alerts have no budget: each reports relapse criteria met.
+    early_warning_budget_per_year: float = 1.0
 
     def __post_init__(self) -> None:
         for name in (
@@ -174,6 +178,9 @@ class EngineSettings:
         for name in ("ewma_lambda", "reference_lambda", "early_warning_probability"):
             if not 0 < getattr(self, name) < 1:
                 raise ValueError(f"{name} must lie in (0, 1)")
+        for name in ("disengagement_budget_per_year", "early_warning_budget_per_year"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must not be negative")
         if not self.disengagement_fold_days >= 1:
             raise ValueError("disengagement_fold_days must be at least 1")
         if not 0 < self.crossing_interval < 1:

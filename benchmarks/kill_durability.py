@@ -1,0 +1,446 @@
+"""Never lose a check-in: SIGKILL the web server during a stream of submissions, again and
+again, and count what was acknowledged against what is stored.
+
+The production web server (gunicorn, 2 workers, as `lasting serve` runs it, with the app
+preloaded so a worker starts in milliseconds) listens on 127.0.0.1; client threads submit
+PHQ-9 check-ins through real single-use links. Each cycle lets them run for a random
+moment, then kills the worker processes with SIGKILL, by their own process ids, with
+requests in flight; the master forks new workers. Every `--full-every` cycles the master
+dies too and the whole server is started again. A client whose request died sends the
+same submission again (same link, same idempotency key), as a patient's browser would on
+"retry", until it gets an answer.
+
+At the end, `--duplicates` copies of one more submission are sent at once: every copy
+must be answered "received" and exactly one row stored.
+
+Then: acknowledged = submissions answered "Your check-in was received"; stored =
+check-in rows of those links; lost = acknowledged but not stored; duplicates = links
+with more than one row. Lost and duplicates must both be 0.
+
+SQLite runs with WAL and synchronous=FULL (src/lasting/settings.py); `--database
+postgres` uses a scratch database on the PostgreSQL at 127.0.0.1:5432 (LASTING_PG_URL,
+default postgres://postgres@127.0.0.1:5432/test names the server; the scratch database
+is created and dropped).
+
+Run:  .venv/bin/python benchmarks/kill_durability.py --cycles 1000 [--database postgres]
+CI:   .venv/bin/python benchmarks/kill_durability.py --cycles 50 --check
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+RECEIVED = b"Your check-in was received"
+ITEM = re.compile(rb'name="(phq9__[^"]+)"')
+KEY = re.compile(rb'name="idempotency_key"[^>]*value="([^"]+)"')
+LINKS_PER_CYCLE = 12
+PATIENTS = 40
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def environment(var_dir: Path, database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LASTING_")}
+    env |= {
+        "LASTING_VAR_DIR": str(var_dir),
+        "LASTING_DATABASE_URL": database_url,
+        "LASTING_SECRET_KEY": "kill-benchmark-" + "k" * 40,
+        "LASTING_AUDIT_KEY": "kill-benchmark-audit-" + "a" * 40,
+        "LASTING_TASK_BACKEND": "database",
+        "DJANGO_SETTINGS_MODULE": "lasting.settings",
+    }
+    return env
+
+
+# --- set-up, run in a child process with Django loaded ----------------------------------
+
+
+def set_up(links: int) -> None:
+    """Migrate, build static files, register patients and print their links (JSON)."""
+    import django
+
+    django.setup()
+    from datetime import date
+
+    from lasting.accounts.models import Organization
+    from lasting.audit.services import Actor
+    from lasting.checkins.services import issue_link
+    from lasting.cli import prepare_site
+    from lasting.patients.services import create_patient
+    from lasting_core.instruments import InstrumentCode
+
+    prepare_site()
+    actor = Actor.system("kill-benchmark")
+    organization = Organization.objects.create(name="Kill Benchmark Clinic", slug="kill-bench")
+    patients = [
+        create_patient(
+            actor,
+            organization,
+            started_on=date(2026, 1, 5),
+            record_number=f"K-{number}",
+            given_name="Kim",
+            family_name=f"Durable{number}",
+            date_of_birth=date(1980, 1, 1),
+            diagnoses=["trd_mdd"],
+        )
+        for number in range(PATIENTS)
+    ]
+    urls = [
+        issue_link(actor, patients[number % PATIENTS], [InstrumentCode.PHQ9], valid_days=30).url
+        for number in range(links)
+    ]
+    print(json.dumps([urlsplit(url).path for url in urls]))
+
+
+def count_stored(paths: list[str]) -> None:
+    """Print {link path: stored check-in rows} for the links (JSON)."""
+    import django
+
+    django.setup()
+    from django.core import signing
+    from django.db.models import Count
+
+    from lasting.accounts.tokens import hash_token
+    from lasting.checkins.models import CheckIn, CheckInLink
+    from lasting.checkins.services import LINK_SALT
+
+    signer = signing.TimestampSigner(salt=LINK_SALT)
+    by_hash = {hash_token(signer.unsign(p.strip("/").split("/")[-1])): p for p in paths}
+    link_ids = dict(
+        CheckInLink.objects.filter(token_hash__in=by_hash).values_list("pk", "token_hash")
+    )
+    rows = (
+        CheckIn.objects.filter(link_id__in=link_ids)
+        .values("link_id")
+        .annotate(n=Count("pk"))
+        .values_list("link_id", "n")
+    )
+    print(json.dumps({by_hash[link_ids[link_id]]: n for link_id, n in rows}))
+
+
+# --- the benchmark ------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    acknowledged: set[str] = field(default_factory=set)
+    retried: int = 0
+    refused: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Server:
+    """gunicorn as `lasting serve` starts it, killable by its own process ids."""
+
+    def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
+        from lasting.cli import web_command
+
+        self.env, self.port, self.log = env, port, log
+        self.command = [*web_command("127.0.0.1", port, 2), "--preload"]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(self.command, env=self.env, stdout=log, stderr=log)
+        self.wait_until_ready()
+
+    def wait_until_ready(self) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                connection.request("GET", "/healthz")
+                if connection.getresponse().status == 200:
+                    return
+            except OSError:
+                pass
+            if self.process.poll() is not None:
+                sys.exit(f"the server exited with {self.process.returncode}; see {self.log}")
+            time.sleep(0.05)
+        sys.exit("the server did not answer /healthz within 60 s")
+
+    def pids(self) -> list[int]:
+        assert self.process is not None
+        master = self.process.pid
+        children: list[int] = []
+        for task in Path(f"/proc/{master}/task").glob("*"):
+            text = (task / "children").read_text() if (task / "children").exists() else ""
+            children += [int(pid) for pid in text.split()]
+        return [master, *children]
+
+    def kill(self, *, master: bool) -> int:
+        """SIGKILL every worker (and the master too if `master`); return how many processes
+        were killed."""
+        assert self.process is not None
+        pids = self.pids() if master else self.pids()[1:]
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if master:
+            self.process.wait()
+        for pid in pids:  # wait until each is gone (a reparented worker: a zombie)
+            while pid != self.process.pid and Path(f"/proc/{pid}").exists() and _state(pid) != "Z":
+                time.sleep(0.005)
+        return len(pids)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except (OSError, IndexError):  # gone, or going
+        return "Z"
+
+
+def submit_until_answered(port: int, path: str, running: threading.Event, tally: Tally) -> None:
+    """GET the form, POST the answers; on a dead connection send the same POST again."""
+    body: bytes | None = None
+    while True:
+        if not running.is_set():
+            running.wait()
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+            if body is None:
+                connection.request("GET", path)
+                page = connection.getresponse().read()
+                fields = {name.decode(): "1" for name in ITEM.findall(page)}
+                fields = {k: ("0" if k.endswith("item9") else v) for k, v in fields.items()}
+                key = KEY.search(page)
+                if not fields or key is None:
+                    with tally.lock:
+                        tally.refused.append(f"GET {path}: no form")
+                    return
+                fields["idempotency_key"] = key.group(1).decode()
+                body = "&".join(f"{k}={v}" for k, v in fields.items()).encode()
+                # gunicorn's sync workers close the connection after each answer.
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+            connection.request(
+                "POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"}
+            )
+            response = connection.getresponse()
+            answer = response.read()
+        except (OSError, http.client.HTTPException):
+            with tally.lock:
+                tally.retried += 1
+            time.sleep(0.02)
+            continue
+        with tally.lock:
+            if response.status == 200 and RECEIVED in answer:
+                tally.acknowledged.add(path)
+            else:
+                tally.refused.append(f"POST {path}: {response.status}")
+        return
+
+
+def duplicate_storm(port: int, path: str, copies: int) -> tuple[int, list[int]]:
+    """Send one submission `copies` times at once (as a double-tapping patient on a bad
+    connection might); return how many answers said received, and the other statuses."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("GET", path)
+    page = connection.getresponse().read()
+    fields = {name.decode(): "2" for name in ITEM.findall(page)}
+    fields = {k: ("0" if k.endswith("item9") else v) for k, v in fields.items()}
+    key = KEY.search(page)
+    assert key is not None, "no form"
+    fields["idempotency_key"] = key.group(1).decode()
+    body = "&".join(f"{k}={v}" for k, v in fields.items()).encode()
+    start = threading.Barrier(copies)
+    answers: list[tuple[int, bool]] = []
+
+    def send() -> None:
+        start.wait()
+        sender = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        sender.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"})
+        response = sender.getresponse()
+        answers.append((response.status, RECEIVED in response.read()))
+
+    senders = [threading.Thread(target=send) for _ in range(copies)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join()
+    received = sum(1 for status, ok in answers if status == 200 and ok)
+    return received, [status for status, ok in answers if not (status == 200 and ok)]
+
+
+def client(port: int, paths: list[str], running: threading.Event, tally: Tally) -> None:
+    while paths:
+        try:
+            path = paths.pop()
+        except IndexError:
+            return
+        submit_until_answered(port, path, running, tally)
+
+
+def run_child(mode: str, env: dict[str, str], argument: str) -> object:
+    done = subprocess.run(
+        [sys.executable, __file__, mode, argument],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        sys.exit(f"{mode} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def scratch_postgres(base_url: str) -> tuple[str, str]:
+    import psycopg
+
+    name = f"lasting_kill_{os.getpid()}"
+    with psycopg.connect(base_url, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name}")
+        connection.execute(f"CREATE DATABASE {name}")
+    parts = urlsplit(base_url)
+    return parts._replace(path=f"/{name}").geturl(), name
+
+
+def drop_postgres(base_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(base_url, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] in {"set-up", "count"}:
+        sys.path.insert(0, str(ROOT / "src"))
+        if sys.argv[1] == "set-up":
+            set_up(int(sys.argv[2]))
+        else:
+            count_stored(json.loads(Path(sys.argv[2]).read_text()))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cycles", type=int, default=1000)
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--clients", type=int, default=6, help="concurrent submitters")
+    parser.add_argument("--full-every", type=int, default=20, help="kill the master too")
+    parser.add_argument(
+        "--duplicates", type=int, default=100, help="copies of one submission sent at once"
+    )
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--check", action="store_true", help="exit 1 on a lost or double row")
+    args = parser.parse_args()
+    if args.cycles < 1:
+        parser.error("--cycles must be at least 1")
+    randomness = random.Random(args.seed)
+    var_dir = Path(tempfile.mkdtemp(prefix="lasting-kill-"))
+    scratch = None
+    pg_base = os.environ.get("LASTING_PG_URL", "postgres://postgres@127.0.0.1:5432/test")
+    if args.database == "postgres":
+        database_url, scratch = scratch_postgres(pg_base)
+    else:
+        database_url = f"sqlite:///{var_dir / 'lasting.sqlite3'}"
+    env = environment(var_dir, database_url)
+    try:
+        started = time.perf_counter()
+        paths = run_child("set-up", env, str(args.cycles * LINKS_PER_CYCLE + 1))
+        assert isinstance(paths, list)
+        print(f"set-up: {len(paths)} links in {time.perf_counter() - started:.1f} s", flush=True)
+        storm_path, queue = paths[0], list(reversed(paths[1:]))
+        tally = Tally()
+        port = free_port()
+        server = Server(env, port, var_dir / "server.log")
+        running = threading.Event()
+        threads = [
+            threading.Thread(target=client, args=(port, queue, running, tally), daemon=True)
+            for _ in range(args.clients)
+        ]
+        killed = restarts = 0
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        server.start()
+        for cycle in range(1, args.cycles + 1):
+            running.set()
+            time.sleep(randomness.uniform(0.2, 1.0))
+            full = cycle % args.full_every == 0
+            if full:
+                running.clear()  # new requests wait; those in flight die with the server
+            killed += server.kill(master=full)
+            if full:
+                restarts += 1
+                server.start()
+            else:
+                server.wait_until_ready()
+            if cycle % 50 == 0 or cycle == args.cycles:
+                print(
+                    f"cycle {cycle}: {len(tally.acknowledged)} acknowledged, "
+                    f"{tally.retried} retried, {time.perf_counter() - started:.0f} s",
+                    flush=True,
+                )
+            if not queue and all(not thread.is_alive() for thread in threads):
+                print(f"links used up after cycle {cycle}")
+                break
+        # Let every submission caught by the last kill get its answer.
+        running.set()
+        queue.clear()
+        for thread in threads:
+            thread.join(timeout=60)
+        storm_received, storm_other = duplicate_storm(port, storm_path, args.duplicates)
+        server.kill(master=True)
+        elapsed = time.perf_counter() - started
+        (var_dir / "acknowledged.json").write_text(
+            json.dumps(sorted(tally.acknowledged | {storm_path}))
+        )
+        stored = run_child("count", env, str(var_dir / "acknowledged.json"))
+        assert isinstance(stored, dict)
+        storm_rows = stored.pop(storm_path, 0)
+        lost = [path for path in tally.acknowledged if stored.get(path, 0) == 0]
+        doubled = [path for path, rows in stored.items() if rows > 1]
+        result = {
+            "database": args.database,
+            "cycles": cycle,
+            "processes_killed": killed,
+            "whole_server_restarts": restarts,
+            "acknowledged": len(tally.acknowledged),
+            "stored_rows_of_acknowledged": sum(stored.values()),
+            "lost": len(lost),
+            "duplicates": len(doubled),
+            "retried_after_a_kill": tally.retried,
+            "refused": len(tally.refused),
+            "seconds": round(elapsed, 1),
+            "duplicate_storm": {
+                "copies_sent_at_once": args.duplicates,
+                "answered_received": storm_received,
+                "other_answers": storm_other,
+                "rows_stored": storm_rows,
+            },
+        }
+        print(json.dumps(result, indent=2))
+        if tally.refused:
+            print("refused (first 5):", tally.refused[:5])
+        storm_failed = storm_rows != 1 or storm_received != args.duplicates
+        if args.check and (
+            lost or doubled or tally.refused or not tally.acknowledged or storm_failed
+        ):
+            sys.exit(1)
+    finally:
+        if scratch is not None:
+            drop_postgres(pg_base, scratch)
+
+
+if __name__ == "__main__":
+    main()
