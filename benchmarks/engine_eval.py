@@ -444,8 +444,13 @@ def main() -> None:
         default=None,
         help="also write the reporting cohort as exchange CSVs (for lasting replay)",
     )
+    parser.add_argument(
+        "--joint-readings",
+        action="store_true",
+        help="read the criteria's two check-ins as sharing one latent course (docs/engine.md 2.7)",
+    )
     args = parser.parse_args()
-    settings = EngineSettings()
+    settings = EngineSettings(joint_readings=args.joint_readings)
     if args.probability is not None:
         settings = dataclasses.replace(settings, early_warning_probability=args.probability)
     cohorts: list[EvaluationCohort] = []

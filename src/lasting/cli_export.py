@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from lasting.cli_import import add_import_parser
+
 # The factors an export may group by: the stored episode's column, and how its value is
 # written.
 GROUP_COLUMNS = {
@@ -76,7 +78,8 @@ def cmd_export_episodes(args: argparse.Namespace) -> int:
 
 
 def add_export_parser(commands: Any) -> None:
-    """Register `lasting export episodes` on the CLI's sub-commands."""
+    """Register `lasting export episodes` on the CLI's sub-commands, and with it
+    `lasting import` and `lasting export patients|sessions|checkins` (cli_import)."""
     export = commands.add_parser("export", help="export the clinic's own data")
     export_commands = export.add_subparsers(dest="export_command", required=True)
     episodes = export_commands.add_parser(
@@ -93,3 +96,4 @@ def add_export_parser(commands: Any) -> None:
         help="add a group column with this factor of each episode",
     )
     episodes.set_defaults(handler=cmd_export_episodes)
+    add_import_parser(commands, export_commands)

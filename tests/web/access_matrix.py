@@ -61,6 +61,14 @@ EXPECTED = {
         "sign_in sign_in 405 405 405 405 405",
         "sign_in sign_in 403 moved 403 403 403",
     ),
+    "accounts:audit_trail": (
+        "sign_in sign_in ok 403 403 403 403",
+        "sign_in sign_in 405 405 405 405 405",
+    ),
+    "accounts:audit_trail_csv": (
+        "sign_in sign_in ok 403 403 403 403",
+        "sign_in sign_in 405 405 405 405 405",
+    ),
     "accounts:organization": (
         "sign_in sign_in ok 403 403 403 403",
         "sign_in sign_in 422 403 403 403 403",

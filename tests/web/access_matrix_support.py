@@ -272,7 +272,7 @@ def check_route(
         client.cookies = jar  # a sign-out or a new session must not leak into the next test
         outcome = outcome_of(response)
         outcomes.append(outcome)
-        body = response.content
+        body = b"".join(response.streaming_content) if response.streaming else response.content
         if outcome != wanted:
             problems.append(f"{caller}: {outcome}, expected {wanted}")
         if outcome in REFUSALS and changed:

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from lasting.accounts import token_views, views
+from lasting.accounts import audit_views, token_views, views
 
 app_name = "accounts"
 
@@ -23,6 +23,8 @@ urlpatterns = [
     path("tokens/", token_views.api_tokens, name="api_tokens"),
     path("tokens/<int:token_id>/revoke/", token_views.revoke_token, name="revoke_api_token"),
     path("organization/", views.organization, name="organization"),
+    path("organization/audit/", audit_views.audit_trail, name="audit_trail"),
+    path("organization/audit.csv", audit_views.audit_trail_csv, name="audit_trail_csv"),
     path("organization/crisis/<str:language>/", views.crisis_resource, name="crisis_resource"),
     path("organization/locations/new/", views.edit_location, name="new_location"),
     path("organization/locations/<int:location_id>/", views.edit_location, name="edit_location"),

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from lasting.accounts import rules
 from lasting.accounts.models import Membership, Role, User
-from lasting.alerts.models import UNRESOLVED, Alert, AlertKind, AlertStatus
+from lasting.alerts.models import UNRESOLVED, Alert, AlertKind, AlertStatus, Priority
 from lasting.alerts.services import lock_alert
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_about
@@ -205,12 +205,17 @@ def notify_alert(alert_id: int) -> bool:
 def notify_pending_alerts(now: datetime | None = None) -> int:
     """Send the opening e-mail of safety alerts whose first attempt failed; return sent."""
     cutoff = (now or timezone.now()) - timedelta(minutes=1)
-    pending = Alert.objects.filter(
-        kind=AlertKind.SAFETY,
-        status=AlertStatus.OPEN,
-        notified_at__isnull=True,
-        opened_at__lte=cutoff,
-    ).values_list("pk", flat=True)
+    pending = (
+        Alert.objects.filter(
+            kind=AlertKind.SAFETY,
+            status=AlertStatus.OPEN,
+            notified_at__isnull=True,
+            opened_at__lte=cutoff,
+        )
+        # Imported history opens safety alerts for review only, never e-mailed (docs/formats.md).
+        .exclude(priority=Priority.REVIEW)
+        .values_list("pk", flat=True)
+    )
     sent = 0
     for alert_id in list(pending):
         try:
@@ -239,6 +244,7 @@ def escalate_overdue_alerts(now: datetime | None = None) -> list[Alert]:
         | Q(next_escalation_at__isnull=True)
         | Q(escalated_at__isnull=False, escalation_notified_at__isnull=True)
     )
+    candidates = candidates.exclude(priority=Priority.REVIEW)  # imported history: no escalation
     escalated: list[Alert] = []
     for alert_id in list(candidates.values_list("pk", flat=True)):
         try:

@@ -400,3 +400,32 @@ def require_note(note: str) -> str:
     if len(note) > NOTE_MAX_CHARS:
         raise ValidationError(f"Keep the note under {NOTE_MAX_CHARS} characters.")
     return note
+
+
+def open_historical_alert(
+    patient: Patient,
+    reason: str,
+    *,
+    drivers: dict[str, object],
+    opened_at: datetime,
+    response_id: int | None,
+) -> Alert:
+    """Open a safety alert for review about answers from imported history.
+
+    Marked `drivers["imported"]` and priority "needs review": it is listed with the alerts
+    and in the needs-review queue, and closed as any safety alert is (a contact outcome
+    with a note), but it sends no e-mail and never escalates: the answers are weeks or
+    years old, and an import of a clinic's history must not page its clinicians once per
+    patient (docs/formats.md#safety-alerts-from-imported-history).
+    """
+    return Alert.objects.create(
+        organization_id=patient.organization_id,
+        patient=patient,
+        kind=AlertKind.SAFETY,
+        priority=Priority.REVIEW,
+        reason=reason,
+        drivers={**drivers, "imported": True},
+        response_id=response_id,
+        assigned_to_id=patient.assigned_clinician_id,
+        opened_at=opened_at,
+    )

@@ -161,13 +161,20 @@ def response_from_score(checkin: CheckIn, score: Score) -> Response:
         checkin=checkin,
         patient_id=checkin.patient_id,
         observed_at=checkin.submitted_at,
-        instrument=str(score.instrument),
-        instrument_version=score.version,
-        answers=dict(score.answers),
-        total=score.total,
-        band=score.band.code if score.band else "",
-        band_label=score.band.label if score.band else "",
-        valid=score.valid,
-        prorated=score.prorated,
-        flags=sorted(str(flag) for flag in score.flags),
+        **response_fields(score),
     )
+
+
+def response_fields(score: Score) -> dict[str, object]:
+    """The stored fields of a scored instrument: every answer, total, band, version, flags."""
+    return {
+        "instrument": str(score.instrument),
+        "instrument_version": score.version,
+        "answers": dict(score.answers),
+        "total": score.total,
+        "band": score.band.code if score.band else "",
+        "band_label": score.band.label if score.band else "",
+        "valid": score.valid,
+        "prorated": score.prorated,
+        "flags": sorted(str(flag) for flag in score.flags),
+    }

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,7 +15,7 @@ from lasting.accounts import rules
 from lasting.accounts.clocks import today_in
 from lasting.accounts.middleware import ClinicRequest
 from lasting.accounts.models import Location
-from lasting.alerts.models import AlertKind
+from lasting.alerts.models import AlertKind, Priority
 from lasting.alerts.queries import list_alerts_for, list_patient_alerts_for
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event, record_patients_shown
@@ -211,7 +212,10 @@ def review(request: ClinicRequest) -> HttpResponse:
     membership = request.membership
     if not rules.can_review_alerts(membership):
         raise PermissionDenied("Only clinicians review alerts and proposals.")
-    alert_rows = list_alerts_for(membership).exclude(kind=AlertKind.SAFETY)
+    # Safety alerts have their own list; those from imported history wait here for review.
+    alert_rows = list_alerts_for(membership).exclude(
+        Q(kind=AlertKind.SAFETY) & ~Q(priority=Priority.REVIEW)
+    )
     proposal_rows = BoosterProposal.objects.filter(
         organization_id=membership.organization_id, status=ProposalStatus.OPEN
     )

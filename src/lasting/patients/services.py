@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -10,7 +11,7 @@ from django.db import transaction
 
 from lasting.accounts.models import Organization
 from lasting.audit.models import Action
-from lasting.audit.services import Actor, record_event
+from lasting.audit.services import Actor, record_event, record_patients_shown
 from lasting.patients.models import Course, EndReason, Patient, Phase
 
 
@@ -35,8 +36,9 @@ def create_patient(
     return patient
 
 
-def advance_course(course: Course, phase: Phase, on: date) -> Course:
-    """Move a course forward (evaluation → induction → maintenance); never backwards."""
+def advance_course(course: Course, phase: Phase, on: date, *, save: bool = True) -> Course:
+    """Move a course forward (evaluation → induction → maintenance); never backwards.
+    With `save=False` the caller saves it (an import saves each course once)."""
     order = [Phase.EVALUATION, Phase.INDUCTION, Phase.MAINTENANCE]
     if (
         course.phase in order
@@ -44,11 +46,13 @@ def advance_course(course: Course, phase: Phase, on: date) -> Course:
         and order.index(phase) > order.index(Phase(course.phase))
     ):
         course.phase = phase
-        course.save(update_fields=["phase"])
+        if save:
+            course.save(update_fields=["phase"])
     elif phase in {Phase.DISCONTINUED, Phase.COMPLETED} and course.ended_on is None:
         course.phase = phase
         course.ended_on = on
-        course.save(update_fields=["phase", "ended_on"])
+        if save:
+            course.save(update_fields=["phase", "ended_on"])
     return course
 
 
@@ -127,3 +131,39 @@ def start_new_course(
     if current is not None and current.ended_on is None:
         end_course(actor, current, reason, note, on)
     return open_next_course(actor, patient, current, on)
+
+
+@transaction.atomic
+def import_patients(
+    actor: Actor, organization: Organization, patients: Sequence[tuple[Patient, date]]
+) -> list[Patient]:
+    """Register many patients at once (an import), each with a first course in evaluation
+    starting on its date; audited once per patient (object type "PatientImport").
+
+    The caller has checked every row (`full_clean`, record numbers new to the
+    organisation); the database's unique constraints still stand behind it.
+    """
+    stored = Patient.objects.bulk_create(
+        [patient for patient, _started_on in patients], batch_size=2000
+    )
+    Course.objects.bulk_create(
+        [
+            Course(
+                organization=organization,
+                patient=patient,
+                number=1,
+                phase=Phase.EVALUATION,
+                started_on=started_on,
+            )
+            for patient, (_unsaved, started_on) in zip(stored, patients, strict=True)
+        ],
+        batch_size=2000,
+    )
+    record_patients_shown(
+        actor,
+        Action.CREATE,
+        [patient.pk for patient in stored],
+        organization_id=organization.pk,
+        list_name="PatientImport",
+    )
+    return stored

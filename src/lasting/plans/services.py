@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -394,3 +395,39 @@ def close_proposals_for(
         _decide(actor, proposal, ProposalStatus.ACCEPTED, note)
         closed += 1
     return closed
+
+
+def reassess_many_after_commit(patients: Sequence[Patient]) -> None:
+    """Queue one re-assessment of many patients of one organisation for after the commit.
+
+    An import calls it once for the whole file instead of once per row. The engine's
+    batch path runs in the worker (`reassess_patients_task`), not in the command: at
+    10,000 patients it takes longer than storing the file, and, as with
+    `reassess_after_commit`, a failure never undoes what was stored (the hourly sweep
+    re-assesses everyone anyway).
+    """
+    from lasting.plans.tasks import reassess_patients_task
+
+    if not patients:
+        return
+    organization_id = patients[0].organization_id
+    patient_ids = [patient.pk for patient in patients]
+    transaction.on_commit(
+        lambda: reassess_patients_task.enqueue(organization_id, patient_ids), robust=True
+    )
+
+
+def reassess_patients(organization_id: int, patient_ids: Sequence[int]) -> int:
+    """Re-assess these patients of one organisation in one batch (`assess_many`) and apply
+    each one's plan, as the sweep does; return how many were assessed."""
+    now = timezone.now()
+    patients = list(Patient.objects.filter(organization_id=organization_id, pk__in=patient_ids))
+    assessments = assess_many(patients, now, refit_prior=False)
+    for patient in patients:
+        if patient.pk not in assessments:
+            continue
+        try:
+            propose_booster(patient, assessments[patient.pk], now)
+        except Exception:  # one patient's plan must not stop the others
+            log.exception("patient %s: booster proposal after an import failed", patient.pk)
+    return len(assessments)

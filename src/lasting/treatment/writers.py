@@ -7,19 +7,21 @@ a session or event stored any other way would skip the patient's re-assessment.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from lasting.accounts.clocks import today_in
 from lasting.audit.models import Action
-from lasting.audit.services import Actor, record_about, record_event
-from lasting.patients.models import Patient, Phase
+from lasting.audit.services import Actor, record_about, record_event, record_patients_shown
+from lasting.bulkinsert import insert_rows
+from lasting.patients.models import Course, Patient, Phase
 from lasting.patients.queries import find_current_course
 from lasting.patients.services import advance_course, open_next_course
 from lasting.treatment.models import (
@@ -248,3 +250,88 @@ def record_therapy_event(
         return stored
     _store_life_context(actor, patient, event, "occurred_on", now)
     return event
+
+
+def log_sessions_in_bulk(
+    actor: Actor, organization_id: int, sessions: Mapping[Patient, Sequence[Mapping[str, Any]]]
+) -> int:
+    """Store imported sessions (each patient's in time order) in a few statements.
+
+    The bulk twin of `log_session` for history from another system, which holds no vital
+    signs or REMS answers: the session-safety review of a dose being given does not apply
+    (the reader has checked kind, route and dose) and no REMS monitoring form is opened
+    for a session that was given, and reported, long ago. Courses follow `log_session`'s
+    rule: an induction after an ended course, or more than the course gap after the
+    patient's previous induction (`opens_new_course`'s core rule), starts a new course;
+    each course moves into the phase of its sessions. Audited once per patient (object
+    type "SessionImport"), and each new course as `open_next_course` does. Inserted with
+    prepared statements (`lasting.bulkinsert`); returns how many were stored.
+    """
+    patient_ids = [patient.pk for patient in sessions]
+    current: dict[int, Course] = {}
+    for existing in Course.objects.filter(patient_id__in=patient_ids).order_by("number"):
+        current[existing.patient_id] = existing
+    last_induction: dict[int, datetime] = dict(
+        TreatmentSession.objects.filter(patient_id__in=patient_ids, kind=SessionKind.INDUCTION)
+        .values("patient_id")
+        .annotate(latest=Max("started_at"))
+        .values_list("patient_id", "latest")
+    )
+    rows: list[dict[str, Any]] = []
+    moved: dict[int, Course] = {}  # courses whose phase changed, saved once at the end
+    for patient, fields_in_order in sessions.items():
+        zone = ZoneInfo(patient.time_zone)
+        for fields in fields_in_order:
+            started_at: datetime = fields["started_at"]
+            course: Course | None = current.get(patient.pk)
+            previous = last_induction.get(patient.pk)
+            if course is None or (
+                fields["kind"] == SessionKind.INDUCTION
+                and (
+                    course.ended_on is not None
+                    or (
+                        previous is not None
+                        and starts_new_course(
+                            day_number(started_at.astimezone(zone)),
+                            day_number(previous.astimezone(zone)),
+                        )
+                    )
+                )
+            ):
+                course = open_next_course(
+                    actor, patient, course, today_in(patient.time_zone, started_at)
+                )
+                current[patient.pk] = course
+            if fields["kind"] == SessionKind.INDUCTION:
+                last_induction[patient.pk] = started_at
+            target = (
+                Phase.INDUCTION if fields["kind"] == SessionKind.INDUCTION else Phase.MAINTENANCE
+            )
+            phase_before = course.phase
+            advance_course(course, target, today_in(patient.time_zone, started_at), save=False)
+            if course.phase != phase_before:
+                moved[course.pk] = course
+            rows.append(
+                {
+                    "organization_id": organization_id,
+                    "patient_id": patient.pk,
+                    "course_id": course.pk,
+                    "recorded_by_id": actor.user_id,
+                    **fields,
+                }
+            )
+    by_phase: dict[str, list[int]] = {}
+    for moved_course in moved.values():
+        by_phase.setdefault(moved_course.phase, []).append(moved_course.pk)
+    for phase, course_ids in by_phase.items():
+        for start in range(0, len(course_ids), 5000):
+            Course.objects.filter(pk__in=course_ids[start : start + 5000]).update(phase=phase)
+    insert_rows(TreatmentSession, rows)
+    record_patients_shown(
+        actor,
+        Action.CREATE,
+        patient_ids,
+        organization_id=organization_id,
+        list_name="SessionImport",
+    )
+    return len(rows)

@@ -59,6 +59,9 @@ class EngineSettings:
     return_rate_sd_share: float = 0.5
     # Choice: the slope of a return wanders slowly (0.02 points/day per sqrt(day)).
     return_slope_sd_per_day: float = 0.02
+    # The two check-ins of the relapse criteria read as sharing one latent course (a
+    # bivariate normal, engine/readings.py) instead of as independent (docs/engine.md 2.7).
+    joint_readings: bool = False
 
     # --- Drift guard (docs/engine.md 2.3): one-sided CUSUM on standardised innovations ---
     cusum_k: float = 0.5

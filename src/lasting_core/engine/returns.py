@@ -39,6 +39,7 @@ import numpy.typing as npt
 from lasting_core.engine.durability import conditional_survival
 from lasting_core.engine.normal import normal_cdf
 from lasting_core.engine.parameters import EngineSettings
+from lasting_core.engine.readings import both_above_returning, both_above_wandering
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -456,10 +457,18 @@ def two_readings(
     noise = settings.obs_sd**2
     t1 = np.full(bar.size, first)
     t2 = np.full(bar.size, second)
-    returning = _returning_above(r, c, t1, settings, noise) * _returning_above(
-        r, c, t2, settings, noise
-    )
-    wander = _wander_above(r, c, t1, settings, noise) * _wander_above(r, c, t2, settings, noise)
+    if settings.joint_readings:
+        level_q = settings.level_sd_per_sqrt_day**2
+        slope_q = settings.return_slope_sd_per_day**2
+        returning = both_above_returning(
+            r.level1, r.slope1, r.p11, r.p12, r.p22, c, t1, t2, level_q, slope_q, noise
+        )
+        wander = both_above_wandering(r.level0, r.var0, c, t1, t2, level_q, noise)
+    else:
+        returning = _returning_above(r, c, t1, settings, noise) * _returning_above(
+            r, c, t2, settings, noise
+        )
+        wander = _wander_above(r, c, t1, settings, noise) * _wander_above(r, c, t2, settings, noise)
     starts = onset_in_time(h, _climb_days(r, c, h), t1)
     stable = 1.0 - (1.0 - wander) * (1.0 - starts)
     result: FloatArray = r.returning * returning + (1.0 - r.returning) * stable

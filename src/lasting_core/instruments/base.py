@@ -216,6 +216,17 @@ class Instrument(ABC):
 def _read_value(item: Item, value: object) -> int | None:
     if value is None:
         return None
+    # A plain int first: the Protocol check below costs ~30 µs, felt by an import.
+    number = value if type(value) is int else _whole_number(item, value)
+    if not item.min_value <= number <= item.max_value:
+        raise ScoringError(
+            f"{item.key}: {number} is outside {item.min_value}\N{EN DASH}{item.max_value}",
+            item=item.key,
+        )
+    return number
+
+
+def _whole_number(item: Item, value: object) -> int:
     # bool is an int subclass, but True is not an answer; SupportsIndex admits numpy ints.
     try:
         if isinstance(value, bool) or not isinstance(value, SupportsIndex):
@@ -225,11 +236,6 @@ def _read_value(item: Item, value: object) -> int | None:
         raise ScoringError(
             f"{item.key}: answer must be a whole number, got {value!r}", item=item.key
         ) from None
-    if not item.min_value <= number <= item.max_value:
-        raise ScoringError(
-            f"{item.key}: {number} is outside {item.min_value}\N{EN DASH}{item.max_value}",
-            item=item.key,
-        )
     return number
 
 
