@@ -16,6 +16,7 @@ from django.conf import settings
 
 from lasting.accounts.models import Organization
 from lasting.alerts.tasks import escalate_overdue_alerts_task
+from lasting.api.tasks import purge_idempotency_keys_task
 from lasting.audit.tasks import write_anchor_task
 from lasting.costs.tasks import forecast_organization_task
 from lasting.outcomes.tasks import refresh_outcomes_task
@@ -61,6 +62,7 @@ def enqueue_alert_performance() -> None:
 
 
 ALERT_PERFORMANCE_SECONDS = 24 * 3600  # the replay's figures move slowly: once a day
+IDEMPOTENCY_PURGE_SECONDS = 3600  # keys are kept 7 days; an hour late is harmless
 
 
 def enqueue_outcome_refreshes() -> None:
@@ -110,6 +112,11 @@ def periodic_jobs() -> list[PeriodicJob]:
             "anchor the audit trail",
             settings.AUDIT_ANCHOR_MINUTES * 60,
             lambda: write_anchor_task.enqueue(),
+        ),
+        PeriodicJob(
+            "forget API idempotency keys older than 7 days",
+            IDEMPOTENCY_PURGE_SECONDS,
+            lambda: purge_idempotency_keys_task.enqueue(),
         ),
     ]
 

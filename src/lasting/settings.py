@@ -193,6 +193,8 @@ INSTALLED_APPS = [
     "lasting.evaluations",
     "lasting.reports",
     "lasting.fhir",
+    "ninja",
+    "lasting.api",
 ]
 
 MIDDLEWARE = [

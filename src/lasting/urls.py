@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("lasting.reports.urls")),
     path("outcomes/", include("lasting.outcomes.urls")),
     path("fhir/", include("lasting.fhir.urls")),
+    path("api/v1/", include("lasting.api.urls")),
 ]

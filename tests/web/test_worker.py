@@ -34,6 +34,7 @@ def test_the_scheduler_enqueues_escalation_and_the_worker_runs_it():
     assert queued == [
         "lasting.alerts.tasks.escalate_overdue_alerts_task",
         "lasting.alerts.tasks.notify_alert_task",
+        "lasting.api.tasks.purge_idempotency_keys_task",
         "lasting.audit.tasks.write_anchor_task",
         "lasting.costs.tasks.forecast_organization_task",
         "lasting.outcomes.tasks.refresh_outcomes_task",

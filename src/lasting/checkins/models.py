@@ -44,6 +44,7 @@ class Source(models.TextChoices):
     CLINIC = "clinic", "Entered in clinic"
     IMPORT = "import", "Imported"
     FHIR = "fhir", "FHIR interface"
+    API = "api", "Sent through the API"
 
 
 class CheckIn(models.Model):
