@@ -71,6 +71,18 @@ def test_answers_that_do_not_score_name_the_instrument(clients, personas):
     assert not CheckIn.objects.exists()
 
 
+def test_refused_answers_with_a_positive_item9_still_open_the_safety_alert(clients, personas):
+    answers = phq9(3)
+    answers["phq9"]["q1"] = 7  # out of range: the check-in is refused
+    response = post(
+        clients["rn_cara"], f"/patients/{personas.paul.pk}/checkins", {"answers": answers}
+    )
+    assert response.status_code == 422
+    assert not CheckIn.objects.exists()
+    alert = Alert.objects.get(patient=personas.paul)
+    assert (alert.kind, alert.priority) == (AlertKind.SAFETY, Priority.URGENT)
+
+
 def test_checkins_read_newest_first_and_audited(clients, personas):
     older = make_phq9(personas.paul, 10, submitted_at=timezone.now() - timedelta(days=3))
     newer = make_phq9(personas.paul, 5)

@@ -29,10 +29,11 @@ from lasting.api.schemas import (
 )
 from lasting.audit.models import Action
 from lasting.checkins.models import CheckIn, Source
-from lasting.intake.services import log_session, submit_checkin
+from lasting.intake.services import log_session, report_unstored_checkin, submit_checkin
 from lasting.patients.queries import get_patient_for, list_patients_for
 from lasting.treatment.models import TreatmentSession
-from lasting_core.instruments import Score, ScoringError
+from lasting_core.instruments import InstrumentCode, Score, ScoringError
+from lasting_core.instruments.phq9 import ITEM9
 from lasting_core.instruments.registry import score
 
 router = Router(tags=["clinical record"])
@@ -101,20 +102,32 @@ def create_checkin(
         require(rules.can_enter_checkins(membership), actor, Action.CREATE, ("CheckIn", patient_id))
         patient = get_patient_for(membership, patient_id, actor=actor)
         submitted_at = payload.submitted_at or timezone.now()
-        if submitted_at > timezone.now():
-            raise Problem(
-                422,
-                "A check-in cannot be dated in the future.",
-                [{"loc": ["body", "submitted_at"], "msg": "in the future"}],
+        try:
+            if submitted_at > timezone.now():
+                raise Problem(
+                    422,
+                    "A check-in cannot be dated in the future.",
+                    [{"loc": ["body", "submitted_at"], "msg": "in the future"}],
+                )
+            recorded = submit_checkin(
+                actor,
+                patient,
+                scores_of(payload.answers),
+                source=Source.API,
+                note=payload.note,
+                submitted_at=submitted_at,
             )
-        recorded = submit_checkin(
-            actor,
-            patient,
-            scores_of(payload.answers),
-            source=Source.API,
-            note=payload.note,
-            submitted_at=submitted_at,
-        )
+        except Problem:
+            # Refused answers are not stored, but a positive item 9 or a note that matches
+            # the screening list still reaches the care team, as on every other path.
+            item9 = payload.answers.get(InstrumentCode.PHQ9.value, {}).get(ITEM9)
+            report_unstored_checkin(
+                patient,
+                item9=item9 if item9 in (1, 2, 3) else None,
+                note=payload.note,
+                situation="sent through the API with errors",
+            )
+            raise
         stored = checkins_for(request).get(pk=recorded.checkin.pk)
         return 201, CheckInOut.from_orm(stored).model_dump(mode="json")
 
