@@ -411,18 +411,27 @@ def url_arguments(converters, ids: dict[str, list[int]]) -> list[dict[str, objec
     ]
 
 
-# Pages anyone may open: signing in, asking for or using a password-reset link, and the
-# health checks.
+# Pages anyone may open: signing in, asking for or using a password-reset link, the
+# health checks, and the descriptions of the API and FHIR interfaces (no patient data).
 PUBLIC_STAFF_PAGES = {
     "healthz",
     "readyz",
+    "api:openapi-json",
+    "api:openapi-view",
+    "fhir:metadata",
     "accounts:login",
     "accounts:password_reset",
     "accounts:password_reset_sent",
     "accounts:password_reset_confirm",
 }
 # The patient's own pages served by an app above the portal (their own report).
-PATIENT_PAGES_OUTSIDE_PORTAL = {"reports:patient", "reports:patient_pdf"}
+PATIENT_PAGES_OUTSIDE_PORTAL = {
+    "reports:patient",
+    "reports:patient_pdf",
+    "reports:patient_record",
+    "reports:patient_record_json",
+    "reports:patient_record_pdf",
+}
 
 
 def test_a_signed_in_patient_reaches_no_other_patient_by_any_url(world, mailoutbox):

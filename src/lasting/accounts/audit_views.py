@@ -48,8 +48,16 @@ CSV_COLUMNS = (
 
 
 class AuditFilterForm(forms.Form):
-    since = forms.DateField(required=False, label="From (clinic's date)")
-    until = forms.DateField(required=False, label="To (clinic's date, inclusive)")
+    since = forms.DateField(
+        required=False,
+        label="From (clinic's date)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    until = forms.DateField(
+        required=False,
+        label="To (clinic's date, inclusive)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     username = forms.CharField(required=False, max_length=150)
     patient_id = forms.IntegerField(required=False, min_value=1, label="Patient id")
     action = forms.ChoiceField(required=False, choices=[("", "any"), *Action.choices])
