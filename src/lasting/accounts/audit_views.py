@@ -102,23 +102,28 @@ def filtered(
     return events
 
 
-def admin_only(request: ClinicRequest) -> Membership:
+def read_trail(
+    request: ClinicRequest,
+) -> tuple[AuditFilterForm, QuerySet[AuditEvent] | None]:
+    """The admin's filter form and the events it selects (None when the form is invalid)."""
     membership = request.membership
     if not rules.can_manage_organization(membership):
         raise PermissionDenied("Only clinic admins read the audit trail.")
-    return membership
+    form = AuditFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return form, None
+    events = trail_of(membership)
+    if form.is_bound:
+        events = filtered(events, form, membership.organization.time_zone)
+    return form, events
 
 
 @login_required
 @require_GET
 def audit_trail(request: ClinicRequest) -> HttpResponse:
-    membership = admin_only(request)
-    form = AuditFilterForm(request.GET or None)
-    events = trail_of(membership)
-    if form.is_bound and not form.is_valid():
+    form, events = read_trail(request)
+    if events is None:
         return render(request, "accounts/audit_trail.html", {"form": form}, status=422)
-    if form.is_bound:
-        events = filtered(events, form, membership.organization.time_zone)
     page = Paginator(events.order_by("-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     record_event(
         Actor.from_request(request), Action.SEARCH, object_ref=("audit_trail", page.number)
@@ -141,17 +146,13 @@ class _Echo:
 @require_GET
 def audit_trail_csv(request: ClinicRequest) -> HttpResponseBase:
     """The filtered trail as CSV, oldest first, streamed."""
-    membership = admin_only(request)
-    form = AuditFilterForm(request.GET or None)
-    if form.is_bound and not form.is_valid():
+    form, events = read_trail(request)
+    if events is None:
         return HttpResponse(
             "; ".join(str(e) for errors in form.errors.values() for e in errors),
             status=422,
             content_type="text/plain",
         )
-    events = trail_of(membership)
-    if form.is_bound:
-        events = filtered(events, form, membership.organization.time_zone)
     record_event(Actor.from_request(request), Action.EXPORT, object_ref=("audit_trail", "csv"))
     writer = csv.writer(_Echo(), lineterminator="\n")
 

@@ -126,14 +126,20 @@ def sweep_organization(organization_id: int, now: datetime | None = None) -> int
     )
     refit_prior(everyone, now)
     active = [patient for patient in everyone if patient.phase in ACTIVE_PHASES]
-    assessments = assess_many(active, now, refit_prior=False)
-    for patient in active:
+    return assess_and_propose(active, now, "in the sweep")
+
+
+def assess_and_propose(patients: Sequence[Patient], now: datetime, where: str) -> int:
+    """Assess `patients` in one batch and apply each one's plan; one patient's failing plan
+    never stops the others. Return how many were assessed."""
+    assessments = assess_many(patients, now, refit_prior=False)
+    for patient in patients:
         if patient.pk not in assessments:
             continue
         try:
             propose_booster(patient, assessments[patient.pk], now)
-        except Exception:  # one patient's plan must not stop the others
-            log.exception("patient %s: booster proposal failed in the sweep", patient.pk)
+        except Exception:
+            log.exception("patient %s: booster proposal failed %s", patient.pk, where)
     return len(assessments)
 
 
@@ -420,14 +426,5 @@ def reassess_many_after_commit(patients: Sequence[Patient]) -> None:
 def reassess_patients(organization_id: int, patient_ids: Sequence[int]) -> int:
     """Re-assess these patients of one organisation in one batch (`assess_many`) and apply
     each one's plan, as the sweep does; return how many were assessed."""
-    now = timezone.now()
     patients = list(Patient.objects.filter(organization_id=organization_id, pk__in=patient_ids))
-    assessments = assess_many(patients, now, refit_prior=False)
-    for patient in patients:
-        if patient.pk not in assessments:
-            continue
-        try:
-            propose_booster(patient, assessments[patient.pk], now)
-        except Exception:  # one patient's plan must not stop the others
-            log.exception("patient %s: booster proposal after an import failed", patient.pk)
-    return len(assessments)
+    return assess_and_propose(patients, timezone.now(), "after an import")
