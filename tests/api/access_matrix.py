@@ -13,6 +13,7 @@ EXPECTED: dict[str, str] = {
     "GET /patients/{patient_id}": "401 401 403 ok ok ok 404",
     "GET /patients/{patient_id}/courses": "401 401 403 ok ok 403 404",
     "GET /patients/{patient_id}/prevention-plan": "401 401 403 ok ok 403 404",
+    "GET /patients/{patient_id}/maintenance-plan": "401 401 403 ok 403 403 404",
     # clinical record
     "GET /patients/{patient_id}/checkins": "401 401 403 ok ok 403 404",
     "POST /patients/{patient_id}/checkins": "401 401 403 201 201 403 404",

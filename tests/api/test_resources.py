@@ -236,3 +236,13 @@ def test_the_prevention_plan_and_courses_read(clients, personas):
     assert plan.json()["number"] is None
     courses = clients["dr_ana"].get(f"/api/v1/patients/{personas.paul.pk}/courses").json()
     assert [c["number"] for c in courses["items"]] == [1]
+
+
+def test_the_maintenance_plan_reads_the_clinic_defaults_until_one_is_saved(clients, personas):
+    response = clients["dr_ana"].get(f"/api/v1/patients/{personas.paul.pk}/maintenance-plan")
+    assert response.status_code == 200
+    plan = response.json()
+    assert plan["policy"] == "forecast"
+    assert plan["updated_at"] is None
+    read = AuditEvent.objects.filter(action=Action.READ, patient_id=personas.paul.pk)
+    assert read.filter(object_type="MaintenancePlan").exists()

@@ -8,6 +8,7 @@ import io
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
 
 from lasting.audit.models import Action, AuditEvent, Outcome
 from lasting.audit.services import Actor, record_event
@@ -75,18 +76,19 @@ def test_the_csv_holds_the_filtered_events_and_no_names(personas):
 def test_dates_filter_on_the_clinic_clock(personas):
     personas.clinic.time_zone = "America/New_York"
     personas.clinic.save()
-    event = record_event(Actor.system("probe", personas.clinic.pk), Action.SEARCH)
-    # 03:30 UTC on 2 December is still 1 December in New York.
-    AuditEvent.objects.filter(pk=event.pk).update(at=datetime(2026, 12, 2, 3, 30, tzinfo=UTC))
+    # 03:30 UTC on 2 March 2025 is still 1 March in New York, a day far from every pinned
+    # clock. The trail is append-only, so the event is written then rather than moved.
+    with time_machine.travel(datetime(2025, 3, 2, 3, 30, tzinfo=UTC), tick=False):
+        record_event(Actor.system("probe", personas.clinic.pk), Action.SEARCH)
     client = client_for("admin_dora")
     on_first = csv_rows(
         client.get(
-            "/accounts/organization/audit.csv", {"since": "2026-12-01", "until": "2026-12-01"}
+            "/accounts/organization/audit.csv", {"since": "2025-03-01", "until": "2025-03-01"}
         )
     )
     on_second = csv_rows(
         client.get(
-            "/accounts/organization/audit.csv", {"since": "2026-12-02", "until": "2026-12-02"}
+            "/accounts/organization/audit.csv", {"since": "2025-03-02", "until": "2025-03-02"}
         )
     )
     assert [row["username"] for row in on_first] == ["probe"]

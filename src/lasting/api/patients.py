@@ -1,4 +1,5 @@
-"""Patients, their courses and their relapse-prevention plan (read only)."""
+"""Patients, their courses, their maintenance plan and their relapse-prevention plan
+(read only)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from lasting.api.auth import caller
 from lasting.api.paging import DEFAULT_LIMIT, paginate
 from lasting.api.schemas import (
     CoursePage,
+    MaintenancePlanOut,
     PathId,
     PatientClinical,
     PatientOut,
@@ -20,6 +22,7 @@ from lasting.api.schemas import (
 from lasting.audit.models import Action
 from lasting.patients.models import Patient
 from lasting.patients.queries import get_patient_for, list_patients_for, search_patients_for
+from lasting.plans.services import plan_or_default
 from lasting.prevention.queries import get_plan_page_for
 
 router = Router(tags=["patients"])
@@ -114,4 +117,31 @@ def read_prevention_plan(request: HttpRequest, patient_id: PathId) -> Prevention
         created_at=shown.created_at if shown else None,
         sections={name: getattr(shown, name) for name in PLAN_SECTIONS} if shown else {},
         items=list(shown.items) if shown else [],
+    )
+
+
+@router.get(
+    "/patients/{patient_id}/maintenance-plan",
+    response=MaintenancePlanOut,
+    url_name="maintenance_plan",
+)
+def read_maintenance_plan(request: HttpRequest, patient_id: PathId) -> MaintenancePlanOut:
+    """The booster policy and its settings (clinicians only, as on the plan's page);
+    `updated_at` null while the patient has the clinic's defaults."""
+    membership, actor = caller(request)
+    require(
+        rules.can_decide_boosters(membership), actor, Action.READ, ("MaintenancePlan", patient_id)
+    )
+    patient = get_patient_for(membership, patient_id, actor=actor)
+    plan = plan_or_default(patient)
+    audit_read(actor, plan, patient.pk, patient.organization_id)
+    return MaintenancePlanOut(
+        patient_id=patient.pk,
+        policy=plan.policy,
+        probability_threshold=plan.probability_threshold,
+        min_spacing_days=plan.min_spacing_days,
+        symptom_threshold=plan.symptom_threshold,
+        fixed_interval_days=plan.fixed_interval_days,
+        daily_check=plan.daily_check,
+        updated_at=plan.updated_at if plan.pk else None,
     )

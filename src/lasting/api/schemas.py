@@ -247,6 +247,17 @@ class PreventionPlanOut(Schema):
     items: list[dict[str, Any]]
 
 
+class MaintenancePlanOut(Schema):
+    patient_id: int
+    policy: str
+    probability_threshold: float
+    min_spacing_days: int
+    symptom_threshold: int
+    fixed_interval_days: int
+    daily_check: bool
+    updated_at: datetime | None  # None: no plan saved yet, the clinic's defaults apply
+
+
 class AppointmentOut(Schema):
     id: int
     patient_id: int
