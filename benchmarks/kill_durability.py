@@ -369,6 +369,7 @@ def main() -> None:
     randomness = random.Random(args.seed)
     var_dir = Path(tempfile.mkdtemp(prefix="lasting-kill-"))
     scratch = None
+    server: Server | None = None
     pg_base = os.environ.get("LASTING_PG_URL", "postgres://postgres@127.0.0.1:5432/test")
     if args.database == "postgres":
         database_url, scratch = scratch_postgres(pg_base)
@@ -462,6 +463,8 @@ def main() -> None:
         ):
             sys.exit(1)
     finally:
+        if server is not None and server.process is not None and server.process.poll() is None:
+            server.kill(master=True)  # never leave a server behind (an error, Ctrl-C)
         if scratch is not None:
             drop_postgres(pg_base, scratch)
 
