@@ -370,6 +370,8 @@ def main() -> None:
     var_dir = Path(tempfile.mkdtemp(prefix="lasting-kill-"))
     scratch = None
     server: Server | None = None
+    # A SIGTERM (a CI timeout) ends the run through `finally`: no server left behind.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     pg_base = os.environ.get("LASTING_PG_URL", "postgres://postgres@127.0.0.1:5432/test")
     if args.database == "postgres":
         database_url, scratch = scratch_postgres(pg_base)
