@@ -9,6 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
+from lasting.accounts.models import Location, Membership
+from lasting.accounts.queries import get_location_for
+from lasting.api.problems import Problem
 from lasting.audit.models import Action, Outcome
 from lasting.audit.services import Actor, record_event, record_patients_shown
 
@@ -49,3 +52,16 @@ def audit_list(
         organization_id=actor.organization_id,
         list_name=list_name,
     )
+
+
+def location_in(membership: Membership, location_id: int | None) -> Location | None:
+    """The location a request body names, of the caller's organisation (None when the
+    body names none); any other id is refused with 422."""
+    if location_id is None:
+        return None
+    try:
+        return get_location_for(membership, location_id)
+    except Http404:
+        raise Problem(
+            422, "No such location.", [{"loc": ["body", "location_id"], "msg": "unknown"}]
+        ) from None

@@ -10,11 +10,11 @@ from django.http import HttpRequest
 from ninja import Router
 
 from lasting.accounts import rules
-from lasting.accounts.models import Location, Membership
+from lasting.accounts.models import Membership
 from lasting.alerts.models import Alert, ContactOutcome
 from lasting.alerts.queries import get_alert_for, list_alerts_for
 from lasting.alerts.services import acknowledge_alert, record_contact_attempt
-from lasting.api.access import audit_list, audit_read, get_or_404, require
+from lasting.api.access import audit_list, audit_read, get_or_404, location_in, require
 from lasting.api.auth import caller
 from lasting.api.idempotency import IdempotencyKeyHeader, run_once
 from lasting.api.paging import DEFAULT_LIMIT, paginate
@@ -173,15 +173,7 @@ def accept(
 
     def operation() -> tuple[int, Any]:
         proposal_for(membership, proposal_id, actor, Action.UPDATE)
-        location = None
-        if payload.location_id is not None:
-            location = Location.objects.filter(
-                pk=payload.location_id, organization_id=membership.organization_id
-            ).first()
-            if location is None:
-                raise Problem(
-                    422, "No such location.", [{"loc": ["body", "location_id"], "msg": "unknown"}]
-                )
+        location = location_in(membership, payload.location_id)
         accept_proposal(
             actor,
             membership,

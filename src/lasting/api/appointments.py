@@ -10,8 +10,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from lasting.accounts import rules
-from lasting.accounts.models import Location
-from lasting.api.access import audit_list, audit_read, get_or_404, require
+from lasting.api.access import audit_list, audit_read, get_or_404, location_in, require
 from lasting.api.auth import caller
 from lasting.api.idempotency import IdempotencyKeyHeader, run_once
 from lasting.api.paging import DEFAULT_LIMIT, paginate
@@ -77,15 +76,7 @@ def create_appointment(
     def operation() -> tuple[int, Any]:
         require(rules.can_schedule(membership), actor, Action.CREATE, ("Appointment", "new"))
         patient = get_patient_for(membership, payload.patient_id, actor=actor)
-        location = None
-        if payload.location_id is not None:
-            location = Location.objects.filter(
-                pk=payload.location_id, organization_id=membership.organization_id
-            ).first()
-            if location is None:
-                raise Problem(
-                    422, "No such location.", [{"loc": ["body", "location_id"], "msg": "unknown"}]
-                )
+        location = location_in(membership, payload.location_id)
         appointment = book_appointment(
             actor,
             membership,
