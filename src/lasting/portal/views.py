@@ -326,17 +326,24 @@ def sign_in_url(language: str, **flags: str) -> str:
 # The patient's own page ----------------------------------------------------------------
 
 
-@never_cache
-def home(request: HttpRequest) -> HttpResponse:
-    """The signed-in patient's check-ins, appointments and plan, in plain words."""
+def signed_in_patient(request: HttpRequest) -> Patient | HttpResponse:
+    """The signed-in patient, or the answer a patient's page gives without one: staff are
+    refused, anyone else goes to the sign-in page (told when their session timed out)."""
     if request.user.is_authenticated:
         return staff_refused(request)
     session = find_session_patient(request)
-    patient = session.patient
-    if patient is None:
-        if session.timed_out:
-            return redirect(sign_in_url(browser_language(request), timed_out="1"))
-        return redirect(sign_in_url(browser_language(request)))
+    if session.patient is None:
+        flags = {"timed_out": "1"} if session.timed_out else {}
+        return redirect(sign_in_url(browser_language(request), **flags))
+    return session.patient
+
+
+@never_cache
+def home(request: HttpRequest) -> HttpResponse:
+    """The signed-in patient's check-ins, appointments and plan, in plain words."""
+    patient = signed_in_patient(request)
+    if isinstance(patient, HttpResponse):
+        return patient
     now = timezone.now()
     page = get_home_for(patient, now)
     record_event(
@@ -367,16 +374,9 @@ PLAN_SECTIONS = (
 @never_cache
 def prevention_plan(request: HttpRequest) -> HttpResponse:
     """The signed-in patient's current relapse-prevention plan, made to print."""
-    if request.user.is_authenticated:
-        return staff_refused(request)
-    session = find_session_patient(request)
-    patient = session.patient
-    if patient is None:
-        return redirect(
-            sign_in_url(
-                browser_language(request), **({"timed_out": "1"} if session.timed_out else {})
-            )
-        )
+    patient = signed_in_patient(request)
+    if isinstance(patient, HttpResponse):
+        return patient
     version = find_current_plan(patient)
     record_event(
         patient_session_actor(request, patient),

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -23,14 +23,12 @@ from lasting.accounts.queries import find_crisis_line
 from lasting.audit.models import Action
 from lasting.audit.services import Actor, record_event
 from lasting.patients.models import Patient
-from lasting.portal.sessions import find_session_patient, patient_session_actor
+from lasting.portal.sessions import patient_session_actor
 from lasting.portal.views import (
     PLAN_SECTIONS,
-    browser_language,
     patient_language,
     render_patient_page,
-    sign_in_url,
-    staff_refused,
+    signed_in_patient,
 )
 from lasting.reports import wording
 from lasting.reports.access import (
@@ -187,13 +185,9 @@ def patient_context(report: ProgressReport) -> dict[str, object]:
 
 def read_patient_report(request: HttpRequest) -> tuple[Patient, ProgressReport] | HttpResponse:
     """The signed-in patient's own report, or the answer a page gives without one."""
-    if request.user.is_authenticated:
-        return staff_refused(request)
-    session = find_session_patient(request)
-    patient = session.patient
-    if patient is None:
-        flags = {"timed_out": "1"} if session.timed_out else {}
-        return redirect(sign_in_url(browser_language(request), **flags))
+    patient = signed_in_patient(request)
+    if isinstance(patient, HttpResponse):
+        return patient
     try:
         period = period_of(request, patient)
     except PeriodError:
@@ -298,13 +292,9 @@ def clinician_record_pdf(request: ClinicRequest, patient_id: int) -> HttpRespons
 
 def read_own_record(request: HttpRequest, action: Action) -> PatientRecord | HttpResponse:
     """The signed-in patient's own record, or the answer a page gives without one."""
-    if request.user.is_authenticated:
-        return staff_refused(request)
-    session = find_session_patient(request)
-    patient = session.patient
-    if patient is None:
-        flags = {"timed_out": "1"} if session.timed_out else {}
-        return redirect(sign_in_url(browser_language(request), **flags))
+    patient = signed_in_patient(request)
+    if isinstance(patient, HttpResponse):
+        return patient
     record = read_record(patient)
     audit_record(patient_session_actor(request, patient), action, patient)
     return record
