@@ -8,14 +8,13 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
+from lasting_core.cost_to_date import PricedSession, cost_to_date
 from lasting_core.costs import (
     ALTERNATIVES,
     Durability,
     ForecastKind,
     ForecastPatient,
     ForecastPolicy,
-    PricedSession,
-    cost_to_date,
     forecast_costs,
     forecast_preset,
     summarise,

@@ -23,7 +23,7 @@ from lasting.patients.models import Patient
 from lasting.plans.models import BoosterProposal, ProposalStatus
 from lasting.schedule.models import Price
 from lasting.treatment.models import SessionKind, TreatmentSession
-from lasting_core.costs import PricedSession, cost_to_date
+from lasting_core.cost_to_date import PricedSession, cost_to_date
 
 DAYS_PER_YEAR = 365.25
 # A local day starts up to 14 hours before or 12 after UTC's (UTC+14 to UTC-12): reads

@@ -20,7 +20,7 @@ from lasting.costs.models import CostForecast
 from lasting.patients.models import Course, Patient
 from lasting.schedule.models import Price
 from lasting.treatment.models import TreatmentSession
-from lasting_core.costs import CostTotal, PricedSession, cost_to_date
+from lasting_core.cost_to_date import CostTotal, PricedSession, cost_to_date
 
 PriceKey = tuple[int | None, str, str]  # (location id, route, kind)
 
