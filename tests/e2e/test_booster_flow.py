@@ -10,6 +10,7 @@ from django.utils import timezone
 from lasting.accounts.clocks import today_in
 from lasting.plans.models import BoosterProposal, ProposalStatus
 from lasting.treatment.models import Appointment
+from tests.e2e.shots import save
 from tests.factories import PASSWORD, make_location, make_member, make_organization, make_patient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -46,7 +47,7 @@ def test_accepting_a_proposal_books_the_booster(live_server, browser, artifacts)
     card.locator("input[name=starts_at]").fill(when)
     card.locator("text=Accept and book").click()
     page.wait_for_url("**/review/")
-    page.screenshot(path=str(artifacts / "review-after-booking.png"), full_page=True)
+    save(page, artifacts / "review-after-booking.png", full_page=True)
 
     proposal.refresh_from_db()
     assert proposal.status == ProposalStatus.ACCEPTED

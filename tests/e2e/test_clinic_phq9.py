@@ -8,6 +8,7 @@ import pytest
 from lasting.accounts.models import Role
 from lasting.alerts.models import Alert, Priority
 from lasting.checkins.models import CheckIn, Source
+from tests.e2e.shots import save
 from tests.factories import PASSWORD, make_member, make_organization, make_patient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -36,11 +37,11 @@ def test_a_nurse_enters_a_paper_phq9_and_item9_opens_an_urgent_alert(
     for item in range(1, 9):
         page.check(f"input[name=phq9__q{item}][value='2']")
     page.check("input[name=phq9__q9][value='2']")
-    page.screenshot(path=str(artifacts / "clinic-phq9-form.png"), full_page=True)
+    save(page, artifacts / "clinic-phq9-form.png", full_page=True)
     page.click("#save-phq9")
     page.wait_for_url(f"**/patients/{paul.pk}/")
     assert "entered in clinic" in page.inner_text("body")
-    page.screenshot(path=str(artifacts / "clinic-phq9-saved.png"), full_page=True)
+    save(page, artifacts / "clinic-phq9-saved.png", full_page=True)
 
     checkin = CheckIn.objects.get(patient=paul)
     assert checkin.source == Source.CLINIC

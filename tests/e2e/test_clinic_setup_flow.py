@@ -19,6 +19,7 @@ from lasting.audit.models import AuditEvent
 from lasting.cli import main
 from lasting.patients.models import Patient
 from lasting.treatment.models import Appointment, SessionKind, TreatmentSession
+from tests.e2e.shots import save
 
 pytestmark = [
     pytest.mark.e2e,
@@ -92,7 +93,7 @@ def test_a_clinic_is_set_up_staffed_and_registers_patients_without_the_demo(
         with page.expect_navigation(wait_until="load"):
             page.click("text=Send invitation")
         assert f"Invitation sent to {email}." in page.inner_text("body")
-    page.screenshot(path=str(artifacts / "setup-organisation.png"), full_page=True)
+    save(page, artifacts / "setup-organisation.png", full_page=True)
     context.close()
 
     # Each invitee opens the e-mailed link on their own device and chooses a password.
@@ -108,7 +109,7 @@ def test_a_clinic_is_set_up_staffed_and_registers_patients_without_the_demo(
         invitee.fill("#id_password", f"{first} starts at Front Range")
         invitee.fill("#id_password_again", f"{first} starts at Front Range")
         if username == "rn_omar":
-            invitee.screenshot(path=str(artifacts / "setup-accept-phone.png"), full_page=True)
+            save(invitee, artifacts / "setup-accept-phone.png", full_page=True)
         invitee.click("text=Create my account")
         assert "Your account is ready" in invitee.inner_text("body")
         sign_in(invitee, live_server.url, username, f"{first} starts at Front Range")
@@ -133,7 +134,7 @@ def test_a_clinic_is_set_up_staffed_and_registers_patients_without_the_demo(
         with page.expect_navigation():
             page.click("text=Register patient")
         assert f"{family}, {given}" in page.inner_text("body") or family in page.title()
-    page.screenshot(path=str(artifacts / "setup-first-patient.png"), full_page=True)
+    save(page, artifacts / "setup-first-patient.png", full_page=True)
     page.context.close()
     lena = Patient.objects.get(record_number="FR-0001")
 
@@ -185,7 +186,7 @@ def test_a_clinic_is_set_up_staffed_and_registers_patients_without_the_demo(
     with page.expect_navigation():
         page.click("#appointment-form button[type=submit]")
     assert "Booked: Lena Ortiz" in page.inner_text("body")
-    page.screenshot(path=str(artifacts / "setup-booked-phone.png"), full_page=True)
+    save(page, artifacts / "setup-booked-phone.png", full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     booster = Appointment.objects.get(patient=lena)
     assert booster.kind == SessionKind.BOOSTER

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from lasting.alerts.escalation import escalate_overdue_alerts
 from lasting.alerts.models import Alert, AlertStatus, ContactOutcome
+from tests.e2e.shots import save
 from tests.factories import PASSWORD, make_member, make_organization, make_patient, make_phq9
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -58,7 +59,7 @@ def test_a_safety_alert_is_closed_by_contact_from_a_phone(live_server, browser, 
     assert page.get_attribute("#call-patient", "href") == "tel:+1 303 555 0142"
     assert "988" in page.inner_text("#patient-contact")
     assert_fits_the_phone(page)
-    page.screenshot(path=str(artifacts / "alert-phone-1-opened.png"), full_page=True)
+    save(page, artifacts / "alert-phone-1-opened.png", full_page=True)
 
     # 1. "I have it": acknowledged, still open, still escalating.
     page.click("#acknowledge")
@@ -75,7 +76,7 @@ def test_a_safety_alert_is_closed_by_contact_from_a_phone(live_server, browser, 
     page.click("#record-contact-button")
     page.wait_for_selector("text=Write a note")
     assert_fits_the_phone(page)
-    page.screenshot(path=str(artifacts / "alert-phone-2-empty-note.png"), full_page=True)
+    save(page, artifacts / "alert-phone-2-empty-note.png", full_page=True)
     alert.refresh_from_db()
     assert alert.status == AlertStatus.ACKNOWLEDGED
 
@@ -87,7 +88,7 @@ def test_a_safety_alert_is_closed_by_contact_from_a_phone(live_server, browser, 
     assert "Unable to reach" in page.inner_text("#contact-attempts")
     assert page.is_visible("#record-contact")
     assert_fits_the_phone(page)
-    page.screenshot(path=str(artifacts / "alert-phone-3-unable-to-reach.png"), full_page=True)
+    save(page, artifacts / "alert-phone-3-unable-to-reach.png", full_page=True)
     alert.refresh_from_db()
     assert alert.status == AlertStatus.ACKNOWLEDGED
 
@@ -106,7 +107,7 @@ def test_a_safety_alert_is_closed_by_contact_from_a_phone(live_server, browser, 
     assert "Closed by Ana Ruiz" in page.inner_text("#closed")
     assert page.locator("#record-contact").count() == 0
     assert_fits_the_phone(page)
-    page.screenshot(path=str(artifacts / "alert-phone-4-closed.png"), full_page=True)
+    save(page, artifacts / "alert-phone-4-closed.png", full_page=True)
     alert.refresh_from_db()
     assert alert.status == AlertStatus.RESOLVED
     outcomes = [a.outcome for a in alert.contact_attempts.all()]
@@ -118,7 +119,7 @@ def test_a_safety_alert_is_closed_by_contact_from_a_phone(live_server, browser, 
     assert "Unable to reach" in history
     assert "Reached the patient" in history
     assert "MDT" in history or "MST" in history
-    page.screenshot(path=str(artifacts / "alert-phone-5-history.png"), full_page=True)
+    save(page, artifacts / "alert-phone-5-history.png", full_page=True)
     page.goto(f"{live_server.url}/caseload/")
     first_row = page.locator("#caseload tbody tr").first
     assert first_row.get_attribute("data-patient-id") == str(severe.pk)

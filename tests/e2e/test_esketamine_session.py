@@ -11,6 +11,7 @@ import pytest
 from lasting.accounts.clocks import now_in, today_in
 from lasting.accounts.models import Role
 from lasting.treatment.models import MonitoringForm, TreatmentSession
+from tests.e2e.shots import save
 from tests.factories import PASSWORD, make_location, make_member, make_organization, make_patient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -50,7 +51,7 @@ def shoot(page, artifacts, name: str) -> None:
     """Save a full-page screenshot, then scroll back to the top: headless Chromium leaves
     the page scrolled past its end after one, so the next click would land beside its
     target."""
-    page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
+    save(page, artifacts / f"{name}.png", full_page=True)
     page.evaluate("window.scrollTo(0, 0)")
 
 

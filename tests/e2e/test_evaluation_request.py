@@ -11,6 +11,7 @@ from lasting.alerts.models import Alert, AlertKind
 from lasting.checkins.models import CheckIn
 from lasting.evaluations import services
 from lasting.evaluations.models import EvaluationRequest, RequestStatus
+from tests.e2e.shots import save
 from tests.factories import (
     PASSWORD,
     make_crisis_resource,
@@ -78,10 +79,10 @@ def test_a_request_with_item9_shows_crisis_help_and_is_booked_from_the_inbox(
     visitor = browser.new_context(viewport=PHONE).new_page()
     visitor.goto(f"{live_server.url}/request/clearwater/", wait_until="load")
     assert no_sideways_scroll(visitor)
-    visitor.screenshot(path=str(artifacts / "evaluation-request-top.png"))
+    save(visitor, artifacts / "evaluation-request-top.png")
     fill_request(visitor)
-    visitor.screenshot(path=str(artifacts / "evaluation-request-form.png"), full_page=True)
-    visitor.locator("#screening").screenshot(path=str(artifacts / "evaluation-screening.png"))
+    save(visitor, artifacts / "evaluation-request-form.png", full_page=True)
+    save(visitor.locator("#screening"), artifacts / "evaluation-screening.png")
     visitor.click("#send-request")
     crisis = visitor.wait_for_selector("#crisis-now")
     visitor.wait_for_load_state("load")
@@ -89,7 +90,7 @@ def test_a_request_with_item9_shows_crisis_help_and_is_booked_from_the_inbox(
     assert "Call 303-555-0100" in crisis.inner_text()
     assert "your request was sent" in visitor.inner_text("#request-sent")
     assert no_sideways_scroll(visitor)
-    visitor.screenshot(path=str(artifacts / "evaluation-request-crisis.png"), full_page=True)
+    save(visitor, artifacts / "evaluation-request-crisis.png", full_page=True)
 
     request = EvaluationRequest.objects.get(organization=clinic)
     assert request.patient is not None
@@ -99,43 +100,41 @@ def test_a_request_with_item9_shows_crisis_help_and_is_booked_from_the_inbox(
     spanish.goto(f"{live_server.url}/request/clearwater/", wait_until="load")  # the browser's
     assert "Solicite una evaluación confidencial" in spanish.inner_text("h1")
     assert no_sideways_scroll(spanish)
-    spanish.screenshot(path=str(artifacts / "evaluation-request-top-es.png"))
-    spanish.locator("#instrument-phq9").screenshot(
-        path=str(artifacts / "evaluation-request-phq9-es.png")
-    )
+    save(spanish, artifacts / "evaluation-request-top-es.png")
+    save(spanish.locator("#instrument-phq9"), artifacts / "evaluation-request-phq9-es.png")
 
     expect = browser.new_context(viewport=PHONE).new_page()
     expect.goto(f"{live_server.url}/request/clearwater/what-to-expect/?lang=es", wait_until="load")
     assert "Inducción" in expect.inner_text("main")
     assert no_sideways_scroll(expect)
-    expect.screenshot(path=str(artifacts / "evaluation-what-to-expect-es.png"), full_page=True)
+    save(expect, artifacts / "evaluation-what-to-expect-es.png", full_page=True)
 
     # The front desk, on a phone: who asked and how to reach them, never the answers.
     desk = browser.new_context(viewport=PHONE).new_page()
     sign_in(desk, live_server, "sam_front")
     desk.goto(f"{live_server.url}/requests/", wait_until="load")
     assert no_sideways_scroll(desk)
-    desk.screenshot(path=str(artifacts / "evaluation-inbox-phone.png"), full_page=True)
+    save(desk, artifacts / "evaluation-inbox-phone.png", full_page=True)
     desk.click("text=Quintero, Rosa")
     desk.wait_for_selector("#answers-hidden")
     assert "+13035550142" in desk.inner_text("#contact")
     assert "PHQ" not in desk.inner_text("main")
     assert desk.locator("#book-evaluation").count() == 0
     assert no_sideways_scroll(desk)
-    desk.screenshot(path=str(artifacts / "evaluation-detail-scheduler-phone.png"), full_page=True)
+    save(desk, artifacts / "evaluation-detail-scheduler-phone.png", full_page=True)
 
     nurse = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     sign_in(nurse, live_server, "rn_cara")
     nurse.click("text=Requests")
     nurse.wait_for_selector("#requests")
-    nurse.screenshot(path=str(artifacts / "evaluation-inbox.png"), full_page=True)
+    save(nurse, artifacts / "evaluation-inbox.png", full_page=True)
     nurse.click("text=Quintero, Rosa")
     nurse.wait_for_selector("#item9-warning")
-    nurse.screenshot(path=str(artifacts / "evaluation-request-detail.png"), full_page=True)
+    save(nurse, artifacts / "evaluation-request-detail.png", full_page=True)
     nurse.click("#book-evaluation")
     nurse.wait_for_selector("#patient-link")
     assert "Evaluation booked" in nurse.inner_text("#request-status")
-    nurse.screenshot(path=str(artifacts / "evaluation-booked.png"), full_page=True)
+    save(nurse, artifacts / "evaluation-booked.png", full_page=True)
 
     request.refresh_from_db()
     assert request.status == RequestStatus.BOOKED

@@ -13,6 +13,7 @@ from django.utils import timezone
 from lasting.accounts.clocks import today_in
 from lasting.accounts.models import Role
 from lasting.treatment.models import EntrySource, LifeEvent
+from tests.e2e.shots import save
 from tests.factories import PASSWORD, make_member, make_organization, make_patient, make_phq9
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -59,7 +60,7 @@ def test_a_patient_reports_a_life_event_in_spanish_and_the_clinician_sees_it(
     phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="es-ES")
     page = phone.new_page()
     sign_in_as_patient(page, live_server.url, "pia@example.org")
-    page.locator("#life-event").screenshot(path=str(artifacts / "life-event-invitation-es.png"))
+    save(page.locator("#life-event"), artifacts / "life-event-invitation-es.png")
     page.click("#report-life-event")
     page.wait_for_url("**/me/life-event/")
     page.wait_for_load_state("load")
@@ -68,16 +69,16 @@ def test_a_patient_reports_a_life_event_in_spanish_and_the_clinician_sees_it(
     page.fill("input[name=occurred_on]", day.isoformat())
     page.check("input[name=weight][value='3']")
     page.fill("textarea[name=note]", "Cerraron la empresa donde trabajaba.")
-    page.screenshot(path=str(artifacts / "life-event-form-es-390.png"), full_page=True)
+    save(page, artifacts / "life-event-form-es-390.png", full_page=True)
     # Nothing on the page is wider than the phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     with page.expect_navigation():
         page.click("#life-event-form button[type=submit]")
     page.wait_for_load_state("load")
-    page.screenshot(path=str(artifacts / "life-event-done-es-390.png"), full_page=True)
+    save(page, artifacts / "life-event-done-es-390.png", full_page=True)
     page.wait_for_selector("#life-event-received")
     assert "Gracias, Pia" in page.inner_text("h1")
-    page.screenshot(path=str(artifacts / "life-event-done-es-390.png"), full_page=True)
+    save(page, artifacts / "life-event-done-es-390.png", full_page=True)
     phone.close()
 
     event = LifeEvent.objects.get(patient=pia)
@@ -104,11 +105,11 @@ def test_a_patient_reports_a_life_event_in_spanish_and_the_clinician_sees_it(
     assert f"{day:%b} {day.day}, {day.year}" in tooltip  # the patient's day, in any browser
     assert "Job change or job loss (severe, 3 of 3)" in tooltip
     assert "Reported by the patient" in tooltip
-    page.locator("#timeline-chart").screenshot(path=str(artifacts / "life-event-chart.png"))
+    save(page.locator("#timeline-chart"), artifacts / "life-event-chart.png")
     listing = page.inner_text("#life-events")
     assert "reported by the patient" in listing
     assert "Cerraron la empresa donde trabajaba." in listing
-    page.locator("#life-context").screenshot(path=str(artifacts / "life-event-list.png"))
+    save(page.locator("#life-context"), artifacts / "life-event-list.png")
 
     # The clinician adds the antidepressant started the same week.
     page.click("#record-medication")
@@ -118,12 +119,12 @@ def test_a_patient_reports_a_life_event_in_spanish_and_the_clinician_sees_it(
     page.fill("#id_drug_name", "Sertraline")
     page.fill("#id_dose_text", "50 mg once a day")
     page.select_option("#id_drug_class", "antidepressant")
-    page.screenshot(path=str(artifacts / "medication-form.png"), full_page=True)
+    save(page, artifacts / "medication-form.png", full_page=True)
     with page.expect_navigation():
         page.click("#life-context-form button[type=submit]")
     page.wait_for_load_state("load")
     page.wait_for_selector("#timeline-chart[data-rendered=true] svg", timeout=15000)
     assert page.locator("#timeline-chart svg .life_context_marks path").count() == 2
     assert "Sertraline" in page.inner_text("#medication-changes")
-    page.locator("#timeline-chart").screenshot(path=str(artifacts / "life-context-chart.png"))
+    save(page.locator("#timeline-chart"), artifacts / "life-context-chart.png")
     desk.close()

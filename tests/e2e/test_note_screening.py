@@ -11,6 +11,7 @@ import pytest
 from lasting.alerts.models import Alert, Priority
 from lasting.checkins.services import issue_link
 from lasting_core.instruments import InstrumentCode
+from tests.e2e.shots import save
 from tests.factories import SYSTEM, make_member, make_organization, make_patient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -69,7 +70,7 @@ def test_a_matching_note_shows_crisis_help_at_once_on_a_phone(
         page.check(f"input[name=daily__{item}][value='{value}']")
     page.fill("textarea[name=note]", note)
     warning_box.scroll_into_view_if_needed()
-    page.screenshot(path=str(artifacts / f"note-form-{language}.png"), full_page=True)
+    save(page, artifacts / f"note-form-{language}.png", full_page=True)
 
     page.click("button[type=submit]")
     crisis = page.wait_for_selector("#crisis-now")
@@ -81,7 +82,7 @@ def test_a_matching_note_shows_crisis_help_at_once_on_a_phone(
     assert crisis.bounding_box()["y"] < page.locator("h1").bounding_box()["y"]
     assert page.locator("#crisis-now a[href='tel:988']").is_visible()
     assert page_width(page) <= PHONE["width"]
-    page.screenshot(path=str(artifacts / f"note-crisis-{language}.png"), full_page=True)
+    save(page, artifacts / f"note-crisis-{language}.png", full_page=True)
 
     alert = Alert.objects.get(patient=patient, kind="safety")
     assert alert.priority == priority

@@ -10,6 +10,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from tests.e2e.shots import save
 from tests.factories import make_organization, make_patient, make_phq9
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -48,4 +49,4 @@ def test_a_spanish_speaking_patient_signs_in_and_sees_her_chart(
     text = page.inner_text("body")
     assert "Hola, Pia" in text
     assert "988" in page.inner_text("#crisis-footer")
-    page.screenshot(path=str(artifacts / "patient-home-es.png"), full_page=True)
+    save(page, artifacts / "patient-home-es.png", full_page=True)

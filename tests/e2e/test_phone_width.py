@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from lasting.accounts.models import Role
 from lasting.treatment.models import Appointment, SessionKind
+from tests.e2e.shots import save
 from tests.factories import (
     PASSWORD,
     make_location,
@@ -100,7 +101,7 @@ def test_no_staff_page_scrolls_sideways_on_a_phone(live_server, browser, artifac
             width = page.evaluate("document.documentElement.scrollWidth")
             if width > PHONE["width"]:
                 name = path.strip("/").replace("/", "-").replace("?", "-") or "home"
-                page.screenshot(path=str(artifacts / f"phone-{name}.png"), full_page=True)
+                save(page, artifacts / f"phone-{name}.png", full_page=True)
                 too_wide.append((path, width))
         context.close()
 

@@ -18,6 +18,7 @@ from lasting.prevention.models import PersonalItem, PersonalItemAnswer, PlanVers
 from lasting.risk.services import assess_one
 from lasting.treatment.models import SessionKind
 from lasting_core.instruments import InstrumentCode, get_instrument
+from tests.e2e.shots import save
 from tests.factories import (
     PASSWORD,
     SYSTEM,
@@ -114,17 +115,17 @@ def test_a_plan_written_in_clinic_reaches_the_patients_phone_and_daily_check(
     desk.wait_for_url("**/caseload/")
     desk.goto(f"{live_server.url}/patients/{paul.pk}/")
     fill_plan(desk, "First plan, written with Paul")
-    desk.screenshot(path=str(artifacts / "prevention-plan-form.png"), full_page=True)
+    save(desk, artifacts / "prevention-plan-form.png", full_page=True)
     desk.click("#plan-form button[type=submit]")
     desk.wait_for_url(f"**/patients/{paul.pk}/prevention-plan/")
     desk.wait_for_load_state("load")
     assert "First plan, written with Paul" in desk.inner_text("#history")
     assert "Sleeping under 6 hours" in desk.inner_text("#tracked-items")
-    desk.screenshot(path=str(artifacts / "prevention-plan-clinic.png"), full_page=True)
+    save(desk, artifacts / "prevention-plan-clinic.png", full_page=True)
     desk.emulate_media(media="print")
     assert not desk.locator("#history").is_visible()  # history stays on screen, off paper
     assert not desk.locator(".topbar").is_visible()
-    desk.screenshot(path=str(artifacts / "prevention-plan-clinic-print.png"), full_page=True)
+    save(desk, artifacts / "prevention-plan-clinic-print.png", full_page=True)
     desk.emulate_media(media="screen")
 
     # The daily check that carries the item is switched on in the maintenance plan, with
@@ -136,7 +137,7 @@ def test_a_plan_written_in_clinic_reaches_the_patients_phone_and_daily_check(
     desk.wait_for_url(f"**/patients/{paul.pk}/")
     desk.goto(f"{live_server.url}/patients/{paul.pk}/plan/")
     assert "Daily check for the sleep warning sign" in desk.inner_text("#plan-history")
-    desk.screenshot(path=str(artifacts / "maintenance-plan-history.png"), full_page=True)
+    save(desk, artifacts / "maintenance-plan-history.png", full_page=True)
     version = PlanVersion.objects.get(patient=paul)
     assert version.created_by == dr_ana.user
     item = PersonalItem.objects.get(patient=paul)
@@ -150,9 +151,9 @@ def test_a_plan_written_in_clinic_reaches_the_patients_phone_and_daily_check(
     assert "Walk the dog" in text
     assert "How many hours did you sleep last night?" in text
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    phone.screenshot(path=str(artifacts / "prevention-plan-patient.png"), full_page=True)
+    save(phone, artifacts / "prevention-plan-patient.png", full_page=True)
     phone.emulate_media(media="print")
-    phone.screenshot(path=str(artifacts / "prevention-plan-patient-print.png"), full_page=True)
+    save(phone, artifacts / "prevention-plan-patient-print.png", full_page=True)
     phone.emulate_media(media="screen")
 
     # The evening's daily check asks his warning sign after the standard items.
@@ -165,17 +166,15 @@ def test_a_plan_written_in_clinic_reaches_the_patients_phone_and_daily_check(
     phone.check("input[name=daily__stress][value='5']")
     phone.fill(f"input[name=personal__{item.pk}]", "5.5")
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    phone.locator("#personal-items").screenshot(
-        path=str(artifacts / "prevention-daily-check-item.png")
-    )
-    phone.screenshot(path=str(artifacts / "prevention-daily-check.png"), full_page=True)
+    save(phone.locator("#personal-items"), artifacts / "prevention-daily-check-item.png")
+    save(phone, artifacts / "prevention-daily-check.png", full_page=True)
     # After a full-page screenshot Chromium swallows the next click on this page (seen
     # every time here); pressing Enter on the focused button sends the form the same way.
     phone.focus("button.primary.big")
     with phone.expect_navigation():
         phone.keyboard.press("Enter")
     phone.wait_for_load_state("load")
-    phone.screenshot(path=str(artifacts / "prevention-daily-check-done.png"), full_page=True)
+    save(phone, artifacts / "prevention-daily-check-done.png", full_page=True)
     checkin = CheckIn.objects.filter(patient=paul).latest("submitted_at")
     answer = PersonalItemAnswer.objects.get(checkin=checkin)
     assert (answer.item_id, answer.value) == (item.pk, 5.5)
@@ -198,4 +197,4 @@ def test_a_plan_written_in_clinic_reaches_the_patients_phone_and_daily_check(
     assert (
         'personal warning sign "Sleeping under 6 hours": 6 h or less on 2 days in a row' in sentence
     ), sentence
-    desk.locator(".explanation").screenshot(path=str(artifacts / "prevention-engine-driver.png"))
+    save(desk.locator(".explanation"), artifacts / "prevention-engine-driver.png")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lasting.audit.models import Action, AuditEvent
+from tests.e2e.shots import save
 from tests.factories import PASSWORD, make_member, make_organization, make_patient
 from tests.web.test_reports import build_course, pdf_text
 
@@ -31,7 +32,7 @@ def test_a_clinician_downloads_the_progress_report_pdf(live_server, browser, art
     page.wait_for_url(f"**/patients/{paul.pk}/report/")
     assert "Paul Moreno" in page.locator("#report-patient").inner_text()
     assert page.locator("#report-trajectory svg").count() >= 1
-    page.screenshot(path=str(artifacts / "progress-report-page.png"), full_page=True)
+    save(page, artifacts / "progress-report-page.png", full_page=True)
 
     with page.expect_download() as download_info:
         page.click("#download-pdf")

@@ -25,6 +25,7 @@ from lasting.outreach.reminders import queue_reminders, send_reminder
 from lasting.patients.models import Phase
 from lasting.periodic import run_scheduler
 from lasting.treatment.models import SessionKind
+from tests.e2e.shots import save
 from tests.factories import make_organization, make_patient, make_session
 from tests.smtp import smtp_server
 
@@ -96,7 +97,7 @@ def test_schedule_reminder_link_checkin_and_the_next_due_checkin(live_server, br
         page.wait_for_selector("text=Thank you")
         # The patient is told when the next one opens (next week's, on their clock).
         assert "Your next check-in opens on" in page.inner_text("#next-checkin")
-        page.screenshot(path=str(artifacts / "reminder-cycle-done.png"), full_page=True)
+        save(page, artifacts / "reminder-cycle-done.png", full_page=True)
 
         # 4. The check-in answered this week's schedule; the next one is due in 6 days.
         this_week.refresh_from_db()

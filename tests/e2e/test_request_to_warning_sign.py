@@ -21,6 +21,7 @@ from lasting.intake import services as door
 from lasting.prevention.models import PersonalItem, PersonalItemAnswer
 from lasting.risk.services import assess_one
 from lasting_core.instruments import InstrumentCode, get_instrument
+from tests.e2e.shots import save
 from tests.e2e.test_evaluation_request import PHONE, fill_request, no_sideways_scroll, sign_in
 from tests.e2e.test_prevention_plan import (
     IMMEDIATE,
@@ -116,4 +117,4 @@ def test_a_request_becomes_a_patient_whose_own_warning_sign_the_engine_names(
     assert (
         'personal warning sign "Sleeping under 6 hours": 6 h or less on 2 days in a row' in sentence
     ), sentence
-    desk.screenshot(path=str(artifacts / "request-to-warning-sign.png"), full_page=True)
+    save(desk, artifacts / "request-to-warning-sign.png", full_page=True)

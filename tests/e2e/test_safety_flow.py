@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from lasting.alerts.models import Alert, Priority
 from lasting.treatment.models import SessionKind
+from tests.e2e.shots import save
 from tests.factories import (
     PASSWORD,
     make_member,
@@ -60,7 +61,7 @@ def test_item9_through_a_link_reaches_the_top_of_the_caseload(live_server, brows
     patient_page.click("button[type=submit]")
     crisis = patient_page.wait_for_selector("#crisis-now")
     assert "988" in crisis.inner_text()
-    patient_page.screenshot(path=str(artifacts / "checkin-crisis.png"), full_page=True)
+    save(patient_page, artifacts / "checkin-crisis.png", full_page=True)
 
     alert = Alert.objects.get(patient=paul, kind="safety")
     assert alert.priority == Priority.URGENT
@@ -69,4 +70,4 @@ def test_item9_through_a_link_reaches_the_top_of_the_caseload(live_server, brows
     first_row = page.locator("#caseload tbody tr").first
     assert first_row.get_attribute("data-patient-id") == str(paul.pk)
     assert "Safety · urgent" in first_row.inner_text()
-    page.screenshot(path=str(artifacts / "caseload-after-alert.png"), full_page=True)
+    save(page, artifacts / "caseload-after-alert.png", full_page=True)
