@@ -11,9 +11,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.test import Client
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from pytest_django import DjangoDbBlocker
 
+from lasting.accounts.mfa import next_app_code
 from lasting.accounts.models import (
     CrisisResource,
     Location,
@@ -75,7 +79,32 @@ def make_member(
     )
     user.set_password(PASSWORD)
     user.save()
+    if overrides.pop("authenticator_app", True):
+        TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
     return Membership.objects.create(user=user, organization=organization, role=role, **overrides)
+
+
+def app_code(user: User) -> str:
+    """The six digits `user`'s authenticator app would show now, or for the next step
+    when this one's code was used already (the device accepts one step ahead)."""
+    return next_app_code(TOTPDevice.objects.get(user=user, confirmed=True))
+
+
+def sign_in(client: Client, username: str, password: str = PASSWORD) -> bool:
+    """Both steps of a workforce sign-in for a test client, as `Client.login` is the first:
+    the password, then the session marked as having passed the second step with the
+    member's authenticator app (set up here if they have none). The real second step is
+    tested in tests/web/test_second_step.py and in the browser."""
+    if not client.login(username=username, password=password):
+        return False
+    user = User.objects.get(username=username)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return True
 
 
 def make_patient(organization: Organization, **overrides: Any) -> Patient:

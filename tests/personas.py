@@ -35,7 +35,7 @@ from django.test import Client
 
 from lasting.accounts.models import Membership, Organization, Role
 from lasting.patients.models import Patient
-from tests.factories import PASSWORD, make_member, make_organization, make_patient
+from tests.factories import make_member, make_organization, make_patient, sign_in
 
 
 @dataclass(frozen=True)
@@ -83,5 +83,5 @@ def make_personas(**clinic_overrides: Any) -> Personas:
 def client_for(username: str) -> Client:
     """A test client signed in as `username`."""
     client = Client()
-    assert client.login(username=username, password=PASSWORD), username
+    assert sign_in(client, username), username
     return client

@@ -138,6 +138,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("Sign in as any of these (the check-in link flow needs no login):")
     for line in seeded.login_lines:
         print(f"  {line}")
+    print("Every staff sign-in has a second step: add the app key to any authenticator app,")
+    print("or print the code it would show with: .venv/bin/lasting demo-code USERNAME")
     print()
     from django.conf import settings
 
@@ -149,6 +151,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 0
     sys.stdout.flush()
     return run_processes([web_command(args.host, args.port, args.workers), *worker_commands()])
+
+
+def cmd_demo_code(args: argparse.Namespace) -> int:
+    setup_django()
+    from lasting.demo import demo_code
+
+    code = demo_code(args.username)
+    if code is None:
+        print(
+            f"lasting demo-code: {args.username!r} is not an account of the demo clinic "
+            "(real accounts use their own authenticator app).",
+            file=sys.stderr,
+        )
+        return 2
+    print(code)
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -255,6 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-input", action="store_true", help="never ask: fail naming any missing option"
     )
     setup.set_defaults(handler=cmd_setup)
+
+    demo_code = commands.add_parser(
+        "demo-code", help="the second-step code of a demo clinic account, as its app shows it"
+    )
+    demo_code.add_argument("username", help="a demo account, e.g. as printed by `lasting demo`")
+    demo_code.set_defaults(handler=cmd_demo_code)
 
     demo = commands.add_parser("demo", help="seed a realistic demo clinic and run web + worker")
     add_server_options(demo)

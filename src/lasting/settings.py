@@ -174,6 +174,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "django_rq",
     "django_tasks_rq",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "lasting.audit",
     "lasting.accounts",
     "lasting.patients",
@@ -206,8 +208,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "lasting.accounts.middleware.SessionLimitsMiddleware",
     "lasting.accounts.middleware.MembershipMiddleware",
+    "lasting.accounts.mfa.SecondStepMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -254,6 +258,12 @@ CACHES = {
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
+
+# The second step of every workforce sign-in (accounts/mfa.py): an authenticator app's
+# six-digit code (TOTP, RFC 6238) or one of ten single-use recovery codes. A wrong code
+# doubles the wait before the next try (1, 2, 4 ... seconds, django-otp's throttle).
+OTP_TOTP_ISSUER = "Lasting"
+OTP_TOTP_THROTTLE_FACTOR = 1
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Argon2id first (OWASP ASVS; docs/clinical.md#privacy-and-security); the others only

@@ -11,6 +11,7 @@ from lasting.accounts.clocks import today_in
 from lasting.plans.models import BoosterProposal, ProposalStatus
 from lasting.treatment.models import Appointment
 from tests.e2e.shots import save
+from tests.e2e.signin import pass_second_step
 from tests.factories import PASSWORD, make_location, make_member, make_organization, make_patient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -39,6 +40,7 @@ def test_accepting_a_proposal_books_the_booster(live_server, browser, artifacts)
     page.fill("#id_username", "dr_ana")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
+    pass_second_step(page, "dr_ana")
     page.wait_for_url("**/caseload/")
     page.goto(f"{live_server.url}/review/")
     card = page.locator(f"#proposal-{proposal.pk}")

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from lasting.accounts.clocks import today_in
+from tests.e2e.signin import pass_second_step
 from tests.factories import PASSWORD, make_member, make_organization, make_patient, make_phq9
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -28,6 +29,7 @@ def axis_and_first_tooltip(browser, base_url: str, patient_id: int, zone: str):
     page.fill("#id_password", PASSWORD)
     with page.expect_navigation():
         page.click("button[type=submit]")
+    pass_second_step(page, "dr_ana")
     page.goto(f"{base_url}/patients/{patient_id}/")
     page.wait_for_selector("#timeline-chart[data-rendered=true] svg", timeout=15000)
     labels = page.locator("#timeline-chart svg .role-axis-label text").all_text_contents()

@@ -9,6 +9,7 @@ from lasting.accounts.models import Role
 from lasting.alerts.models import Alert, Priority
 from lasting.checkins.models import CheckIn, Source
 from tests.e2e.shots import save
+from tests.e2e.signin import pass_second_step
 from tests.factories import PASSWORD, make_member, make_organization, make_patient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -29,6 +30,7 @@ def test_a_nurse_enters_a_paper_phq9_and_item9_opens_an_urgent_alert(
     page.fill("#id_username", "rn_cara")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
+    pass_second_step(page, "rn_cara")
     page.wait_for_url("**/caseload/")
     page.click("text=Moreno, Paul")
     page.click("#enter-phq9")

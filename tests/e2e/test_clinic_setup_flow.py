@@ -20,6 +20,7 @@ from lasting.cli import main
 from lasting.patients.models import Patient
 from lasting.treatment.models import Appointment, SessionKind, TreatmentSession
 from tests.e2e.shots import save
+from tests.e2e.signin import pass_second_step
 
 pytestmark = [
     pytest.mark.e2e,
@@ -42,6 +43,7 @@ def sign_in(page, url: str, username: str, password: str) -> None:
     page.fill("#id_password", password)
     with page.expect_navigation():
         page.click("button[type=submit]")
+    pass_second_step(page, username)
 
 
 FORM_TIME = "%Y-%m-%dT%H:%M"

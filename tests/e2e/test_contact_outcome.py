@@ -15,6 +15,7 @@ from django.utils import timezone
 from lasting.alerts.escalation import escalate_overdue_alerts
 from lasting.alerts.models import Alert, AlertStatus, ContactOutcome
 from tests.e2e.shots import save
+from tests.e2e.signin import pass_second_step
 from tests.factories import PASSWORD, make_member, make_organization, make_patient, make_phq9
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -54,6 +55,7 @@ def test_a_safety_alert_is_closed_by_contact_from_a_phone(live_server, browser, 
     page.fill("#id_username", "dr_ana")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
+    pass_second_step(page, "dr_ana")
     page.wait_for_url(f"**/alerts/{alert.pk}/")
     assert "answered 3 of 3" in page.inner_text("#alert-summary")
     assert page.get_attribute("#call-patient", "href") == "tel:+1 303 555 0142"

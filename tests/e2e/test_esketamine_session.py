@@ -12,6 +12,7 @@ from lasting.accounts.clocks import now_in, today_in
 from lasting.accounts.models import Role
 from lasting.treatment.models import MonitoringForm, TreatmentSession
 from tests.e2e.shots import save
+from tests.e2e.signin import pass_second_step
 from tests.factories import PASSWORD, make_location, make_member, make_organization, make_patient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -35,6 +36,7 @@ def sign_in(page, base_url: str) -> None:
     page.fill("#id_username", "rn_cara")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
+    pass_second_step(page, "rn_cara")
     page.wait_for_url("**/caseload/")
 
 

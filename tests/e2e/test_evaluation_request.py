@@ -12,6 +12,7 @@ from lasting.checkins.models import CheckIn
 from lasting.evaluations import services
 from lasting.evaluations.models import EvaluationRequest, RequestStatus
 from tests.e2e.shots import save
+from tests.e2e.signin import pass_second_step
 from tests.factories import (
     PASSWORD,
     make_crisis_resource,
@@ -34,6 +35,7 @@ def sign_in(page, live_server, username: str) -> None:
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
+    pass_second_step(page, username)
     page.wait_for_url("**/caseload/")
 
 

@@ -14,6 +14,7 @@ from lasting.accounts.clocks import today_in
 from lasting.accounts.models import Role
 from lasting.treatment.models import EntrySource, LifeEvent
 from tests.e2e.shots import save
+from tests.e2e.signin import pass_second_step
 from tests.factories import PASSWORD, make_member, make_organization, make_patient, make_phq9
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -96,6 +97,7 @@ def test_a_patient_reports_a_life_event_in_spanish_and_the_clinician_sees_it(
     page.fill("#id_password", PASSWORD)
     with page.expect_navigation():
         page.click("button[type=submit]")
+    pass_second_step(page, "dr_ana")
     page.goto(f"{live_server.url}/patients/{pia.pk}/")
     page.wait_for_load_state("load")
     page.wait_for_selector("#timeline-chart[data-rendered=true] svg", timeout=15000)

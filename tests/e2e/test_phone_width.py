@@ -11,6 +11,7 @@ from django.utils import timezone
 from lasting.accounts.models import Role
 from lasting.treatment.models import Appointment, SessionKind
 from tests.e2e.shots import save
+from tests.e2e.signin import pass_second_step
 from tests.factories import (
     PASSWORD,
     make_location,
@@ -94,6 +95,7 @@ def test_no_staff_page_scrolls_sideways_on_a_phone(live_server, browser, artifac
         page.fill("#id_password", PASSWORD)
         with page.expect_navigation():
             page.click("button.primary")
+        pass_second_step(page, username)
         for path in paths:
             response = page.goto(live_server.url + path)
             assert response is not None

@@ -19,6 +19,7 @@ from lasting.risk.services import assess_one
 from lasting.treatment.models import SessionKind
 from lasting_core.instruments import InstrumentCode, get_instrument
 from tests.e2e.shots import save
+from tests.e2e.signin import pass_second_step
 from tests.factories import (
     PASSWORD,
     SYSTEM,
@@ -112,6 +113,7 @@ def test_a_plan_written_in_clinic_reaches_the_patients_phone_and_daily_check(
     desk.fill("#id_username", "dr_ana")
     desk.fill("#id_password", PASSWORD)
     desk.click("button[type=submit]")
+    pass_second_step(desk, "dr_ana")
     desk.wait_for_url("**/caseload/")
     desk.goto(f"{live_server.url}/patients/{paul.pk}/")
     fill_plan(desk, "First plan, written with Paul")

@@ -6,6 +6,7 @@ import pytest
 
 from lasting.audit.models import Action, AuditEvent
 from tests.e2e.shots import save
+from tests.e2e.signin import pass_second_step
 from tests.factories import PASSWORD, make_member, make_organization, make_patient
 from tests.web.test_reports import build_course, pdf_text
 
@@ -26,6 +27,7 @@ def test_a_clinician_downloads_the_progress_report_pdf(live_server, browser, art
     page.fill("#id_username", "dr_ana")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
+    pass_second_step(page, "dr_ana")
     page.wait_for_url("**/caseload/")
     page.goto(f"{live_server.url}/patients/{paul.pk}/")
     page.click("#progress-report")

@@ -11,6 +11,7 @@ from django.utils import timezone
 from lasting.alerts.models import Alert, Priority
 from lasting.treatment.models import SessionKind
 from tests.e2e.shots import save
+from tests.e2e.signin import pass_second_step
 from tests.factories import (
     PASSWORD,
     make_member,
@@ -43,6 +44,7 @@ def test_item9_through_a_link_reaches_the_top_of_the_caseload(live_server, brows
     page.fill("#id_username", "dr_ana")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
+    pass_second_step(page, "dr_ana")
     page.wait_for_url("**/caseload/")
 
     page.click("text=Moreno, Paul")

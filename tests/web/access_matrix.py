@@ -37,6 +37,19 @@ EXPECTED = {
         "405 405 405 405 405 405 405",
         "sign_in sign_in sign_in sign_in sign_in sign_in sign_in",
     ),
+    # A member signed in with both steps is sent on from the second step's pages.
+    "accounts:second_step": (
+        "sign_in sign_in moved moved moved moved moved",
+        "sign_in sign_in moved moved moved moved moved",
+    ),
+    "accounts:enrol_second_step": (
+        "sign_in sign_in moved moved moved moved moved",
+        "sign_in sign_in moved moved moved moved moved",
+    ),
+    "accounts:new_recovery_codes": (
+        "sign_in sign_in 405 405 405 405 405",
+        "sign_in sign_in ok ok ok ok ok",
+    ),
     "accounts:password_change": (
         "sign_in sign_in ok ok ok ok ok",
         "sign_in sign_in ok ok ok ok ok",
@@ -92,6 +105,10 @@ EXPECTED = {
     "accounts:edit_member": (
         "sign_in sign_in ok 403 403 403 403",
         "sign_in sign_in 422 403 403 403 403",
+    ),
+    "accounts:reset_member_second_step": (
+        "sign_in sign_in 405 405 405 405 405",
+        "sign_in sign_in moved 403 403 403 403",
     ),
     "accounts:revoke_invitation": (
         "sign_in sign_in 405 405 405 405 405",

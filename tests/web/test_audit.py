@@ -25,7 +25,7 @@ from lasting.audit.services import (
     write_anchor,
 )
 from lasting.cli import main
-from tests.factories import PASSWORD, make_patient
+from tests.factories import PASSWORD, make_patient, sign_in
 from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +61,7 @@ def test_the_session_id_changes_at_login(personas):
 
 def test_an_idle_session_is_logged_out_after_15_minutes(personas):
     client = Client()
-    client.login(username="dr_ana", password=PASSWORD)
+    sign_in(client, "dr_ana")
     assert client.get(reverse("clinic:caseload")).status_code == 200
     with time_machine.travel(timezone.now() + timedelta(minutes=14)):
         assert client.get(reverse("clinic:caseload")).status_code == 200
@@ -90,7 +90,7 @@ def test_a_refused_chart_is_audited_with_the_requested_id(personas):
 
 def test_an_intact_chain_verifies(personas):
     client = Client()
-    client.login(username="dr_ana", password=PASSWORD)
+    sign_in(client, "dr_ana")
     client.get(reverse("clinic:patient", args=[make_patient(personas.clinic).pk]))
     assert AuditEvent.objects.count() >= 2
     assert list(verify_chain()) == []
@@ -98,7 +98,7 @@ def test_an_intact_chain_verifies(personas):
 
 def test_an_edited_event_is_detected(personas, tamperable):
     client = Client()
-    client.login(username="dr_ana", password=PASSWORD)
+    sign_in(client, "dr_ana")
     client.get(reverse("clinic:caseload"))
     event = AuditEvent.objects.order_by("id").first()
     AuditEvent.objects.filter(pk=event.pk).update(username="somebody-else")
@@ -108,7 +108,7 @@ def test_an_edited_event_is_detected(personas, tamperable):
 
 def test_a_deleted_event_is_detected(personas, tamperable):
     client = Client()
-    client.login(username="dr_ana", password=PASSWORD)
+    sign_in(client, "dr_ana")
     client.get(reverse("clinic:caseload"))
     client.get(reverse("clinic:caseload"))
     middle = AuditEvent.objects.order_by("id")[1]
@@ -118,14 +118,14 @@ def test_a_deleted_event_is_detected(personas, tamperable):
 
 def test_the_newest_event_deleted_is_detected(personas, tamperable):
     client = Client()
-    client.login(username="dr_ana", password=PASSWORD)
+    sign_in(client, "dr_ana")
     AuditEvent.objects.order_by("-id").first().delete()
     assert list(verify_chain())
 
 
 def test_the_verify_command_exits_non_zero_on_tampering(personas, tamperable, capsys):
     client = Client()
-    client.login(username="dr_ana", password=PASSWORD)
+    sign_in(client, "dr_ana")
     assert main(["audit", "verify"]) == 0
     AuditEvent.objects.update(action="read")
     assert main(["audit", "verify"]) == 1

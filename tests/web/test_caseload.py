@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from lasting.clinic.queries import list_caseload_for
 from tests.factories import (
-    PASSWORD,
     make_patient,
     make_phq9,
     make_session,
+    sign_in,
 )
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +75,7 @@ def caseload_queries(client: Client) -> int:
 
 def test_the_caseload_page_query_count_does_not_grow_with_patients(personas, clinic):
     client = Client()
-    client.login(username="dr_ana", password=PASSWORD)
+    sign_in(client, "dr_ana")
     for _ in range(3):
         patient = make_patient(clinic, assigned_clinician=personas.dr_ana.user)
         make_phq9(patient, 12)
@@ -93,7 +93,7 @@ def test_assigned_to_me_shows_only_my_patients(personas, clinic):
     make_patient(clinic, family_name="Mine", assigned_clinician=personas.dr_ana.user)
     make_patient(clinic, family_name="Bens", assigned_clinician=personas.dr_ben.user)
     client = Client()
-    client.login(username="dr_ana", password=PASSWORD)
+    sign_in(client, "dr_ana")
     content = client.get(reverse("clinic:caseload") + "?mine=1").content.decode()
     assert "Mine" in content
     assert "Bens" not in content
@@ -116,7 +116,7 @@ def test_the_caseload_is_sorted_whole_and_shown_a_page_at_a_time(personas, clini
         patient = make_patient(clinic, family_name=f"P{index:03d}")
         make_phq9(patient, index % 25, submitted_at=now - timedelta(days=1))
     client = Client()
-    client.login(username="dr_ana", password=PASSWORD)
+    sign_in(client, "dr_ana")
     first = client.get(reverse("clinic:caseload")).content.decode()
     second = client.get(reverse("clinic:caseload") + "?page=2").content.decode()
     assert first.count('data-patient-id="') == 100

@@ -26,9 +26,9 @@ from lasting.plans.services import refresh_patient
 from lasting.risk.models import RiskAssessment
 from lasting_core.definitions import RelapseState
 from tests.factories import (
-    PASSWORD,
     make_session,
     phq9_answers,
+    sign_in,
 )
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +50,7 @@ def in_la(personas):
 
 def signed_in(username: str) -> Client:
     client = Client()
-    assert client.login(username=username, password=PASSWORD)
+    assert sign_in(client, username)
     return client
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from lasting.accounts.models import Invitation, Location, Membership, Organization, Role, User
 from lasting.audit.models import Action, AuditEvent
 from lasting.cli import main
+from tests.factories import sign_in
 from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
@@ -210,7 +211,7 @@ class TestInvitations:
             "RN",
         )
         assert membership.user.email == "nora@clinic-a.example"
-        assert Client().login(username="nora", password=STRONG)
+        assert sign_in(Client(), "nora", STRONG)
 
     def test_the_email_names_the_clinic_and_the_role_and_nothing_clinical(self, personas):
         invite(client_for("admin_dora"), "nora@clinic-a.example", Role.CLINICIAN)

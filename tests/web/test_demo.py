@@ -12,10 +12,11 @@ from django.utils import timezone
 from lasting.accounts.models import Location, Membership, Organization, Role
 from lasting.alerts.models import Alert
 from lasting.checkins.models import Response, ScheduledCheckIn
+from lasting.cli import main
 from lasting.demo import DEMO_SLUG, seed_demo
 from lasting.patients.models import Course, Patient, Phase
 from lasting.treatment.models import TreatmentSession, VitalSign
-from tests.factories import rows_shared_by_the_scope
+from tests.factories import make_member, make_organization, rows_shared_by_the_scope, sign_in
 
 pytestmark = [pytest.mark.slow(seconds=8), pytest.mark.django_db]
 
@@ -63,9 +64,30 @@ def test_the_printed_logins_work(seeded):
     line = next(line for line in result.login_lines if line.lstrip().startswith("Clinician"))
     username, password = line.split()[1], line.split("password:")[1].split()[0]
     client = Client()
-    assert client.login(username=username, password=password)
+    assert sign_in(client, username, password)
     assert client.get(reverse("clinic:caseload")).status_code == 200
     assert logins.read_text().splitlines() == result.login_lines
+
+
+def test_the_printed_login_passes_both_steps_with_the_demo_code_command(seeded, capsys):
+    result, _ = seeded
+    line = next(line for line in result.login_lines if line.lstrip().startswith("Nurse"))
+    username, password = line.split()[1], line.split("password:")[1].split()[0]
+    assert "app key:" in line
+    client = Client()
+    client.post(reverse("accounts:login"), {"username": username, "password": password})
+    assert client.get(reverse("clinic:caseload")).status_code == 302  # the second step first
+    assert main(["demo-code", username]) == 0
+    code = capsys.readouterr().out.strip()
+    response = client.post(reverse("accounts:second_step"), {"code": code})
+    assert response.status_code == 302
+    assert client.get(reverse("clinic:caseload")).status_code == 200
+
+
+def test_demo_code_answers_only_for_the_demo_clinics_accounts(seeded, capsys):
+    other = make_member(make_organization(), username="real_nurse")
+    assert main(["demo-code", other.user.username]) == 2
+    assert "not an account of the demo clinic" in capsys.readouterr().err
 
 
 def test_running_the_demo_again_reuses_the_clinic(seeded, tmp_path):
@@ -149,7 +171,7 @@ def test_the_printed_scheduler_login_sees_no_clinical_record(seeded):
     line = next(line for line in result.login_lines if line.lstrip().startswith("Scheduler"))
     username, password = line.split()[1], line.split("password:")[1].split()[0]
     client = Client()
-    assert client.login(username=username, password=password)
+    assert sign_in(client, username, password)
     patient = TreatmentSession.objects.first().patient
     content = client.get(reverse("clinic:patient", args=[patient.pk])).content.decode()
     assert patient.family_name in content

@@ -29,6 +29,7 @@ from tests.factories import (
     make_phq9,
     make_session,
     phq9_answers,
+    sign_in,
 )
 
 pytestmark = pytest.mark.django_db
@@ -224,9 +225,8 @@ def test_a_recorded_hospitalisation_is_a_relapse_in_the_same_request(
     paul = relapsing["paul"]
     Alert.objects.all().delete()
     client = Client()
-    from tests.factories import PASSWORD
 
-    assert client.login(username="dr_ana", password=PASSWORD)
+    assert sign_in(client, "dr_ana")
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             f"/patients/{paul.pk}/events/new/",
@@ -241,11 +241,10 @@ def test_a_recorded_hospitalisation_is_a_relapse_in_the_same_request(
 
 def test_staff_cannot_record_clinical_events(relapsing):
     from lasting.treatment.models import ClinicalEvent
-    from tests.factories import PASSWORD
 
     make_member(relapsing["clinic"], Role.STAFF, "rn_cara")
     client = Client()
-    assert client.login(username="rn_cara", password=PASSWORD)
+    assert sign_in(client, "rn_cara")
     response = client.post(
         f"/patients/{relapsing['paul'].pk}/events/new/",
         {

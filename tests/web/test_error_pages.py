@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from lasting.accounts.models import Role
-from tests.factories import PASSWORD, make_member, make_organization, make_patient
+from tests.factories import make_member, make_organization, make_patient, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +16,7 @@ def test_a_foreign_patient_gives_a_plain_not_found_page():
     paul = make_patient(make_organization(), family_name="Zimmerman")
     make_member(make_organization(), Role.CLINICIAN, "dr_olga")
     client = Client()
-    client.login(username="dr_olga", password=PASSWORD)
+    sign_in(client, "dr_olga")
     response = client.get(reverse("clinic:patient", args=[paul.pk]))
     assert response.status_code == 404
     assert b"Page not found" in response.content
@@ -28,7 +28,7 @@ def test_a_server_error_page_shows_no_details(monkeypatch):
     paul = make_patient(clinic, family_name="Zimmerman")
     make_member(clinic, Role.CLINICIAN, "dr_ana")
     client = Client(raise_request_exception=False)
-    client.login(username="dr_ana", password=PASSWORD)
+    sign_in(client, "dr_ana")
 
     def explode(*args, **kwargs):
         raise RuntimeError("Zimmerman PHQ-9 total 23")

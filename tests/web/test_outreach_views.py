@@ -11,7 +11,7 @@ from django.utils import timezone
 from lasting.audit.models import Action, AuditEvent
 from lasting.checkins.models import ScheduledCheckIn
 from lasting.outreach.models import ContactPreference, DeliveryAttempt, Reminder
-from tests.factories import PASSWORD, make_phq9
+from tests.factories import make_phq9, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +24,6 @@ def paul(personas):
     paul.email = "paul@example.org"
     paul.save()
     return paul
-
-
-def sign_in(client, username):
-    """Sign `client` in as the persona called `username` (tests/personas.py)."""
-    assert client.login(username=username, password=PASSWORD)
 
 
 def scheduled(patient, key, opens_in_hours, *, days=3):

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from lasting.audit.models import Action, AuditEvent
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, sign_in
 from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +72,7 @@ def test_a_member_changes_their_password_and_their_other_sessions_end(personas):
     assert changed.status_code == 302
     assert client.get(reverse("clinic:caseload")).status_code == 200  # this session stays
     assert other_device.get(reverse("clinic:caseload")).status_code == 302  # signed out
-    assert Client().login(username="rn_cara", password=NEW_PASSWORD)
+    assert sign_in(Client(), "rn_cara", NEW_PASSWORD)
     assert AuditEvent.objects.filter(
         action=Action.PRIVILEGE_CHANGE, user_id=personas.rn_cara.user_id, object_type="password"
     ).exists()
@@ -98,7 +98,7 @@ def test_a_forgotten_password_is_reset_by_an_emailed_single_use_link(personas):
     form_url = form_page.redirect_chain[-1][0] if form_page.redirect_chain else "/" + path
     done = anonymous.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
     assert done.status_code == 302
-    assert Client().login(username="rn_cara", password=NEW_PASSWORD)
+    assert sign_in(Client(), "rn_cara", NEW_PASSWORD)
     # The link is single use.
     again = Client().get("/" + path, follow=True)
     assert "no longer valid" in again.content.decode()

@@ -28,7 +28,7 @@ from lasting.portal.models import SignInRequest
 from lasting.portal.services import SIGN_IN_SALT
 from lasting.portal.sessions import SESSION_ORGANIZATION, SESSION_PATIENT
 from lasting.treatment.models import Appointment, SessionKind
-from tests.factories import PASSWORD, make_phq9
+from tests.factories import make_phq9, sign_in
 from tests.web.portal_support import (
     BRUNO_EMAIL,
     LINK,
@@ -284,7 +284,7 @@ def test_sign_out_by_get_changes_nothing(world, mailoutbox):
 
 def test_a_staff_session_does_not_open_the_patient_page(world, mailoutbox):
     client = Client()
-    assert client.login(username="dr_ana", password=PASSWORD)
+    assert sign_in(client, "dr_ana")
     response = client.get("/me/")
     assert response.status_code == 403
     assert b"This page is for patients" in response.content
@@ -294,7 +294,7 @@ def test_a_staff_session_does_not_open_the_patient_page(world, mailoutbox):
 
 def test_a_staff_session_with_patient_keys_is_still_not_a_patient(world, mailoutbox):
     client = Client()
-    assert client.login(username="dr_ana", password=PASSWORD)
+    assert sign_in(client, "dr_ana")
     session = client.session
     session[SESSION_PATIENT] = world.paul.pk
     session[SESSION_ORGANIZATION] = world.paul.organization_id
@@ -304,7 +304,7 @@ def test_a_staff_session_with_patient_keys_is_still_not_a_patient(world, mailout
 
 def test_a_staff_sign_in_ends_a_patient_session(world, mailoutbox):
     client = signed_in_client(PAUL_EMAIL)
-    assert client.login(username="dr_ana", password=PASSWORD)
+    assert sign_in(client, "dr_ana")
     assert SESSION_PATIENT not in client.session
     client.logout()
     assert client.get("/me/").status_code == 302
@@ -312,7 +312,7 @@ def test_a_staff_sign_in_ends_a_patient_session(world, mailoutbox):
 
 def test_a_patient_sign_in_ends_a_staff_session(world, mailoutbox):
     client = Client()
-    assert client.login(username="dr_ana", password=PASSWORD)
+    assert sign_in(client, "dr_ana")
     client.post(request_link(client, PAUL_EMAIL))
     assert client.get(reverse("clinic:caseload")).status_code == 302
     assert client.get("/me/").status_code == 200
@@ -487,7 +487,7 @@ def test_sign_in_links_are_redacted_from_logs(world, mailoutbox):
 
 def test_a_clinician_gives_a_patient_portal_access_with_an_email(world):
     client = Client()
-    assert client.login(username="dr_ana", password=PASSWORD)
+    assert sign_in(client, "dr_ana")
     fields = {
         "record_number": "R-NEW-1",
         "given_name": "Nina",

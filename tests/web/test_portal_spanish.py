@@ -25,7 +25,7 @@ from lasting.checkins.services import issue_link
 from lasting.plans.models import MaintenancePlan, PolicyChoice
 from lasting.treatment.models import Appointment, SessionKind
 from lasting_core.instruments import InstrumentCode
-from tests.factories import SYSTEM, make_crisis_resource, make_phq9
+from tests.factories import SYSTEM, make_crisis_resource, make_phq9, sign_in
 from tests.web.portal_support import (
     PIA_EMAIL,
     World,
@@ -371,10 +371,9 @@ def test_the_organisations_own_crisis_text_is_shown_as_entered(world):
 
 
 def test_the_staff_page_follows_the_browsers_language(world):
-    from tests.factories import PASSWORD
 
     client = Client(headers={"accept-language": "es"})
-    assert client.login(username="dr_ana", password=PASSWORD)
+    assert sign_in(client, "dr_ana")
     content = client.get("/me/").content.decode()
     assert "Esta página es para pacientes" in content
     assert_no_english_chrome(content)

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lasting.patients.models import Phase
-from tests.factories import PASSWORD, make_patient, make_phq9
+from tests.factories import make_patient, make_phq9, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def histories(personas):
 
 def page_for(username: str):
     client = Client()
-    assert client.login(username=username, password=PASSWORD)
+    assert sign_in(client, username)
     return client.get(reverse("clinic:quiet"))
 
 
@@ -61,7 +61,7 @@ def test_admins_and_other_clinics_see_no_patients(histories):
 
 def test_the_list_costs_the_same_queries_for_more_patients(histories):
     client = Client()
-    client.login(username="rn_cara", password=PASSWORD)
+    sign_in(client, "rn_cara")
     with CaptureQueriesContext(connection) as few:
         client.get(reverse("clinic:quiet"))
     for _ in range(10):

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, app_code
 from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +34,12 @@ def test_admins_land_on_their_organisation_page(personas):
     client = Client()
     response = client.post(
         reverse("accounts:login"), {"username": "admin_dora", "password": PASSWORD}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == f"{reverse('accounts:second_step')}?next=%2F"
+    response = client.post(
+        response.redirect_chain[-1][0],
+        {"code": app_code(personas.admin_dora.user), "next": "/"},
+        follow=True,
     )
     assert response.redirect_chain[-1][0] == reverse("accounts:organization")
     assert b"People and roles" in response.content

@@ -27,11 +27,11 @@ from lasting.treatment.models import MonitoringForm, Route, TreatmentSession, Vi
 from lasting.treatment.services import SessionNeedsConfirmation
 from lasting_core.sessions import FindingCode
 from tests.factories import (
-    PASSWORD,
     make_member,
     make_session,
     reading_rows,
     session_fields,
+    sign_in,
 )
 from tests.personas import client_for
 from tests.web.session_support import (
@@ -215,7 +215,7 @@ class TestEsketamineFollowsTheLabelAndTheRems:
         ]
         assert session.confirmed_reason == reason
         chart = Client()
-        chart.login(username="dr_ana", password=PASSWORD)
+        sign_in(chart, "dr_ana")
         page = chart.get(reverse("clinic:patient", args=[world["paul"].pk])).content.decode()
         assert "152/94 mmHg is above 140/90" in page
         assert reason in page
@@ -345,6 +345,6 @@ class TestSedationOnTheMoaas:
     def test_the_patient_page_shows_the_moaas_wording(self, world):
         make_session(world["paul"], sedation=3)
         chart = Client()
-        chart.login(username="dr_ana", password=PASSWORD)
+        sign_in(chart, "dr_ana")
         page = chart.get(reverse("clinic:patient", args=[world["paul"].pk])).content.decode()
         assert "3 · Responds only after name is called loudly and/or repeatedly" in page

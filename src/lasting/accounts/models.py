@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from zoneinfo import available_timezones
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
+from django_otp.models import Device, ThrottlingMixin
 
 from lasting_core.escalation import DEFAULTS as ESCALATION
 from lasting_core.escalation import BusinessHours, parse_weekdays
@@ -196,7 +199,7 @@ class Location(models.Model):
         return self.name
 
 
-class User(AbstractUser):
+class User(AbstractUser):  # type: ignore[django-manager-missing]  # devices: django-otp
     """One account per person; what they may do comes from their memberships."""
 
     email = models.EmailField(unique=True)
@@ -295,3 +298,44 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+# django-otp ships no type information, so its base classes are Any to mypy.
+class RecoveryCodes(ThrottlingMixin, Device):  # type: ignore[misc]
+    """A workforce account's single-use recovery codes as one second-factor device, so a
+    code signs in through the same django-otp session mark as the authenticator app.
+
+    Only a keyed hash of each code is stored (accounts/mfa.py); the codes are shown once.
+    """
+
+    class Meta(Device.Meta):  # type: ignore[misc]
+        verbose_name = "recovery codes"
+
+    def verify_token(self, token: object) -> bool:
+        from lasting.accounts.mfa import recovery_code_hash
+
+        allowed, _ = self.verify_is_allowed()
+        if not allowed or not isinstance(token, str):
+            return False
+        unused = self.codes.filter(code_hash=recovery_code_hash(token), used_at__isnull=True)
+        if unused.update(used_at=timezone.now()) == 1:
+            self.throttle_reset()
+            return True
+        self.throttle_increment()
+        return False
+
+    def get_throttle_factor(self) -> int:
+        return int(getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1))
+
+
+class RecoveryCode(models.Model):
+    device = models.ForeignKey(RecoveryCodes, on_delete=models.CASCADE, related_name="codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "code_hash"], name="one_row_per_recovery_code"
+            )
+        ]

@@ -1,13 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from lasting.accounts import audit_views, token_views, views
+from lasting.accounts import audit_views, mfa_views, token_views, views
 
 app_name = "accounts"
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("two-step/", mfa_views.second_step, name="second_step"),
+    path("two-step/set-up/", mfa_views.enrol_second_step, name="enrol_second_step"),
+    path("two-step/recovery-codes/", mfa_views.new_recovery_codes, name="new_recovery_codes"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/forgotten/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
@@ -30,6 +33,11 @@ urlpatterns = [
     path("organization/locations/<int:location_id>/", views.edit_location, name="edit_location"),
     path("organization/people/invite/", views.invite, name="invite"),
     path("organization/people/<int:membership_id>/", views.edit_member, name="edit_member"),
+    path(
+        "organization/people/<int:membership_id>/two-step/reset/",
+        mfa_views.reset_member_second_step,
+        name="reset_member_second_step",
+    ),
     path(
         "organization/invitations/<int:invitation_id>/revoke/",
         views.revoke,

@@ -359,6 +359,16 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("home")
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        from lasting.accounts.mfa import app_device, unused_recovery_codes
+
+        user = self.request.user
+        return super().get_context_data(
+            app_device=app_device(user),  # type: ignore[arg-type]
+            recovery_codes_left=unused_recovery_codes(user),  # type: ignore[arg-type]
+            **kwargs,
+        )
+
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
         record_password_change(self.request, form.user)

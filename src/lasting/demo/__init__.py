@@ -7,6 +7,6 @@ over the last 12 weeks; `history` stores a year of simulated patients through th
 own models. Everything goes through the same models the app uses.
 """
 
-from lasting.demo.clinic import DEMO_LOGINS_FILE, DEMO_SLUG, SeededDemo, seed_demo
+from lasting.demo.clinic import DEMO_LOGINS_FILE, DEMO_SLUG, SeededDemo, demo_code, seed_demo
 
-__all__ = ["DEMO_LOGINS_FILE", "DEMO_SLUG", "SeededDemo", "seed_demo"]
+__all__ = ["DEMO_LOGINS_FILE", "DEMO_SLUG", "SeededDemo", "demo_code", "seed_demo"]

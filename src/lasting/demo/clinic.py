@@ -10,7 +10,9 @@ from pathlib import Path
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from lasting.accounts.mfa import APP_DEVICE_NAME, next_app_code, secret_for_typing
 from lasting.accounts.models import Location, Membership, Organization, Role, User
 from lasting.alerts.models import Alert, AlertKind, AlertStatus
 from lasting.audit.models import Action
@@ -106,6 +108,7 @@ def seed_demo(*, patients: int, seed: int, reset: bool, logins_file: Path) -> Se
     login_lines = [
         f"{membership.get_role_display():<12} {membership.user.username:<12} password: "
         f"{passwords[membership.user.username]}   "
+        f"app key: {demo_app_key(membership.user)}   "
         f"({membership.user.display_name}, {membership.title})"
         for membership in memberships
     ]
@@ -222,6 +225,23 @@ def delete_demo(organization: Organization) -> None:
     organization.delete()
 
 
+def demo_app_key(user: User) -> str:
+    """The demo account's authenticator key, printed with its password (a demo only: a
+    real account enrols its own app at its first sign-in)."""
+    return secret_for_typing(TOTPDevice.objects.get(user=user, confirmed=True)).replace(" ", "")
+
+
+def demo_code(username: str) -> str | None:
+    """The six digits a demo account's app would show now; None for any account outside
+    the demo clinic."""
+    device = TOTPDevice.objects.filter(
+        user__username=username,
+        user__memberships__organization__slug=DEMO_SLUG,
+        confirmed=True,
+    ).first()
+    return None if device is None else next_app_code(device)
+
+
 def create_clinic() -> tuple[Organization, list[Membership], dict[str, str]]:
     organization = Organization.objects.create(
         name="Clearwater Ketamine Clinic", slug=DEMO_SLUG, time_zone="America/Denver"
@@ -240,6 +260,7 @@ def create_clinic() -> tuple[Organization, list[Membership], dict[str, str]]:
         )
         user.set_password(password)
         user.save()
+        TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=True)
         memberships.append(
             Membership.objects.create(user=user, organization=organization, role=role, title=title)
         )
