@@ -32,6 +32,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from signing_in import sign_in
+
 BATCH = 1000
 
 
@@ -77,7 +79,7 @@ def main() -> None:
     precompute_seconds = time.perf_counter() - started
 
     client = Client()
-    if not client.login(username=username, password=password):
+    if not sign_in(client, username, password):
         sys.exit("could not sign in")
     started = time.perf_counter()
     first = client.get("/outcomes/")

@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from signing_in import sign_in
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -50,7 +52,7 @@ def main() -> None:
     line = next(line for line in seeded.login_lines if line.lstrip().startswith("Clinician"))
     username, password = line.split()[1], line.split("password:")[1].split()[0]
     client = Client()
-    if not client.login(username=username, password=password):
+    if not sign_in(client, username, password):
         sys.exit("could not sign in")
     client.get("/caseload/")  # warm caches and connections
     timings = []

@@ -23,6 +23,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from signing_in import sign_in
+
 PASSWORD = "benchmark passphrase 2026"
 
 
@@ -183,7 +185,7 @@ def main() -> None:
         world = seed(size, rng)
         seconds = time.perf_counter() - started
         client = Client()
-        assert client.login(username=world["clinician"].username, password=PASSWORD)
+        assert sign_in(client, world["clinician"].username, PASSWORD)
         cases = [
             (name, url, {k: (world["location"].pk if v == "LOCATION" else v) for k, v in p.items()})
             for name, url, p in CASES

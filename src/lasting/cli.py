@@ -169,6 +169,31 @@ def cmd_demo_code(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reset_second_step(args: argparse.Namespace) -> int:
+    setup_django()
+    from lasting.accounts.mfa import reset_second_step
+    from lasting.accounts.models import Membership
+    from lasting.audit.services import Actor
+
+    member = (
+        Membership.objects.select_related("user")
+        .filter(user__username=args.username, is_active=True)
+        .first()
+    )
+    if member is None:
+        print(
+            f"lasting reset-second-step: no active staff account is called {args.username!r}.",
+            file=sys.stderr,
+        )
+        return 2
+    reset_second_step(Actor.system("lasting reset-second-step", member.organization_id), member)
+    print(
+        f"{member.user.username}: authenticator app and recovery codes deleted, sessions "
+        "ended; the next sign-in sets up a new app."
+    )
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     use_site_url(args.host, args.port)
     setup_django()
@@ -279,6 +304,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo_code.add_argument("username", help="a demo account, e.g. as printed by `lasting demo`")
     demo_code.set_defaults(handler=cmd_demo_code)
+
+    reset = commands.add_parser(
+        "reset-second-step",
+        help="re-enrol a staff account that lost its authenticator app (e.g. the only admin)",
+    )
+    reset.add_argument("username", help="the staff account's username")
+    reset.set_defaults(handler=cmd_reset_second_step)
 
     demo = commands.add_parser("demo", help="seed a realistic demo clinic and run web + worker")
     add_server_options(demo)

@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from lasting.accounts.mfa import recovery_code_hash
 from lasting.accounts.models import RecoveryCode, RecoveryCodes, Role
 from lasting.audit.models import Action, AuditEvent, Outcome
+from lasting.cli import main
 from tests.factories import PASSWORD, app_code, make_member, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -200,3 +201,13 @@ def test_the_second_step_pages_refuse_an_address_elsewhere_as_next(personas):
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("home")
+
+
+def test_the_command_line_re_enrols_a_locked_out_admin(personas, capsys):
+    assert main(["reset-second-step", "admin_dora"]) == 0
+    assert "sets up a new app" in capsys.readouterr().out
+    assert not TOTPDevice.objects.filter(user=personas.admin_dora.user).exists()
+    event = AuditEvent.objects.get(object_type="SecondStepReset")
+    assert event.username == "lasting reset-second-step"
+    assert main(["reset-second-step", "nobody"]) == 2
+    assert "no active staff account" in capsys.readouterr().err
