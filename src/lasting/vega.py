@@ -7,7 +7,9 @@ lives below them: neither may import the other.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import altair as alt
 from django.conf import settings
 
 # The bundle must match the Vega-Lite version Altair writes specs for.
@@ -29,3 +31,12 @@ def ensure_vega_bundle() -> Path:
         partial.write_text(bundle)
         partial.replace(target)
     return target
+
+
+def chart_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """The chart's Vega-Lite spec for a page. Altair checks a spec against the Vega-Lite
+    JSON schema by default, which was about 40 % of a patient page's server time; the
+    pages skip it, and tests/web/test_demo.py checks every spec the demo's pages carry
+    against the schema instead."""
+    spec: dict[str, Any] = chart.to_dict(validate=False)
+    return spec

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import timedelta
 
 import pytest
+from altair.utils.schemapi import validate_jsonschema
+from altair.vegalite.v6.schema import core as vegalite_core
+from django.db.models import Count
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -194,3 +199,34 @@ def test_the_demo_plans_track_a_warning_sign_asked_in_the_daily_check(seeded):
     waiting = EvaluationRequest.objects.filter(status=RequestStatus.NEW)
     assert waiting.count() == 3
     assert not waiting.filter(patient__isnull=False).exists()  # item 9 was 0 in each
+
+
+SPEC_SCRIPT = re.compile(
+    r'<script id="[a-z0-9-]+-spec" type="application/json">(.*?)</script>', re.S
+)
+
+
+def test_every_chart_on_the_demos_pages_is_valid_vega_lite(seeded):
+    """The pages skip Altair's schema check for speed (lasting/vega.py chart_spec); the
+    specs they carry are checked here against the Vega-Lite schema Altair ships."""
+    result, _ = seeded
+    line = next(line for line in result.login_lines if line.lstrip().startswith("Clinician"))
+    client = Client()
+    assert sign_in(client, line.split()[1], line.split("password:")[1].split()[0])
+    busiest = (
+        Patient.objects.annotate(n=Count("responses"))
+        .order_by("-n")
+        .values_list("pk", flat=True)[:4]
+    )
+    pages = [reverse("clinic:patient", args=[pk]) for pk in busiest]
+    pages.append(reverse("outcomes:analytics"))
+    schema = vegalite_core.load_schema()
+    checked = 0
+    for page in pages:
+        content = client.get(page).content.decode()
+        for spec in re.findall(
+            r'<script id="[a-z0-9-]+-spec" type="application/json">(.*?)</script>', content, re.S
+        ):
+            validate_jsonschema(json.loads(spec), schema)
+            checked += 1
+    assert checked >= 9  # timeline, GAD-7 and risk on the patient pages, durability

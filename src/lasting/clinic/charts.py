@@ -22,6 +22,7 @@ from lasting.treatment.models import (
     TherapyEvent,
     TreatmentSession,
 )
+from lasting.vega import chart_spec
 from lasting.vega import ensure_vega_bundle as ensure_vega_bundle  # for the CLI and e2e tests
 from lasting_core.definitions import DefinitionSettings
 from lasting_core.instruments import InstrumentCode, get_instrument
@@ -208,14 +209,19 @@ def session_layer(timeline: Timeline, x: alt.X) -> alt.Chart:
 
 
 def _finish(layers: list[alt.Chart], height: int) -> dict[str, Any]:
-    chart = (
-        alt.layer(*layers)
-        .resolve_scale(color="independent", stroke="independent", shape="independent")
-        .properties(width="container", height=height)
-        .configure_view(stroke=None)
+    # One constructor rather than chained methods: each Altair method copies the whole
+    # chart, layers included (measured: about 15 % of a patient page).
+    independent = alt.ScaleResolveMap(
+        color="independent", stroke="independent", shape="independent"
     )
-    spec: dict[str, Any] = chart.to_dict()
-    return spec
+    chart = alt.LayerChart(
+        layer=layers,
+        resolve=alt.Resolve(scale=independent),
+        width="container",
+        height=height,
+        config=alt.Config(view=alt.ViewConfig(stroke=None)),
+    )
+    return chart_spec(chart)
 
 
 def timeline_spec(timeline: Timeline) -> dict[str, Any]:
@@ -394,8 +400,7 @@ def risk_spec(timeline: Timeline) -> dict[str, Any] | None:
         .properties(width="container", height=90)
         .configure_view(stroke=None)
     )
-    spec: dict[str, Any] = chart.to_dict()
-    return spec
+    return chart_spec(chart)
 
 
 # Life events, medication changes and therapy: a lane of markers each, under the alerts'

@@ -6,6 +6,7 @@ from typing import Any
 
 import altair as alt
 
+from lasting.vega import chart_spec
 from lasting_core.analytics.anchors import DurabilityAnchor
 from lasting_core.analytics.survival import DurabilityCurve
 
@@ -55,5 +56,4 @@ def durability_spec(
         .properties(width="container", height=260)
         .configure_view(stroke=None)
     )
-    spec: dict[str, Any] = chart.to_dict()
-    return spec
+    return chart_spec(chart)

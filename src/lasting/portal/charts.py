@@ -15,6 +15,7 @@ import altair as alt
 from django.utils.translation import get_language, gettext
 
 from lasting.checkins.models import Response
+from lasting.vega import chart_spec
 
 PHQ9_MAX = 27
 LINE_COLOUR = "#1d3557"
@@ -94,5 +95,4 @@ def phq9_spec(responses: Sequence[Response], zone: ZoneInfo) -> dict[str, Any]:
     )
     if get_language() == "es":
         chart = chart.configure(locale=alt.Locale(time=SPANISH_TIME_LOCALE))
-    spec: dict[str, Any] = chart.to_dict()
-    return spec
+    return chart_spec(chart)
