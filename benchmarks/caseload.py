@@ -1,12 +1,13 @@
 """Time the caseload page for a clinic of N patients (docs/benchmarks.md: 1,000 patients <= 150 ms
-server time, with a query count that does not grow with the number of patients).
+server time, with a query count that does not grow with the number of patients), or with
+`--page patient` the patient page of the five patients with the most sessions.
 
 The script seeds the demo clinic with N simulated patients into a throw-away SQLite
 database (or the PostgreSQL database named by LASTING_DATABASE_URL), signs in as a
 clinician, and times the caseload view in-process with Django's test client: the time
 is the server's (middleware, queries, sort, template), without network or browser.
 
-Run: .venv/bin/python benchmarks/caseload.py [--patients 1000] [--repeat 20]
+Run: .venv/bin/python benchmarks/caseload.py [--patients 1000] [--repeat 20] [--page patient]
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--patients", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--page", choices=["caseload", "patient"], default="caseload")
     args = parser.parse_args()
 
     var_dir = Path(tempfile.mkdtemp(prefix="lasting-caseload-"))
@@ -54,23 +56,39 @@ def main() -> None:
     client = Client()
     if not sign_in(client, username, password):
         sys.exit("could not sign in")
-    client.get("/caseload/")  # warm caches and connections
+    pages = ["/caseload/"]
+    if args.page == "patient":
+        from django.db.models import Count
+
+        from lasting.treatment.models import TreatmentSession
+
+        busiest = (
+            TreatmentSession.objects.values("patient_id")
+            .annotate(n=Count("id"))
+            .order_by("-n", "patient_id")
+            .values_list("patient_id", flat=True)[:5]
+        )
+        pages = [f"/patients/{patient_id}/" for patient_id in busiest]
+    for page in pages:
+        client.get(page)  # warm caches and connections
     timings = []
     for _ in range(args.repeat):
-        started = time.perf_counter()
-        response = client.get("/caseload/")
-        timings.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
+        for page in pages:
+            started = time.perf_counter()
+            response = client.get(page)
+            timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
     with CaptureQueriesContext(connection) as queries:
-        client.get("/caseload/")
+        client.get(pages[0])
     engine = connection.vendor
-    print(f"## Caseload page ({engine}, {args.patients} simulated patients)\n")
+    title = "Caseload page" if args.page == "caseload" else "Patient page (5 busiest patients)"
+    print(f"## {title} ({engine}, {args.patients} simulated patients)\n")
     print(f"- seeding the demo clinic: {seed_seconds:.1f} s ({seeded.summary})")
     print(
-        f"- caseload server time over {args.repeat} requests: median "
+        f"- server time over {len(timings)} requests: median "
         f"{statistics.median(timings):.0f} ms, max {max(timings):.0f} ms"
     )
-    print(f"- SQL queries per caseload request: {len(queries.captured_queries)}")
+    print(f"- SQL queries per request: {len(queries.captured_queries)}")
 
 
 if __name__ == "__main__":
