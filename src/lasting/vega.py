@@ -15,6 +15,8 @@ from django.conf import settings
 # The bundle must match the Vega-Lite version Altair writes specs for.
 VEGA_LITE_VERSION = "6.4"
 BUNDLE_PATH = f"lasting/vendor/vega-embed-vl{VEGA_LITE_VERSION}.js"
+# The schema a spec names, as Altair writes it for the same Vega-Lite version.
+VEGA_LITE_SCHEMA = alt.SCHEMA_URL
 
 
 def ensure_vega_bundle() -> Path:

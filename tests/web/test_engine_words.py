@@ -172,7 +172,7 @@ class TestCharts:
         spec = gad7_spec(self.timeline(paul))
         assert spec is not None
         bands = spec["layer"][0]
-        rows = spec["datasets"][bands["data"]["name"]]
+        rows = bands["data"]["values"]
         gad7 = get_instrument(InstrumentCode.GAD7)
         assert [row["code"] for row in rows] == [band.code for band in gad7.bands]
         assert "moderately_severe" not in {row["code"] for row in rows}
@@ -182,7 +182,7 @@ class TestCharts:
     def test_the_phq9_chart_draws_phq9_only_on_its_bands(self, paul):
         spec = timeline_spec(self.timeline(paul))
         assert spec["layer"][0]["encoding"]["y"]["scale"]["domain"] == [0, 27]
-        values = [v for name, rows in spec["datasets"].items() for v in rows if "score" in v]
+        values = [v for layer in spec["layer"] for v in layer["data"]["values"] if "score" in v]
         phq9 = {r.total for r in paul.responses.filter(instrument="phq9")}
         gad7_only = {r.total for r in paul.responses.filter(instrument="gad7")} - phq9
         assert gad7_only, "the fixture needs a GAD-7 total no PHQ-9 has"

@@ -406,7 +406,7 @@ class TestChart:
 
         spec = page.context["chart_spec"]
         layer = self.layer_of(spec)
-        rows = {row["record"]: row for row in spec["datasets"][layer["data"]["name"]]}
+        rows = {row["record"]: row for row in layer["data"]["values"]}
         assert rows["Life event"]["date"] == day.isoformat()
         assert rows["Life event"]["what"] == "Loss or bereavement (moderate, 2 of 3)"
         assert rows["Medication"]["what"] == (

@@ -1,4 +1,6 @@
-"""The clinician's Vega-Lite charts, built with Altair; `lasting.vega` draws them."""
+"""The clinician's Vega-Lite charts, written as plain Vega-Lite dictionaries (building
+them with Altair was most of a patient page's server time); `lasting.vega` draws them and
+tests/web/test_demo.py checks them against the Vega-Lite schema."""
 
 from __future__ import annotations
 
@@ -7,8 +9,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
-
-import altair as alt
 
 from lasting.alerts.models import Alert
 from lasting.checkins.models import Instrument, Response
@@ -22,7 +22,7 @@ from lasting.treatment.models import (
     TherapyEvent,
     TreatmentSession,
 )
-from lasting.vega import chart_spec
+from lasting.vega import VEGA_LITE_SCHEMA
 from lasting.vega import ensure_vega_bundle as ensure_vega_bundle  # for the CLI and e2e tests
 from lasting_core.definitions import DefinitionSettings
 from lasting_core.instruments import InstrumentCode, get_instrument
@@ -38,6 +38,29 @@ BAND_COLOURS = {
 # core's one definition.
 RELAPSE_BAR = DefinitionSettings().relapse_threshold
 SESSION_COLOURS = {"induction": "#5b6b8c", "booster": "#1f7a6d", "maintenance": "#8a6bb0"}
+
+Spec = dict[str, Any]
+
+
+def field(name: str, kind: str, **options: Any) -> Spec:
+    """A Vega-Lite field definition: `kind` is nominal, quantitative or temporal."""
+    return {"field": name, "type": kind, **options}
+
+
+def layer(rows: list[dict[str, Any]], mark: Spec, encoding: Spec, **options: Any) -> Spec:
+    """One layer drawing `rows` (inline data)."""
+    return {"data": {"values": rows}, "mark": mark, "encoding": encoding, **options}
+
+
+def top_level(spec: Spec, height: int) -> Spec:
+    """A chart as the pages embed it: as wide as its container, no frame."""
+    return {
+        "$schema": VEGA_LITE_SCHEMA,
+        **spec,
+        "width": "container",
+        "height": height,
+        "config": {"view": {"continuousWidth": 300, "continuousHeight": 300, "stroke": None}},
+    }
 
 
 @dataclass(frozen=True)
@@ -69,32 +92,37 @@ class DateRange:
     first_on: date
     last_on: date
 
-    def axis(self) -> alt.X:
+    def axis(self) -> Spec:
         """The shared x encoding: the range's dates, month names on the axis.
 
         Dates are calendar dates in the patient's time zone: read and show them as UTC so
         the browser's own time zone cannot move them a day.
         """
         short = (self.last_on - self.first_on).days < WEEK_TICKS_BELOW_DAYS
-        return alt.X(
-            "date:T",
+        return field(
+            "date",
+            "temporal",
             title=None,
-            scale=alt.Scale(type="utc", domain=[_datetime(self.first_on), _datetime(self.last_on)]),
-            axis=alt.Axis(
+            scale={"type": "utc", "domain": [_datetime(self.first_on), _datetime(self.last_on)]},
+            axis={
                 # A utc scale labels its ticks in UTC; formatType "utc" would drop the
                 # format in this Vega-Lite version.
-                format="%b %-d" if short else "%b %Y",
-                labelAngle=0,
-                labelOverlap=True,
-                tickCount="week" if short else "month",
-            ),
+                "format": "%b %-d" if short else "%b %Y",
+                "labelAngle": 0,
+                "labelOverlap": True,
+                "tickCount": "week" if short else "month",
+            },
         )
 
 
-def day_tooltip(field: str, title: str) -> alt.Tooltip:
+def day_tooltip(name: str, title: str) -> Spec:
     """A calendar date in a tooltip, read and shown in UTC like the axis, so the browser's
     own time zone cannot move it a day."""
-    return alt.Tooltip(f"utcyearmonthdate({field}):T", format="%b %-d, %Y", title=title)
+    return field(name, "temporal", timeUnit="utcyearmonthdate", format="%b %-d, %Y", title=title)
+
+
+def tooltip(name: str, title: str, kind: str = "nominal", **options: Any) -> Spec:
+    return field(name, kind, title=title, **options)
 
 
 def _datetime(day: date) -> dict[str, Any]:
@@ -122,7 +150,7 @@ def date_range(timeline: Timeline) -> DateRange | None:
     return DateRange(first - timedelta(days=1), last + timedelta(days=1))
 
 
-def band_layer(code: InstrumentCode) -> alt.Chart:
+def band_layer(code: InstrumentCode) -> Spec:
     """The instrument's own severity bands, from the core's definition of the instrument."""
     instrument = get_instrument(code)
     top = max(band.high for band in instrument.bands)
@@ -135,21 +163,21 @@ def band_layer(code: InstrumentCode) -> alt.Chart:
         }
         for band in instrument.bands
     ]
-    chart: alt.Chart = (
-        alt.Chart({"values": rows})
-        .mark_rect(opacity=0.9)
-        .encode(
-            y=alt.Y("low:Q", scale=alt.Scale(domain=[0, top]), title=instrument.name),
-            y2="high:Q",
-            color=alt.Color(
-                "code:N",
-                scale=alt.Scale(domain=list(BAND_COLOURS), range=list(BAND_COLOURS.values())),
+    return layer(
+        rows,
+        {"type": "rect", "opacity": 0.9},
+        {
+            "y": field("low", "quantitative", scale={"domain": [0, top]}, title=instrument.name),
+            "y2": {"field": "high"},
+            "color": field(
+                "code",
+                "nominal",
+                scale={"domain": list(BAND_COLOURS), "range": list(BAND_COLOURS.values())},
                 legend=None,
             ),
-            tooltip=[alt.Tooltip("band:N", title=f"{instrument.name} band")],
-        )
+            "tooltip": [tooltip("band", f"{instrument.name} band")],
+        },
     )
-    return chart
 
 
 def score_rows(timeline: Timeline, instrument: Instrument) -> list[dict[str, Any]]:
@@ -164,71 +192,56 @@ def score_rows(timeline: Timeline, instrument: Instrument) -> list[dict[str, Any
     ]
 
 
-def score_layer(rows: list[dict[str, Any]], x: alt.X, colour: str, name: str) -> alt.Chart:
-    chart: alt.Chart = (
-        alt.Chart({"values": rows})
-        .mark_line(point=True, strokeWidth=2, color=colour)
-        .encode(
-            x=x,
-            y=alt.Y("score:Q"),
-            tooltip=[
+def score_layer(rows: list[dict[str, Any]], x: Spec, colour: str, name: str) -> Spec:
+    return layer(
+        rows,
+        {"type": "line", "point": True, "strokeWidth": 2, "color": colour},
+        {
+            "x": x,
+            "y": field("score", "quantitative"),
+            "tooltip": [
                 day_tooltip("date", "Date"),
-                alt.Tooltip("score:Q", title=name),
-                alt.Tooltip("band:N", title="Band"),
+                tooltip("score", name, "quantitative"),
+                tooltip("band", "Band"),
             ],
-        )
+        },
     )
-    return chart
 
 
-def session_layer(timeline: Timeline, x: alt.X) -> alt.Chart:
+def session_layer(timeline: Timeline, x: Spec) -> Spec:
     session_rows = [
         {"date": timeline.local_date(session.started_at), "kind": session.get_kind_display()}
         for session in timeline.sessions
     ]
-    chart: alt.Chart = (
-        alt.Chart({"values": session_rows})
-        .mark_rule(strokeDash=[3, 3], opacity=0.7)
-        .encode(
-            x=x,
-            stroke=alt.Stroke(
-                "kind:N",
-                scale=alt.Scale(
-                    domain=["Induction", "Booster", "Maintenance"],
-                    range=list(SESSION_COLOURS.values()),
-                ),
-                legend=alt.Legend(title="Session", orient="bottom"),
+    return layer(
+        session_rows,
+        {"type": "rule", "strokeDash": [3, 3], "opacity": 0.7},
+        {
+            "x": x,
+            "stroke": field(
+                "kind",
+                "nominal",
+                scale={
+                    "domain": ["Induction", "Booster", "Maintenance"],
+                    "range": list(SESSION_COLOURS.values()),
+                },
+                legend={"title": "Session", "orient": "bottom"},
             ),
-            tooltip=[
-                day_tooltip("date", "Session"),
-                alt.Tooltip("kind:N", title="Kind"),
-            ],
-        )
+            "tooltip": [day_tooltip("date", "Session"), tooltip("kind", "Kind")],
+        },
     )
-    return chart
 
 
-def _finish(layers: list[alt.Chart], height: int) -> dict[str, Any]:
-    # One constructor rather than chained methods: each Altair method copies the whole
-    # chart, layers included (measured: about 15 % of a patient page).
-    independent = alt.ScaleResolveMap(
-        color="independent", stroke="independent", shape="independent"
-    )
-    chart = alt.LayerChart(
-        layer=layers,
-        resolve=alt.Resolve(scale=independent),
-        width="container",
-        height=height,
-        config=alt.Config(view=alt.ViewConfig(stroke=None)),
-    )
-    return chart_spec(chart)
+def _finish(layers: list[Spec], height: int) -> Spec:
+    independent = {"color": "independent", "stroke": "independent", "shape": "independent"}
+    return top_level({"layer": layers, "resolve": {"scale": independent}}, height)
 
 
 def timeline_spec(timeline: Timeline) -> dict[str, Any]:
     """PHQ-9 over time on the PHQ-9 severity bands, with sessions, booster windows, alerts
     and the engine's forecast of when the relapse level will be reached."""
     dates = date_range(timeline)
-    x = dates.axis() if dates else alt.X("date:T", title=None, scale=alt.Scale(type="utc"))
+    x = dates.axis() if dates else field("date", "temporal", title=None, scale={"type": "utc"})
     layers = [band_layer(InstrumentCode.PHQ9), *proposal_layers(timeline, x)]
     layers.append(session_layer(timeline, x))
     layers.extend(forecast_layers(timeline, x))
@@ -254,7 +267,7 @@ def gad7_spec(timeline: Timeline) -> dict[str, Any] | None:
     return _finish(layers, 160)
 
 
-def proposal_layers(timeline: Timeline, x: alt.X) -> list[alt.Chart]:
+def proposal_layers(timeline: Timeline, x: Spec) -> list[Spec]:
     rows = [
         {
             "date": proposal.earliest_on.isoformat(),
@@ -267,22 +280,24 @@ def proposal_layers(timeline: Timeline, x: alt.X) -> list[alt.Chart]:
     if not rows:
         return []
     return [
-        alt.Chart({"values": rows})
-        .mark_rect(opacity=0.18, color=SESSION_COLOURS["booster"])
-        .encode(
-            x=x,
-            x2="end:T",
-            tooltip=[
-                day_tooltip("date", "Booster window from"),
-                day_tooltip("end", "to"),
-                alt.Tooltip("status:N", title="Proposal"),
-                alt.Tooltip("reason:N", title="Why"),
-            ],
+        layer(
+            rows,
+            {"type": "rect", "opacity": 0.18, "color": SESSION_COLOURS["booster"]},
+            {
+                "x": x,
+                "x2": {"field": "end"},
+                "tooltip": [
+                    day_tooltip("date", "Booster window from"),
+                    day_tooltip("end", "to"),
+                    tooltip("status", "Proposal"),
+                    tooltip("reason", "Why"),
+                ],
+            },
         )
     ]
 
 
-def forecast_layers(timeline: Timeline, x: alt.X) -> list[alt.Chart]:
+def forecast_layers(timeline: Timeline, x: Spec) -> list[Spec]:
     """A dashed line from today's level to the forecast crossing, and its 80 % interval."""
     latest = timeline.assessments[-1] if timeline.assessments else None
     if latest is None or latest.level is None or latest.crossing_on is None:
@@ -293,15 +308,14 @@ def forecast_layers(timeline: Timeline, x: alt.X) -> list[alt.Chart]:
         {"date": latest.crossing_on.isoformat(), "score": bar, "what": "Forecast crossing"},
     ]
     layers = [
-        alt.Chart({"values": path})
-        .mark_line(strokeDash=[6, 4], color="#b3261e", strokeWidth=2)
-        .encode(
-            x=x,
-            y="score:Q",
-            tooltip=[
-                alt.Tooltip("what:N", title=""),
-                day_tooltip("date", "Date"),
-            ],
+        layer(
+            path,
+            {"type": "line", "strokeDash": [6, 4], "color": "#b3261e", "strokeWidth": 2},
+            {
+                "x": x,
+                "y": field("score", "quantitative"),
+                "tooltip": [tooltip("what", ""), day_tooltip("date", "Date")],
+            },
         )
     ]
     if latest.crossing_earliest_on and latest.crossing_latest_on:
@@ -313,22 +327,24 @@ def forecast_layers(timeline: Timeline, x: alt.X) -> list[alt.Chart]:
             }
         ]
         layers.append(
-            alt.Chart({"values": interval})
-            .mark_rule(color="#b3261e", strokeWidth=6, opacity=0.35)
-            .encode(
-                x=x,
-                x2="end:T",
-                y="score:Q",
-                tooltip=[
-                    day_tooltip("date", "80 % interval from"),
-                    day_tooltip("end", "to"),
-                ],
+            layer(
+                interval,
+                {"type": "rule", "color": "#b3261e", "strokeWidth": 6, "opacity": 0.35},
+                {
+                    "x": x,
+                    "x2": {"field": "end"},
+                    "y": field("score", "quantitative"),
+                    "tooltip": [
+                        day_tooltip("date", "80 % interval from"),
+                        day_tooltip("end", "to"),
+                    ],
+                },
             )
         )
     return layers
 
 
-def alert_layers(timeline: Timeline, x: alt.X) -> list[alt.Chart]:
+def alert_layers(timeline: Timeline, x: Spec) -> list[Spec]:
     rows = [
         {
             "date": timeline.local_date(alert.opened_at),
@@ -341,24 +357,27 @@ def alert_layers(timeline: Timeline, x: alt.X) -> list[alt.Chart]:
     if not rows:
         return []
     return [
-        alt.Chart({"values": rows})
-        .mark_point(shape="triangle-down", size=90, filled=True)
-        .encode(
-            x=x,
-            y="y:Q",
-            color=alt.Color(
-                "kind:N",
-                scale=alt.Scale(
-                    domain=["Safety", "Early warning", "Relapse", "Disengagement"],
-                    range=["#b3261e", "#c25e00", "#7a1f5c", "#5f6b7a"],
+        layer(
+            rows,
+            {"type": "point", "shape": "triangle-down", "size": 90, "filled": True},
+            {
+                "x": x,
+                "y": field("y", "quantitative"),
+                "color": field(
+                    "kind",
+                    "nominal",
+                    scale={
+                        "domain": ["Safety", "Early warning", "Relapse", "Disengagement"],
+                        "range": ["#b3261e", "#c25e00", "#7a1f5c", "#5f6b7a"],
+                    },
+                    legend={"title": "Alert", "orient": "bottom"},
                 ),
-                legend=alt.Legend(title="Alert", orient="bottom"),
-            ),
-            tooltip=[
-                day_tooltip("date", "Alert"),
-                alt.Tooltip("kind:N", title="Kind"),
-                alt.Tooltip("reason:N", title="Why"),
-            ],
+                "tooltip": [
+                    day_tooltip("date", "Alert"),
+                    tooltip("kind", "Kind"),
+                    tooltip("reason", "Why"),
+                ],
+            },
         )
     ]
 
@@ -374,33 +393,33 @@ def risk_spec(timeline: Timeline) -> dict[str, Any] | None:
     dates = date_range(timeline)
     if not rows or dates is None:
         return None
-    chart = (
-        alt.Chart({"values": rows})
-        .mark_area(
-            line={"color": "#b3261e"},
+    area = layer(
+        rows,
+        {
+            "type": "area",
+            "line": {"color": "#b3261e"},
             # A point per assessment, so a single assessment still shows.
-            point={"color": "#b3261e"},
-            color="#f3c0c0",
-            opacity=0.8,
-            interpolate="step-after",
-        )
-        .encode(
-            x=dates.axis(),
-            y=alt.Y(
-                "p:Q",
+            "point": {"color": "#b3261e"},
+            "color": "#f3c0c0",
+            "opacity": 0.8,
+            "interpolate": "step-after",
+        },
+        {
+            "x": dates.axis(),
+            "y": field(
+                "p",
+                "quantitative",
                 title="Relapse risk, 28 days",
-                scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format="%", tickCount=3),
+                scale={"domain": [0, 1]},
+                axis={"format": "%", "tickCount": 3},
             ),
-            tooltip=[
+            "tooltip": [
                 day_tooltip("date", "Assessed"),
-                alt.Tooltip("p:Q", title="P(relapse within 28 days)", format=".0%"),
+                tooltip("p", "P(relapse within 28 days)", "quantitative", format=".0%"),
             ],
-        )
-        .properties(width="container", height=90)
-        .configure_view(stroke=None)
+        },
     )
-    return chart_spec(chart)
+    return top_level(area, 90)
 
 
 # Life events, medication changes and therapy: a lane of markers each, under the alerts'
@@ -451,7 +470,7 @@ def life_context_markers(timeline: Timeline) -> list[dict[str, Any]]:
     return markers
 
 
-def life_context_layers(timeline: Timeline, x: alt.X) -> list[alt.Chart]:
+def life_context_layers(timeline: Timeline, x: Spec) -> list[Spec]:
     """Markers by kind (life event, medication, therapy), each in its own lane, with a
     tooltip naming the day, what happened and who told the clinic."""
     sources = dict(EntrySource.choices)
@@ -468,31 +487,39 @@ def life_context_layers(timeline: Timeline, x: alt.X) -> list[alt.Chart]:
     if not rows:
         return []
     records = list(LIFE_CONTEXT_LANES)
+    legend = {"title": "Life and treatment", "orient": "bottom"}
     return [
-        alt.Chart({"values": rows}, name="life_context")
-        .mark_point(size=70, filled=True, opacity=0.9)
-        .encode(
-            x=x,
-            y="y:Q",
-            shape=alt.Shape(
-                "record:N",
-                scale=alt.Scale(
-                    domain=records, range=[lane[1] for lane in LIFE_CONTEXT_LANES.values()]
+        layer(
+            rows,
+            {"type": "point", "size": 70, "filled": True, "opacity": 0.9},
+            {
+                "x": x,
+                "y": field("y", "quantitative"),
+                "shape": field(
+                    "record",
+                    "nominal",
+                    scale={
+                        "domain": records,
+                        "range": [lane[1] for lane in LIFE_CONTEXT_LANES.values()],
+                    },
+                    legend=legend,
                 ),
-                legend=alt.Legend(title="Life and treatment", orient="bottom"),
-            ),
-            color=alt.Color(
-                "record:N",
-                scale=alt.Scale(
-                    domain=records, range=[lane[2] for lane in LIFE_CONTEXT_LANES.values()]
+                "color": field(
+                    "record",
+                    "nominal",
+                    scale={
+                        "domain": records,
+                        "range": [lane[2] for lane in LIFE_CONTEXT_LANES.values()],
+                    },
+                    legend=legend,
                 ),
-                legend=alt.Legend(title="Life and treatment", orient="bottom"),
-            ),
-            tooltip=[
-                day_tooltip("date", "Date"),
-                alt.Tooltip("record:N", title="Record"),
-                alt.Tooltip("what:N", title="What"),
-                alt.Tooltip("entered:N", title="Entered"),
-            ],
+                "tooltip": [
+                    day_tooltip("date", "Date"),
+                    tooltip("record", "Record"),
+                    tooltip("what", "What"),
+                    tooltip("entered", "Entered"),
+                ],
+            },
+            name="life_context",
         )
     ]

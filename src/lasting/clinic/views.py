@@ -151,6 +151,7 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
         if rules.can_handle_safety_alerts(membership)
         else []
     )
+    life_context = life_context_of(patient)
     timeline = Timeline(
         zone=ZoneInfo(patient.time_zone),
         responses=responses,
@@ -162,7 +163,7 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
         else [],
         alerts=list(reversed(alert_history)) if reviewer else [],
         proposals=list(patient.proposals.order_by("created_at")) if reviewer else [],
-        **life_context_of(patient),
+        **life_context,
     )
     assessment = timeline.assessments[-1] if timeline.assessments else None
     checkins = list(
@@ -189,7 +190,7 @@ def patient(request: ClinicRequest, patient_id: int) -> HttpResponse:
             "alert_history": alert_history,
             "link_form": IssueLinkForm(),
             "today": today_in(patient.organization.time_zone),
-            "life_context": {name: rows[::-1] for name, rows in life_context_of(patient).items()},
+            "life_context": {name: rows[::-1] for name, rows in life_context.items()},
         }
     )
     context.update(cost_context_for(membership, patient))
