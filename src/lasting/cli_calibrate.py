@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lasting_core.engine import EngineSettings
-    from lasting_core.engine.calibrate import Calibration
+    from lasting_core.engine.calibrate import Calibration, ProbabilityCalibration
 
 COMMAND = "lasting calibrate"
 DEFAULT_BUDGET = 0.5  # false early-warning episodes per at-risk patient-year (docs/engine.md 5)
@@ -126,9 +126,23 @@ def report_lines(calibration: Calibration, current: EngineSettings) -> list[str]
         f"{score.at_risk_years:.1f} at-risk patient-years)",
         "  thresholds tried: "
         + ", ".join(f"{t:.2f} -> {rate:.2f}" for t, rate in calibration.thresholds),
+    ]
+    lines += reliability_lines("the engine's own", calibration.raw_probabilities)
+    if fitted.probability_map:
+        lines += reliability_lines(
+            f"recalibrated by the fitted map ({len(fitted.probability_map)} knots; in-sample)",
+            probabilities,
+        )
+    else:
+        lines += ["", "No recalibration map (too few forecasts or relapses)."]
+    return lines
+
+
+def reliability_lines(title: str, probabilities: ProbabilityCalibration) -> list[str]:
+    lines = [
         "",
-        f"Probability calibration, P(relapse within 28 days): {probabilities.forecasts} weekly "
-        f"forecasts, {probabilities.relapses_within_horizon} followed by a relapse, "
+        f"P(relapse within 28 days), {title}: {probabilities.forecasts} weekly forecasts, "
+        f"{probabilities.relapses_within_horizon} followed by a relapse, "
         f"Brier score {probabilities.brier:.3f}",
         "  predicted bin   mean predicted   observed   forecasts",
     ]

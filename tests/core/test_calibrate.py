@@ -22,7 +22,10 @@ from lasting_core.engine.calibrate import (
     fit_threshold,
     probability_calibration,
     relapse_days,
+    settings_from,
 )
+from lasting_core.engine.patients import assess_patient
+from lasting_core.engine.recalibration import apply_probability_map, fit_isotonic_map
 from lasting_core.simulation import simulate_cohort
 from lasting_core.simulation.evaluation import history_of
 from lasting_core.simulation.observations import DAILY_SEVERITY_SLOPES
@@ -136,6 +139,41 @@ class TestProbabilityCalibration:
             probability_calibration([0.5], [1, 0])
 
 
+class TestRecalibrationMap:
+    def test_pool_adjacent_violators_matches_the_hand_computation(self) -> None:
+        # 0.2 -> 1 then 0.3 -> 0 violate the order: pooled to 0.5 over [0.2, 0.3].
+        knots = fit_isotonic_map([0.3, 0.1, 0.4, 0.2], [0, 0, 1, 1])
+        assert knots == ((0.1, 0.0), (0.2, 0.5), (0.3, 0.5), (0.4, 1.0))
+        mapped = apply_probability_map(np.array([0.0, 0.15, 0.25, 0.35, 0.9, np.nan]), knots)
+        assert mapped[:5] == pytest.approx([0.0, 0.25, 0.5, 0.75, 1.0])
+        assert math.isnan(mapped[5])
+
+    def test_on_its_own_forecasts_the_map_never_raises_the_brier_score(self) -> None:
+        rng = np.random.default_rng(8)
+        predicted = rng.uniform(0, 1, 500)
+        observed = (rng.uniform(0, 1, 500) < predicted**2).astype(float)
+        mapped = apply_probability_map(predicted, fit_isotonic_map(predicted, observed))
+        raw = probability_calibration(predicted, observed).brier
+        assert probability_calibration(mapped, observed).brier < raw
+
+    def test_settings_refuse_a_falling_map(self) -> None:
+        with pytest.raises(ValueError, match="probability_map"):
+            EngineSettings(probability_map=((0.1, 0.5), (0.2, 0.4)))
+
+    def test_the_engine_applies_the_map_to_both_probabilities(self) -> None:
+        history = next(
+            h
+            for h in simulated_histories(2.2, patients=40).values()
+            if (p := assess_patient(h, 200.0).p_relapse_28d) is not None and p > 0.1
+        )
+        plain = assess_patient(history, 200.0)
+        halved = assess_patient(history, 200.0, EngineSettings(probability_map=((0, 0), (1, 0.5))))
+        assert plain.p_relapse_28d is not None
+        assert plain.p_relapse_14d is not None
+        assert halved.p_relapse_28d == pytest.approx(plain.p_relapse_28d / 2)
+        assert halved.p_relapse_14d == pytest.approx(plain.p_relapse_14d / 2)
+
+
 @pytest.fixture(scope="module")
 def noisy_clinic() -> dict[str, PatientHistory]:
     return simulated_histories(3.0, patients=150)
@@ -164,16 +202,31 @@ class TestCalibrateClinic:
 
     def test_it_fits_the_noise_and_keeps_the_engine_working(self, calibration: Calibration) -> None:
         fitted = calibration.fitted()
-        assert set(fitted) == {"obs_sd", "daily_points_per_phq9", "early_warning_probability"}
+        assert set(fitted) == {
+            "obs_sd",
+            "daily_points_per_phq9",
+            "early_warning_probability",
+            "probability_map",
+        }
         assert fitted["obs_sd"] == pytest.approx(3.0, rel=NOISE_TOLERANCE)
         assert calibration.score.relapses >= 5
         assert 0 < calibration.score.caught <= calibration.score.relapses
 
     def test_it_reports_the_probabilities_calibration(self, calibration: Calibration) -> None:
-        probabilities = calibration.probabilities
-        assert probabilities.forecasts == sum(b.count for b in probabilities.bins)
-        assert 0.0 < probabilities.brier < 0.25
-        assert probabilities.relapses_within_horizon > 0
+        raw = calibration.raw_probabilities
+        assert raw.forecasts == sum(b.count for b in raw.bins)
+        assert 0.0 < raw.brier < 0.25
+        assert raw.relapses_within_horizon > 0
+
+    def test_it_fits_a_map_that_recalibrates_in_sample(self, calibration: Calibration) -> None:
+        assert calibration.settings.probability_map
+        assert calibration.probabilities.forecasts == calibration.raw_probabilities.forecasts
+        assert calibration.probabilities.brier <= calibration.raw_probabilities.brier
+
+    def test_the_fitted_values_read_back_as_the_same_settings(
+        self, calibration: Calibration
+    ) -> None:
+        assert settings_from(calibration.fitted(), EngineSettings()) == calibration.settings
 
     def test_a_tighter_budget_never_lowers_the_threshold(
         self, noisy_clinic: dict[str, PatientHistory], calibration: Calibration

@@ -92,6 +92,7 @@ def test_each_calibration_is_the_next_version_and_the_latest_wins(clinic, calibr
     assert (first.version, second.version) == (1, 2)
     assert settings_for(clinic.pk).early_warning_probability == 0.95
     assert settings_for(clinic.pk).obs_sd == pytest.approx(calibration.settings.obs_sd)
+    assert settings_for(clinic.pk).probability_map == calibration.settings.probability_map
     assert len(calibration_events(clinic)) == 2
 
 
@@ -123,8 +124,12 @@ def climbing_patient(organization: Organization) -> Patient:
     return patient
 
 
-def with_threshold(calibration: Calibration, threshold: float) -> Calibration:
-    settings = dataclasses.replace(calibration.settings, early_warning_probability=threshold)
+def with_threshold(
+    calibration: Calibration, threshold: float, probability_map: tuple = ()
+) -> Calibration:
+    settings = dataclasses.replace(
+        calibration.settings, early_warning_probability=threshold, probability_map=probability_map
+    )
     return dataclasses.replace(calibration, settings=settings)
 
 
@@ -144,6 +149,19 @@ def test_assessments_afterwards_use_the_stored_threshold(db, calibration):
     assert assessment.p_relapse_28d is not None
     assert SETTINGS.early_warning_probability <= assessment.p_relapse_28d < 0.95
     assert SignalKind.EARLY_WARNING not in {s.kind for s in assessment.signals}
+
+
+def test_assessments_afterwards_go_through_the_stored_map(db, calibration):
+    plain, halved = make_organization(), make_organization()
+    actor = Actor.system("test", None)
+    store_calibration(plain, with_threshold(calibration, 0.95), actor, timezone.now())
+    store_calibration(
+        halved, with_threshold(calibration, 0.95, ((0.0, 0.0), (1.0, 0.5))), actor, timezone.now()
+    )
+
+    p28 = assess_one(climbing_patient(plain)).p_relapse_28d
+    assert p28 is not None
+    assert assess_one(climbing_patient(halved)).p_relapse_28d == pytest.approx(p28 / 2)
 
 
 def test_an_unknown_organisation_is_named_and_nothing_is_stored(db, capsys):

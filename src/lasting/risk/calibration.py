@@ -75,9 +75,12 @@ def calibration_metrics(calibration: Calibration) -> dict[str, Any]:
         "false_per_at_risk_year": none_if_nan(score.false_per_at_risk_year),
         "at_risk_patient_years": score.at_risk_years,
         "thresholds": [list(pair) for pair in calibration.thresholds],
-        "brier": none_if_nan(calibration.probabilities.brier),
         "forecasts": calibration.probabilities.forecasts,
-        "reliability": [dataclasses.asdict(bin_) for bin_ in calibration.probabilities.bins],
+        "raw_brier": none_if_nan(calibration.raw_probabilities.brier),
+        "raw_reliability": [dataclasses.asdict(b) for b in calibration.raw_probabilities.bins],
+        # Through the fitted map, on the same forecasts (in-sample).
+        "brier": none_if_nan(calibration.probabilities.brier),
+        "reliability": [dataclasses.asdict(b) for b in calibration.probabilities.bins],
         "prior": dataclasses.asdict(calibration.prior),
     }
 

@@ -36,7 +36,7 @@ from lasting_core.engine import (
     assess_patient,
     fit_population_prior,
 )
-from lasting_core.engine.calibrate import FITTED_FIELDS
+from lasting_core.engine.calibrate import settings_from
 from lasting_core.engine.episodes import WarningEnd, disengagement_ends, early_warning_end
 
 log = logging.getLogger("lasting.risk")
@@ -71,8 +71,8 @@ def prior_or_default(organization_id: int) -> PopulationPrior:
 def settings_for(organization_id: int) -> EngineSettings:
     """The organisation's engine settings: its latest calibration, else the defaults.
 
-    Only the fields a calibration fits are read from it (`lasting calibrate`,
-    docs/engine.md "Calibration per clinic"); every other setting is the default.
+    Only the fields a calibration fits (`lasting calibrate`, docs/engine.md "Calibration
+    per clinic") are read from it; every other setting is the default.
     """
     stored = (
         EngineCalibration.objects.filter(organization_id=organization_id)
@@ -82,8 +82,7 @@ def settings_for(organization_id: int) -> EngineSettings:
     )
     if stored is None:
         return SETTINGS
-    fitted = {name: float(stored[name]) for name in FITTED_FIELDS if name in stored}
-    return EngineSettings(**(dataclasses.asdict(SETTINGS) | fitted))
+    return settings_from(stored, SETTINGS)
 
 
 def save_prior(organization_id: int, prior: PopulationPrior, now: datetime) -> None:

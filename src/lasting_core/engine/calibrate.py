@@ -14,7 +14,9 @@ What a clinic's history decides (docs/engine.md, "Calibration per clinic"):
 
 It also reports how well the 28-day probabilities are calibrated on that history: the
 Brier score and a reliability table (predicted-probability bins against the observed
-share of relapses within 28 days).
+share of relapses within 28 days); with enough forecasts and relapses it fits a monotone
+recalibration map (``probability_map``, isotonic; engine/recalibration.py) that the engine
+then applies to P14 and P28, before the threshold is fitted.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +36,7 @@ from lasting_core.engine.durability import PopulationPrior, fit_population_prior
 from lasting_core.engine.history import PatientHistory, pack_histories
 from lasting_core.engine.parameters import EngineSettings
 from lasting_core.engine.patients import assess_packed
+from lasting_core.engine.recalibration import apply_probability_map, fit_isotonic_map
 from lasting_core.engine.replay import run_replay
 from lasting_core.engine.scoring import (
     DAYS_PER_YEAR,
@@ -47,6 +51,7 @@ FloatArray = npt.NDArray[np.float64]
 
 # The engine settings a calibration fits (the rest keep their defaults).
 FITTED_FIELDS = ("obs_sd", "daily_points_per_phq9", "early_warning_probability")
+MAP_FIELD = "probability_map"
 # The 28-day probability's horizon, in days.
 HORIZON_DAYS = 28.0
 # Choice: the thresholds tried, 0.05 to 0.95 in steps of 0.05 (as the default was chosen).
@@ -61,6 +66,10 @@ MIN_NOISE_PAIRS = 30  # pairs of check-ins for the observation noise
 MIN_RELAPSES = 5  # relapses before the last 56 days, for sensitivity and the threshold
 MIN_AT_RISK_YEARS = 1.0  # patient-years in response before the last 56 days
 MIN_DAILY_POINTS = 30  # PHQ-9 check-ins with daily checks around them (else the default)
+# Forecasts and relapses within 28 days for a recalibration map (else none): an isotonic
+# fit on fewer follows the noise.
+MIN_MAP_FORECASTS = 200
+MIN_MAP_RELAPSES = 20
 
 # Observation noise: pairs of consecutive check-ins 3 to 10 days apart, at least a week
 # after the latest session (a session moves the level), whose mean is at least 6 points
@@ -116,11 +125,32 @@ class Calibration:
     daily_points: int  # 0: too few, the default scale was kept
     score: RuleScore  # at the fitted threshold
     thresholds: tuple[tuple[float, float], ...]  # (threshold, false per at-risk year) tried
+    raw_probabilities: ProbabilityCalibration  # the engine's own forecasts
+    # Through the fitted map, on the same forecasts (in-sample); the raw ones without a map.
     probabilities: ProbabilityCalibration
 
-    def fitted(self) -> dict[str, float]:
-        """Return the fitted settings (the fields ``EngineSettings`` is built from)."""
-        return {name: float(getattr(self.settings, name)) for name in FITTED_FIELDS}
+    def fitted(self) -> dict[str, Any]:
+        """Return the fitted settings as JSON values (``settings_from`` reads them back)."""
+        values: dict[str, Any] = {
+            name: float(getattr(self.settings, name)) for name in FITTED_FIELDS
+        }
+        values[MAP_FIELD] = [list(knot) for knot in self.settings.probability_map]
+        return values
+
+
+def settings_from(fitted: dict[str, Any], base: EngineSettings) -> EngineSettings:
+    """Return ``base`` with the fitted values of ``Calibration.fitted`` (missing: base's)."""
+    values = {name: float(fitted[name]) for name in FITTED_FIELDS if name in fitted}
+    knots = tuple((float(raw), float(cal)) for raw, cal in fitted.get(MAP_FIELD, ()))
+    return dataclasses.replace(
+        base,
+        obs_sd=values.get("obs_sd", base.obs_sd),
+        daily_points_per_phq9=values.get("daily_points_per_phq9", base.daily_points_per_phq9),
+        early_warning_probability=values.get(
+            "early_warning_probability", base.early_warning_probability
+        ),
+        probability_map=knots,
+    )
 
 
 def relapse_days(history: PatientHistory) -> tuple[float, ...]:
@@ -369,11 +399,12 @@ def calibrate_clinic(
     1. Observation noise (``estimate_observation_sd``), then the daily items' scale with
        it (``estimate_daily_scale``; the default scale without enough daily checks).
     2. The durability prior on every history, with those settings.
-    3. The threshold, judged only where a warning can be judged: episodes begun and
-       relapses met up to 56 days before ``last_day``, each warning judged by the
-       relapses of the whole history.
-    4. The calibration of P(relapse within 28 days), one forecast a week up to 28 days
-       before ``last_day``, with the fitted settings.
+    3. The calibration of P(relapse within 28 days), one forecast a week up to 28 days
+       before ``last_day``, with those settings; with at least 200 forecasts and 20
+       relapses within 28 days, an isotonic recalibration map that the engine applies.
+    4. The threshold (on the recalibrated probabilities), judged only where a warning can
+       be judged: episodes begun and relapses met up to 56 days before ``last_day``, each
+       warning judged by the relapses of the whole history.
 
     Raises ``InsufficientHistory`` naming what is missing.
     """
@@ -400,6 +431,14 @@ def calibrate_clinic(
             f"{relapses} relapses before the last {FALSE_HORIZON_DAYS:.0f} days; "
             f"the warning threshold needs at least {MIN_RELAPSES}"
         )
+    days = np.arange(first_day + FORECAST_EVERY_DAYS, last_day - HORIZON_DAYS, FORECAST_EVERY_DAYS)
+    predicted, observed = forecast_outcomes(
+        histories, truth, fitted, prior, [float(day) for day in days]
+    )
+    raw = probability_calibration(predicted, observed)
+    if raw.forecasts >= MIN_MAP_FORECASTS and raw.relapses_within_horizon >= MIN_MAP_RELAPSES:
+        knots = fit_isotonic_map(predicted, observed)
+        fitted = dataclasses.replace(fitted, probability_map=knots)
     threshold, score, met, tried = fit_threshold(
         histories, truth, fitted, prior, budget_per_year, first_day, judged_day
     )
@@ -410,10 +449,7 @@ def calibrate_clinic(
             f"{MIN_AT_RISK_YEARS:.0f}"
         )
     fitted = dataclasses.replace(fitted, early_warning_probability=threshold)
-    days = np.arange(first_day + FORECAST_EVERY_DAYS, last_day - HORIZON_DAYS, FORECAST_EVERY_DAYS)
-    predicted, observed = forecast_outcomes(
-        histories, truth, fitted, prior, [float(day) for day in days]
-    )
+    mapped = apply_probability_map(predicted, fitted.probability_map)
     return Calibration(
         settings=fitted,
         prior=prior,
@@ -423,5 +459,6 @@ def calibrate_clinic(
         daily_points=daily_points,
         score=score,
         thresholds=tried,
-        probabilities=probability_calibration(predicted, observed),
+        raw_probabilities=raw,
+        probabilities=probability_calibration(mapped, observed),
     )
