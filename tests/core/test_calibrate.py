@@ -5,6 +5,7 @@ reliability table are what the hand computes."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 
 import numpy as np
@@ -25,7 +26,12 @@ from lasting_core.engine.calibrate import (
     settings_from,
 )
 from lasting_core.engine.patients import assess_patient
-from lasting_core.engine.recalibration import apply_probability_map, fit_isotonic_map
+from lasting_core.engine.recalibration import (
+    apply_probability_map,
+    check_probability_map,
+    fit_platt,
+    platt_map,
+)
 from lasting_core.simulation import simulate_cohort
 from lasting_core.simulation.evaluation import history_of
 from lasting_core.simulation.observations import DAILY_SEVERITY_SLOPES
@@ -140,21 +146,44 @@ class TestProbabilityCalibration:
 
 
 class TestRecalibrationMap:
-    def test_pool_adjacent_violators_matches_the_hand_computation(self) -> None:
-        # 0.2 -> 1 then 0.3 -> 0 violate the order: pooled to 0.5 over [0.2, 0.3].
-        knots = fit_isotonic_map([0.3, 0.1, 0.4, 0.2], [0, 0, 1, 1])
-        assert knots == ((0.1, 0.0), (0.2, 0.5), (0.3, 0.5), (0.4, 1.0))
-        mapped = apply_probability_map(np.array([0.0, 0.15, 0.25, 0.35, 0.9, np.nan]), knots)
-        assert mapped[:5] == pytest.approx([0.0, 0.25, 0.5, 0.75, 1.0])
-        assert math.isnan(mapped[5])
-
-    def test_on_its_own_forecasts_the_map_never_raises_the_brier_score(self) -> None:
+    def test_platt_recovers_the_generating_curve(self) -> None:
         rng = np.random.default_rng(8)
-        predicted = rng.uniform(0, 1, 500)
-        observed = (rng.uniform(0, 1, 500) < predicted**2).astype(float)
-        mapped = apply_probability_map(predicted, fit_isotonic_map(predicted, observed))
+        predicted = rng.uniform(0.02, 0.98, 20_000)
+        truth = 1.0 / (1.0 + np.exp(-(-1.0 + 0.5 * np.log(predicted / (1 - predicted)))))
+        observed = (rng.uniform(0, 1, predicted.size) < truth).astype(float)
+        a, b = fit_platt(predicted, observed)
+        assert a == pytest.approx(-1.0, abs=0.1)
+        assert b == pytest.approx(0.5, abs=0.05)
+
+    def test_calibrated_forecasts_keep_about_the_identity(self) -> None:
+        rng = np.random.default_rng(9)
+        predicted = rng.uniform(0.02, 0.98, 20_000)
+        observed = (rng.uniform(0, 1, predicted.size) < predicted).astype(float)
+        a, b = fit_platt(predicted, observed)
+        assert a == pytest.approx(0.0, abs=0.1)
+        assert b == pytest.approx(1.0, abs=0.1)
+
+    def test_the_map_is_linear_between_knots_and_keeps_nan(self) -> None:
+        knots = ((0.0, 0.0), (0.5, 0.25), (1.0, 0.5))
+        mapped = apply_probability_map(np.array([0.0, 0.25, 0.75, 1.0, np.nan]), knots)
+        assert mapped[:4] == pytest.approx([0.0, 0.125, 0.375, 0.5])
+        assert math.isnan(mapped[4])
+
+    def test_the_platt_map_rises_strictly_and_matches_its_curve(self) -> None:
+        knots = platt_map(-1.0, 0.5)
+        check_probability_map(knots)
+        calibrated = [c for _, c in knots]
+        assert all(later > earlier for earlier, later in itertools.pairwise(calibrated))
+        at_half = apply_probability_map(np.array([0.5]), knots)[0]
+        assert at_half == pytest.approx(1.0 / (1.0 + math.exp(1.0)))
+
+    def test_on_miscalibrated_forecasts_the_map_lowers_the_brier_score(self) -> None:
+        rng = np.random.default_rng(10)
+        predicted = rng.uniform(0.02, 0.98, 2000)
+        observed = (rng.uniform(0, 1, predicted.size) < predicted**2).astype(float)
+        mapped = apply_probability_map(predicted, platt_map(*fit_platt(predicted, observed)))
         raw = probability_calibration(predicted, observed).brier
-        assert probability_calibration(mapped, observed).brier < raw
+        assert probability_calibration(mapped, observed).brier < raw - 0.01
 
     def test_settings_refuse_a_falling_map(self) -> None:
         with pytest.raises(ValueError, match="probability_map"):
@@ -218,10 +247,11 @@ class TestCalibrateClinic:
         assert 0.0 < raw.brier < 0.25
         assert raw.relapses_within_horizon > 0
 
-    def test_it_fits_a_map_that_recalibrates_in_sample(self, calibration: Calibration) -> None:
-        assert calibration.settings.probability_map
-        assert calibration.probabilities.forecasts == calibration.raw_probabilities.forecasts
-        assert calibration.probabilities.brier <= calibration.raw_probabilities.brier
+    def test_a_calibrated_engine_gets_no_map(self, calibration: Calibration) -> None:
+        # The tuning family's forecasts are calibrated already: Platt would not lower the
+        # Brier score, so no map is kept and the probabilities stay the engine's own.
+        assert calibration.settings.probability_map == ()
+        assert calibration.probabilities == calibration.raw_probabilities
 
     def test_the_fitted_values_read_back_as_the_same_settings(
         self, calibration: Calibration

@@ -15,7 +15,7 @@ What a clinic's history decides (docs/engine.md, "Calibration per clinic"):
 It also reports how well the 28-day probabilities are calibrated on that history: the
 Brier score and a reliability table (predicted-probability bins against the observed
 share of relapses within 28 days); with enough forecasts and relapses it fits a monotone
-recalibration map (``probability_map``, isotonic; engine/recalibration.py) that the engine
+recalibration map (``probability_map``, Platt scaling; engine/recalibration.py) that the engine
 then applies to P14 and P28, before the threshold is fitted.
 """
 
@@ -36,7 +36,7 @@ from lasting_core.engine.durability import PopulationPrior, fit_population_prior
 from lasting_core.engine.history import PatientHistory, pack_histories
 from lasting_core.engine.parameters import EngineSettings
 from lasting_core.engine.patients import assess_packed
-from lasting_core.engine.recalibration import apply_probability_map, fit_isotonic_map
+from lasting_core.engine.recalibration import apply_probability_map, fit_platt, platt_map
 from lasting_core.engine.replay import run_replay
 from lasting_core.engine.scoring import (
     DAYS_PER_YEAR,
@@ -54,8 +54,9 @@ FITTED_FIELDS = ("obs_sd", "daily_points_per_phq9", "early_warning_probability")
 MAP_FIELD = "probability_map"
 # The 28-day probability's horizon, in days.
 HORIZON_DAYS = 28.0
-# Choice: the thresholds tried, 0.05 to 0.95 in steps of 0.05 (as the default was chosen).
-THRESHOLD_GRID = tuple(round(0.05 * step, 2) for step in range(1, 20))
+# Choice: the thresholds tried, 0.01 to 0.99 in steps of 0.01 (recalibrated probabilities
+# may span a narrow range).
+THRESHOLD_GRID = tuple(round(0.01 * step, 2) for step in range(1, 100))
 # The reliability table's bins (the engine evaluation's); the last includes 1.
 RELIABILITY_EDGES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
 # Choice: a probability every week of history is enough for the table, and cheap.
@@ -66,8 +67,7 @@ MIN_NOISE_PAIRS = 30  # pairs of check-ins for the observation noise
 MIN_RELAPSES = 5  # relapses before the last 56 days, for sensitivity and the threshold
 MIN_AT_RISK_YEARS = 1.0  # patient-years in response before the last 56 days
 MIN_DAILY_POINTS = 30  # PHQ-9 check-ins with daily checks around them (else the default)
-# Forecasts and relapses within 28 days for a recalibration map (else none): an isotonic
-# fit on fewer follows the noise.
+# Forecasts and relapses within 28 days for a recalibration map (else none).
 MIN_MAP_FORECASTS = 200
 MIN_MAP_RELAPSES = 20
 
@@ -358,8 +358,8 @@ def fit_threshold(
     """Return the lowest threshold on the grid within the budget, its score, whether one
     was, and each threshold tried with its false episodes per at-risk patient-year.
 
-    False episodes fall as the threshold rises, so the grid is bisected: about five
-    replays instead of nineteen. Without one within budget, the highest threshold.
+    False episodes fall as the threshold rises, so the grid is bisected: about seven
+    replays instead of 99. Without one within budget, the highest threshold.
     """
     scores: dict[float, RuleScore] = {}
 
@@ -401,7 +401,8 @@ def calibrate_clinic(
     2. The durability prior on every history, with those settings.
     3. The calibration of P(relapse within 28 days), one forecast a week up to 28 days
        before ``last_day``, with those settings; with at least 200 forecasts and 20
-       relapses within 28 days, an isotonic recalibration map that the engine applies.
+       relapses within 28 days, a Platt recalibration map that the engine applies, kept
+       only when it lowers the Brier score on those forecasts.
     4. The threshold (on the recalibrated probabilities), judged only where a warning can
        be judged: episodes begun and relapses met up to 56 days before ``last_day``, each
        warning judged by the relapses of the whole history.
@@ -437,8 +438,15 @@ def calibrate_clinic(
     )
     raw = probability_calibration(predicted, observed)
     if raw.forecasts >= MIN_MAP_FORECASTS and raw.relapses_within_horizon >= MIN_MAP_RELAPSES:
-        knots = fit_isotonic_map(predicted, observed)
-        fitted = dataclasses.replace(fitted, probability_map=knots)
+        intercept, slope = fit_platt(predicted, observed)
+        if slope > 0:
+            knots = platt_map(intercept, slope)
+            recalibrated = probability_calibration(
+                apply_probability_map(predicted, knots), observed
+            )
+            # Only a map that lowers the Brier score: a calibrated engine stays as it is.
+            if recalibrated.brier < raw.brier:
+                fitted = dataclasses.replace(fitted, probability_map=knots)
     threshold, score, met, tried = fit_threshold(
         histories, truth, fitted, prior, budget_per_year, first_day, judged_day
     )

@@ -141,8 +141,8 @@ class EngineSettings:
     # so this moves it too.
     early_warning_probability: float = 0.45
     # A monotone map of P14 and P28, knots (raw, calibrated), applied before the warning
-    # threshold; none by default. Fitted per clinic by `lasting calibrate` (isotonic
-    # regression on the clinic's own forecasts and what followed, engine/recalibration.py).
+    # threshold; none by default. Fitted per clinic by `lasting calibrate` (Platt scaling
+    # on the clinic's own forecasts and what followed, engine/recalibration.py).
     probability_map: tuple[tuple[float, float], ...] = ()
     forecast_max_days: float = 180.0  # choice: no crossing date beyond six months
     crossing_interval: float = 0.8  # choice: an 80 % interval
