@@ -25,7 +25,7 @@ from lasting_core.engine.calibrate import (
     relapse_days,
     settings_from,
 )
-from lasting_core.engine.patients import assess_patient
+from lasting_core.engine.patients import assess_cohort, assess_patient
 from lasting_core.engine.recalibration import (
     apply_probability_map,
     check_probability_map,
@@ -201,6 +201,15 @@ class TestRecalibrationMap:
         assert plain.p_relapse_14d is not None
         assert halved.p_relapse_28d == pytest.approx(plain.p_relapse_28d / 2)
         assert halved.p_relapse_14d == pytest.approx(plain.p_relapse_14d / 2)
+
+    def test_both_paths_apply_the_map_alike(self) -> None:
+        settings = EngineSettings(probability_map=platt_map(-1.0, 0.7))
+        histories = list(simulated_histories(2.2, patients=30).values())
+        batch = assess_cohort(histories, 200.0, settings)
+        for history, together in zip(histories, batch, strict=True):
+            alone = assess_patient(history, 200.0, settings)
+            assert alone.p_relapse_28d == pytest.approx(together.p_relapse_28d, nan_ok=True)
+            assert alone.p_relapse_14d == pytest.approx(together.p_relapse_14d, nan_ok=True)
 
 
 @pytest.fixture(scope="module")
