@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import itertools
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -62,7 +61,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 from engine_eval_report import CLOSED, OPEN, REPORTING, TUNING, policy_mix, report
 
 from lasting_core.definitions import track_relapse
@@ -73,11 +71,10 @@ from lasting_core.engine import (
     PopulationPrior,
     SignalKind,
     WarningRule,
-    assess_packed,
     fit_population_prior,
-    pack_histories,
     run_replay,
 )
+from lasting_core.engine.calibrate import forecast_outcomes, probability_calibration
 from lasting_core.engine.scoring import (
     FALSE_HORIZON_DAYS,
     MIN_LEAD_DAYS,
@@ -241,33 +238,14 @@ def calibration(
 ) -> tuple[float, list[tuple[float, float, int]]]:
     """Return the Brier score of P(relapse within 28 days) and a reliability table.
 
-    Only patient-days whose outcome can be seen and was not changed by treatment count:
-    the patient is checking in (not disengaged) and has no session in the 28 days.
+    The one implementation, ``lasting_core.engine.calibrate`` (which `lasting calibrate`
+    reports too): only patient-days whose outcome can be seen and was not changed by
+    treatment count.
     """
-    ids = list(histories)
-    predicted: list[float] = []
-    observed: list[float] = []
-    for day in days:
-        arrays = pack_histories([histories[i] for i in ids], day)
-        m = assess_packed(arrays, day, settings, prior, crossing=False)
-        for j, pid in enumerate(ids):
-            p = float(m.p28[j])
-            treated = any(day < d <= day + 28.0 for d, _ in histories[pid].sessions)
-            if np.isnan(p) or bool(m.disengaged[j]) or treated:
-                continue
-            predicted.append(p)
-            observed.append(float(any(day < r <= day + 28.0 for r in truth.get(pid, ()))))
-    p_arr, o_arr = np.asarray(predicted), np.asarray(observed)
-    brier = float(np.mean((p_arr - o_arr) ** 2)) if p_arr.size else float("nan")
-    edges = [0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0001]
-    table = []
-    for low, high in itertools.pairwise(edges):
-        inside = (p_arr >= low) & (p_arr < high)
-        if inside.any():
-            table.append(
-                (float(p_arr[inside].mean()), float(o_arr[inside].mean()), int(inside.sum()))
-            )
-    return brier, table
+    predicted, observed = forecast_outcomes(histories, truth, settings, prior, days)
+    result = probability_calibration(predicted, observed)
+    table = [(b.mean_predicted, b.observed_share, b.count) for b in result.bins]
+    return result.brier, table
 
 
 def oracle_episodes(

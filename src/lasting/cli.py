@@ -1,5 +1,5 @@
 """The `lasting` command: setup, demo, serve, worker, scheduler, audit, replay, simulate,
-analyze and Django management."""
+calibrate, analyze and Django management."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pathlib import Path
 from lasting.cli_analyze import add_analyze_command
 from lasting.cli_arguments import port_number, positive_int
 from lasting.cli_backup import cmd_backup, cmd_restore
+from lasting.cli_calibrate import add_calibrate_command
 from lasting.cli_engine import add_engine_commands
 from lasting.cli_export import add_export_parser
 from lasting.cli_setup import SETUP_EPILOG, cmd_setup, location_spec
@@ -388,6 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_export_parser(commands)
 
     add_engine_commands(commands)
+    add_calibrate_command(commands)
     add_analyze_command(commands)
 
     manage = commands.add_parser("manage", help="run a Django management command")

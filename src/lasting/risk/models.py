@@ -6,6 +6,7 @@ patients' history rows, runs the engine and stores what it says.
 
 from __future__ import annotations
 
+from django.conf import settings as django_settings
 from django.db import models
 
 from lasting.accounts.models import Organization
@@ -93,3 +94,37 @@ class AlertPerformanceSnapshot(models.Model):
             )
         ]
         indexes = [models.Index(fields=["organization", "-computed_at"])]
+
+
+class EngineCalibration(models.Model):
+    """One version of an organisation's engine settings, fitted on its own history.
+
+    `lasting calibrate` writes one row per calibration; the latest version is the one the
+    engine uses (`risk.services.settings_for`), the earlier ones stay as the record of what
+    was used when. ``settings`` holds the fitted `EngineSettings` fields
+    (`lasting_core.engine.calibrate.FITTED_FIELDS`); ``metrics`` what they measured on the
+    history (sensitivity, lead, false rate, Brier score, reliability table, the prior).
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="engine_calibrations"
+    )
+    version = models.PositiveIntegerField()
+    settings = models.JSONField()
+    metrics = models.JSONField()
+    created_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["organization", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "version"], name="one_engine_calibration_per_version"
+            )
+        ]

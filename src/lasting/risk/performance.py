@@ -30,7 +30,7 @@ from lasting.accounts.models import Organization
 from lasting.patients.models import Course, Patient
 from lasting.risk.history import list_history_rows, local_day
 from lasting.risk.models import AlertPerformanceSnapshot
-from lasting.risk.services import SETTINGS, history_of, prior_or_default
+from lasting.risk.services import history_of, prior_or_default, settings_for
 from lasting_core.analytics.rates import Rate, rate_of
 from lasting_core.daynumbers import day_number
 from lasting_core.definitions import track_relapse
@@ -87,7 +87,7 @@ def refresh_alert_performance(organization_id: int, now: datetime) -> AlertPerfo
     1. Read every patient's history (ended courses too) on the patient's clock; leave out
        patients whose care (their latest course) ended before the window.
     2. Per time zone, replay the engine from ``now`` - 365 days to ``now`` (each patient's
-       local days), with the clinic's prior and the app's engine settings.
+       local days), with the clinic's prior and the organisation's engine settings (`settings_for`).
     3. Take the relapses the relapse definition finds in the window. For a patient whose
        care ended in the window, drop the episodes begun and relapses met after that day
        and end their enrolled time there (their days in response after it still count
@@ -113,6 +113,7 @@ def refresh_alert_performance(organization_id: int, now: datetime) -> AlertPerfo
     rows = list_history_rows(patients, now)
     histories = {str(patient.pk): history_of(rows[patient.pk]) for patient in patients}
     prior = prior_or_default(organization_id)
+    settings = settings_for(organization_id)
     by_zone: dict[str, list[str]] = {}
     for patient in patients:
         by_zone.setdefault(patient.time_zone, []).append(str(patient.pk))
@@ -140,7 +141,7 @@ def refresh_alert_performance(organization_id: int, now: datetime) -> AlertPerfo
             continue
         replayed += len(present)
         result = in_care(
-            run_replay(present, SETTINGS, prior, start_day=start_day, end_day=end_day),
+            run_replay(present, settings, prior, start_day=start_day, end_day=end_day),
             care_ends,
         )
         episodes |= early_warning_episodes(result)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from lasting.alerts.models import Alert, AlertKind, Priority
 from lasting.patients.models import Patient
 from lasting.risk.history import HistoryRows, list_history_rows, local_day
-from lasting.risk.models import ClinicPrior, RiskAssessment
+from lasting.risk.models import ClinicPrior, EngineCalibration, RiskAssessment
 from lasting_core.daynumbers import date_of_day
 from lasting_core.engine import (
     ALERT_KINDS,
@@ -36,6 +36,7 @@ from lasting_core.engine import (
     assess_patient,
     fit_population_prior,
 )
+from lasting_core.engine.calibrate import settings_from
 from lasting_core.engine.episodes import WarningEnd, disengagement_ends, early_warning_end
 
 log = logging.getLogger("lasting.risk")
@@ -67,6 +68,23 @@ def prior_or_default(organization_id: int) -> PopulationPrior:
     return PopulationPrior(**stored.parameters)
 
 
+def settings_for(organization_id: int) -> EngineSettings:
+    """The organisation's engine settings: its latest calibration, else the defaults.
+
+    Only the fields a calibration fits (`lasting calibrate`, docs/engine.md "Calibration
+    per clinic") are read from it; every other setting is the default.
+    """
+    stored = (
+        EngineCalibration.objects.filter(organization_id=organization_id)
+        .order_by("-version")
+        .values_list("settings", flat=True)
+        .first()
+    )
+    if stored is None:
+        return SETTINGS
+    return settings_from(stored, SETTINGS)
+
+
 def save_prior(organization_id: int, prior: PopulationPrior, now: datetime) -> None:
     ClinicPrior.objects.update_or_create(
         organization_id=organization_id,
@@ -82,6 +100,7 @@ def assess_one(patient: Patient, now: datetime | None = None) -> Assessment:
     assessment = assess_patient(
         history_of(rows),
         as_of,
+        settings_for(patient.organization_id),
         prior=prior_or_default(patient.organization_id),
         state=find_engine_state(patient),
     )
@@ -111,7 +130,10 @@ def refit_prior(patients: Sequence[Patient], now: datetime) -> PopulationPrior:
     if not patients:
         return PopulationPrior.default()
     rows = list_history_rows(patients)
-    prior = fit_population_prior([history_of(rows[patient.pk]) for patient in patients])
+    prior = fit_population_prior(
+        [history_of(rows[patient.pk]) for patient in patients],
+        settings_for(patients[0].organization_id),
+    )
     save_prior(patients[0].organization_id, prior, now)
     return prior
 
@@ -134,9 +156,10 @@ def assess_many(
         raise ValueError("assess_many works on one organisation at a time")
     rows = list_history_rows(patients, now)
     histories = {patient.pk: history_of(rows[patient.pk]) for patient in patients}
+    settings = settings_for(organization_id)
     prior = prior_or_default(organization_id)
     if refit_prior:
-        prior = fit_population_prior(list(histories.values()))
+        prior = fit_population_prior(list(histories.values()), settings)
         save_prior(organization_id, prior, now)
     results: dict[int, Assessment] = {}
     by_zone: dict[str, list[Patient]] = {}
@@ -147,7 +170,7 @@ def assess_many(
         assessments: list[Assessment | None]
         try:
             assessments = list(
-                assess_cohort([histories[p.pk] for p in members], as_of, prior=prior)
+                assess_cohort([histories[p.pk] for p in members], as_of, settings, prior)
             )
         except Exception:
             log.exception(
@@ -157,7 +180,7 @@ def assess_many(
         for patient, assessment in zip(members, assessments, strict=True):
             try:
                 if assessment is None:
-                    assessment = assess_patient(histories[patient.pk], as_of, prior=prior)
+                    assessment = assess_patient(histories[patient.pk], as_of, settings, prior)
                 store_assessment(patient, assessment, now)
             except Exception:
                 log.exception("patient %s: assessment failed in the sweep", patient.pk)

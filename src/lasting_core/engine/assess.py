@@ -26,6 +26,7 @@ from lasting_core.engine.durability import PopulationPrior, posterior_median
 from lasting_core.engine.forecast import crossing_quantiles
 from lasting_core.engine.kalman import KalmanArrays, predict
 from lasting_core.engine.parameters import EngineSettings, WarningRule
+from lasting_core.engine.recalibration import apply_probability_map
 from lasting_core.engine.returns import (
     Hazard,
     ReturnArrays,
@@ -174,6 +175,9 @@ def assess_arrays(
     p14 = criteria_probability(moved, forecast_bar, state, 14.0, h, settings)
     p28 = criteria_probability(moved, forecast_bar, state, 28.0, h, settings)
     p28 = np.fmax(p28, p14)  # "within 28 days" includes "within 14 days"
+    # The clinic's recalibration (monotone, so P28 >= P14 still holds).
+    p14 = apply_probability_map(p14, settings.probability_map)
+    p28 = apply_probability_map(p28, settings.probability_map)
     if crossing:
         tail = (1.0 - settings.crossing_interval) / 2.0
         quantiles = (tail, 0.5, 1.0 - tail)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from lasting_core.definitions import DefinitionSettings
+from lasting_core.engine.recalibration import check_probability_map
 
 
 class WarningRule(StrEnum):
@@ -139,6 +140,10 @@ class EngineSettings:
     # forecast booster policy proposes on its own 3-week threshold or on an early warning,
     # so this moves it too.
     early_warning_probability: float = 0.45
+    # A monotone map of P14 and P28, knots (raw, calibrated), applied before the warning
+    # threshold; none by default. Fitted per clinic by `lasting calibrate` (Platt scaling
+    # on the clinic's own forecasts and what followed, engine/recalibration.py).
+    probability_map: tuple[tuple[float, float], ...] = ()
     forecast_max_days: float = 180.0  # choice: no crossing date beyond six months
     crossing_interval: float = 0.8  # choice: an 80 % interval
 
@@ -201,6 +206,7 @@ class EngineSettings:
         if self.missed_checkins < 1:
             raise ValueError("missed_checkins must be at least 1")
         WarningRule(self.early_warning_rule)
+        check_probability_map(self.probability_map)
         self.definitions()
 
     def definitions(self) -> DefinitionSettings:
