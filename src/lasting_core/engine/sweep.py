@@ -254,10 +254,13 @@ def run_stream_a(
     *,
     record: bool = False,
     workers: int = 1,
+    compiled: bool | None = None,
 ) -> tuple[StreamState, dict[str, FloatArray] | None]:
     """Run stream A over every step; optionally record the state after each step.
 
     The record holds, per column, an array (steps + 1, n): row j is the state after j steps.
+    ``compiled``: run the compiled kernel (True), the numpy reference (False), or choose
+    by the number of patients (None); recording always runs the reference.
     """
     n = arrays.n_patients
     current = state if state is not None else StreamState.empty(n, settings)
@@ -280,7 +283,7 @@ def run_stream_a(
             _snapshot(records, current, j + 1)
         return current, records
 
-    current, jobs = stream_a_jobs(arrays, settings, prior, current)
+    current, jobs = stream_a_jobs(arrays, settings, prior, current, compiled=compiled)
     run_jobs(jobs, workers)
     return current, None
 
@@ -290,13 +293,54 @@ def stream_a_jobs(
     settings: EngineSettings,
     prior: PopulationPrior,
     state: StreamState | None = None,
+    *,
+    compiled: bool | None = None,
 ) -> tuple[StreamState, list[Callable[[], None]]]:
-    """Return stream A's state and the jobs (one a chunk of patients) that sweep it."""
+    """Return stream A's state and the jobs (one a chunk of patients) that sweep it.
+
+    ``compiled`` as in ``run_stream_a``. The compiled jobs release the GIL, so chunks run
+    in parallel on the worker threads.
+    """
     n = arrays.n_patients
     current = state if state is not None else StreamState.empty(n, settings)
     definitions = settings.definitions()
     steps = arrays.a_day.shape[0]
     columns = flatten(current)
+    kernel = None
+    if compiled or (compiled is None and n >= COMPILED_MIN_PATIENTS):
+        from lasting_core.engine import compiled_stream_a
+
+        if compiled_stream_a.usable(columns):
+            kernel = compiled_stream_a.load()
+    if kernel is not None:
+        run_kernel = kernel
+        a_day = np.ascontiguousarray(arrays.a_day, dtype=np.float64)
+        a_kind = np.ascontiguousarray(arrays.a_kind, dtype=np.int8)
+        a_value = np.ascontiguousarray(arrays.a_value, dtype=np.float64)
+        a_detail = (
+            np.zeros((0, n), dtype=np.int8)
+            if arrays.a_detail is None
+            else np.ascontiguousarray(arrays.a_detail, dtype=np.int8)
+        )
+        constant_values = compiled_stream_a.constants_array(settings, prior)
+
+        def compiled_job(start: int, stop: int) -> Callable[[], None]:
+            def run() -> None:
+                compiled_stream_a.run_stream_a(
+                    run_kernel,
+                    columns,
+                    a_day,
+                    a_kind,
+                    a_value,
+                    a_detail,
+                    constant_values,
+                    start,
+                    stop,
+                )
+
+            return run
+
+        return current, [compiled_job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)]
 
     def job(start: int, stop: int) -> Callable[[], None]:
         def run() -> None:
