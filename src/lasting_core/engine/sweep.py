@@ -411,9 +411,10 @@ class SessionCursor:
         return self.latest
 
 
-# Patients from which the sweep runs the daily stream compiled (``engine.compiled``) when
-# numba is available: below it the numpy reference is quicker than loading the kernel.
-# The two agree exactly (tests/core/test_engine_compiled.py), so this is speed only.
+# Patients from which the sweep runs both streams compiled (``engine.compiled``, the daily
+# stream, and ``engine.compiled_stream_a``) when numba is available: below it the numpy
+# reference is quicker than loading the kernels. The daily kernel agrees exactly, stream
+# A's to a relative 1e-12 (docs/decisions/0003-compiled-stream-a.md), so this is speed.
 COMPILED_MIN_PATIENTS = 1024
 
 
@@ -547,9 +548,9 @@ def sweep_both(
 ) -> tuple[StreamState, DailyArrays]:
     """Sweep both streams from empty states, their chunks interleaved on ``workers`` threads.
 
-    The same results as ``run_stream_a`` then ``run_stream_d``; with the compiled daily
-    stream (which releases the GIL) one thread sweeps daily cells while another runs
-    stream A's numpy steps.
+    The same results as ``run_stream_a`` then ``run_stream_d``; the compiled kernels
+    release the GIL, so the threads run their chunks in parallel (with the numpy
+    reference, stream A's steps share the GIL).
     """
     a, a_jobs = stream_a_jobs(arrays, settings, prior)
     d, d_jobs = stream_d_jobs(arrays, settings)
