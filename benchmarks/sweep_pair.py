@@ -6,7 +6,7 @@ then the process's CPU time on one thread (min of ``--repeats``) for the whole a
 parts. Under load, CPU time is the steadier of the two. Run it for the engine of another
 commit by putting that commit's ``src`` first on the path:
 
-    git archive COMMIT src | tar -x -C /tmp/before
+    mkdir -p /tmp/before && git archive COMMIT src | tar -x -C /tmp/before
     PYTHONPATH=/tmp/before/src .venv/bin/python benchmarks/sweep_pair.py --label before
     .venv/bin/python benchmarks/sweep_pair.py --label after
 """
