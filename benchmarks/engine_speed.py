@@ -13,10 +13,11 @@
 4. Incremental: one patient with a year of history and a stored state; the time to fold in
    one new check-in and assess (median of many), and the time to re-sweep the history.
 5. Floor: one numpy pass (a sum) over the same input arrays.
-6. Split on one thread: stream A, stream D compiled and as the numpy reference, the
-   assessment. The compiled daily stream's first call in a fresh process: importing numba,
-   then compiling (an empty on-disk cache) or loading the machine code (a warm cache);
-   each in a child process with its own ``NUMBA_CACHE_DIR``.
+6. Split on one thread: stream A and stream D, each compiled and as the numpy reference,
+   the assessment. The compiled kernels' first call in a fresh process: importing numba,
+   then compiling (an empty on-disk cache) or loading the machine code (a warm cache),
+   the daily kernel then stream A's; each in a child process with its own
+   ``NUMBA_CACHE_DIR``.
 
 Run: .venv/bin/python benchmarks/engine_speed.py [--patients 100000]
 """
@@ -55,22 +56,26 @@ import numba
 imported = time.perf_counter()
 import numpy as np
 from lasting_core.engine import EngineSettings, pack_histories, PatientHistory
-from lasting_core.engine.sweep import run_stream_d
+from lasting_core.engine import PopulationPrior
+from lasting_core.engine.sweep import run_stream_a, run_stream_d
 history = PatientHistory(phq9=((0.0, 20.0),), sessions=((1.0, "induction"),),
                          daily=((2.5, 7.0, 6.0, 3.0),))
+arrays = pack_histories([history])
 loaded = time.perf_counter()
-run_stream_d(pack_histories([history]), EngineSettings(), compiled=True)
-print(imported - started, time.perf_counter() - loaded)
+run_stream_d(arrays, EngineSettings(), compiled=True)
+daily = time.perf_counter()
+run_stream_a(arrays, EngineSettings(), PopulationPrior.default(), compiled=True)
+print(imported - started, daily - loaded, time.perf_counter() - daily)
 """
 
 
-def first_call(cache_dir: str) -> tuple[float, float]:
-    """Return (import numba, first call of the kernel) in a fresh process, in seconds."""
+def first_call(cache_dir: str) -> tuple[float, float, float]:
+    """Return (import numba, first call of the daily kernel, then of stream A's), seconds."""
     env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
     out = subprocess.run(
         [sys.executable, "-c", FIRST_CALL], env=env, check=True, capture_output=True, text=True
     ).stdout.split()
-    return float(out[0]), float(out[1])
+    return float(out[0]), float(out[1]), float(out[2])
 
 
 def median_time(run: object, repeats: int) -> float:
@@ -181,15 +186,19 @@ def main() -> None:
     del total
 
     with tempfile.TemporaryDirectory() as cache_dir:
-        import_s, cold_s = first_call(cache_dir)
-        _, cached_s = first_call(cache_dir)
+        import_s, cold_s, cold_a_s = first_call(cache_dir)
+        _, cached_s, cached_a_s = first_call(cache_dir)
 
     run_stream_d(take(arrays, 0), settings, compiled=True)  # compile or load in this process
+    run_stream_a(take(arrays, 0), settings, prior, compiled=True)
     a_state, _ = run_stream_a(arrays, settings, prior)
     d_state, _ = run_stream_d(arrays, settings)
     split = {
-        "stream A (PHQ-9, sessions; numpy)": median_time(
-            lambda: run_stream_a(arrays, settings, prior), args.repeats
+        "stream A (PHQ-9, sessions), compiled": median_time(
+            lambda: run_stream_a(arrays, settings, prior, compiled=True), args.repeats
+        ),
+        "stream A, numpy reference": median_time(
+            lambda: run_stream_a(arrays, settings, prior, compiled=False), args.repeats
         ),
         "stream D (daily cells), compiled": median_time(
             lambda: run_stream_d(arrays, settings, compiled=True), args.repeats
@@ -291,9 +300,10 @@ def main() -> None:
     print(f"Split on one thread (median of {args.repeats}):", end=" ")
     print("; ".join(f"{name} {value:.3f} s" for name, value in split.items()) + ".")
     print(
-        f"Compiled daily stream, first call in a fresh process: import numba {import_s:.2f} s; "
-        f"then compile (empty cache) {cold_s:.2f} s, or load from the on-disk cache "
-        f"{cached_s:.2f} s."
+        f"Compiled kernels, first call in a fresh process: import numba {import_s:.2f} s; "
+        f"then the daily kernel: compile (empty cache) {cold_s:.2f} s, or load from the "
+        f"on-disk cache {cached_s:.2f} s; then stream A's: compile {cold_a_s:.2f} s, or "
+        f"load {cached_a_s:.2f} s."
     )
     print(f"Sweep / floor: {best / min(plain_floor):,.0f}x the single pass over the data.")
     print(f"Load average (1 min) at the end: {load:.2f} on {os.cpu_count()} cores.")

@@ -137,7 +137,9 @@ def test_both_streams_interleaved_on_threads_give_the_same_numbers(
 ) -> None:
     arrays = pack_histories(cohort, 150.0)
     settings, prior = EngineSettings(), PopulationPrior.default()
-    a_alone, _ = run_stream_a(arrays, settings, prior)
+    # Stream A compiled, as sweep_both runs it below (its agreement with the numpy
+    # reference is tests/core/test_engine_compiled_stream_a.py's).
+    a_alone, _ = run_stream_a(arrays, settings, prior, compiled=True)
     d_alone, _ = run_stream_d(arrays, settings, compiled=False)
     monkeypatch.setattr(engine_sweep, "COMPILED_MIN_PATIENTS", 0)
     monkeypatch.setattr(engine_sweep, "CHUNK_PATIENTS", 4)

@@ -254,10 +254,13 @@ def run_stream_a(
     *,
     record: bool = False,
     workers: int = 1,
+    compiled: bool | None = None,
 ) -> tuple[StreamState, dict[str, FloatArray] | None]:
     """Run stream A over every step; optionally record the state after each step.
 
     The record holds, per column, an array (steps + 1, n): row j is the state after j steps.
+    ``compiled``: run the compiled kernel (True), the numpy reference (False), or choose
+    by the number of patients (None); recording always runs the reference.
     """
     n = arrays.n_patients
     current = state if state is not None else StreamState.empty(n, settings)
@@ -280,7 +283,7 @@ def run_stream_a(
             _snapshot(records, current, j + 1)
         return current, records
 
-    current, jobs = stream_a_jobs(arrays, settings, prior, current)
+    current, jobs = stream_a_jobs(arrays, settings, prior, current, compiled=compiled)
     run_jobs(jobs, workers)
     return current, None
 
@@ -290,13 +293,54 @@ def stream_a_jobs(
     settings: EngineSettings,
     prior: PopulationPrior,
     state: StreamState | None = None,
+    *,
+    compiled: bool | None = None,
 ) -> tuple[StreamState, list[Callable[[], None]]]:
-    """Return stream A's state and the jobs (one a chunk of patients) that sweep it."""
+    """Return stream A's state and the jobs (one a chunk of patients) that sweep it.
+
+    ``compiled`` as in ``run_stream_a``. The compiled jobs release the GIL, so chunks run
+    in parallel on the worker threads.
+    """
     n = arrays.n_patients
     current = state if state is not None else StreamState.empty(n, settings)
     definitions = settings.definitions()
     steps = arrays.a_day.shape[0]
     columns = flatten(current)
+    kernel = None
+    if compiled or (compiled is None and n >= COMPILED_MIN_PATIENTS):
+        from lasting_core.engine import compiled_stream_a
+
+        if compiled_stream_a.usable(columns):
+            kernel = compiled_stream_a.load()
+    if kernel is not None:
+        run_kernel = kernel
+        a_day = np.ascontiguousarray(arrays.a_day, dtype=np.float64)
+        a_kind = np.ascontiguousarray(arrays.a_kind, dtype=np.int8)
+        a_value = np.ascontiguousarray(arrays.a_value, dtype=np.float64)
+        a_detail = (
+            np.zeros((0, n), dtype=np.int8)
+            if arrays.a_detail is None
+            else np.ascontiguousarray(arrays.a_detail, dtype=np.int8)
+        )
+        constant_values = compiled_stream_a.constants_array(settings, prior)
+
+        def compiled_job(start: int, stop: int) -> Callable[[], None]:
+            def run() -> None:
+                compiled_stream_a.run_stream_a(
+                    run_kernel,
+                    columns,
+                    a_day,
+                    a_kind,
+                    a_value,
+                    a_detail,
+                    constant_values,
+                    start,
+                    stop,
+                )
+
+            return run
+
+        return current, [compiled_job(a, b) for a, b in _chunks(n, CHUNK_PATIENTS)]
 
     def job(start: int, stop: int) -> Callable[[], None]:
         def run() -> None:
@@ -367,9 +411,10 @@ class SessionCursor:
         return self.latest
 
 
-# Patients from which the sweep runs the daily stream compiled (``engine.compiled``) when
-# numba is available: below it the numpy reference is quicker than loading the kernel.
-# The two agree exactly (tests/core/test_engine_compiled.py), so this is speed only.
+# Patients from which the sweep runs both streams compiled (``engine.compiled``, the daily
+# stream, and ``engine.compiled_stream_a``) when numba is available: below it the numpy
+# reference is quicker than loading the kernels. The daily kernel agrees exactly, stream
+# A's to a relative 1e-12 (docs/decisions/0003-compiled-stream-a.md), so this is speed.
 COMPILED_MIN_PATIENTS = 1024
 
 
@@ -503,9 +548,9 @@ def sweep_both(
 ) -> tuple[StreamState, DailyArrays]:
     """Sweep both streams from empty states, their chunks interleaved on ``workers`` threads.
 
-    The same results as ``run_stream_a`` then ``run_stream_d``; with the compiled daily
-    stream (which releases the GIL) one thread sweeps daily cells while another runs
-    stream A's numpy steps.
+    The same results as ``run_stream_a`` then ``run_stream_d``; the compiled kernels
+    release the GIL, so the threads run their chunks in parallel (with the numpy
+    reference, stream A's steps share the GIL).
     """
     a, a_jobs = stream_a_jobs(arrays, settings, prior)
     d, d_jobs = stream_d_jobs(arrays, settings)
