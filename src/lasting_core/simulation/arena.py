@@ -29,6 +29,9 @@ Scoring: patients who completed induction and responded (relapse is defined for 
 docs/clinical.md#definitions), over their days in maintenance (after induction ends until
 they leave or the run ends). Relapse-days are days with latent PHQ-9 >= 10; a patient
 relapsed when the latent reached their relapse bar (>= 10 and half the improvement lost).
+
+Scale-out: the cohort is cut into shards of ``SHARD_PATIENTS`` that run here, on processes
+or on a Dask cluster and add up to the same results (``run_arena``; docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -65,7 +68,8 @@ from lasting_core.simulation.presets import Preset, get_preset
 DEFAULT_PRICE_PER_SESSION = 500.0
 DEFAULT_MIN_SPACING_DAYS = 7
 # Patients per shard: enough that a shard's vectorised day loop is efficient, few enough
-# that a shard's arrays (about 30 kB a patient-year) fit in a worker's memory.
+# that a worker holds one comfortably (a shard of 365 days peaks at about 1 GB in its
+# process, docs/benchmarks.md#policy-arena). Results depend on it: it is a constant.
 SHARD_PATIENTS = 25_000
 # The branch of a seed's SeedSequence tree the shards draw from; ``random_streams`` spawns
 # only a handful of children at the first level, never this key.
