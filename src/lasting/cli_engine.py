@@ -7,6 +7,7 @@ import argparse
 import math
 import os
 import sys
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,11 @@ DEFAULT_ARENA_POLICIES = (
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    """Run the policy arena on a simulated cohort; no database, no Django."""
+    """Run the policy arena on a simulated cohort; no database, no Django.
+
+    ``--workers N`` runs the cohort's shards on N processes, ``--dask ADDRESS`` on a Dask
+    cluster; the results are the same either way (``run_arena``).
+    """
     from rich.console import Console
 
     from lasting.arena_report import (
@@ -69,7 +74,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         write_csv,
         write_frontier,
     )
-    from lasting_core.simulation import PRESETS
+    from lasting_core.simulation import PRESETS, arena
     from lasting_core.simulation.arena import judge_forecasts, parse_policy, run_arena
 
     def fail(message: str) -> int:
@@ -88,6 +93,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         return fail("--patients and --days must be at least 1")
     if not math.isfinite(args.price_per_session) or args.price_per_session < 0:
         return fail("--price-per-session must be a non-negative number")
+    if args.workers < 1:
+        return fail(f"--workers must be at least 1, got {args.workers}")
+    if args.dask and args.workers != 1:
+        return fail("give either --workers or --dask, not both")
     out: Path = args.out
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -97,7 +106,21 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         return fail(f"cannot write to {out}")
 
     console = Console(stderr=True)
-    with progress_bar(console, len(policies), args.days) as advance:
+    shard_patients = arena.SHARD_PATIENTS
+    shards = len(arena.shard_sizes(args.patients, shard_patients))
+    with ExitStack() as stack:
+        map_shards = None
+        if args.dask:
+            from lasting.dask_runner import DaskUnavailable, SchedulerUnreachable, dask_shard_map
+
+            try:
+                map_shards = stack.enter_context(dask_shard_map(args.dask))
+            except (DaskUnavailable, SchedulerUnreachable) as error:
+                return fail(str(error))
+        # Shards running here report each policy-day; shards elsewhere report when done.
+        here = map_shards is None and (args.workers == 1 or shards == 1)
+        steps = (len(policies) * shards, args.days) if here else (shards, 1)
+        advance = stack.enter_context(progress_bar(console, *steps))
         result = run_arena(
             policies,
             args.patients,
@@ -106,6 +129,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             seed=args.seed,
             price_per_session=args.price_per_session,
             progress=advance,
+            workers=args.workers,
+            shard_patients=shard_patients,
+            map_shards=map_shards,
         )
     try:
         write_csv(out / "arena.csv", result)
@@ -200,6 +226,19 @@ def add_engine_commands(commands: Any) -> None:
         type=non_negative_price,
         default=500.0,
         help="price of one booster, USD (default 500: a typical US self-pay IV ketamine infusion)",
+    )
+    simulate.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        help="processes to run the cohort's shards of 25,000 patients on (default 1)",
+    )
+    simulate.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        default=None,
+        help="run the shards on the Dask cluster whose scheduler is at ADDRESS "
+        "(tcp://host:port; needs lasting[scale] here and on the workers)",
     )
     simulate.add_argument(
         "--out", type=Path, required=True, help="directory for arena.csv and frontier.svg/png"

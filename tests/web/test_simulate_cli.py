@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -108,3 +111,72 @@ def test_the_cohort_can_be_exported_as_exchange_files(tmp_path: Path) -> None:
     assert code == 0
     for name in ("observations.csv", "sessions.csv", "truth.csv", "latent.csv"):
         assert (tmp_path / "cohort" / name).stat().st_size > 0
+
+
+def test_two_workers_write_the_table_of_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Shards of 50 patients, so the 120 patients make three and the two workers share them.
+    monkeypatch.setattr("lasting_core.simulation.arena.SHARD_PATIENTS", 50)
+    tables = []
+    for workers in ("1", "2"):
+        out = tmp_path / workers
+        code = main(
+            [*SMALL, "--policies", "fixed:28,symptom", "--workers", workers, "--out", str(out)]
+        )
+        assert code == 0
+        tables.append(read_csv(out / "arena.csv"))
+    one, two = tables
+    assert [(row["policy"], row["sessions_per_patient_year"]) for row in two] == [
+        (row["policy"], row["sessions_per_patient_year"]) for row in one
+    ]
+    assert [row["relapse_days_per_patient_year"] for row in two] == [
+        row["relapse_days_per_patient_year"] for row in one
+    ]
+
+
+@pytest.mark.parametrize("workers", ["0", "-3"])
+def test_workers_below_one_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], workers: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main([*SMALL, "--workers", workers, "--out", str(tmp_path)])
+    assert exit_.value.code == 2
+    assert f"--workers: must be at least 1, got {workers}" in capsys.readouterr().err
+
+
+def test_workers_and_dask_together_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [*SMALL, "--workers", "2", "--dask", "tcp://127.0.0.1:8786", "--out", str(tmp_path)]
+    )
+    assert code == 2
+    assert "either --workers or --dask" in capsys.readouterr().err
+
+
+def test_dask_without_the_scale_extra_says_what_to_install(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if it were not installed
+    code = main([*SMALL, "--dask", "tcp://127.0.0.1:8786", "--out", str(tmp_path)])
+    assert code == 2
+    assert "pip install 'lasting[scale]'" in capsys.readouterr().err
+    assert not (tmp_path / "arena.csv").exists()
+
+
+def test_an_unreachable_scheduler_is_reported_within_the_timeout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("lasting.dask_runner.CONNECT_TIMEOUT_SECONDS", 2.0)
+    with socket.socket() as probe:  # a port that was free a moment ago: nobody listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    code = main([*SMALL, "--dask", f"tcp://127.0.0.1:{port}", "--out", str(tmp_path)])
+    assert code == 2
+    assert time.monotonic() - started < 30
+    assert f"no Dask scheduler answered at tcp://127.0.0.1:{port} within 2 s" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "arena.csv").exists()

@@ -29,13 +29,18 @@ Scoring: patients who completed induction and responded (relapse is defined for 
 docs/clinical.md#definitions), over their days in maintenance (after induction ends until
 they leave or the run ends). Relapse-days are days with latent PHQ-9 >= 10; a patient
 relapsed when the latent reached their relapse bar (>= 10 and half the improvement lost).
+
+Scale-out: the cohort is cut into shards of ``SHARD_PATIENTS`` that run here, on processes
+or on a Dask cluster and add up to the same results (``run_arena``; docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import math
+import multiprocessing
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -62,6 +67,13 @@ from lasting_core.simulation.presets import Preset, get_preset
 # A typical US self-pay price of one IV ketamine infusion (clinics list about $400-800).
 DEFAULT_PRICE_PER_SESSION = 500.0
 DEFAULT_MIN_SPACING_DAYS = 7
+# Patients per shard: enough that a shard's vectorised day loop is efficient, few enough
+# that a worker holds one comfortably (a shard of 365 days peaks at about 1 GB in its
+# process, docs/benchmarks.md#policy-arena). Results depend on it: it is a constant.
+SHARD_PATIENTS = 25_000
+# The branch of a seed's SeedSequence tree the shards draw from; ``random_streams`` spawns
+# only a handful of children at the first level, never this key.
+SHARD_BRANCH = 0x5EED
 DAYS_PER_YEAR = 365.25
 # Targets (docs/benchmarks.md): the forecast policy should save this share of relapse-days
 # against fixed schedules with the same sessions, and lie within this margin of the oracle.
@@ -192,10 +204,36 @@ def run_arena(
     engine_settings: EngineSettings | None = None,
     prior: PopulationPrior | None = None,
     progress: Progress | None = None,
+    workers: int = 1,
+    shard_patients: int = SHARD_PATIENTS,
+    map_shards: ShardMap | None = None,
 ) -> ArenaResult:
     """Run every policy on the same simulated patients and score each.
 
     All patients enrol on day 0, so each has ``days`` days of follow-up.
+
+    Scale-out (docs/benchmarks.md#policy-arena):
+
+    1. The cohort is cut into shards of ``shard_patients`` patients (the last one smaller);
+       shard i draws its patients from a seed derived from (``seed``, i) by
+       ``shard_seed``. Shard 0 draws from ``seed`` itself, so a cohort of one shard is
+       exactly the cohort drawn before shards existed.
+    2. Each shard runs every policy and returns counts (``ShardSums``): booster sessions,
+       relapse-days and patient-days in maintenance, scored and relapsed patients.
+    3. The counts are added in shard order and divided once, as for one shard, so the
+       results depend on ``seed``, ``n_patients`` and ``shard_patients`` only: never on
+       ``workers`` or on where the shards ran.
+
+    Shards run in this process one after the other (``workers`` 1), on ``workers``
+    processes, or through ``map_shards`` (for instance a Dask cluster, ``lasting.dask_runner``):
+    it takes the shard tasks and yields their ``ShardSums`` in any order. Nothing is
+    fitted on the cohort: the forecast policy uses ``prior`` (the published prior when
+    None) in every shard.
+
+    ``progress`` is called with (policy, day, days) while shards run here; with several
+    shards the policy label names the shard ("fixed:42, shard 2/4"). When shards run
+    elsewhere it is called once per finished shard as ("shard k/n", 0, 1). A policy's
+    ``seconds`` add up its time over the shards; ``ArenaResult.seconds`` is the wall time.
     """
     if not policies:
         raise ValueError("give at least one policy")
@@ -205,37 +243,206 @@ def run_arena(
         raise ValueError("days must be at least 1")
     if price_per_session < 0 or not math.isfinite(price_per_session):
         raise ValueError("price_per_session must be a non-negative number")
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    if shard_patients < 1:
+        raise ValueError("shard_patients must be at least 1")
     resolved = get_preset(preset)
     started = time.perf_counter()
-    cohort = draw_arena_cohort(n_patients, days, resolved, seed)
-    scored = _scored_patients(cohort.draws, days)
-    results = []
-    patient_years = 0.0
-    for policy in policies:
+    tasks = [
+        ShardTask(
+            shard=index,
+            n_patients=size,
+            days=days,
+            preset=resolved,
+            seed=seed,
+            policies=tuple(policies),
+            min_spacing_days=min_spacing_days,
+            engine_settings=engine_settings,
+            prior=prior,
+        )
+        for index, size in enumerate(shard_sizes(n_patients, shard_patients))
+    ]
+    if map_shards is None and workers > 1 and len(tasks) > 1:
+        map_shards = process_map(workers)
+    if map_shards is None:
+        sums = [
+            run_shard(task, _shard_progress(progress, task.shard, len(tasks))) for task in tasks
+        ]
+    else:
+        sums = []
+        for finished in map_shards(tasks):
+            sums.append(finished)
+            if progress is not None:
+                progress(f"shard {len(sums)}/{len(tasks)}", 0, 1)
+    return _merge(sums, len(tasks), n_patients, days, resolved, seed, price_per_session, started)
+
+
+def shard_sizes(n_patients: int, shard_patients: int = SHARD_PATIENTS) -> list[int]:
+    """Return the patients of each shard: full shards, then the remainder."""
+    full, rest = divmod(n_patients, shard_patients)
+    return [shard_patients] * full + ([rest] if rest else [])
+
+
+def shard_seed(seed: int, shard: int) -> int | np.random.SeedSequence:
+    """Return what shard ``shard`` draws from: ``seed`` for shard 0, a child seed after.
+
+    Shard i > 0 draws from ``SeedSequence(seed, spawn_key=(SHARD_BRANCH, i))``: what
+    ``SeedSequence.spawn`` would build in a branch of the tree of its own, independent of
+    shard 0's streams and of every other shard.
+    """
+    if shard == 0:
+        return seed
+    return np.random.SeedSequence(seed, spawn_key=(SHARD_BRANCH, shard))
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    """Everything one shard needs; picklable, so it can run in another process or host."""
+
+    shard: int
+    n_patients: int
+    days: int
+    preset: Preset
+    seed: int
+    policies: tuple[ArenaPolicy, ...]
+    min_spacing_days: int = DEFAULT_MIN_SPACING_DAYS
+    engine_settings: EngineSettings | None = None
+    prior: PopulationPrior | None = None
+
+
+@dataclass(frozen=True)
+class PolicySums:
+    """One policy's counts on one shard; they add up over shards."""
+
+    policy: str
+    booster_sessions: int
+    relapse_days: int
+    maintenance_days: int
+    relapsed: int
+    seconds: float
+    engine_seconds: float
+    engine_assessments: int
+
+
+@dataclass(frozen=True)
+class ShardSums:
+    """A shard's counts: its scored patients and each policy's sums, in policy order."""
+
+    shard: int
+    scored: int
+    policies: tuple[PolicySums, ...]
+
+
+# Runs shard tasks somewhere and yields their sums as they finish, in any order.
+ShardMap = Callable[[Sequence[ShardTask]], Iterable[ShardSums]]
+
+
+def run_shard(task: ShardTask, progress: Progress | None = None) -> ShardSums:
+    """Draw one shard's patients and run every policy on them; return the counts."""
+    cohort = draw_arena_cohort(
+        task.n_patients, task.days, task.preset, shard_seed(task.seed, task.shard)
+    )
+    scored = _scored_patients(cohort.draws, task.days)
+    sums = []
+    for policy in task.policies:
         policy_started = time.perf_counter()
-        rule = _make_rule(policy, cohort, engine_settings, prior)
-        run = run_policy(policy, cohort, rule, min_spacing_days, progress)
-        sessions, relapse_days, relapsed, patient_years = _score(run, cohort.draws, scored, days)
+        rule = _make_rule(policy, cohort, task.engine_settings, task.prior)
+        run = run_policy(policy, cohort, rule, task.min_spacing_days, progress)
         engine = rule if isinstance(rule, ForecastRule) else None
-        results.append(
-            PolicyResult(
-                policy=policy.label,
-                sessions_per_patient_year=sessions,
-                relapse_days_per_patient_year=relapse_days,
-                relapsed_share=relapsed,
-                cost_per_patient_year=sessions * price_per_session,
+        sums.append(
+            _count(
+                policy.label,
+                run,
+                cohort.draws,
+                scored,
+                task.days,
                 seconds=time.perf_counter() - policy_started,
                 engine_seconds=engine.seconds if engine else 0.0,
                 engine_assessments=engine.assessments if engine else 0,
             )
         )
+    return ShardSums(shard=task.shard, scored=int(scored.sum()), policies=tuple(sums))
+
+
+def process_map(workers: int) -> ShardMap:
+    """Return a ``ShardMap`` that runs shards on ``workers`` fresh processes.
+
+    The processes are spawned, not forked: a fork would copy the caller's threads' locks
+    (the progress bar's, for one) in whatever state they were.
+    """
+
+    def map_shards(tasks: Sequence[ShardTask]) -> Iterator[ShardSums]:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=context) as pool:
+            futures = [pool.submit(run_shard, task) for task in tasks]
+            try:
+                for future in as_completed(futures):
+                    yield future.result()
+            except BaseException:
+                pool.shutdown(cancel_futures=True)
+                raise
+
+    return map_shards
+
+
+def _shard_progress(progress: Progress | None, shard: int, shards: int) -> Progress | None:
+    if progress is None or shards == 1:
+        return progress
+
+    def report(policy: str, day: int, days: int) -> None:
+        progress(f"{policy}, shard {shard + 1}/{shards}", day, days)
+
+    return report
+
+
+def _merge(
+    sums: Sequence[ShardSums],
+    shards: int,
+    n_patients: int,
+    days: int,
+    preset: Preset,
+    seed: int,
+    price_per_session: float,
+    started: float,
+) -> ArenaResult:
+    """Add the shards' counts (in shard order) and turn them into the arena's rates."""
+    ordered = sorted(sums, key=lambda s: s.shard)
+    if [s.shard for s in ordered] != list(range(shards)):
+        raise ValueError(f"expected the sums of shards 0-{shards - 1}, got {len(sums)}")
+    policies = ordered[0].policies
+    scored = sum(s.scored for s in ordered)
+    results = []
+    patient_years = 0.0
+    for index, policy in enumerate(policies):
+        counts = [s.policies[index] for s in ordered]
+        maintenance_days = sum(c.maintenance_days for c in counts)
+        patient_years = maintenance_days / DAYS_PER_YEAR
+        if patient_years == 0:
+            sessions = relapse_days = relapsed = math.nan
+        else:
+            sessions = sum(c.booster_sessions for c in counts) / patient_years
+            relapse_days = sum(c.relapse_days for c in counts) / patient_years
+            relapsed = sum(c.relapsed for c in counts) / scored
+        results.append(
+            PolicyResult(
+                policy=policy.policy,
+                sessions_per_patient_year=sessions,
+                relapse_days_per_patient_year=relapse_days,
+                relapsed_share=relapsed,
+                cost_per_patient_year=sessions * price_per_session,
+                seconds=sum(c.seconds for c in counts),
+                engine_seconds=sum(c.engine_seconds for c in counts),
+                engine_assessments=sum(c.engine_assessments for c in counts),
+            )
+        )
     return ArenaResult(
-        preset=resolved.name,
+        preset=preset.name,
         n_patients=n_patients,
         days=days,
         seed=seed,
         price_per_session=price_per_session,
-        scored_patients=int(scored.sum()),
+        scored_patients=scored,
         patient_years=patient_years,
         results=tuple(results),
         seconds=time.perf_counter() - started,
@@ -322,29 +529,38 @@ def _scored_patients(draws: drawing.PatientDraws, days: int) -> BoolArray:
     return result
 
 
-def _score(
-    run: dynamics.CourseRun, draws: drawing.PatientDraws, scored: BoolArray, days: int
-) -> tuple[float, float, float, float]:
-    """Return sessions and relapse-days per patient-year, relapsed share and patient-years."""
+def _count(
+    policy: str,
+    run: dynamics.CourseRun,
+    draws: drawing.PatientDraws,
+    scored: BoolArray,
+    days: int,
+    *,
+    seconds: float,
+    engine_seconds: float,
+    engine_assessments: int,
+) -> PolicySums:
+    """Count booster sessions, relapse-days and days in maintenance of the scored patients."""
     grid = np.arange(days)[None, :]
     in_maintenance = (
         scored[:, None]
         & (grid > draws.induction_end_day[:, None])
         & (grid < run.discontinued_day[:, None])
     )
-    patient_years = float(in_maintenance.sum()) / DAYS_PER_YEAR
-    if patient_years == 0:
-        return math.nan, math.nan, math.nan, 0.0
     boosters = (run.sessions == dynamics.BOOSTER_SESSION) | (
         run.sessions == dynamics.MAINTENANCE_SESSION
     )
-    sessions = float((boosters & in_maintenance).sum()) / patient_years
-    relapse_days = (
-        float(((np.nan_to_num(run.latent) >= drawing.RELAPSE_PHQ9) & in_maintenance).sum())
-        / patient_years
+    relapsing = np.nan_to_num(run.latent) >= drawing.RELAPSE_PHQ9
+    return PolicySums(
+        policy=policy,
+        booster_sessions=int((boosters & in_maintenance).sum()),
+        relapse_days=int((relapsing & in_maintenance).sum()),
+        maintenance_days=int(in_maintenance.sum()),
+        relapsed=int((run.relapse_day[scored] >= 0).sum()),
+        seconds=seconds,
+        engine_seconds=engine_seconds,
+        engine_assessments=engine_assessments,
     )
-    relapsed = float((run.relapse_day[scored] >= 0).mean())
-    return sessions, relapse_days, relapsed, patient_years
 
 
 def _make_rule(

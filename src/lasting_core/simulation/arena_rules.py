@@ -46,7 +46,9 @@ class ArenaCohort:
     daily: DailyNoise
 
 
-def draw_arena_cohort(n_patients: int, days: int, preset: Preset, seed: int) -> ArenaCohort:
+def draw_arena_cohort(
+    n_patients: int, days: int, preset: Preset, seed: int | np.random.SeedSequence
+) -> ArenaCohort:
     """Draw the patients and their daily processes once; all enrol on day 0."""
     rngs = random_streams(seed)
     draws = drawing.draw_patients(n_patients, days, 1, preset, rngs)

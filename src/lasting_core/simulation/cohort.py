@@ -193,9 +193,10 @@ def simulate_cohort(
     return Cohort(preset=resolved, days=days, seed=seed, patients=patients)
 
 
-def random_streams(seed: int) -> dict[str, np.random.Generator]:
+def random_streams(seed: int | np.random.SeedSequence) -> dict[str, np.random.Generator]:
     """Return the cohort's independent random streams, one per component, from one seed."""
-    children = np.random.SeedSequence(seed).spawn(len(_STREAMS))
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    children = root.spawn(len(_STREAMS))
     return {
         name: np.random.default_rng(child) for name, child in zip(_STREAMS, children, strict=True)
     }
