@@ -145,6 +145,31 @@ def test_the_patient_portal_draws_its_chart_without_violations(
     assert watcher.problems() == []
 
 
+def test_vega_without_its_interpreter_is_blocked_by_the_policy(live_server, browser, world):
+    """The policy really forbids eval: served a chart.js without `ast: true`, the same chart
+    fails with a script-src violation. (Playwright's own `evaluate` may eval under any
+    policy, so the page's script file itself is changed on the way.)"""
+    watcher = Watcher(browser, live_server.url)
+    session = portal_client(world).cookies["sessionid"].value
+    watcher.context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+
+    def without_interpreter(route):
+        script = route.fetch().text()
+        assert "ast: true" in script
+        route.fulfill(
+            body=script.replace("ast: true", "ast: false"), content_type="text/javascript"
+        )
+
+    watcher.context.route("**/lasting/chart.js", without_interpreter)
+    watcher.goto("/me/")
+    page = watcher.page
+    page.wait_for_function(
+        "window.cspViolations.some(v => v.startsWith('script-src'))", timeout=15000
+    )
+    page.wait_for_selector("#phq9-chart:has-text('could not be drawn')", timeout=15000)
+    assert page.locator("#phq9-chart[data-rendered=true]").count() == 0
+
+
 def test_a_violation_is_seen_by_the_watcher(live_server, browser, world):
     """The watcher is not blind: an inline style added to the page is reported."""
     watcher = Watcher(browser, live_server.url)
