@@ -14,7 +14,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.db import transaction
+from django.template.loader import render_to_string
 
 from tests.web.access_matrix_support import CALLERS, list_routes, path_of
 
@@ -128,8 +130,17 @@ def test_no_template_carries_inline_code(path):
 
 
 def test_the_templates_were_found():
-    assert len(TEMPLATES) > 100
+    assert len(TEMPLATES) > 50
     assert {template_name(path) for path in TEMPLATES} >= {"clinic/base.html", *PRINTED_ONLY}
+
+
+def test_the_printed_report_carries_the_pages_stylesheet_inline():
+    """WeasyPrint gets the rules the page links as a static file (reports/styles.css)."""
+    stylesheet = finders.find("reports/styles.css")
+    assert isinstance(stylesheet, str)
+    rule = Path(stylesheet).read_text().splitlines()[1]
+    assert rule.startswith(".report ")
+    assert rule in render_to_string("reports/pdf_base.html")
 
 
 def test_the_policy_is_enforced_not_only_reported(client):
