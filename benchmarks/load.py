@@ -80,6 +80,9 @@ MIXES = {
     "checkins": {SUBMIT: 1},
 }
 LATE_SECONDS = 0.010
+# A request unanswered after this long is an error; the run ends this long after its last
+# arrival, whatever is still in flight.
+ANSWER_SECONDS = 30
 FORM_LINKS = 50  # a form may be opened again and again until its link is used
 PORTAL_PATIENTS = 20
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -369,6 +372,8 @@ class Schedule:
     late: int = 0
     worst_lateness: float = 0.0
     last_answer: float = 0.0
+    cut_off: int = 0  # still in flight when the run ended
+    unsent: int = 0  # arrivals the run ended before
 
     def claim(self) -> tuple[float, str] | None:
         # Greenlets switch only on I/O, so no lock is needed around the counter.
@@ -436,7 +441,7 @@ def run_load(base: str, schedule: Schedule, sessions: Sessions, users: int) -> t
     class Visitor(FastHttpUser):
         host = base
         wait_time = constant(0)
-        network_timeout = connection_timeout = 60.0
+        network_timeout = connection_timeout = float(ANSWER_SECONDS)
 
         def __init__(self, environment: Environment) -> None:
             super().__init__(environment)
@@ -505,12 +510,14 @@ def run_load(base: str, schedule: Schedule, sessions: Sessions, users: int) -> t
 
     environment = Environment(user_classes=[Visitor])
     runner = environment.create_local_runner()
-    # A second for the visitors to spawn; the first arrival comes after it.
-    schedule.start = time.monotonic() + 1.0
-    runner.start(users, spawn_rate=users)
-    deadline = schedule.start + schedule.total / schedule.rate + 120
+    # The visitors spawn (100 a second) before the first arrival.
+    schedule.start = time.monotonic() + users / 100 + 0.5
+    runner.start(users, spawn_rate=min(users, 100))
+    deadline = schedule.start + schedule.total / schedule.rate + ANSWER_SECONDS + 5
     while not schedule.done() and time.monotonic() < deadline:
         gevent.sleep(0.2)
+    schedule.cut_off = schedule.in_flight
+    schedule.unsent = schedule.total - schedule.claimed
     runner.quit()
     exceptions = sum(row["count"] for row in runner.exceptions.values())
     for row in list(runner.exceptions.values())[:3]:
@@ -592,7 +599,7 @@ def load_mode(args: argparse.Namespace) -> int:
     env = environment(var_dir, database.url, "load")
     env["LASTING_SITE_URL"] = f"http://127.0.0.1:{port}"
     base = env["LASTING_SITE_URL"]
-    loads = [load_average()]
+    loads: list[str] = []
     try:
         started = time.perf_counter()
         spec = {
@@ -631,6 +638,7 @@ def load_mode(args: argparse.Namespace) -> int:
             f"{len(sessions.patients)} portal patients; {args.server} on {base}",
             flush=True,
         )
+        loads.append(load_average())
         print(
             f"load: {total} arrivals at {args.rate:g}/s ({args.mix}), {users} visitors; "
             f"load average {loads[0]}",
@@ -651,7 +659,7 @@ def load_mode(args: argparse.Namespace) -> int:
         database.drop()
     rows = rows_of(stats, seconds, list(MIXES["mixed"]))
     overall = rows[-1]
-    errors = overall.errors + exceptions
+    errors = overall.errors + exceptions + schedule.cut_off
     appended = after["audit_events"] - before["audit_events"]
     stored = after["checkins"] - before["checkins"]
     received = next((row.requests - row.errors for row in rows if row.name == SUBMIT), 0)
@@ -677,8 +685,11 @@ def load_mode(args: argparse.Namespace) -> int:
     ):
         print(f"- {label} {measured:.0f} ms, target <= {bound}: {verdict(measured <= bound)}")
     print(
-        f"- errors {errors} ({exceptions} in the load generator), target 0: {verdict(errors == 0)}"
+        f"- errors {errors} ({exceptions} in the load generator, {schedule.cut_off} unanswered "
+        f"when the run ended), target 0: {verdict(errors == 0)}"
     )
+    if schedule.unsent:
+        print(f"- {schedule.unsent} of {schedule.total} arrivals never sent: the run ended first")
     print(
         f"- late arrivals: {schedule.late} of {schedule.claimed} started > "
         f"{LATE_SECONDS * 1000:.0f} ms late (worst {schedule.worst_lateness * 1000:.0f} ms); "
@@ -702,6 +713,8 @@ def load_mode(args: argparse.Namespace) -> int:
             "rows": [row.__dict__ for row in rows],
             "errors": errors,
             "late": schedule.late,
+            "unanswered_at_end": schedule.cut_off,
+            "unsent": schedule.unsent,
             "seconds": seconds,
             "audit_events": appended,
             "server_cpu_seconds": server_cpu,
