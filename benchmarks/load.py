@@ -7,10 +7,10 @@ LASTING_PG_URL names, default postgres://postgres@127.0.0.1:5432/test); the demo
 seeded as `lasting demo --no-serve` seeds it; single-use check-in links issued for its
 patients in treatment and portal sign-in links requested for patients with portal
 access. The web server starts as `lasting serve` runs it (`--server gunicorn`, 2 sync
-workers) or under granian (`--server granian`, 2 WSGI workers). Each clinician and nurse
-account signs in once, password then the six-digit code of its authenticator app
-(computed from the key the demo prints); each portal patient signs in once through
-their e-mailed link. The simulated visitors share those sessions.
+workers) or under granian (`--server granian`, 2 WSGI workers of one thread each). Each
+clinician and nurse account signs in once, password then the six-digit code of its
+authenticator app (computed from the key the demo prints); each portal patient signs in
+once through their e-mailed link. The simulated visitors share those sessions.
 
 Traffic (locust, used as a library, FastHttpUser): arrivals come at `--rate` a second on
 a fixed schedule from start to `--duration` seconds (or `--max-requests`), whatever the
@@ -277,6 +277,12 @@ def server_command(server: str, port: int) -> list[str]:
         str(port),
         "--workers",
         "2",
+        # One request at a time in each worker's Python, as gunicorn's sync workers: its
+        # default (up to 128 threads a worker) left SQLite writers waiting past their 20 s
+        # busy timeout ("database is locked") and would open more PostgreSQL connections
+        # than the server's 100.
+        "--blocking-threads",
+        "1",
         "--no-access-log",
         "lasting.wsgi:application",
     ]
