@@ -510,8 +510,10 @@ def run_load(base: str, schedule: Schedule, sessions: Sessions, users: int) -> t
                 # the "received" page (in the patient's language).
                 if response.status_code == 200:
                     response.success()
+                elif response.status_code == 0:  # no answer: refused, reset or timed out
+                    response.failure(f"no answer: {response.error!r}")
                 else:
-                    location = response.headers.get("Location", "")
+                    location = (response.headers or {}).get("Location", "")
                     response.failure(f"{response.status_code} {location}".strip())
 
     environment = Environment(user_classes=[Visitor])
