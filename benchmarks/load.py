@@ -511,7 +511,7 @@ def run_load(base: str, schedule: Schedule, sessions: Sessions, users: int) -> t
                 if response.status_code == 200:
                     response.success()
                 elif response.status_code == 0:  # no answer: refused, reset or timed out
-                    response.failure(f"no answer: {response.error!r}")
+                    response.failure(f"no answer: {getattr(response, 'error', None)!r}")
                 else:
                     location = (response.headers or {}).get("Location", "")
                     response.failure(f"{response.status_code} {location}".strip())
