@@ -29,22 +29,26 @@ CI:   .venv/bin/python benchmarks/kill_durability.py --cycles 50 --check
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
-import os
 import random
 import re
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from scratch import (
+    ScratchDatabase,
+    Server,
+    environment,
+    exit_on_sigterm,
+    free_port,
+    scratch_var_dir,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 RECEIVED = b"Your check-in was received"
@@ -54,25 +58,6 @@ KEY = re.compile(rb'name="idempotency_key"[^>]*value="([^"]+)"')
 # which --check counts as a failure (fewer kills than asked for).
 LINKS_PER_CYCLE = 60
 PATIENTS = 40
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def environment(var_dir: Path, database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LASTING_")}
-    env |= {
-        "LASTING_VAR_DIR": str(var_dir),
-        "LASTING_DATABASE_URL": database_url,
-        "LASTING_SECRET_KEY": "kill-benchmark-" + "k" * 40,
-        "LASTING_AUDIT_KEY": "kill-benchmark-audit-" + "a" * 40,
-        "LASTING_TASK_BACKEND": "database",
-        "DJANGO_SETTINGS_MODULE": "lasting.settings",
-    }
-    return env
 
 
 # --- set-up, run in a child process with Django loaded ----------------------------------
@@ -171,69 +156,6 @@ class Tally:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class Server:
-    """gunicorn as `lasting serve` starts it, killable by its own process ids."""
-
-    def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
-        from lasting.cli import web_command
-
-        self.env, self.port, self.log = env, port, log
-        self.command = [*web_command("127.0.0.1", port, 2), "--preload"]
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(self.command, env=self.env, stdout=log, stderr=log)
-        self.wait_until_ready()
-
-    def wait_until_ready(self) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + 300  # a loaded machine imports the app slowly
-        while time.monotonic() < deadline:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                connection.request("GET", "/healthz")
-                if connection.getresponse().status == 200:
-                    return
-            except OSError:
-                pass
-            if self.process.poll() is not None:
-                sys.exit(f"the server exited with {self.process.returncode}; see {self.log}")
-            time.sleep(0.05)
-        sys.exit("the server did not answer /healthz within 300 s")
-
-    def pids(self) -> list[int]:
-        assert self.process is not None
-        master = self.process.pid
-        children: list[int] = []
-        for task in Path(f"/proc/{master}/task").glob("*"):
-            text = (task / "children").read_text() if (task / "children").exists() else ""
-            children += [int(pid) for pid in text.split()]
-        return [master, *children]
-
-    def kill(self, *, master: bool) -> int:
-        """SIGKILL every worker (and the master too if `master`); return how many processes
-        were killed."""
-        assert self.process is not None
-        pids = self.pids() if master else self.pids()[1:]
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        if master:
-            self.process.wait()
-        for pid in pids:  # wait until each is gone (a reparented worker: a zombie)
-            while pid != self.process.pid and Path(f"/proc/{pid}").exists() and _state(pid) != "Z":
-                time.sleep(0.005)
-        return len(pids)
-
-
-def _state(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except (OSError, IndexError):  # gone, or going
-        return "Z"
-
-
 def submit_until_answered(port: int, path: str, running: threading.Event, tally: Tally) -> None:
     """GET the form, POST the answers; on a dead connection send the same POST again."""
     body: bytes | None = None
@@ -327,24 +249,6 @@ def run_child(mode: str, env: dict[str, str], argument: str) -> object:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def scratch_postgres(base_url: str) -> tuple[str, str]:
-    import psycopg
-
-    name = f"lasting_kill_{os.getpid()}"
-    with psycopg.connect(base_url, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {name}")
-        connection.execute(f"CREATE DATABASE {name}")
-    parts = urlsplit(base_url)
-    return parts._replace(path=f"/{name}").geturl(), name
-
-
-def drop_postgres(base_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(base_url, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] in {"set-up", "count"}:
         sys.path.insert(0, str(ROOT / "src"))
@@ -367,17 +271,11 @@ def main() -> None:
     if args.cycles < 1:
         parser.error("--cycles must be at least 1")
     randomness = random.Random(args.seed)
-    var_dir = Path(tempfile.mkdtemp(prefix="lasting-kill-"))
-    scratch = None
+    var_dir = scratch_var_dir("kill")
     server: Server | None = None
-    # A SIGTERM (a CI timeout) ends the run through `finally`: no server left behind.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    pg_base = os.environ.get("LASTING_PG_URL", "postgres://postgres@127.0.0.1:5432/test")
-    if args.database == "postgres":
-        database_url, scratch = scratch_postgres(pg_base)
-    else:
-        database_url = f"sqlite:///{var_dir / 'lasting.sqlite3'}"
-    env = environment(var_dir, database_url)
+    exit_on_sigterm()
+    database = ScratchDatabase(args.database, var_dir, "kill")
+    env = environment(var_dir, database.url, "kill")
     try:
         started = time.perf_counter()
         paths = run_child("set-up", env, str(args.cycles * LINKS_PER_CYCLE + 1))
@@ -386,7 +284,12 @@ def main() -> None:
         storm_path, queue = paths[0], list(reversed(paths[1:]))
         tally = Tally()
         port = free_port()
-        server = Server(env, port, var_dir / "server.log")
+        # gunicorn as `lasting serve` starts it, with the app preloaded so that a worker
+        # forked after a kill starts in milliseconds.
+        from lasting.cli import web_command
+
+        command = [*web_command("127.0.0.1", port, 2), "--preload"]
+        server = Server(env, port, var_dir / "server.log", command)
         running = threading.Event()
         threads = [
             threading.Thread(target=client, args=(port, queue, running, tally), daemon=True)
@@ -465,10 +368,9 @@ def main() -> None:
         ):
             sys.exit(1)
     finally:
-        if server is not None and server.process is not None and server.process.poll() is None:
+        if server is not None and server.running():
             server.kill(master=True)  # never leave a server behind (an error, Ctrl-C)
-        if scratch is not None:
-            drop_postgres(pg_base, scratch)
+        database.drop()
 
 
 if __name__ == "__main__":
