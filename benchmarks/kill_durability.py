@@ -33,7 +33,6 @@ import http.client
 import json
 import random
 import re
-import subprocess
 import sys
 import threading
 import time
@@ -48,6 +47,9 @@ from scratch import (
     exit_on_sigterm,
     free_port,
     scratch_var_dir,
+)
+from scratch import (
+    run_child as run_script_child,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -237,16 +239,7 @@ def client(port: int, paths: list[str], running: threading.Event, tally: Tally) 
 
 
 def run_child(mode: str, env: dict[str, str], argument: str) -> object:
-    done = subprocess.run(
-        [sys.executable, __file__, mode, argument],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        sys.exit(f"{mode} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_script_child(__file__, mode, env, argument)
 
 
 def main() -> None:

@@ -64,6 +64,9 @@ from scratch import (
     free_port,
     scratch_var_dir,
 )
+from scratch import (
+    run_child as run_script_child,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -245,16 +248,7 @@ CHILD_MODES = {"set-up": set_up, "count": count_rows, "migrate": migrate, "appen
 
 
 def run_child(mode: str, env: dict[str, str], argument: str) -> Any:
-    done = subprocess.run(
-        [sys.executable, __file__, mode, argument],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        sys.exit(f"{mode} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_script_child(__file__, mode, env, argument)
 
 
 # --- the server and its sessions ----------------------------------------------------------

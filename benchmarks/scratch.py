@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import signal
 import socket
@@ -17,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 # The PostgreSQL server whose scratch databases the benchmarks create (LASTING_PG_URL).
@@ -79,6 +81,21 @@ def drop_postgres(base_url: str, database: str) -> None:
 
     with psycopg.connect(base_url, autocommit=True) as connection:
         connection.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
+def run_child(script: str, mode: str, env: dict[str, str], argument: str) -> Any:
+    """Run `script` again as a child process in `mode` (with Django set up in `env`, apart
+    from the benchmark's own process) and return the JSON of its last line of output."""
+    done = subprocess.run(
+        [sys.executable, script, mode, argument],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        sys.exit(f"{mode} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def scratch_var_dir(name: str) -> Path:
