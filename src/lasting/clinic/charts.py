@@ -487,7 +487,17 @@ def life_context_layers(timeline: Timeline, x: Spec) -> list[Spec]:
     if not rows:
         return []
     records = list(LIFE_CONTEXT_LANES)
-    legend = {"title": "Life and treatment", "orient": "bottom"}
+
+    def by_record(lane_part: int) -> Spec:
+        """The kind of record as a shape (lane part 1) or a colour (part 2)."""
+        outputs = [lane[lane_part] for lane in LIFE_CONTEXT_LANES.values()]
+        return field(
+            "record",
+            "nominal",
+            scale={"domain": records, "range": outputs},
+            legend={"title": "Life and treatment", "orient": "bottom"},
+        )
+
     return [
         layer(
             rows,
@@ -495,24 +505,8 @@ def life_context_layers(timeline: Timeline, x: Spec) -> list[Spec]:
             {
                 "x": x,
                 "y": field("y", "quantitative"),
-                "shape": field(
-                    "record",
-                    "nominal",
-                    scale={
-                        "domain": records,
-                        "range": [lane[1] for lane in LIFE_CONTEXT_LANES.values()],
-                    },
-                    legend=legend,
-                ),
-                "color": field(
-                    "record",
-                    "nominal",
-                    scale={
-                        "domain": records,
-                        "range": [lane[2] for lane in LIFE_CONTEXT_LANES.values()],
-                    },
-                    legend=legend,
-                ),
+                "shape": by_record(1),
+                "color": by_record(2),
                 "tooltip": [
                     day_tooltip("date", "Date"),
                     tooltip("record", "Record"),
