@@ -16,6 +16,7 @@ second step passed or refused, new recovery codes and re-enrolment are audited.
 from __future__ import annotations
 
 import secrets
+from base64 import b32encode
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -27,6 +28,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
+from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -108,8 +110,6 @@ def enrolment_device(user: User) -> TOTPDevice:
 
 def secret_for_typing(device: TOTPDevice) -> str:
     """The key as an authenticator app takes it by hand: base32 in groups of four."""
-    from base64 import b32encode
-
     text = b32encode(device.bin_key).decode().rstrip("=")
     return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
 
@@ -133,7 +133,12 @@ def confirm_enrolment(actor: Actor, user: User, token: str) -> Enrolment | None:
     with transaction.atomic():
         device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
         if device is None or not device.verify_token(token.strip()):
-            record_event(actor, Action.LOGIN_FAILED, object_ref=("TOTPDevice", ""))
+            record_event(
+                actor,
+                Action.LOGIN_FAILED,
+                object_ref=("TOTPDevice", device.pk if device else ""),
+                outcome=Outcome.DENIED,
+            )
             return None
         TOTPDevice.objects.filter(user=user, confirmed=True).delete()
         device.confirmed = True
@@ -221,8 +226,6 @@ class SecondStepMiddleware:
 
 
 def safe_next(request: HttpRequest) -> str:
-    from django.utils.http import url_has_allowed_host_and_scheme
-
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
