@@ -583,6 +583,50 @@ def load_average() -> str:
 # --- the two modes --------------------------------------------------------------------------
 
 
+class Backup:
+    """`lasting backup` run `at` seconds into the load (None: not at all), as an operator
+    would on a live clinic; `drill()` afterwards restores it with `lasting restore --drill`
+    (a scratch database: row counts and the audit chain checked)."""
+
+    def __init__(self, env: dict[str, str], path: Path, at: float | None) -> None:
+        self.env, self.path, self.at = env, path, at
+        self.took: float | None = None
+        self.result: subprocess.CompletedProcess[str] | None = None
+        self.drilled: subprocess.CompletedProcess[str] | None = None
+        if at is not None:
+            import gevent
+
+            gevent.spawn_later(at, self.take)
+
+    def lasting(self, *arguments: str) -> subprocess.CompletedProcess[str]:
+        command = [str(Path(sys.executable).with_name("lasting")), *arguments]
+        return subprocess.run(command, env=self.env, capture_output=True, text=True, check=False)
+
+    def take(self) -> None:
+        started = time.perf_counter()
+        self.result = self.lasting("backup", "--out", str(self.path))
+        self.took = time.perf_counter() - started
+
+    def drill(self) -> None:
+        if self.result is not None and self.result.returncode == 0:
+            self.drilled = self.lasting("restore", "--drill", str(self.path))
+
+    def report(self) -> list[str]:
+        if self.at is None:
+            return []
+        if self.result is None:
+            return [f"backup: not taken (the load ended before {self.at:g} s)"]
+        if self.result.returncode != 0:
+            return [f"backup at {self.at:g} s FAILED: {self.result.stderr.strip()[-300:]}"]
+        size = self.path.stat().st_size / 1e6
+        lines = [f"backup at {self.at:g} s into the load: {size:.1f} MB in {self.took:.1f} s"]
+        if self.drilled is None:
+            return [*lines, "restore drill: not run"]
+        verdict_ = "passed" if self.drilled.returncode == 0 else "FAILED"
+        output = (self.drilled.stdout + self.drilled.stderr).strip().splitlines()
+        return [*lines, f"restore drill {verdict_}: " + " / ".join(output[-6:])]
+
+
 def load_mode(args: argparse.Namespace) -> int:
     # Locust patches the standard library for gevent when imported: before any socket.
     import locust  # noqa: F401
@@ -648,6 +692,7 @@ def load_mode(args: argparse.Namespace) -> int:
         )
         server_cpu = server.cpu_seconds()
         own_cpu = sum(os.times()[:2])
+        backup = Backup(env, var_dir / "during-load.backup", args.backup_at)
         stats, exceptions = run_load(base, schedule, sessions, users)
         server_cpu = server.cpu_seconds() - server_cpu
         own_cpu = sum(os.times()[:2]) - own_cpu
@@ -655,6 +700,7 @@ def load_mode(args: argparse.Namespace) -> int:
         seconds = max(schedule.last_answer - schedule.start, 1e-9)
         server.stop()
         after = run_child("count", env, "-")
+        backup.drill()
     finally:
         if server is not None and server.running():
             server.kill(master=True)  # never leave a server behind (an error, Ctrl-C)
@@ -708,6 +754,8 @@ def load_mode(args: argparse.Namespace) -> int:
         f"({server_cpu:.1f} s), load generator {1000 * own_cpu / max(overall.requests, 1):.1f} ms"
     )
     print(f"- load average (1, 5, 15 min) before: {loads[0]}; after: {loads[1]}")
+    for line in backup.report():
+        print(f"- {line}")
     for error in list(stats.errors.values())[:5]:
         print(f"  error: {error.method} {error.name}: {error.error} ({error.occurrences}x)")
     if args.json:
@@ -721,9 +769,13 @@ def load_mode(args: argparse.Namespace) -> int:
             "audit_events": appended,
             "server_cpu_seconds": server_cpu,
             "load_average": loads,
+            "backup": backup.report(),
         }
         Path(args.json).write_text(json.dumps(result, indent=2))
-    return 1 if args.check and errors > 0 else 0
+    failed_backup = args.backup_at is not None and (
+        backup.drilled is None or backup.drilled.returncode != 0
+    )
+    return 1 if args.check and (errors > 0 or failed_backup) else 0
 
 
 def audit_ceiling_mode(args: argparse.Namespace) -> int:
@@ -800,6 +852,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=11, help="shuffles the mix")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--check", action="store_true", help="exit 1 on any error")
+    parser.add_argument(
+        "--backup-at",
+        type=float,
+        help="run `lasting backup` this many seconds into the load, then drill-restore it",
+    )
     parser.add_argument(
         "--audit-ceiling", action="store_true", help="measure audited appends a second instead"
     )

@@ -13,8 +13,8 @@ from django.utils import timezone
 from lasting.accounts.clocks import today_in
 from lasting.alerts.models import Alert, AlertKind, Priority
 from lasting.clinic.queries import CaseloadFilter, RiskBand, list_caseload_for
-from lasting.patients.models import Course, Phase
-from lasting.risk.models import RiskAssessment
+from lasting.patients.models import Course, Patient, Phase
+from lasting.risk.models import EngineCalibration, RiskAssessment
 from tests.factories import make_location, make_patient, make_phq9, make_session
 from tests.personas import client_for
 
@@ -158,3 +158,43 @@ def test_the_change_since_baseline_is_coloured_by_reliable_change(personas, base
     page = client_for("dr_ana").get(reverse("clinic:caseload")).content.decode()
 
     assert f'class="change {kind}"' in page
+
+
+def calibrate(organization, threshold: float) -> None:
+    """Store a calibration version whose early-warning threshold is `threshold`."""
+    EngineCalibration.objects.create(
+        organization=organization,
+        version=1,
+        settings={"early_warning_probability": threshold},
+        metrics={},
+        created_at=timezone.now(),
+    )
+
+
+def test_a_calibrated_clinic_bands_risk_at_its_own_early_warning_threshold(clinic):
+    """Calibration moved this clinic's early warning down to 25 %: a 30 % estimate raises
+    an early-warning alert there, so the caseload calls it high, not raised; "raised"
+    starts at half the threshold when the threshold is below 40 %."""
+    personas = clinic["personas"]
+    calibrate(personas.clinic, 0.25)
+    RiskAssessment.objects.filter(patient=clinic["rosa"]).update(p_relapse_28d=0.30)
+    tom = Patient.objects.get(organization=personas.clinic, family_name="Hale")
+    assess(tom, 0.14)
+    dr_ana = personas.dr_ana
+
+    assert family_names(dr_ana, risk=RiskBand.HIGH) == ["Diaz", "Moreno"]
+    assert family_names(dr_ana, risk=RiskBand.RAISED) == ["Hale"]
+    assert family_names(dr_ana, risk=RiskBand.LOW) == []
+    page = client_for("dr_ana").get(reverse("clinic:caseload")).content.decode()
+    assert '<span class="risk high">30 %</span>' in page
+    assert '<span class="risk raised">14 %</span>' in page
+    assert "High (the clinic&#x27;s early-warning level, 25 % or more)" in page
+    assert "Raised (12 % or more)" in page
+
+
+def test_another_clinics_calibration_does_not_move_this_clinics_bands(clinic):
+    personas = clinic["personas"]
+    calibrate(personas.other_clinic, 0.10)
+
+    assert family_names(personas.dr_ana, risk=RiskBand.HIGH) == ["Moreno"]
+    assert family_names(personas.dr_ana, risk=RiskBand.LOW) == ["Diaz"]

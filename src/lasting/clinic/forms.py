@@ -8,15 +8,8 @@ from django import forms
 
 from lasting.accounts.models import Location, Membership
 from lasting.accounts.queries import list_clinicians
-from lasting.clinic.queries import CaseloadFilter, RiskBand
+from lasting.clinic.queries import CaseloadFilter, risk_bands_for
 from lasting.patients.models import Phase
-
-RISK_LABELS = {
-    RiskBand.HIGH: "High (early-warning level)",
-    RiskBand.RAISED: "Raised (20 % or more)",
-    RiskBand.LOW: "Low (under 20 %)",
-    RiskBand.UNKNOWN: "No estimate",
-}
 
 
 class CaseloadFilterForm(forms.Form):
@@ -43,7 +36,8 @@ class CaseloadFilterForm(forms.Form):
         ]
         if show_risk:
             choice["risk"].choices = [("", "Any risk")] + [  # type: ignore[attr-defined]
-                (band.value, label) for band, label in RISK_LABELS.items()
+                (band.value, label)
+                for band, label in risk_bands_for(membership.organization_id).labels().items()
             ]
         else:
             del self.fields["risk"]

@@ -31,6 +31,7 @@ from lasting.outreach.models import OutreachAttempt, OutreachChannel, OutreachOu
 from lasting.patients.models import Course, Patient, Phase
 from lasting.patients.queries import ACTIVE_PHASES, current_phase, list_patients_for
 from lasting.risk.models import RiskAssessment
+from lasting.risk.services import settings_for
 from lasting.treatment.models import MonitoringForm, SessionKind, TreatmentSession
 from lasting.treatment.queries import organization_today
 from lasting_core.definitions import classify_change
@@ -50,9 +51,7 @@ PHQ9_BAND_RANK: dict[str, int] = {
 
 
 class RiskBand(StrEnum):
-    """The 28-day relapse probability in words. HIGH starts at the engine's early-warning
-    threshold; RAISED at 20 % (a choice: about twice a stable responder's usual 28-day
-    risk in the simulated cohorts, docs/engine.md)."""
+    """The 28-day relapse probability in words, by the organisation's `RiskBands`."""
 
     HIGH = "high"
     RAISED = "raised"
@@ -60,20 +59,65 @@ class RiskBand(StrEnum):
     UNKNOWN = "unknown"
 
 
+# "Raised" starts at 20 % (a choice: about twice a stable responder's usual 28-day risk in
+# the simulated cohorts, docs/engine.md), or at half the early-warning threshold when a
+# clinic's calibration put that threshold below 40 %.
 RAISED_FROM = 0.20
-HIGH_FROM = EngineSettings().early_warning_probability
 # The trend compares today's estimate with the one a week earlier; smaller moves are noise.
 TREND_DAYS = 7
 TREND_MIN_CHANGE = 0.05
 ENGINE_ALERT_RANK = {AlertKind.RELAPSE: 3, AlertKind.EARLY_WARNING: 2, AlertKind.DISENGAGEMENT: 1}
 
 
-def risk_band(p_relapse_28d: float | None) -> RiskBand:
-    if p_relapse_28d is None:
-        return RiskBand.UNKNOWN
-    if p_relapse_28d >= HIGH_FROM:
-        return RiskBand.HIGH
-    return RiskBand.RAISED if p_relapse_28d >= RAISED_FROM else RiskBand.LOW
+@dataclass(frozen=True)
+class RiskBands:
+    """Where "high" and "raised" start for one organisation. "High" is the engine's
+    early-warning threshold in that organisation's settings (its latest calibration, else
+    the default), so a patient the engine warns about is never shown as merely raised."""
+
+    high_from: float
+    raised_from: float
+
+    @classmethod
+    def at_threshold(cls, early_warning_probability: float) -> RiskBands:
+        return cls(early_warning_probability, min(RAISED_FROM, early_warning_probability / 2))
+
+    def band(self, p_relapse_28d: float | None) -> RiskBand:
+        if p_relapse_28d is None:
+            return RiskBand.UNKNOWN
+        if p_relapse_28d >= self.high_from:
+            return RiskBand.HIGH
+        return RiskBand.RAISED if p_relapse_28d >= self.raised_from else RiskBand.LOW
+
+    def filter(self, band: str) -> Q:
+        """The patients whose latest 28-day estimate (annotated `p28`) falls in `band`."""
+        if band == RiskBand.HIGH:
+            return Q(p28__gte=self.high_from)
+        if band == RiskBand.RAISED:
+            return Q(p28__gte=self.raised_from, p28__lt=self.high_from)
+        if band == RiskBand.LOW:
+            return Q(p28__lt=self.raised_from)
+        return Q(p28__isnull=True)
+
+    def labels(self) -> dict[RiskBand, str]:
+        high, raised = percent(self.high_from), percent(self.raised_from)
+        return {
+            RiskBand.HIGH: f"High (the clinic's early-warning level, {high} or more)",
+            RiskBand.RAISED: f"Raised ({raised} or more)",
+            RiskBand.LOW: f"Low (under {raised})",
+            RiskBand.UNKNOWN: "No estimate",
+        }
+
+
+def percent(probability: float) -> str:
+    return f"{probability * 100:.0f} %"
+
+
+DEFAULT_BANDS = RiskBands.at_threshold(EngineSettings().early_warning_probability)
+
+
+def risk_bands_for(organization_id: int) -> RiskBands:
+    return RiskBands.at_threshold(settings_for(organization_id).early_warning_probability)
 
 
 @dataclass(frozen=True)
@@ -150,6 +194,7 @@ class CaseloadRow:
     p_relapse_28d: float | None = None
     p_relapse_28d_week_ago: float | None = None
     engine_alert: str = ""
+    bands: RiskBands = DEFAULT_BANDS
 
     @classmethod
     def without_clinical(cls, patient: CaseloadPatient, phase: str) -> CaseloadRow:
@@ -182,7 +227,7 @@ class CaseloadRow:
 
     @property
     def risk_band(self) -> RiskBand:
-        return risk_band(self.p_relapse_28d)
+        return self.bands.band(self.p_relapse_28d)
 
     @property
     def risk_trend(self) -> str:
@@ -215,17 +260,6 @@ def _rank(field: str, ranks: Mapping[Any, int], default: int) -> Case:
         default=Value(default),
         output_field=IntegerField(),
     )
-
-
-def _risk_filter(band: str) -> Q:
-    """The patients whose latest 28-day estimate falls in `band` (see risk_band)."""
-    if band == RiskBand.HIGH:
-        return Q(p28__gte=HIGH_FROM)
-    if band == RiskBand.RAISED:
-        return Q(p28__gte=RAISED_FROM, p28__lt=HIGH_FROM)
-    if band == RiskBand.LOW:
-        return Q(p28__lt=RAISED_FROM)
-    return Q(p28__isnull=True)
 
 
 # The need order, most pressing first: unresolved safety alerts (urgent first, then those
@@ -272,10 +306,18 @@ class Caseload:
     """Every patient a member may see, narrowed by the filters and sorted by need in the
     database, so a page of the most pressing costs the same whatever the clinic's size."""
 
-    def __init__(self, patients: QuerySet[Patient], *, clinical: bool, risk: bool) -> None:
+    def __init__(
+        self,
+        patients: QuerySet[Patient],
+        *,
+        clinical: bool,
+        risk: bool,
+        bands: RiskBands = DEFAULT_BANDS,
+    ) -> None:
         self._patients = patients
         self._clinical = clinical
         self._risk = risk
+        self._bands = bands
 
     def count(self) -> int:
         return self._patients.count()
@@ -287,11 +329,15 @@ class Caseload:
                 for values in self._patients.values(*PATIENT_VALUES, "phase")[start:stop]
             ]
         names = (*PATIENT_VALUES, *CLINICAL_VALUES, *(ENGINE_VALUES if self._risk else ()))
-        return [caseload_row(values) for values in self._patients.values(*names)[start:stop]]
+        return [
+            caseload_row(values, self._bands)
+            for values in self._patients.values(*names)[start:stop]
+        ]
 
 
-def caseload_row(values: dict[str, Any]) -> CaseloadRow:
+def caseload_row(values: dict[str, Any], bands: RiskBands = DEFAULT_BANDS) -> CaseloadRow:
     return CaseloadRow(
+        bands=bands,
         patient=caseload_patient(values),
         p_relapse_28d=values.get("p28"),
         p_relapse_28d_week_ago=values.get("p28_week_ago"),
@@ -418,7 +464,9 @@ def find_caseload_for(
         ),
         phase_rank=_rank("phase", PHASE_ORDER, 9),
     )
+    bands = DEFAULT_BANDS
     if include_risk:
+        bands = risk_bands_for(membership.organization_id)
         today = organization_today(membership.organization, now)
         latest = RiskAssessment.objects.filter(patient=OuterRef("pk")).order_by("-assessed_on")
         # The most pressing open engine alert, as its rank (relapse 3 … disengagement 1).
@@ -440,7 +488,7 @@ def find_caseload_for(
             engine_rank=Coalesce(Subquery(engine_alerts, output_field=IntegerField()), 0),
         )
         if filters.risk:
-            annotated = annotated.filter(_risk_filter(filters.risk))
+            annotated = annotated.filter(bands.filter(filters.risk))
     else:
         annotated = annotated.annotate(
             p28=Value(None, output_field=FloatField()), engine_rank=Value(0)
@@ -448,7 +496,7 @@ def find_caseload_for(
     annotated = annotated.annotate(
         p28_key=Coalesce(F("p28"), Value(-1.0), output_field=FloatField())
     )
-    return Caseload(annotated.order_by(*NEED_ORDER), clinical=True, risk=include_risk)
+    return Caseload(annotated.order_by(*NEED_ORDER), clinical=True, risk=include_risk, bands=bands)
 
 
 def list_caseload_for(
