@@ -31,6 +31,8 @@ def policy(personas, **changes: object) -> dict[str, object]:
         "business_weekdays": ["1", "2", "3", "4", "5", "6"],
         "business_opens": "07:30",
         "business_closes": "19:00",
+        "early_warning_budget_per_year": "1.0",
+        "disengagement_budget_per_year": "1.0",
     }
     form.update(changes)
     return form

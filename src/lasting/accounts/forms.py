@@ -76,7 +76,8 @@ class PersonField(forms.ModelChoiceField[User]):
 
 
 class AlertPolicyForm(forms.ModelForm[Organization]):
-    """The safety-alert policy: service level, escalation contacts and business hours."""
+    """The alert policy: the safety alerts' service level, escalation contacts and business
+    hours; the budgets of early-warning and disengagement alerts."""
 
     business_weekdays = forms.MultipleChoiceField(
         label="Business days",
@@ -94,6 +95,8 @@ class AlertPolicyForm(forms.ModelForm[Organization]):
             "business_weekdays",
             "business_opens",
             "business_closes",
+            "early_warning_budget_per_year",
+            "disengagement_budget_per_year",
         ]
         labels = {
             "alert_ack_sla_minutes": "Service level, minutes (to acknowledge, then to reach)",
@@ -101,11 +104,15 @@ class AlertPolicyForm(forms.ModelForm[Organization]):
             "after_hours_contact": "After-hours contact",
             "business_opens": "Opens at (organisation's time)",
             "business_closes": "Closes at (organisation's time)",
+            "early_warning_budget_per_year": "Early-warning alerts a patient-year (budget)",
+            "disengagement_budget_per_year": "Disengagement alerts a patient-year (budget)",
         }
         field_classes = {"escalation_contact": PersonField, "after_hours_contact": PersonField}
         widgets = {
             "business_opens": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "business_closes": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "early_warning_budget_per_year": forms.NumberInput(attrs={"step": "0.1"}),
+            "disengagement_budget_per_year": forms.NumberInput(attrs={"step": "0.1"}),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -99,6 +99,15 @@ class Organization(models.Model):
     after_hours_contact = models.ForeignKey(
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Alert budgets: the early-warning and disengagement alerts a patient-year in care the
+    # clinic expects (docs/clinical.md "Alert budgets"); the outcome report sets the
+    # engine's replay beside them. Safety and relapse alerts have none: each is raised.
+    early_warning_budget_per_year = models.FloatField(
+        default=1.0, validators=[MinValueValidator(0.1), MaxValueValidator(52)]
+    )
+    disengagement_budget_per_year = models.FloatField(
+        default=1.0, validators=[MinValueValidator(0.1), MaxValueValidator(52)]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

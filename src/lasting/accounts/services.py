@@ -102,6 +102,8 @@ ALERT_POLICY_FIELDS = [
     "business_weekdays",
     "business_opens",
     "business_closes",
+    "early_warning_budget_per_year",
+    "disengagement_budget_per_year",
 ]
 
 

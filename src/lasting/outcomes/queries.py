@@ -23,6 +23,7 @@ from django.core.exceptions import PermissionDenied
 from lasting.accounts.clocks import today_in
 from lasting.accounts.models import Membership, Organization, Role
 from lasting.accounts.rules import can_view_outcomes
+from lasting.alerts.models import Alert, AlertKind
 from lasting.checkins.models import Instrument, Response
 from lasting.costs.outcomes import (
     BoosterSummary,
@@ -160,11 +161,68 @@ def compute_page(organization_id: int, filters: OutcomeFilters) -> OutcomePage:
 
 
 @dataclass(frozen=True)
+class BurdenLine:
+    """One alert kind's rate a patient-year in care against the clinic's budget (None: the
+    kind has no budget, every one is raised)."""
+
+    kind: str
+    label: str
+    alerts: int
+    per_patient_year: float | None
+    budget: float | None
+    source: str
+
+    @property
+    def over_budget(self) -> bool:
+        return (
+            self.budget is not None
+            and self.per_patient_year is not None
+            and self.per_patient_year > self.budget
+        )
+
+
+def alert_burden(performance: AlertPerformance, organization: Organization) -> list[BurdenLine]:
+    """Each alert kind over the replay's window, per patient-year in care: early warnings and
+    disengagement as the engine's replay would have raised them (against the organisation's
+    budgets), relapses as the relapse definition found them, safety alerts as raised."""
+    years = performance.enrolled_patient_years
+    safety = Alert.objects.filter(
+        organization=organization,
+        kind=AlertKind.SAFETY,
+        opened_at__gte=performance.since_at,
+        opened_at__lt=performance.until_at,
+    ).count()
+
+    def line(kind: AlertKind, alerts: int, budget: float | None, source: str) -> BurdenLine:
+        rate = alerts / years if years else None
+        return BurdenLine(kind.value, str(kind.label), alerts, rate, budget, source)
+
+    return [
+        line(
+            AlertKind.EARLY_WARNING,
+            performance.early_warning_episodes,
+            organization.early_warning_budget_per_year,
+            "replay",
+        ),
+        line(
+            AlertKind.DISENGAGEMENT,
+            performance.disengagement_alerts,
+            organization.disengagement_budget_per_year,
+            "replay",
+        ),
+        line(AlertKind.RELAPSE, performance.relapses, None, "relapse definition"),
+        line(AlertKind.SAFETY, safety, None, "raised"),
+    ]
+
+
+@dataclass(frozen=True)
 class AlertPerformanceView:
-    """The engine's replay of the last 12 months, with the proposals of that window."""
+    """The engine's replay of the last 12 months, with the proposals of that window and
+    each alert kind's rate against the clinic's budget."""
 
     performance: AlertPerformance
     proposals: ProposalCounts
+    burden: list[BurdenLine]
 
 
 def find_alert_performance_for(membership: Membership | None) -> AlertPerformanceView | None:
@@ -177,7 +235,8 @@ def find_alert_performance_for(membership: Membership | None) -> AlertPerformanc
     proposals = count_booster_proposals(
         membership.organization_id, None, performance.since_at, performance.until_at
     )
-    return AlertPerformanceView(performance, proposals)
+    burden = alert_burden(performance, membership.organization)
+    return AlertPerformanceView(performance, proposals, burden)
 
 
 def find_page_for(

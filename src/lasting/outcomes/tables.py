@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from lasting.costs.outcomes import BoosterSummary, ProposalCounts
 from lasting.outcomes.report import HORIZONS, OutcomeReport
@@ -169,9 +171,34 @@ def booster_table(summary: BoosterSummary) -> Table:
     )
 
 
-def alert_performance_table(performance: AlertPerformance, proposals: ProposalCounts) -> Table:
-    """The engine's replay of the last 12 months and the proposals of that window."""
+class BurdenRow(Protocol):
+    """One alert kind's rate against its budget (`outcomes.queries.BurdenLine`)."""
+
+    @property
+    def label(self) -> str: ...
+    @property
+    def per_patient_year(self) -> float | None: ...
+    @property
+    def budget(self) -> float | None: ...
+
+
+def alert_performance_table(
+    performance: AlertPerformance, proposals: ProposalCounts, burden: Sequence[BurdenRow] = ()
+) -> Table:
+    """The engine's replay of the last 12 months, the proposals of that window and each
+    alert kind's rate a patient-year in care against its budget."""
     rate = performance.sensitivity
+    burden_rows = tuple(
+        row
+        for line in burden
+        for row in (
+            (
+                f"{line.label.lower()} alerts per patient-year in care",
+                _round(line.per_patient_year),
+            ),
+            (f"{line.label.lower()} budget per patient-year", line.budget),
+        )
+    )
     rows: tuple[tuple[Cell, ...], ...] = (
         ("patients replayed", performance.patients_replayed),
         ("relapses", performance.relapses),
@@ -190,5 +217,6 @@ def alert_performance_table(performance: AlertPerformance, proposals: ProposalCo
         ("proposals declined", proposals.declined),
         ("proposals expired", proposals.expired),
         ("proposals open", proposals.open),
+        *burden_rows,
     )
     return Table("alerts", "Alert performance, last 12 months", ("what", "value"), rows)

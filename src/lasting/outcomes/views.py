@@ -28,7 +28,9 @@ def analytics(request: ClinicRequest) -> HttpResponse:
     alerts = find_alert_performance_for(membership)
     report, tables = page.report, dict(page.tables)
     if alerts is not None:
-        tables["alerts"] = alert_performance_table(alerts.performance, alerts.proposals)
+        tables["alerts"] = alert_performance_table(
+            alerts.performance, alerts.proposals, alerts.burden
+        )
     actor = Actor.from_request(request)
     download = request.GET.get("download")
     if download is not None:
