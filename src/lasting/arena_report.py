@@ -22,7 +22,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lasting_core.simulation.arena import ArenaResult, ForecastVerdict, PolicyResult
+from lasting_core.simulation.arena import (
+    STEP_ORACLE_RATIO,
+    TARGET_ORACLE_MARGIN,
+    ArenaResult,
+    ForecastVerdict,
+    OracleVerdict,
+    PolicyResult,
+)
 
 CSV_COLUMNS = (
     "policy",
@@ -173,6 +180,24 @@ def verdict_lines(verdicts: Sequence[ForecastVerdict]) -> list[str]:
             f"{v.policy}: {v.relapse_days_per_patient_year:.1f} relapse-days; {fixed}; {oracle}"
         )
     return lines
+
+
+def oracle_line(verdict: OracleVerdict | None) -> str:
+    """The forecast curve against the oracle at the oracle's sessions (or why not)."""
+    if verdict is None:
+        return (
+            "forecast against the oracle at equal sessions: no verdict (needs the oracle and "
+            "two forecast thresholds whose sessions bracket the oracle's; add a lower P)"
+        )
+    low, high = verdict.between
+    return (
+        f"forecast against the oracle at equal sessions ({verdict.sessions_per_patient_year:.2f}"
+        f" a patient-year, read between {low} and {high}): "
+        f"{verdict.forecast_relapse_days:.1f} relapse-days against "
+        f"{verdict.oracle_relapse_days:.1f}, {verdict.ratio:.2f} times "
+        f"(step ≤ {STEP_ORACLE_RATIO:g}: {'met' if verdict.meets_step else 'not met'}; "
+        f"target ≤ {1 + TARGET_ORACLE_MARGIN:g}: {'met' if verdict.meets_target else 'not met'})"
+    )
 
 
 @contextmanager

@@ -68,6 +68,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from lasting.arena_report import (
+        oracle_line,
         progress_bar,
         results_table,
         verdict_lines,
@@ -75,7 +76,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         write_frontier,
     )
     from lasting_core.simulation import PRESETS, arena
-    from lasting_core.simulation.arena import judge_forecasts, parse_policy, run_arena
+    from lasting_core.simulation.arena import (
+        judge_forecasts,
+        judge_oracle_at_equal_sessions,
+        parse_policy,
+        run_arena,
+    )
 
     def fail(message: str) -> int:
         print(f"lasting simulate: {message}", file=sys.stderr)
@@ -143,6 +149,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     stdout.print(results_table(result))
     for line in verdict_lines(judge_forecasts(result)):
         stdout.print(line, highlight=False)
+    stdout.print(oracle_line(judge_oracle_at_equal_sessions(result)), highlight=False)
     for policy in result.results:
         if policy.engine_assessments:
             stdout.print(

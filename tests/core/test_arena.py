@@ -10,9 +10,12 @@ import pytest
 from lasting_core.simulation import dynamics
 from lasting_core.simulation.arena import (
     ArenaPolicy,
+    ArenaResult,
     PolicyKind,
+    PolicyResult,
     draw_arena_cohort,
     judge_forecasts,
+    judge_oracle_at_equal_sessions,
     parse_policy,
     run_arena,
     run_policy,
@@ -179,3 +182,41 @@ def test_run_arena_rejects_bad_counts() -> None:
         run_arena(POLICIES, 0, 100)
     with pytest.raises(ValueError, match="days"):
         run_arena(POLICIES, 10, 0)
+
+
+def arena_of(*rows: tuple[str, float, float]) -> ArenaResult:
+    """An arena result with the given (policy, sessions, relapse-days) per patient-year."""
+    results = tuple(PolicyResult(name, x, y, 0.5, 500 * x, 1.0) for name, x, y in rows)
+    return ArenaResult("real-world", 1000, 365, 1, 500.0, 800, 400.0, results, 1.0)
+
+
+def test_the_oracle_is_met_at_its_own_sessions_along_the_forecast_curve() -> None:
+    """The forecast thresholds trace a curve of sessions against relapse-days; at the
+    oracle's 10 sessions it lies halfway between 8 (40 days) and 12 (30 days): 35 days,
+    1.75 times the oracle's 20."""
+    result = arena_of(
+        ("fixed:28", 12.0, 45.0),
+        ("forecast:0.5", 6.0, 60.0),
+        ("forecast:0.3", 8.0, 40.0),
+        ("forecast:0.1", 12.0, 30.0),
+        ("oracle", 10.0, 20.0),
+    )
+
+    verdict = judge_oracle_at_equal_sessions(result)
+
+    assert verdict is not None
+    assert verdict.sessions_per_patient_year == 10.0
+    assert verdict.forecast_relapse_days == pytest.approx(35.0)
+    assert verdict.ratio == pytest.approx(1.75)
+    assert not verdict.meets_step
+    assert verdict.between == ("forecast:0.3", "forecast:0.1")
+
+
+def test_no_oracle_verdict_when_no_forecast_threshold_gives_as_many_sessions() -> None:
+    result = arena_of(
+        ("forecast:0.5", 6.0, 60.0),
+        ("forecast:0.3", 8.0, 40.0),
+        ("oracle", 10.0, 20.0),
+    )
+
+    assert judge_oracle_at_equal_sessions(result) is None

@@ -36,6 +36,7 @@ or on a Dask cluster and add up to the same results (``run_arena``; docs/benchma
 
 from __future__ import annotations
 
+import itertools
 import math
 import multiprocessing
 import time
@@ -79,6 +80,9 @@ DAYS_PER_YEAR = 365.25
 # against fixed schedules with the same sessions, and lie within this margin of the oracle.
 TARGET_FIXED_REDUCTION = 0.30
 TARGET_ORACLE_MARGIN = 0.20
+# Issue 16's intermediate step: the forecast curve at the oracle's sessions within 1.5
+# times the oracle's relapse-days.
+STEP_ORACLE_RATIO = 1.5
 
 # Progress callback: (policy label, day just simulated, days in the run).
 Progress = Callable[[str, int, int], None]
@@ -519,6 +523,52 @@ def judge_forecasts(result: ArenaResult) -> list[ForecastVerdict]:
             )
         )
     return verdicts
+
+
+@dataclass(frozen=True)
+class OracleVerdict:
+    """The forecast policies against the oracle at equal sessions: their curve of sessions
+    against relapse-days (one point a threshold) read at the oracle's sessions."""
+
+    sessions_per_patient_year: float
+    oracle_relapse_days: float
+    forecast_relapse_days: float
+    between: tuple[str, str]  # the two forecast thresholds read between
+
+    @property
+    def ratio(self) -> float:
+        return self.forecast_relapse_days / self.oracle_relapse_days
+
+    @property
+    def meets_step(self) -> bool:
+        return self.ratio <= STEP_ORACLE_RATIO
+
+    @property
+    def meets_target(self) -> bool:
+        return self.ratio <= 1.0 + TARGET_ORACLE_MARGIN
+
+
+def judge_oracle_at_equal_sessions(result: ArenaResult) -> OracleVerdict | None:
+    """Read the forecast curve at the oracle's sessions per patient-year (linear between
+    the two nearest thresholds); None without an oracle, or when no pair of forecast
+    thresholds brackets the oracle's sessions (run a lower P)."""
+    oracle = next((r for r in result.results if r.policy == PolicyKind.ORACLE.value), None)
+    forecasts = sorted(
+        (r for r in result.results if r.policy.startswith(PolicyKind.FORECAST.value + ":")),
+        key=lambda r: r.sessions_per_patient_year,
+    )
+    if oracle is None or oracle.relapse_days_per_patient_year <= 0:
+        return None
+    x = oracle.sessions_per_patient_year
+    for low, high in itertools.pairwise(forecasts):
+        x0, x1 = low.sessions_per_patient_year, high.sessions_per_patient_year
+        if x0 <= x <= x1 and x1 > x0:
+            y0, y1 = low.relapse_days_per_patient_year, high.relapse_days_per_patient_year
+            y = y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+            return OracleVerdict(
+                x, oracle.relapse_days_per_patient_year, y, (low.policy, high.policy)
+            )
+    return None
 
 
 def _scored_patients(draws: drawing.PatientDraws, days: int) -> BoolArray:
