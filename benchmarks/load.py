@@ -192,16 +192,25 @@ def set_up(spec: dict[str, int]) -> None:
 
 
 def count_rows(_: str) -> None:
-    """Print the audit trail's length and the check-ins stored (JSON)."""
+    """Print the audit trail's length, its appends (each a lock of the chain's head: one
+    time stamp an append, `record_event` or one list's `record_patients_shown`) and the
+    check-ins stored (JSON)."""
     import django
 
     django.setup()
-    from lasting.audit.models import ChainHead
+    from lasting.audit.models import AuditEvent, ChainHead
     from lasting.checkins.models import CheckIn
 
     head = ChainHead.objects.filter(pk=1).first()
+    appends = AuditEvent.objects.values("at").distinct().count()
     print(
-        json.dumps({"audit_events": head.count if head else 0, "checkins": CheckIn.objects.count()})
+        json.dumps(
+            {
+                "audit_events": head.count if head else 0,
+                "audit_appends": appends,
+                "checkins": CheckIn.objects.count(),
+            }
+        )
     )
 
 
@@ -709,6 +718,7 @@ def load_mode(args: argparse.Namespace) -> int:
     overall = rows[-1]
     errors = overall.errors + exceptions + schedule.cut_off
     appended = after["audit_events"] - before["audit_events"]
+    appends = after["audit_appends"] - before["audit_appends"]
     stored = after["checkins"] - before["checkins"]
     received = next((row.requests - row.errors for row in rows if row.name == SUBMIT), 0)
     print()
@@ -745,7 +755,9 @@ def load_mode(args: argparse.Namespace) -> int:
     )
     print(
         f"- audit events appended: {appended} ({appended / max(overall.requests, 1):.2f} a "
-        f"request); check-ins stored {stored}, submissions answered received {received}"
+        f"request) in {appends} appends, each a lock of the chain's head "
+        f"({appends / max(overall.requests, 1):.2f} a request, {appends / seconds:.1f} a "
+        f"second); check-ins stored {stored}, submissions answered received {received}"
     )
     if seconds < TARGET_SECONDS:
         print(f"- a short run: {seconds:.0f} s of the {TARGET_SECONDS} s the target asks for")
@@ -767,6 +779,7 @@ def load_mode(args: argparse.Namespace) -> int:
             "unsent": schedule.unsent,
             "seconds": seconds,
             "audit_events": appended,
+            "audit_appends": appends,
             "server_cpu_seconds": server_cpu,
             "load_average": loads,
             "backup": backup.report(),
