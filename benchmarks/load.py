@@ -759,7 +759,7 @@ def load_mode(args: argparse.Namespace) -> int:
         f"({appends / max(overall.requests, 1):.2f} a request, {appends / seconds:.1f} a "
         f"second); check-ins stored {stored}, submissions answered received {received}"
     )
-    if seconds < TARGET_SECONDS:
+    if seconds < TARGET_SECONDS - 1:
         print(f"- a short run: {seconds:.0f} s of the {TARGET_SECONDS} s the target asks for")
     print(
         f"- CPU time: server {1000 * server_cpu / max(overall.requests, 1):.1f} ms a request "
