@@ -23,7 +23,7 @@ from lasting_core.definitions import (
 )
 from lasting_core.engine.drift import WORSE_DIRECTION, DailyArrays, daily_change
 from lasting_core.engine.durability import PopulationPrior, posterior_median
-from lasting_core.engine.forecast import crossing_quantiles
+from lasting_core.engine.forecast import IntArray, Probability, crossing_quantiles
 from lasting_core.engine.kalman import KalmanArrays, predict
 from lasting_core.engine.parameters import EngineSettings, WarningRule
 from lasting_core.engine.recalibration import apply_probability_map
@@ -186,10 +186,15 @@ def assess_arrays(
         tiled_bar = np.tile(forecast_bar[rows], len(quantiles))
         tiled_hazard = h.take(rows, len(quantiles))
 
-        def probability(tau: FloatArray) -> FloatArray:
-            return returns_crossing(tiled, tiled_bar, tau, tiled_hazard, settings)
+        def probability_on(positions: IntArray | None) -> Probability:
+            moved_at, bar_at, hazard_at = tiled, tiled_bar, tiled_hazard
+            if positions is not None:
+                moved_at = tiled.take(positions)
+                bar_at = tiled_bar[positions]
+                hazard_at = tiled_hazard.take(positions)
+            return lambda tau: returns_crossing(moved_at, bar_at, tau, hazard_at, settings)
 
-        days = crossing_quantiles(probability, rows, as_of.size, quantiles, settings)
+        days = crossing_quantiles(probability_on, rows, as_of.size, quantiles, settings)
     else:
         days = np.full((3, as_of.size), np.nan)
 
