@@ -95,6 +95,12 @@ def test_a_clinic_is_set_up_staffed_and_registers_patients_without_the_demo(
         with page.expect_navigation(wait_until="load"):
             page.click("text=Send invitation")
         assert f"Invitation sent to {email}." in page.inner_text("body")
+    # The clinic expects fewer disengagement alerts than the default budget of 1.0.
+    page.fill("#id_disengagement_budget_per_year", "0.5")
+    with page.expect_navigation(wait_until="load"):
+        page.click("text=Save alert policy")
+    assert "Alert policy saved." in page.inner_text("body")
+    assert "0.5 disengagement alerts a patient-year" in page.inner_text("#alert-budgets")
     save(page, artifacts / "setup-organisation.png", full_page=True)
     context.close()
 
@@ -196,6 +202,7 @@ def test_a_clinic_is_set_up_staffed_and_registers_patients_without_the_demo(
     assert booster.location.name == "Boulder"
 
     organization = Organization.objects.get(name="Front Range Ketamine")
+    assert organization.disengagement_budget_per_year == 0.5
     assert sorted(
         Location.objects.filter(organization=organization).values_list("name", "chairs")
     ) == [
