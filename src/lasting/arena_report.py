@@ -22,13 +22,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lasting_core.simulation.arena import (
+from lasting_core.simulation.arena import ArenaResult, PolicyResult
+from lasting_core.simulation.arena_verdicts import (
     STEP_ORACLE_RATIO,
     TARGET_ORACLE_MARGIN,
-    ArenaResult,
     ForecastVerdict,
     OracleVerdict,
-    PolicyResult,
 )
 
 CSV_COLUMNS = (

@@ -76,11 +76,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         write_frontier,
     )
     from lasting_core.simulation import PRESETS, arena
-    from lasting_core.simulation.arena import (
+    from lasting_core.simulation.arena import parse_policy, run_arena
+    from lasting_core.simulation.arena_verdicts import (
         judge_forecasts,
         judge_oracle_at_equal_sessions,
-        parse_policy,
-        run_arena,
     )
 
     def fail(message: str) -> int:

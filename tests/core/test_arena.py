@@ -14,13 +14,12 @@ from lasting_core.simulation.arena import (
     PolicyKind,
     PolicyResult,
     draw_arena_cohort,
-    judge_forecasts,
-    judge_oracle_at_equal_sessions,
     parse_policy,
     run_arena,
     run_policy,
 )
 from lasting_core.simulation.arena_rules import ForecastRule
+from lasting_core.simulation.arena_verdicts import judge_forecasts, judge_oracle_at_equal_sessions
 from lasting_core.simulation.presets import PRESETS, REAL_WORLD
 
 POLICIES = [

@@ -8,7 +8,8 @@ from django import forms
 
 from lasting.accounts.models import Location, Membership
 from lasting.accounts.queries import list_clinicians
-from lasting.clinic.queries import CaseloadFilter, risk_bands_for
+from lasting.clinic.bands import risk_bands_for
+from lasting.clinic.queries import CaseloadFilter
 from lasting.patients.models import Phase
 
 

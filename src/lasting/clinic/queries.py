@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from django.db.models import (
@@ -27,15 +26,14 @@ from django.db.models.functions import Coalesce
 from lasting.accounts.models import Membership
 from lasting.alerts.models import UNRESOLVED, Alert, AlertKind, AlertStatus, Priority
 from lasting.checkins.models import CheckIn, Instrument, Response
+from lasting.clinic.bands import DEFAULT_BANDS, RiskBand, RiskBands, risk_bands_for
 from lasting.outreach.models import OutreachAttempt, OutreachChannel, OutreachOutcome
 from lasting.patients.models import Course, Patient, Phase
 from lasting.patients.queries import ACTIVE_PHASES, current_phase, list_patients_for
 from lasting.risk.models import RiskAssessment
-from lasting.risk.services import settings_for
 from lasting.treatment.models import MonitoringForm, SessionKind, TreatmentSession
 from lasting.treatment.queries import organization_today
 from lasting_core.definitions import classify_change
-from lasting_core.engine.parameters import EngineSettings
 from lasting_core.instruments import InstrumentCode, get_instrument
 
 PHASE_ORDER = {
@@ -50,74 +48,10 @@ PHQ9_BAND_RANK: dict[str, int] = {
 }
 
 
-class RiskBand(StrEnum):
-    """The 28-day relapse probability in words, by the organisation's `RiskBands`."""
-
-    HIGH = "high"
-    RAISED = "raised"
-    LOW = "low"
-    UNKNOWN = "unknown"
-
-
-# "Raised" starts at 20 % (a choice: about twice a stable responder's usual 28-day risk in
-# the simulated cohorts, docs/engine.md), or at half the early-warning threshold when a
-# clinic's calibration put that threshold below 40 %.
-RAISED_FROM = 0.20
 # The trend compares today's estimate with the one a week earlier; smaller moves are noise.
 TREND_DAYS = 7
 TREND_MIN_CHANGE = 0.05
 ENGINE_ALERT_RANK = {AlertKind.RELAPSE: 3, AlertKind.EARLY_WARNING: 2, AlertKind.DISENGAGEMENT: 1}
-
-
-@dataclass(frozen=True)
-class RiskBands:
-    """Where "high" and "raised" start for one organisation. "High" is the engine's
-    early-warning threshold in that organisation's settings (its latest calibration, else
-    the default), so a patient the engine warns about is never shown as merely raised."""
-
-    high_from: float
-    raised_from: float
-
-    @classmethod
-    def at_threshold(cls, early_warning_probability: float) -> RiskBands:
-        return cls(early_warning_probability, min(RAISED_FROM, early_warning_probability / 2))
-
-    def band(self, p_relapse_28d: float | None) -> RiskBand:
-        if p_relapse_28d is None:
-            return RiskBand.UNKNOWN
-        if p_relapse_28d >= self.high_from:
-            return RiskBand.HIGH
-        return RiskBand.RAISED if p_relapse_28d >= self.raised_from else RiskBand.LOW
-
-    def filter(self, band: str) -> Q:
-        """The patients whose latest 28-day estimate (annotated `p28`) falls in `band`."""
-        if band == RiskBand.HIGH:
-            return Q(p28__gte=self.high_from)
-        if band == RiskBand.RAISED:
-            return Q(p28__gte=self.raised_from, p28__lt=self.high_from)
-        if band == RiskBand.LOW:
-            return Q(p28__lt=self.raised_from)
-        return Q(p28__isnull=True)
-
-    def labels(self) -> dict[RiskBand, str]:
-        high, raised = percent(self.high_from), percent(self.raised_from)
-        return {
-            RiskBand.HIGH: f"High (the clinic's early-warning level, {high} or more)",
-            RiskBand.RAISED: f"Raised ({raised} or more)",
-            RiskBand.LOW: f"Low (under {raised})",
-            RiskBand.UNKNOWN: "No estimate",
-        }
-
-
-def percent(probability: float) -> str:
-    return f"{probability * 100:.0f} %"
-
-
-DEFAULT_BANDS = RiskBands.at_threshold(EngineSettings().early_warning_probability)
-
-
-def risk_bands_for(organization_id: int) -> RiskBands:
-    return RiskBands.at_threshold(settings_for(organization_id).early_warning_probability)
 
 
 @dataclass(frozen=True)

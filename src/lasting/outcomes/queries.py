@@ -37,6 +37,7 @@ from lasting.outcomes.models import CourseOutcome, OutcomeEpisode, OutcomeVersio
 from lasting.outcomes.report import (
     COURSE_FIELDS,
     EPISODE_FIELDS,
+    BurdenLine,
     CourseTuple,
     EpisodeTuple,
     OutcomeReport,
@@ -158,27 +159,6 @@ def compute_page(organization_id: int, filters: OutcomeFilters) -> OutcomePage:
     boosters = summarize_filtered_boosters(organization_id, filters)
     tables = {**report_tables(report), "boosters": booster_table(boosters)}
     return OutcomePage(report, tables, spec, boosters)
-
-
-@dataclass(frozen=True)
-class BurdenLine:
-    """One alert kind's rate a patient-year in care against the clinic's budget (None: the
-    kind has no budget, every one is raised)."""
-
-    kind: str
-    label: str
-    alerts: int
-    per_patient_year: float | None
-    budget: float | None
-    source: str
-
-    @property
-    def over_budget(self) -> bool:
-        return (
-            self.budget is not None
-            and self.per_patient_year is not None
-            and self.per_patient_year > self.budget
-        )
 
 
 def alert_burden(performance: AlertPerformance, organization: Organization) -> list[BurdenLine]:

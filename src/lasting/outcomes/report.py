@@ -193,3 +193,24 @@ def build_report(episodes: Sequence[EpisodeTuple], courses: Sequence[CourseTuple
 
 
 HORIZONS = HORIZON_DAYS
+
+
+@dataclass(frozen=True)
+class BurdenLine:
+    """One alert kind's rate a patient-year in care against the clinic's budget (None: the
+    kind has no budget, every one is raised)."""
+
+    kind: str
+    label: str
+    alerts: int
+    per_patient_year: float | None
+    budget: float | None
+    source: str
+
+    @property
+    def over_budget(self) -> bool:
+        return (
+            self.budget is not None
+            and self.per_patient_year is not None
+            and self.per_patient_year > self.budget
+        )

@@ -6,10 +6,9 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from lasting.costs.outcomes import BoosterSummary, ProposalCounts
-from lasting.outcomes.report import HORIZONS, OutcomeReport
+from lasting.outcomes.report import HORIZONS, BurdenLine, OutcomeReport
 from lasting.risk.performance import AlertPerformance
 from lasting_core.analytics.survival import DurabilityCurve
 
@@ -171,19 +170,8 @@ def booster_table(summary: BoosterSummary) -> Table:
     )
 
 
-class BurdenRow(Protocol):
-    """One alert kind's rate against its budget (`outcomes.queries.BurdenLine`)."""
-
-    @property
-    def label(self) -> str: ...
-    @property
-    def per_patient_year(self) -> float | None: ...
-    @property
-    def budget(self) -> float | None: ...
-
-
 def alert_performance_table(
-    performance: AlertPerformance, proposals: ProposalCounts, burden: Sequence[BurdenRow] = ()
+    performance: AlertPerformance, proposals: ProposalCounts, burden: Sequence[BurdenLine] = ()
 ) -> Table:
     """The engine's replay of the last 12 months, the proposals of that window and each
     alert kind's rate a patient-year in care against its budget."""
