@@ -123,12 +123,19 @@ class ScheduleReason(models.TextChoices):
     DAILY = "daily", "Daily check"
 
 
+class Excuse(models.TextChoices):
+    """A known reason a scheduled check-in may go unanswered without counting as missed."""
+
+    PAUSE = "pause", "Reminders paused"
+
+
 class ScheduledCheckIn(models.Model):
     """A check-in the schedule asked for: its window, its link, and whether it was answered.
 
     Planned by `lasting.outreach` from `lasting_core.schedules`; `key` ("<reason>:<local
     day>") is unique per patient, so planning twice never creates a second row. Expired
-    and unanswered means missed: the engine's disengagement signal counts these.
+    and unanswered means missed: the engine's disengagement signal counts these, unless
+    the check-in is excused (it fell due while the patient's reminders were paused).
     """
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
@@ -147,6 +154,7 @@ class ScheduledCheckIn(models.Model):
     answered_by = models.ForeignKey(
         CheckIn, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    excused = models.CharField(max_length=8, choices=Excuse.choices, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

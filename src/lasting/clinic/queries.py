@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db.models import (
@@ -23,6 +23,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from lasting.accounts.clocks import today_in
 from lasting.accounts.models import Membership
 from lasting.alerts.models import UNRESOLVED, Alert, AlertKind, AlertStatus, Priority
 from lasting.checkins.models import CheckIn, Instrument, Response
@@ -464,6 +465,9 @@ class QuietPatient:
     last_checkin_at: datetime | None
     phase: str
     last_outreach: LastOutreach | None = None
+    # The last day of a reminder pause still running on the patient's today: a known
+    # reason for the silence (their missed check-ins are excused), shown beside it.
+    paused_until: date | None = None
 
     def days_quiet(self, now: datetime) -> int | None:
         return None if self.last_checkin_at is None else (now - self.last_checkin_at).days
@@ -471,6 +475,13 @@ class QuietPatient:
     @property
     def phase_label(self) -> str:
         return str(Phase(self.phase).label) if self.phase else "—"
+
+
+def pause_running(paused_until: date | None, now: datetime, time_zone: str) -> date | None:
+    """The pause's last day if it has not passed on the patient's clock, else None."""
+    if paused_until is None or paused_until < today_in(time_zone, now):
+        return None
+    return paused_until
 
 
 def list_quiet_patients_for(
@@ -500,6 +511,7 @@ def list_quiet_patients_for(
             outreach_at=Subquery(attempts.values("recorded_at")[:1]),
             outreach_by_first=Subquery(attempts.values("recorded_by__first_name")[:1]),
             outreach_by_last=Subquery(attempts.values("recorded_by__last_name")[:1]),
+            paused_until=F("contact_preference__paused_until"),
         )
         .filter(phase__in=ACTIVE_PHASES)
         .filter(
@@ -520,6 +532,7 @@ def list_quiet_patients_for(
             )
             if p.outreach_at is not None
             else None,
+            pause_running(p.paused_until, now, p.time_zone),
         )
         for p in patients
     ]

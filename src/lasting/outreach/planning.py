@@ -23,6 +23,7 @@ from django.utils import timezone
 from lasting.alerts.models import Alert, AlertKind, AlertStatus
 from lasting.checkins.models import Instrument, Response, ScheduledCheckIn
 from lasting.outreach.models import MAX_OPEN_DAYS, CheckInDefaults
+from lasting.outreach.pauses import apply_pauses
 from lasting.patients.models import Course, Patient
 from lasting.patients.models import Phase as CoursePhase
 from lasting.plans.models import MaintenancePlan
@@ -76,7 +77,8 @@ def plan_organization(organization_id: int, now: datetime | None = None) -> int:
 
     A fixed number of queries whatever the clinic's size: the facts are read in bulk,
     new check-ins inserted in one statement (a key another worker stored first is
-    skipped by the unique constraint), obsolete ones withdrawn in one.
+    skipped by the unique constraint), obsolete ones withdrawn in one, those due in a
+    reminder pause excused in at most two.
     """
     now = now or timezone.now()
     patients = [
@@ -101,6 +103,7 @@ def plan_organization(organization_id: int, now: datetime | None = None) -> int:
         if item.key not in facts[patient.pk].known_keys or (patient.pk, item.key) in moved
     ]
     ScheduledCheckIn.objects.bulk_create(new, ignore_conflicts=True)
+    apply_pauses(facts.keys(), now)  # check-ins added inside a pause are excused like the rest
     return len(new)
 
 

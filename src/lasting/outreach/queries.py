@@ -31,7 +31,7 @@ def state_of(scheduled: ScheduledCheckIn, now: datetime) -> str:
     if scheduled.answered_by_id is not None:
         return "answered"
     if scheduled.expires_at <= now:
-        return "missed"
+        return "excused" if scheduled.excused else "missed"
     return "open" if scheduled.opens_at <= now else "upcoming"
 
 

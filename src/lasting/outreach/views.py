@@ -22,6 +22,7 @@ from lasting.outreach.models import (
     OutreachChannel,
     OutreachOutcome,
 )
+from lasting.outreach.pauses import apply_pauses
 from lasting.outreach.queries import list_schedule
 from lasting.outreach.services import log_outreach
 from lasting.patients.queries import get_patient_for
@@ -42,6 +43,7 @@ def schedule(request: ClinicRequest, patient_id: int) -> HttpResponse:
         if form.is_valid():
             with transaction.atomic():
                 saved = form.save()
+                apply_pauses([patient.pk], timezone.now())
                 record_event(
                     actor,
                     Action.UPDATE,

@@ -148,17 +148,18 @@ def engine_item(item: TrackedItem) -> PersonalItem:
 
 def list_missed_checkins(zones: dict[int, ZoneInfo], now: datetime) -> dict[int, tuple[float, ...]]:
     """The expiry days of missed scheduled check-ins (the daily check aside), for each
-    patient with a current schedule; patients without one are left out."""
+    patient with a current schedule; patients without one are left out. A check-in
+    excused by a reminder pause is not missed (`lasting.outreach.pauses`)."""
     recent = now - timedelta(days=SCHEDULE_CURRENT_DAYS)
     missed: dict[int, list[float]] = {}
     rows = (
         ScheduledCheckIn.objects.filter(patient_id__in=zones, opens_at__gte=recent)
         .exclude(reason=ScheduleReason.DAILY)
         .order_by("patient_id", "expires_at")
-        .values_list("patient_id", "expires_at", "answered_by")
+        .values_list("patient_id", "expires_at", "answered_by", "excused")
     )
-    for patient_id, expires_at, answered_by in rows:
+    for patient_id, expires_at, answered_by, excused in rows:
         days = missed.setdefault(patient_id, [])
-        if answered_by is None and expires_at <= now:
+        if answered_by is None and not excused and expires_at <= now:
             days.append(local_day(expires_at, zones[patient_id]))
     return {patient_id: tuple(days) for patient_id, days in missed.items()}
