@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lasting_core.simulation.arena import ArenaResult, PolicyResult
+from lasting_core.simulation.arena import ArenaResult, PolicyKind, PolicyResult
 from lasting_core.simulation.arena_verdicts import (
     STEP_ORACLE_RATIO,
     TARGET_ORACLE_MARGIN,
@@ -181,20 +181,27 @@ def verdict_lines(verdicts: Sequence[ForecastVerdict]) -> list[str]:
     return lines
 
 
-def oracle_line(verdict: OracleVerdict | None) -> str:
-    """The forecast curve against the oracle at the oracle's sessions (or why not)."""
+def oracle_line(verdict: OracleVerdict | None, kind: PolicyKind = PolicyKind.FORECAST) -> str:
+    """One kind's curve (forecast:P, seen:K) against the oracle at the oracle's sessions (or
+    why not)."""
+    name = kind.value
     if verdict is None:
+        hint = "a lower P" if kind == PolicyKind.FORECAST else "a smaller K"
         return (
-            "forecast against the oracle at equal sessions: no verdict (needs the oracle and "
-            "two forecast thresholds whose sessions bracket the oracle's; add a lower P)"
+            f"{name} against the oracle at equal sessions: no verdict (needs the oracle and "
+            f"two {name} policies whose sessions bracket the oracle's; add {hint})"
         )
     low, high = verdict.between
-    return (
-        f"forecast against the oracle at equal sessions ({verdict.sessions_per_patient_year:.2f}"
+    line = (
+        f"{name} against the oracle at equal sessions ({verdict.sessions_per_patient_year:.2f}"
         f" a patient-year, read between {low} and {high}): "
-        f"{verdict.forecast_relapse_days:.1f} relapse-days against "
-        f"{verdict.oracle_relapse_days:.1f}, {verdict.ratio:.2f} times "
-        f"(step ≤ {STEP_ORACLE_RATIO:g}: {'met' if verdict.meets_step else 'not met'}; "
+        f"{verdict.relapse_days:.1f} relapse-days against "
+        f"{verdict.oracle_relapse_days:.1f}, {verdict.ratio:.2f} times"
+    )
+    if kind != PolicyKind.FORECAST:
+        return line + " (a bound: it sees the hidden latent PHQ-9)"
+    return line + (
+        f" (step ≤ {STEP_ORACLE_RATIO:g}: {'met' if verdict.meets_step else 'not met'}; "
         f"target ≤ {1 + TARGET_ORACLE_MARGIN:g}: {'met' if verdict.meets_target else 'not met'})"
     )
 

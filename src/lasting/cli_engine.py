@@ -76,7 +76,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         write_frontier,
     )
     from lasting_core.simulation import PRESETS, arena
-    from lasting_core.simulation.arena import parse_policy, run_arena
+    from lasting_core.simulation.arena import PolicyKind, parse_policy, run_arena
     from lasting_core.simulation.arena_verdicts import (
         judge_forecasts,
         judge_oracle_at_equal_sessions,
@@ -149,6 +149,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     for line in verdict_lines(judge_forecasts(result)):
         stdout.print(line, highlight=False)
     stdout.print(oracle_line(judge_oracle_at_equal_sessions(result)), highlight=False)
+    if any(policy.kind == PolicyKind.SEEN for policy in policies):
+        seen = judge_oracle_at_equal_sessions(result, PolicyKind.SEEN)
+        stdout.print(oracle_line(seen, PolicyKind.SEEN), highlight=False)
     for policy in result.results:
         if policy.engine_assessments:
             stdout.print(
@@ -225,7 +228,7 @@ def add_engine_commands(commands: Any) -> None:
     simulate.add_argument(
         "--policies",
         default=DEFAULT_ARENA_POLICIES,
-        help="comma-separated: fixed:N, symptom, forecast:P, oracle",
+        help="comma-separated: fixed:N, symptom, forecast:P, seen:K (a bound), oracle",
     )
     simulate.add_argument(
         "--price-per-session",

@@ -18,7 +18,7 @@ from lasting_core.simulation.arena import (
     run_arena,
     run_policy,
 )
-from lasting_core.simulation.arena_rules import ForecastRule
+from lasting_core.simulation.arena_rules import ForecastRule, SeenRule
 from lasting_core.simulation.arena_verdicts import judge_forecasts, judge_oracle_at_equal_sessions
 from lasting_core.simulation.presets import PRESETS, REAL_WORLD
 
@@ -48,13 +48,27 @@ def test_it_reads_policies_by_name() -> None:
     assert parse_policy("fixed:28") == ArenaPolicy(PolicyKind.FIXED, 28.0)
     assert parse_policy("forecast:0.3").label == "forecast:0.3"
     assert parse_policy("oracle").label == "oracle"
+    assert parse_policy("seen:2.5") == ArenaPolicy(PolicyKind.SEEN, 2.5)
 
 
 @pytest.mark.parametrize(
-    "text", ["weekly", "fixed", "fixed:3", "fixed:two", "forecast:1.5", "forecast:", "symptom:4"]
+    "text",
+    [
+        "weekly",
+        "fixed",
+        "fixed:3",
+        "fixed:two",
+        "forecast:1.5",
+        "forecast:",
+        "symptom:4",
+        "seen",
+        "seen:0",
+        "seen:30",
+        "seen:much",
+    ],
 )
 def test_it_rejects_unknown_or_malformed_policies(text: str) -> None:
-    with pytest.raises(ValueError, match=r"policy|fixed|forecast"):
+    with pytest.raises(ValueError, match=r"policy|fixed|forecast|seen"):
         parse_policy(text)
 
 
@@ -205,7 +219,7 @@ def test_the_oracle_is_met_at_its_own_sessions_along_the_forecast_curve() -> Non
 
     assert verdict is not None
     assert verdict.sessions_per_patient_year == 10.0
-    assert verdict.forecast_relapse_days == pytest.approx(35.0)
+    assert verdict.relapse_days == pytest.approx(35.0)
     assert verdict.ratio == pytest.approx(1.75)
     assert not verdict.meets_step
     assert verdict.between == ("forecast:0.3", "forecast:0.1")
@@ -219,3 +233,62 @@ def test_no_oracle_verdict_when_no_forecast_threshold_gives_as_many_sessions() -
     )
 
     assert judge_oracle_at_equal_sessions(result) is None
+
+
+def day_view(day: int, latent: list[float], last_session: list[int]) -> dynamics.DayView:
+    n = len(latent)
+    none = np.zeros(n, dtype=bool)
+    return dynamics.DayView(
+        day=day,
+        phq9=np.full(n, -1, dtype=np.int16),
+        session_today=np.zeros(n, dtype=np.int8),
+        boostable=~none,
+        pending=none,
+        active=~none,
+        drive=np.zeros(n),
+        latent=np.array(latent),
+        rising=none,
+        last_session_day=np.array(last_session, dtype=np.int64),
+    )
+
+
+def test_the_seen_bound_books_once_the_latent_rises_k_above_its_lowest_since_the_session() -> None:
+    rule = SeenRule(3, rise=2.0)
+    # Patient 0 rises from 4 to 6 (books), 1 from 4 to 5.5 (not yet), 2 is not enrolled.
+    assert rule(day_view(10, [5.0, 5.0, np.nan], [8, 8, -1])).tolist() == [False] * 3
+    assert rule(day_view(11, [4.0, 4.0, np.nan], [8, 8, -1])).tolist() == [False] * 3
+    assert rule(day_view(12, [6.0, 5.5, np.nan], [8, 8, -1])).tolist() == [True, False, False]
+    # A session starts the count again from that day's latent: 6 is the new lowest.
+    assert rule(day_view(13, [6.0, 6.5, np.nan], [12, 8, -1])).tolist() == [False, True, False]
+
+
+def test_the_seen_curve_is_read_at_the_oracles_sessions_like_the_forecasts() -> None:
+    result = arena_of(
+        ("forecast:0.3", 8.0, 40.0),
+        ("forecast:0.1", 12.0, 30.0),
+        ("seen:3", 7.0, 32.0),
+        ("seen:2", 11.0, 24.0),
+        ("oracle", 10.0, 20.0),
+    )
+
+    seen = judge_oracle_at_equal_sessions(result, PolicyKind.SEEN)
+    forecast = judge_oracle_at_equal_sessions(result)
+
+    assert seen is not None
+    assert forecast is not None
+    assert seen.between == ("seen:3", "seen:2")
+    assert (seen.relapse_days, seen.ratio) == (pytest.approx(26.0), pytest.approx(1.3))
+    assert forecast.ratio == pytest.approx(1.75)
+
+
+def test_a_perfect_symptom_reader_is_worse_than_the_oracle_and_better_than_nothing() -> None:
+    """seen:K sees the latent but not when a return begins: on the same patients it
+    relapses more than the oracle with as many sessions, and less than with none."""
+    result = run_arena(
+        [parse_policy(p) for p in ("fixed:84", "seen:1", "seen:3", "oracle")], 400, 240, seed=3
+    )
+    by = {r.policy: r for r in result.results}
+    assert by["seen:1"].sessions_per_patient_year > by["seen:3"].sessions_per_patient_year
+    assert by["seen:1"].relapse_days_per_patient_year < by["seen:3"].relapse_days_per_patient_year
+    assert by["seen:3"].relapse_days_per_patient_year < by["fixed:84"].relapse_days_per_patient_year
+    assert by["oracle"].relapse_days_per_patient_year < by["seen:3"].relapse_days_per_patient_year

@@ -180,3 +180,13 @@ def test_an_unreachable_scheduler_is_reported_within_the_timeout(
         capsys.readouterr().err
     )
     assert not (tmp_path / "arena.csv").exists()
+
+
+def test_the_seen_bound_is_read_against_the_oracle_when_asked_for(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policies = "seen:0.5,seen:8,oracle"
+    assert main([*SMALL, "--policies", policies, "--out", str(tmp_path / "arena")]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "seen against the oracle at equal sessions" in printed
+    assert "a bound: it sees the hidden latent PHQ-9" in printed

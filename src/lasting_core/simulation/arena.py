@@ -7,7 +7,7 @@ the clinic has observed so far (the oracle excepted), and its boosters change th
 course that later check-ins observe.
 
 Policies (``parse_policy`` reads them as ``fixed:N``, ``symptom``, ``forecast:P``,
-``oracle``):
+``seen:K``, ``oracle``):
 
 - fixed:N: a booster every N days after induction ends (the simulator's own schedule);
 - symptom: a booster when an answered PHQ-9 reaches ``PolicySettings.symptom_threshold``
@@ -18,10 +18,13 @@ Policies (``parse_policy`` reads them as ``fixed:N``, ``symptom``, ``forecast:P`
   is booked when P(relapse within 21 days), interpolated from p14 and p28 as
   ``probability_within_21_days`` does, reaches P, or, as a maintenance plan does, when the engine
   has a confirmed early warning (or a confirmed relapse) open;
+- seen:K: sees the latent PHQ-9 every day without noise and books once it has risen K
+  points above its lowest since the last session: the bound of any rule that reads
+  symptoms (``arena_rules.SeenRule``);
 - oracle: knows the latent course and books a booster on the first day of a return (the
   day the relief starts to fade, before the latent PHQ-9 has moved). It is the bound.
 
-Booked boosters (symptom, forecast, oracle) happen after the simulator's drawn booking
+Booked boosters (symptom, forecast, seen, oracle) happen after the simulator's drawn booking
 delay (``draws.BOOSTER_DELAY_DAYS``: 2-7 days) and at least ``min_spacing_days`` after the
 last session. Only patients in maintenance can be booked.
 
@@ -58,6 +61,7 @@ from lasting_core.simulation.arena_rules import (
     ForecastRule,
     OracleRule,
     Rule,
+    SeenRule,
     SymptomRule,
     draw_arena_cohort,
 )
@@ -84,12 +88,14 @@ class PolicyKind(StrEnum):
     FIXED = "fixed"
     SYMPTOM = "symptom"
     FORECAST = "forecast"
+    SEEN = "seen"
     ORACLE = "oracle"
 
 
 @dataclass(frozen=True)
 class ArenaPolicy:
-    """A booster policy of the arena; ``parameter`` is N days (fixed) or P (forecast)."""
+    """A booster policy of the arena; ``parameter`` is N days (fixed), P (forecast) or K
+    PHQ-9 points (seen)."""
 
     kind: PolicyKind
     parameter: float | None = None
@@ -104,7 +110,8 @@ class ArenaPolicy:
 
 
 def parse_policy(text: str) -> ArenaPolicy:
-    """Read ``fixed:N``, ``symptom``, ``forecast:P`` or ``oracle``; raise ValueError if not."""
+    """Read ``fixed:N``, ``symptom``, ``forecast:P``, ``seen:K`` or ``oracle``; raise
+    ValueError if not."""
     name, _, value = text.strip().partition(":")
     try:
         kind = PolicyKind(name)
@@ -123,6 +130,14 @@ def parse_policy(text: str) -> ArenaPolicy:
         if not value.isdigit() or int(value) < 7:
             raise ValueError(f"fixed:N needs a whole number of days N >= 7, got {text!r}")
         return ArenaPolicy(kind, float(int(value)))
+    if kind == PolicyKind.SEEN:
+        try:
+            points = float(value)
+        except ValueError:
+            points = math.nan
+        if not 0.0 < points <= 27.0:
+            raise ValueError(f"seen:K needs a rise of 0 < K <= 27 PHQ-9 points, got {text!r}")
+        return ArenaPolicy(kind, points)
     try:
         probability = float(value)
     except ValueError:
@@ -136,6 +151,7 @@ _PARAMETER_HINT = {
     PolicyKind.FIXED: ":N (days)",
     PolicyKind.SYMPTOM: "",
     PolicyKind.FORECAST: ":P (0-1)",
+    PolicyKind.SEEN: ":K (PHQ-9 points)",
     PolicyKind.ORACLE: "",
 }
 
@@ -515,4 +531,7 @@ def _make_rule(
     if policy.kind == PolicyKind.FORECAST:
         assert policy.parameter is not None
         return ForecastRule(cohort, policy.parameter, settings, prior)
+    if policy.kind == PolicyKind.SEEN:
+        assert policy.parameter is not None
+        return SeenRule(n, policy.parameter)
     return Rule()

@@ -90,6 +90,31 @@ class OracleRule(Rule):
         return view.rising
 
 
+class SeenRule(Rule):
+    """Sees the hidden latent PHQ-9 every day, without noise, and books when it has risen
+    ``rise`` points above its lowest since the patient's last session.
+
+    A bound, not a policy a clinic could run: it is what any rule that reads symptoms
+    could do at best (it knows them exactly and at once, but only once they move), where
+    the oracle also knows when a return begins. The gap between the two is timing no
+    symptom can give; the gap between it and the forecast is what observing symptoms
+    weekly and noisily costs.
+    """
+
+    def __init__(self, n: int, rise: float) -> None:
+        self.rise = rise
+        self.lowest = np.full(n, np.nan)
+        self.session = np.full(n, -1, dtype=np.int64)
+
+    def __call__(self, view: dynamics.DayView) -> BoolArray:
+        latent = view.latent  # NaN before enrolment: never lowest, never booked
+        restarted = view.last_session_day != self.session
+        self.session = view.last_session_day.copy()
+        self.lowest = np.where(restarted, latent, np.fmin(self.lowest, latent))
+        proposed: BoolArray = latent - self.lowest >= self.rise
+        return proposed
+
+
 class ForecastRule(Rule):
     """Assess, with the engine's batch path, every patient with a new check-in today.
 

@@ -89,17 +89,19 @@ def judge_forecasts(result: ArenaResult) -> list[ForecastVerdict]:
 
 @dataclass(frozen=True)
 class OracleVerdict:
-    """The forecast policies against the oracle at equal sessions: their curve of sessions
-    against relapse-days (one point a threshold) read at the oracle's sessions."""
+    """A kind of policy (forecast:P, seen:K) against the oracle at equal sessions: its
+    curve of sessions against relapse-days (one point a parameter) read at the oracle's
+    sessions."""
 
+    kind: PolicyKind
     sessions_per_patient_year: float
     oracle_relapse_days: float
-    forecast_relapse_days: float
-    between: tuple[str, str]  # the two forecast thresholds read between
+    relapse_days: float
+    between: tuple[str, str]  # the two policies of the kind read between
 
     @property
     def ratio(self) -> float:
-        return self.forecast_relapse_days / self.oracle_relapse_days
+        return self.relapse_days / self.oracle_relapse_days
 
     @property
     def meets_step(self) -> bool:
@@ -110,12 +112,15 @@ class OracleVerdict:
         return self.ratio <= 1.0 + TARGET_ORACLE_MARGIN
 
 
-def judge_oracle_at_equal_sessions(result: ArenaResult) -> OracleVerdict | None:
-    """Read the forecast curve at the oracle's sessions per patient-year (linear between
-    the two nearest thresholds); None without an oracle, or when no pair of forecast
-    thresholds brackets the oracle's sessions (run a lower P)."""
+def judge_oracle_at_equal_sessions(
+    result: ArenaResult, kind: PolicyKind = PolicyKind.FORECAST
+) -> OracleVerdict | None:
+    """Read the curve of one kind of policy (forecast:P by default) at the oracle's
+    sessions per patient-year (linear between the two nearest parameters); None without
+    an oracle, or when no pair of the kind's policies brackets the oracle's sessions (run
+    a lower P, or a smaller K)."""
     oracle = oracle_of(result)
-    forecasts = policies_of(result, PolicyKind.FORECAST)
+    forecasts = policies_of(result, kind)
     if oracle is None or oracle.relapse_days_per_patient_year <= 0:
         return None
     x = oracle.sessions_per_patient_year
@@ -125,6 +130,6 @@ def judge_oracle_at_equal_sessions(result: ArenaResult) -> OracleVerdict | None:
             y0, y1 = low.relapse_days_per_patient_year, high.relapse_days_per_patient_year
             y = y0 + (y1 - y0) * (x - x0) / (x1 - x0)
             return OracleVerdict(
-                x, oracle.relapse_days_per_patient_year, y, (low.policy, high.policy)
+                kind, x, oracle.relapse_days_per_patient_year, y, (low.policy, high.policy)
             )
     return None
