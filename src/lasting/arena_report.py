@@ -186,7 +186,7 @@ def oracle_line(verdict: OracleVerdict | None, kind: PolicyKind = PolicyKind.FOR
     why not)."""
     name = kind.value
     if verdict is None:
-        hint = "a lower P" if kind == PolicyKind.FORECAST else "a smaller K"
+        hint = "a smaller K" if kind == PolicyKind.SEEN else "a lower P"
         return (
             f"{name} against the oracle at equal sessions: no verdict (needs the oracle and "
             f"two {name} policies whose sessions bracket the oracle's; add {hint})"
@@ -198,7 +198,7 @@ def oracle_line(verdict: OracleVerdict | None, kind: PolicyKind = PolicyKind.FOR
         f"{verdict.relapse_days:.1f} relapse-days against "
         f"{verdict.oracle_relapse_days:.1f}, {verdict.ratio:.2f} times"
     )
-    if kind != PolicyKind.FORECAST:
+    if kind == PolicyKind.SEEN:
         return line + " (a bound: it sees the hidden latent PHQ-9)"
     return line + (
         f" (step ≤ {STEP_ORACLE_RATIO:g}: {'met' if verdict.meets_step else 'not met'}; "

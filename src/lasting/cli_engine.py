@@ -149,9 +149,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     for line in verdict_lines(judge_forecasts(result)):
         stdout.print(line, highlight=False)
     stdout.print(oracle_line(judge_oracle_at_equal_sessions(result)), highlight=False)
-    if any(policy.kind == PolicyKind.SEEN for policy in policies):
-        seen = judge_oracle_at_equal_sessions(result, PolicyKind.SEEN)
-        stdout.print(oracle_line(seen, PolicyKind.SEEN), highlight=False)
+    for kind in (PolicyKind.CLOSED, PolicyKind.SEEN):
+        if any(policy.kind == kind for policy in policies):
+            verdict = judge_oracle_at_equal_sessions(result, kind)
+            stdout.print(oracle_line(verdict, kind), highlight=False)
     for policy in result.results:
         if policy.engine_assessments:
             stdout.print(
@@ -228,7 +229,8 @@ def add_engine_commands(commands: Any) -> None:
     simulate.add_argument(
         "--policies",
         default=DEFAULT_ARENA_POLICIES,
-        help="comma-separated: fixed:N, symptom, forecast:P, seen:K (a bound), oracle",
+        help="comma-separated: fixed:N, symptom, forecast:P, closed:P (forecast with the "
+        "app's check-in schedule), seen:K (a bound), oracle",
     )
     simulate.add_argument(
         "--price-per-session",

@@ -49,6 +49,7 @@ def test_it_reads_policies_by_name() -> None:
     assert parse_policy("forecast:0.3").label == "forecast:0.3"
     assert parse_policy("oracle").label == "oracle"
     assert parse_policy("seen:2.5") == ArenaPolicy(PolicyKind.SEEN, 2.5)
+    assert parse_policy("closed:0.3") == ArenaPolicy(PolicyKind.CLOSED, 0.3)
 
 
 @pytest.mark.parametrize(
@@ -65,10 +66,12 @@ def test_it_reads_policies_by_name() -> None:
         "seen:0",
         "seen:30",
         "seen:much",
+        "closed:2",
+        "closed",
     ],
 )
 def test_it_rejects_unknown_or_malformed_policies(text: str) -> None:
-    with pytest.raises(ValueError, match=r"policy|fixed|forecast|seen"):
+    with pytest.raises(ValueError, match=r"policy|fixed|forecast|seen|closed"):
         parse_policy(text)
 
 
@@ -292,3 +295,33 @@ def test_a_perfect_symptom_reader_is_worse_than_the_oracle_and_better_than_nothi
     assert by["seen:1"].relapse_days_per_patient_year < by["seen:3"].relapse_days_per_patient_year
     assert by["seen:3"].relapse_days_per_patient_year < by["fixed:84"].relapse_days_per_patient_year
     assert by["oracle"].relapse_days_per_patient_year < by["seen:3"].relapse_days_per_patient_year
+
+
+def test_the_closed_loop_asks_a_midweek_phq9_only_of_patients_with_raised_risk() -> None:
+    """closed:P is forecast:P with the app's schedule: between the weekly check-ins (day 0
+    of each week after induction) and session days, PHQ-9s come only from the mid-week
+    check-in (day 3), which the open loop never asks for."""
+    cohort = draw_arena_cohort(300, 200, REAL_WORLD, seed=4)
+    since = np.arange(200)[None, :] - cohort.draws.induction_end_day[:, None]
+    midweek = (since > 0) & (since % 7 == dynamics.MIDWEEK_OFFSET_DAYS)
+
+    def midweek_answers(policy: str) -> int:
+        run = run_policy(parse_policy(policy), cohort)
+        return int((midweek & (run.sessions == 0) & (run.phq9 >= 0)).sum())
+
+    assert midweek_answers("forecast:0.3") == 0
+    closed = midweek_answers("closed:0.3")
+    assert closed > 0
+    # Only some weeks of some patients: those whose risk was raised.
+    assert closed < 0.5 * int((midweek & (since < 200)).sum())
+
+
+def test_the_closed_loop_watch_reads_earlier_days_only() -> None:
+    cohort = draw_arena_cohort(20, 30, REAL_WORLD, seed=1)
+    open_loop = ForecastRule(cohort, 0.3, None, None)
+    closed = ForecastRule(cohort, 0.3, None, None, closed_loop=True)
+    assert open_loop.watch is None
+    assert closed.watch is not None
+    watched = closed.watch()
+    watched[:] = True  # a copy: the simulator cannot change whom the rule watches
+    assert not closed.watch().any()

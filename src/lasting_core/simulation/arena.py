@@ -7,7 +7,7 @@ the clinic has observed so far (the oracle excepted), and its boosters change th
 course that later check-ins observe.
 
 Policies (``parse_policy`` reads them as ``fixed:N``, ``symptom``, ``forecast:P``,
-``seen:K``, ``oracle``):
+``closed:P``, ``seen:K``, ``oracle``):
 
 - fixed:N: a booster every N days after induction ends (the simulator's own schedule);
 - symptom: a booster when an answered PHQ-9 reaches ``PolicySettings.symptom_threshold``
@@ -18,13 +18,17 @@ Policies (``parse_policy`` reads them as ``fixed:N``, ``symptom``, ``forecast:P`
   is booked when P(relapse within 21 days), interpolated from p14 and p28 as
   ``probability_within_21_days`` does, reaches P, or, as a maintenance plan does, when the engine
   has a confirmed early warning (or a confirmed relapse) open;
+- closed:P: forecast:P with the app's own check-in schedule (closed loop, issue 16 item
+  4): while the latest assessment has P(relapse within 28 days) at or above the
+  schedule's raised-risk level (0.3) or an early warning, a mid-week PHQ-9 at home is
+  asked for besides the weekly one, so check-ins come every 3 or 4 days;
 - seen:K: sees the latent PHQ-9 every day without noise and books once it has risen K
   points above its lowest since the last session: the bound of any rule that reads
   symptoms (``arena_rules.SeenRule``);
 - oracle: knows the latent course and books a booster on the first day of a return (the
   day the relief starts to fade, before the latent PHQ-9 has moved). It is the bound.
 
-Booked boosters (symptom, forecast, seen, oracle) happen after the simulator's drawn booking
+Booked boosters (symptom, forecast, closed, seen, oracle) happen after the simulator's drawn booking
 delay (``draws.BOOSTER_DELAY_DAYS``: 2-7 days) and at least ``min_spacing_days`` after the
 last session. Only patients in maintenance can be booked.
 
@@ -88,6 +92,7 @@ class PolicyKind(StrEnum):
     FIXED = "fixed"
     SYMPTOM = "symptom"
     FORECAST = "forecast"
+    CLOSED = "closed"
     SEEN = "seen"
     ORACLE = "oracle"
 
@@ -143,7 +148,7 @@ def parse_policy(text: str) -> ArenaPolicy:
     except ValueError:
         probability = math.nan
     if not 0.0 < probability < 1.0:
-        raise ValueError(f"forecast:P needs a probability 0 < P < 1, got {text!r}")
+        raise ValueError(f"{kind.value}:P needs a probability 0 < P < 1, got {text!r}")
     return ArenaPolicy(kind, probability)
 
 
@@ -151,6 +156,7 @@ _PARAMETER_HINT = {
     PolicyKind.FIXED: ":N (days)",
     PolicyKind.SYMPTOM: "",
     PolicyKind.FORECAST: ":P (0-1)",
+    PolicyKind.CLOSED: ":P (0-1)",
     PolicyKind.SEEN: ":K (PHQ-9 points)",
     PolicyKind.ORACLE: "",
 }
@@ -472,6 +478,7 @@ def run_policy(
         int(PolicySettings().symptom_threshold),
         min_spacing_days,
         booking=book,
+        watch=decide.watch,
     )
 
 
@@ -528,9 +535,10 @@ def _make_rule(
         return SymptomRule(n)
     if policy.kind == PolicyKind.ORACLE:
         return OracleRule()
-    if policy.kind == PolicyKind.FORECAST:
+    if policy.kind in (PolicyKind.FORECAST, PolicyKind.CLOSED):
         assert policy.parameter is not None
-        return ForecastRule(cohort, policy.parameter, settings, prior)
+        closed = policy.kind == PolicyKind.CLOSED
+        return ForecastRule(cohort, policy.parameter, settings, prior, closed_loop=closed)
     if policy.kind == PolicyKind.SEEN:
         assert policy.parameter is not None
         return SeenRule(n, policy.parameter)

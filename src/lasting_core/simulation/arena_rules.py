@@ -27,6 +27,7 @@ from lasting_core.engine.assess import assess_arrays
 from lasting_core.engine.drift import DailyArrays, DailyConstants, step_daily
 from lasting_core.engine.sweep import StreamState, flatten, step_a, unflatten
 from lasting_core.policies import PolicySettings
+from lasting_core.schedules import ScheduleSettings
 from lasting_core.simulation import draws as drawing
 from lasting_core.simulation import dynamics
 from lasting_core.simulation.cohort import random_streams
@@ -58,7 +59,13 @@ def draw_arena_cohort(
 
 
 class Rule:
-    """A booking rule: called once a day, returns who should be booked a booster."""
+    """A booking rule: called once a day, returns who should be booked a booster.
+
+    ``watch``, when set, tells the simulator whom the clinic's schedule asks for a
+    mid-week PHQ-9 (closed loop: decided from earlier days).
+    """
+
+    watch: dynamics.WatchRule | None = None
 
     def __call__(self, view: dynamics.DayView) -> BoolArray:
         return np.zeros(view.phq9.shape[0], dtype=bool)
@@ -134,6 +141,7 @@ class ForecastRule(Rule):
         prior: PopulationPrior | None,
         *,
         incremental: bool = True,
+        closed_loop: bool = False,
     ) -> None:
         self.cohort = cohort
         self.n = int(cohort.draws.set_point.shape[0])
@@ -151,6 +159,12 @@ class ForecastRule(Rule):
         self.daily_constants = DailyConstants.of(self.settings)
         self.definitions = self.settings.definitions()
         self.latest_session = np.full(self.n, np.nan)
+        # The app's check-in schedule (closed loop): a mid-week PHQ-9 while the latest
+        # assessment has risk raised, as lasting_core.schedules plans it.
+        self.raised = np.zeros(self.n, dtype=bool)
+        self.raised_at = ScheduleSettings().raised_risk_probability
+        if closed_loop:
+            self.watch = self.raised.copy
 
     def __call__(self, view: dynamics.DayView) -> BoolArray:
         t = view.day
@@ -220,6 +234,7 @@ class ForecastRule(Rule):
         # relapse the engine has confirmed is a stronger reason still
         # (docs/clinical.md#maintenance-plans).
         proposed[due] = (p21 >= self.threshold) | m.early_warning | m.relapsed
+        self.raised[due] = (np.nan_to_num(m.p28, nan=0.0) >= self.raised_at) | m.early_warning
         return proposed
 
     def _step(

@@ -95,6 +95,12 @@ class DayView:
 
 # An outside booking rule: returns, per patient, whether to book a booster today.
 BookingRule = Callable[[DayView], BoolArray]
+# Who the clinic's schedule watches more closely (a mid-week PHQ-9 at home besides the
+# weekly one, as the app's raised-risk cadence does), as decided on earlier days.
+WatchRule = Callable[[], BoolArray]
+# The weekday, counted from the end of induction, of the mid-week check-in (every 3 or 4
+# days; lasting_core.schedules, raised_risk_midweek_offset_days).
+MIDWEEK_OFFSET_DAYS = 3
 
 
 def _interval_exposure(
@@ -126,6 +132,7 @@ def run_course(
     symptom_threshold: int,
     booster_min_spacing_days: int,
     booking: BookingRule | None = None,
+    watch: WatchRule | None = None,
 ) -> CourseRun:
     """Run every patient forward day by day under their maintenance policy.
 
@@ -135,6 +142,8 @@ def run_course(
     and its boosters are booked like symptom-triggered ones, a drawn delay later);
     5. sessions change the relief and may restart the hazard clock; 6. the clock runs and may
     start the return; 7. a return in progress lowers the relief; 8. relapse bookkeeping.
+    ``watch`` (closed loop too) names the patients asked for a mid-week PHQ-9 at home; its
+    answers draw on the same per-day noise and adherence draws as every other check-in.
     """
     n = draws.set_point.shape[0]
     rows = np.arange(n)
@@ -219,7 +228,10 @@ def run_course(
             | induction_today
             | booster_today
         )
-        at_home = maintained & (since_induction > 0) & (since_induction % 7 == 0) & ~in_clinic
+        home_day = since_induction % 7 == 0
+        if watch is not None:
+            home_day |= watch() & (since_induction % 7 == MIDWEEK_OFFSET_DAYS)
+        at_home = maintained & (since_induction > 0) & home_day & ~in_clinic
         # The intake visit always has its PHQ-9; other clinic visits almost always.
         completion = np.where(
             in_clinic,
