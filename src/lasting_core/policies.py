@@ -136,6 +136,12 @@ def _forecast(settings: PolicySettings, risk: RiskSnapshot) -> Proposal | None:
             )
     if risk.early_warning:
         reasons.append("a confirmed early warning is open")
+    judged = _judged_phq9(settings, risk)
+    if judged is not None and judged >= settings.symptom_threshold:
+        # Symptoms already back: no forecast is needed to act on them (the arena measured
+        # the forecast without this far behind the symptom rule, docs/benchmarks.md).
+        reasons.append(f"PHQ-9 {judged:g} is at or above {settings.symptom_threshold:g}")
+        drivers["latest_phq9"] = judged
     if not reasons:
         return None
     latest = None
@@ -147,15 +153,23 @@ def _forecast(settings: PolicySettings, risk: RiskSnapshot) -> Proposal | None:
     return Proposal(earliest, last, tuple(reasons), drivers)
 
 
-def _symptom(settings: PolicySettings, risk: RiskSnapshot) -> Proposal | None:
-    reasons: list[str] = []
-    latest = risk.latest_phq9
-    if latest is None or risk.latest_phq9_day is None:
+def _judged_phq9(settings: PolicySettings, risk: RiskSnapshot) -> float | None:
+    """The latest PHQ-9 if a policy may act on it: at most `score_freshness_days` old and
+    taken after the last session (before it, the booster has not been judged yet)."""
+    if risk.latest_phq9 is None or risk.latest_phq9_day is None:
         return None
     if risk.as_of_day - risk.latest_phq9_day > settings.score_freshness_days:
-        return None  # too old to act on
+        return None
     if risk.last_session_day is not None and risk.latest_phq9_day <= risk.last_session_day:
-        return None  # from before the last session: the booster has not been judged yet
+        return None
+    return risk.latest_phq9
+
+
+def _symptom(settings: PolicySettings, risk: RiskSnapshot) -> Proposal | None:
+    reasons: list[str] = []
+    latest = _judged_phq9(settings, risk)
+    if latest is None:
+        return None
     if latest >= settings.symptom_threshold:
         reasons.append(f"PHQ-9 {latest:g} is at or above {settings.symptom_threshold:g}")
     if (

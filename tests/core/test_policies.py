@@ -129,3 +129,29 @@ def test_fixed_policy_proposes_again_a_week_after_a_declined_proposal():
 def test_no_proposal_while_a_booster_is_booked():
     risk = RiskSnapshot(as_of_day=100, early_warning=True, booked_booster_day=104)
     assert propose(FORECAST, risk) is None
+
+
+def test_forecast_proposes_on_a_fresh_phq9_at_the_relapse_threshold_whatever_the_forecast():
+    """Symptoms already back need no forecast: a PHQ-9 of 10 or more, taken after the last
+    session and at most 14 days old, proposes even when P(21 d) is below p."""
+    calm = {"p_relapse_14d": 0.05, "p_relapse_28d": 0.1, "last_session_day": 60}
+    proposal = propose(
+        FORECAST, RiskSnapshot(as_of_day=100, latest_phq9=12, latest_phq9_day=98, **calm)
+    )
+    assert proposal is not None
+    assert proposal.reasons == ("PHQ-9 12 is at or above 10",)
+    assert proposal.drivers["latest_phq9"] == 12
+
+
+@pytest.mark.parametrize(
+    ("score", "day", "why"),
+    [
+        (9, 98, "below the threshold"),
+        (12, 80, "older than 14 days"),
+        (12, 60, "taken before the last session (the booster is not judged yet)"),
+    ],
+)
+def test_forecast_does_not_act_on_a_phq9_below_stale_or_before_the_session(score, day, why):
+    calm = {"p_relapse_14d": 0.05, "p_relapse_28d": 0.1, "last_session_day": 60}
+    risk = RiskSnapshot(as_of_day=100, latest_phq9=score, latest_phq9_day=day, **calm)
+    assert propose(FORECAST, risk) is None, why

@@ -163,6 +163,9 @@ class ForecastRule(Rule):
         # assessment has risk raised, as lasting_core.schedules plans it.
         self.raised = np.zeros(self.n, dtype=bool)
         self.raised_at = ScheduleSettings().raised_risk_probability
+        policy = PolicySettings()
+        self.symptom_threshold = policy.symptom_threshold
+        self.freshness = policy.score_freshness_days
         if closed_loop:
             self.watch = self.raised.copy
 
@@ -233,7 +236,11 @@ class ForecastRule(Rule):
         # The forecast policy also proposes on a confirmed early warning; a
         # relapse the engine has confirmed is a stronger reason still
         # (docs/clinical.md#maintenance-plans).
-        proposed[due] = (p21 >= self.threshold) | m.early_warning | m.relapsed
+        # As the clinic's forecast policy does (lasting_core.policies): a PHQ-9 at the
+        # relapse threshold, fresh and taken after the last session, proposes by itself.
+        judged = ~(m.latest_day <= m.last_session) & (t - m.latest_day <= self.freshness)
+        high = judged & (m.latest >= self.symptom_threshold)
+        proposed[due] = (p21 >= self.threshold) | m.early_warning | m.relapsed | high
         self.raised[due] = (np.nan_to_num(m.p28, nan=0.0) >= self.raised_at) | m.early_warning
         return proposed
 
