@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from lasting.accounts.mfa import recovery_code_hash
+from lasting.accounts.mfa import next_app_code, recovery_code_hash
 from lasting.accounts.models import RecoveryCode, RecoveryCodes, Role
 from lasting.audit.models import Action, AuditEvent, Outcome
 from lasting.cli import main
@@ -211,3 +211,16 @@ def test_the_command_line_re_enrols_a_locked_out_admin(personas, capsys):
     assert event.username == "lasting reset-second-step"
     assert main(["reset-second-step", "nobody"]) == 2
     assert "no active staff account" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("drift", [-1, 0, 1])
+def test_the_next_app_code_is_accepted_whatever_drift_the_device_has_learned(personas, drift):
+    """A code accepted one step early or late moves the device's drift (django-otp syncs
+    it); the demo's and the browser tests' code for the next sign-in in the same 30 s
+    must be the next step in the device's own count, or it is refused as a replay."""
+    device = TOTPDevice.objects.create(user=personas.dr_ana.user, name="App", confirmed=True)
+    with time_machine.travel(timezone.now(), tick=False):
+        now_step = TOTP(device.bin_key, device.step, device.t0, device.digits, drift).t()
+        device.drift, device.last_t = drift, now_step  # this step's code was just used
+        device.save()
+        assert device.verify_token(next_app_code(device))

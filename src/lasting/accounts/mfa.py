@@ -66,10 +66,15 @@ def next_app_code(device: TOTPDevice) -> str:
     """The six digits `device`'s app shows now, or for the next time step when this one's
     code was used already (a device accepts one step ahead). For the demo accounts and
     tests, which hold the key an app would."""
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    step = max(totp.t(), device.last_t + 1)
-    totp.time = device.t0 + step * device.step
-    return f"{totp.token():0{device.digits}d}"
+    # The device counts steps with its learned drift (a code accepted one step off moves
+    # it), and `last_t` is in that count; the code is the one of that absolute step.
+    step = max(
+        TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).t(),
+        device.last_t + 1,
+    )
+    code = TOTP(device.bin_key, device.step, device.t0, device.digits)
+    code.time = device.t0 + step * device.step
+    return f"{code.token():0{device.digits}d}"
 
 
 def recovery_code_hash(code: str) -> str:
