@@ -3,8 +3,8 @@
 The hourly job (`services.refresh_outcomes`) derives these rows from the clinical record
 with the core's definitions (`lasting_core.analytics.episodes`, `track_relapse`), so the
 analytics page reads a few thousand plain rows instead of years of check-ins
-(docs/outcomes.md). The factors of each episode are the ones DESIGN names for
-durability, fixed at the episode's start.
+(docs/outcomes.md). The factors of each episode are the durability factors of
+docs/clinical.md#durability, fixed at the episode's start.
 """
 
 from __future__ import annotations

@@ -161,9 +161,10 @@ class EngineSettings:
     # Choice: the disengagement alerts a clinic should expect per patient-year in care (the
     # evaluation reports the measured rate beside it, benchmarks/engine_eval.py).
     disengagement_budget_per_year: float = 1.0
-    # Choice (issue 16): the early-warning alerts (episodes) a clinic should expect per
-    # patient-year in care: the target of 0.5 false episodes per at-risk patient-year plus
-    # the true ones. Relapse alerts have no budget: each reports relapse criteria met.
+    # Choice (docs/clinical.md#alert-budgets): the early-warning alerts (episodes) a clinic
+    # should expect per patient-year in care: the target of 0.5 false episodes per at-risk
+    # patient-year plus the true ones. Relapse alerts have no budget: each reports relapse
+    # criteria met.
     early_warning_budget_per_year: float = 1.0
 
     def __post_init__(self) -> None:

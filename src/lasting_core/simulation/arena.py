@@ -18,10 +18,11 @@ Policies (``parse_policy`` reads them as ``fixed:N``, ``symptom``, ``forecast:P`
   is booked when P(relapse within 21 days), interpolated from p14 and p28 as
   ``probability_within_21_days`` does, reaches P, or, as a maintenance plan does, when the engine
   has a confirmed early warning (or a confirmed relapse) open;
-- closed:P: forecast:P with the app's own check-in schedule (closed loop, issue 16 item
-  4): while the latest assessment has P(relapse within 28 days) at or above the
-  schedule's raised-risk level (0.3) or an early warning, a mid-week PHQ-9 at home is
-  asked for besides the weekly one, so check-ins come every 3 or 4 days;
+- closed:P: forecast:P with the app's own check-in schedule (closed loop, as in
+  docs/benchmarks.md#policy-arena): while the latest assessment has P(relapse within 28
+  days) at or above the schedule's raised-risk level (0.3) or an early warning, a
+  mid-week PHQ-9 at home is asked for besides the weekly one, so check-ins come every 3
+  or 4 days;
 - seen:K: sees the latent PHQ-9 every day without noise and books once it has risen K
   points above its lowest since the last session: the bound of any rule that reads
   symptoms (``arena_rules.SeenRule``);
