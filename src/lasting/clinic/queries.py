@@ -23,12 +23,12 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from lasting.accounts.clocks import today_in
 from lasting.accounts.models import Membership
 from lasting.alerts.models import UNRESOLVED, Alert, AlertKind, AlertStatus, Priority
 from lasting.checkins.models import CheckIn, Instrument, Response
 from lasting.clinic.bands import DEFAULT_BANDS, RiskBand, RiskBands, risk_bands_for
 from lasting.outreach.models import OutreachAttempt, OutreachChannel, OutreachOutcome
+from lasting.outreach.pauses import pause_running
 from lasting.patients.models import Course, Patient, Phase
 from lasting.patients.queries import ACTIVE_PHASES, current_phase, list_patients_for
 from lasting.risk.models import RiskAssessment
@@ -475,13 +475,6 @@ class QuietPatient:
     @property
     def phase_label(self) -> str:
         return str(Phase(self.phase).label) if self.phase else "—"
-
-
-def pause_running(paused_until: date | None, now: datetime, time_zone: str) -> date | None:
-    """The pause's last day if it has not passed on the patient's clock, else None."""
-    if paused_until is None or paused_until < today_in(time_zone, now):
-        return None
-    return paused_until
 
 
 def list_quiet_patients_for(

@@ -24,6 +24,13 @@ from lasting.outreach.models import ContactPreference
 from lasting.patients.models import Patient
 
 
+def pause_running(paused_until: date | None, now: datetime, time_zone: str) -> date | None:
+    """The pause's last day if it has not passed on the patient's clock, else None."""
+    if paused_until is None or paused_until < today_in(time_zone, now):
+        return None
+    return paused_until
+
+
 def apply_pauses(patient_ids: Iterable[int], now: datetime) -> int:
     """Excuse the unanswered check-ins these patients' pauses cover, from each patient's
     local today on, and un-excuse those no longer covered; return how many rows changed.
